@@ -1,0 +1,55 @@
+using GitProc.Health;
+using GitProc.Ipc;
+using GitProc.Logs;
+using GitProc.ResourceControl;
+
+namespace GitProc;
+
+/// <summary>
+/// Where GitProc keeps its repository, state, socket and logs (CONTRACT §5), and the options of each
+/// component. Defaults depend on whether the process is privileged: root gets the system paths, everyone
+/// else the XDG ones.
+/// </summary>
+public sealed class GitProcOptions
+{
+    /// <summary>The configuration section the hosting package binds: <c>GitProc</c>.</summary>
+    public const string SectionName = "GitProc";
+
+    /// <summary>
+    /// The Git repository of unit files. Default <c>/etc/gitproc/services</c> as root, else
+    /// <c>$XDG_DATA_HOME/gitproc/services</c>.
+    /// </summary>
+    public string RepositoryPath { get; set; } = DefaultPaths.Repository;
+
+    /// <summary>
+    /// The state file. Default <c>/var/lib/gitproc/state.json</c> as root, else
+    /// <c>$XDG_STATE_HOME/gitproc/state.json</c>.
+    /// </summary>
+    public string StatePath { get; set; } = DefaultPaths.State;
+
+    /// <summary>
+    /// The daemon's Unix socket. Default <c>/run/gitproc.sock</c> as root, else <c>$XDG_RUNTIME_DIR/gitproc.sock</c>.
+    /// </summary>
+    public string SocketPath { get; set; } = DefaultPaths.Socket;
+
+    /// <summary>
+    /// The directory of service logs (<c>NAME.log</c>). Default <c>/var/log/gitproc</c> as root, else
+    /// <c>$XDG_STATE_HOME/gitproc/logs</c>.
+    /// </summary>
+    public string LogDirectory { get; set; } = DefaultPaths.LogDirectory;
+
+    /// <summary>The branch whose tip is the desired state. Default <c>main</c>.</summary>
+    public string WatchBranch { get; set; } = "main";
+
+    /// <summary>Service log files: rotation size and how many old files are kept.</summary>
+    public LogOptions Logs { get; set; } = new();
+
+    /// <summary>The IPC socket's permissions.</summary>
+    public IpcOptions Ipc { get; set; } = new();
+
+    /// <summary>Per-service cgroups.</summary>
+    public ResourceControlOptions ResourceControl { get; set; } = new();
+
+    /// <summary>HTTP health checks.</summary>
+    public HealthOptions Health { get; set; } = new();
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace GitProc;
+
+/// <summary>Checks <see cref="GitProcOptions"/> at start-up and lists every invalid field at once.</summary>
+internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GitProcOptions options)
+    {
+        var failures = new List<string>();
+
+        RequireAbsolute(failures, nameof(options.RepositoryPath), options.RepositoryPath);
+        RequireAbsolute(failures, nameof(options.StatePath), options.StatePath);
+        RequireAbsolute(failures, nameof(options.SocketPath), options.SocketPath);
+        RequireAbsolute(failures, nameof(options.LogDirectory), options.LogDirectory);
+
+        if (string.IsNullOrWhiteSpace(options.WatchBranch))
+        {
+            failures.Add($"{nameof(options.WatchBranch)} must name a branch.");
+        }
+
+        if (options.Logs.MaxFileBytes < 1024)
+        {
+            failures.Add($"Logs.{nameof(options.Logs.MaxFileBytes)} must be at least 1024 bytes (was {options.Logs.MaxFileBytes}).");
+        }
+
+        if (options.Logs.MaxFiles < 0)
+        {
+            failures.Add($"Logs.{nameof(options.Logs.MaxFiles)} must not be negative (was {options.Logs.MaxFiles}).");
+        }
+
+        if (!TryParseMode(options.Ipc.SocketMode, out _))
+        {
+            failures.Add($"Ipc.{nameof(options.Ipc.SocketMode)} must be an octal mode such as 0600 (was '{options.Ipc.SocketMode}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ResourceControl.CgroupRoot) || options.ResourceControl.CgroupRoot.Contains("..", StringComparison.Ordinal))
+        {
+            failures.Add($"ResourceControl.{nameof(options.ResourceControl.CgroupRoot)} must be a relative cgroup name without '..' (was '{options.ResourceControl.CgroupRoot}').");
+        }
+
+        if (options.Health.StartPeriod < TimeSpan.Zero)
+        {
+            failures.Add($"Health.{nameof(options.Health.StartPeriod)} must not be negative (was {options.Health.StartPeriod}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Parses an octal file mode such as <c>0600</c> or <c>660</c>.</summary>
+    internal static bool TryParseMode(string? text, out UnixFileMode mode)
+    {
+        mode = default;
+        if (string.IsNullOrWhiteSpace(text) || text.Length > 4 || text.Any(c => c is < '0' or > '7'))
+        {
+            return false;
+        }
+
+        mode = (UnixFileMode)Convert.ToInt32(text, 8);
+        return true;
+    }
+
+    private static void RequireAbsolute(List<string> failures, string field, string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path) || !Path.IsPathRooted(path))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{field} must be an absolute path (was '{path}')."));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace GitProc.Processes;
+
+/// <summary>How a process ended: an exit code, or the signal that terminated it.</summary>
+/// <param name="ExitCode">The exit code, when the process exited.</param>
+/// <param name="Signal">The terminating signal, when a signal killed it.</param>
+/// <param name="TimedOut">It was killed because it ran past its time limit.</param>
+public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = false)
+{
+    /// <summary>The process exited with code 0.</summary>
+    public bool IsSuccess => ExitCode == 0 && !TimedOut;
+
+    /// <summary>
+    /// systemd's clean exit: code 0, or one of SIGHUP, SIGINT, SIGTERM, SIGPIPE (what <c>on-success</c>
+    /// restarts on and <c>on-failure</c> does not).
+    /// </summary>
+    public bool IsClean => !TimedOut && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
+
+    /// <summary>
+    /// The code shown to users as "Last Exit Code": the exit code, or 128 + signal as shells report it.
+    /// </summary>
+    public int DisplayCode => ExitCode ?? 128 + (Signal ?? 0);
+
+    /// <inheritdoc />
+    public override string ToString() => TimedOut
+        ? "timed out"
+        : Signal is { } signal ? $"killed by signal {signal}" : $"exited with code {ExitCode}";
+}

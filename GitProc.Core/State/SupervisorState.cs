@@ -1,0 +1,14 @@
+namespace GitProc.State;
+
+/// <summary>Everything the daemon persists between runs.</summary>
+public sealed record SupervisorState
+{
+    /// <summary>The Git commit whose units are applied; <see langword="null"/> before the first.</summary>
+    public string? AppliedCommit { get; init; }
+
+    /// <summary>The last commit that was rejected (invalid unit, cycle), with why; <see langword="null"/> when none.</summary>
+    public RejectedCommit? RejectedCommit { get; init; }
+
+    /// <summary>Per-service state, by service name.</summary>
+    public IReadOnlyDictionary<string, ServiceState> Services { get; init; } = new Dictionary<string, ServiceState>();
+}

@@ -1,0 +1,120 @@
+namespace GitProc.UnitFiles;
+
+/// <summary>
+/// One parsed <c>NAME.service</c> unit file (CONTRACT §2). Immutable: a changed file is a new instance.
+/// Fields of the original reference keep their names (<see cref="Name"/>, <see cref="ExecStart"/>,
+/// <see cref="Restart"/>, <see cref="User"/>, <see cref="Environment"/>, <see cref="MemoryLimit"/>,
+/// <see cref="CpuQuota"/>, <see cref="HealthCheckUrl"/>, <see cref="HealthCheckInterval"/>, <see cref="After"/>);
+/// every other key GitProc acts on is typed here, and everything in the file is kept in <see cref="Sections"/>.
+/// </summary>
+public sealed record UnitFile
+{
+    /// <summary>The service name: the file name without <c>.service</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The file name as given to the parser (used in messages).</summary>
+    public required string FileName { get; init; }
+
+    /// <summary><c>[Unit] Description</c>; <see langword="null"/> when absent.</summary>
+    public string? Description { get; init; }
+
+    /// <summary><c>[Unit] After</c>: services started (and running) before this one; names without <c>.service</c>.</summary>
+    public IReadOnlyList<string> After { get; init; } = [];
+
+    /// <summary><c>[Unit] Requires</c>: like <see cref="After"/>, and a missing or failing dependency fails this service.</summary>
+    public IReadOnlyList<string> Requires { get; init; } = [];
+
+    /// <summary><c>[Unit] Wants</c>: started along with this service, without ordering or failing.</summary>
+    public IReadOnlyList<string> Wants { get; init; } = [];
+
+    /// <summary><c>[Unit] StartLimitBurst</c>: starts allowed within <see cref="StartLimitInterval"/>. Default 5.</summary>
+    public int StartLimitBurst { get; init; } = 5;
+
+    /// <summary><c>[Unit] StartLimitIntervalSec</c>. Default 10 s; <see cref="TimeSpan.Zero"/> disables the limit.</summary>
+    public TimeSpan StartLimitInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>[Service] Type</c>. Default <see cref="ServiceType.Simple"/>.</summary>
+    public ServiceType Type { get; init; } = ServiceType.Simple;
+
+    /// <summary>The first <c>ExecStart</c> command line as written, prefixes removed (the original reference's field).</summary>
+    public string ExecStart => ExecStartCommands.Count > 0 ? ExecStartCommands[0].CommandLine : string.Empty;
+
+    /// <summary>Every <c>ExecStart</c> command, split into argv (several only for oneshot services).</summary>
+    public IReadOnlyList<UnitCommand> ExecStartCommands { get; init; } = [];
+
+    /// <summary><c>ExecStartPre</c> commands, run in order before the main command.</summary>
+    public IReadOnlyList<UnitCommand> ExecStartPre { get; init; } = [];
+
+    /// <summary><c>ExecStartPost</c> commands, run in order once the main command has started.</summary>
+    public IReadOnlyList<UnitCommand> ExecStartPost { get; init; } = [];
+
+    /// <summary><c>ExecStop</c> commands, run in order before the stop signal is sent.</summary>
+    public IReadOnlyList<UnitCommand> ExecStop { get; init; } = [];
+
+    /// <summary><c>ExecReload</c> commands.</summary>
+    public IReadOnlyList<UnitCommand> ExecReload { get; init; } = [];
+
+    /// <summary><c>[Service] Restart</c>. Default <see cref="RestartPolicy.No"/>.</summary>
+    public RestartPolicy Restart { get; init; } = RestartPolicy.No;
+
+    /// <summary><c>[Service] RestartSec</c>. Default 100 ms.</summary>
+    public TimeSpan RestartSec { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary><c>[Service] RestartSteps</c>: steps from <see cref="RestartSec"/> to <see cref="RestartMaxDelay"/>. Default 0 (no growth).</summary>
+    public int RestartSteps { get; init; }
+
+    /// <summary><c>[Service] RestartMaxDelaySec</c>; <see langword="null"/> means infinity (the default).</summary>
+    public TimeSpan? RestartMaxDelay { get; init; }
+
+    /// <summary><c>[Service] TimeoutStopSec</c>: time between the stop signal and SIGKILL. Default 10 s.</summary>
+    public TimeSpan TimeoutStop { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>[Service] KillSignal</c> as a signal number. Default 15 (SIGTERM).</summary>
+    public int KillSignal { get; init; } = 15;
+
+    /// <summary><c>[Service] User</c>; <see langword="null"/> runs as the daemon's user.</summary>
+    public string? User { get; init; }
+
+    /// <summary><c>[Service] Group</c>; <see langword="null"/> uses the user's primary group.</summary>
+    public string? Group { get; init; }
+
+    /// <summary><c>[Service] WorkingDirectory</c>; <see langword="null"/> uses the repository's directory of unit files.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary><c>[Service] Environment</c> assignments, later ones winning.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>[Service] EnvironmentFile</c> references, in order.</summary>
+    public IReadOnlyList<EnvironmentFileReference> EnvironmentFiles { get; init; } = [];
+
+    /// <summary><c>MemoryMax</c> (or its alias <c>MemoryLimit</c>) in bytes; <see langword="null"/> for none or <c>infinity</c>.</summary>
+    public long? MemoryLimit { get; init; }
+
+    /// <summary><c>CPUQuota</c> in percent of one CPU (may exceed 100); <see langword="null"/> for none.</summary>
+    public int? CpuQuota { get; init; }
+
+    /// <summary><c>TasksMax</c>; <see langword="null"/> for none or <c>infinity</c>.</summary>
+    public long? TasksMax { get; init; }
+
+    /// <summary><c>HealthCheckURL</c>; <see langword="null"/> when the service has no health check.</summary>
+    public Uri? HealthCheckUrl { get; init; }
+
+    /// <summary><c>HealthCheckInterval</c>. Default 30 s.</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>HealthCheckTimeout</c>. Default 5 s.</summary>
+    public TimeSpan HealthCheckTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>HealthCheckRetries</c>: consecutive failures before the service is unhealthy. Default 3.</summary>
+    public int HealthCheckRetries { get; init; } = 3;
+
+    /// <summary>
+    /// Every section and key as written (section name → key → values in order of assignment), including
+    /// the ones GitProc does not act on.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> Sections { get; init; }
+        = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>();
+
+    /// <summary>Non-fatal findings: unknown sections and keys, ignored dependencies.</summary>
+    public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
+}
