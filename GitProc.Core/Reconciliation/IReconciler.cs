@@ -1,0 +1,26 @@
+namespace GitProc.Reconciliation;
+
+/// <summary>
+/// Applies the watched branch of the units repository to the supervisor (CONTRACT §4): notices new commits,
+/// rejects a commit with an invalid unit or a dependency cycle as a whole, and rolls back by a new commit.
+/// </summary>
+public interface IReconciler
+{
+    /// <summary>The applied commit and the last rejection.</summary>
+    ReconcilerStatus Status { get; }
+
+    /// <summary>Reads the tip of the watched branch now and applies it if it is new (or re-applies it when forced).</summary>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>What was applied.</returns>
+    /// <exception cref="GitProcException">Git failed, or the tip was rejected (the message names commit, file, line and reason).</exception>
+    Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes a new commit on the watched branch whose tree equals <paramref name="commit"/>'s (message
+    /// <c>Rollback to &lt;short sha&gt;</c>), after checking that its units are valid, then applies it.
+    /// </summary>
+    /// <param name="commit">A commit id (full or short), or any revision Git understands.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The restored commit, the new commit and what was applied.</returns>
+    Task<RollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default);
+}
