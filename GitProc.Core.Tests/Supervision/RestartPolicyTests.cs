@@ -1,0 +1,85 @@
+using GitProc.Processes;
+using GitProc.State;
+using GitProc.Supervision;
+using GitProc.UnitFiles;
+
+namespace GitProc.Core.Tests.Supervision;
+
+/// <summary>systemd.service(5)'s restart table, checked on real processes ending each way.</summary>
+[TestFixture]
+[Platform(Include = "Linux")]
+[CancelAfter(30_000)]
+public sealed class RestartPolicyTests
+{
+    // How a process ends: the shell line that ends it, and the ProcessExit it must be recorded as.
+    private static readonly (string Name, string Script, ProcessExit Exit)[] Endings =
+    [
+        ("exit 0", "exit 0", new ProcessExit(0, null)),
+        ("exit 3", "exit 3", new ProcessExit(3, null)),
+        ("SIGTERM", "kill -TERM $$", new ProcessExit(null, 15)),
+        ("SIGKILL", "kill -KILL $$", new ProcessExit(null, 9)),
+        ("SIGABRT", "kill -ABRT $$", new ProcessExit(null, 6)),
+    ];
+
+    // Which of the endings above each policy restarts on (systemd.service(5), Table 2).
+    private static readonly Dictionary<string, bool[]> Table = new()
+    {
+        ["no"] = [false, false, false, false, false],
+        ["always"] = [true, true, true, true, true],
+        ["on-success"] = [true, false, true, false, false],
+        ["on-failure"] = [false, true, false, true, true],
+        ["on-abnormal"] = [false, false, false, true, true],
+        ["on-abort"] = [false, false, false, true, true],
+    };
+
+    private static IEnumerable<TestCaseData> Cases() =>
+        from policy in Table.Keys
+        from i in Enumerable.Range(0, Endings.Length)
+        select new TestCaseData(policy, i).SetName($"Restart={policy} after {Endings[i].Name} restarts: {Table[policy][i]}");
+
+    [TestCaseSource(nameof(Cases))]
+    public void Decision_follows_systemds_table(string policy, int ending)
+    {
+        var parsed = UnitFileParser.Parse("x.service", $"[Service]\nExecStart=/bin/true\nRestart={policy}\n").Restart;
+        Assert.That(RestartDecision.ShouldRestart(parsed, Endings[ending].Exit), Is.EqualTo(Table[policy][ending]));
+    }
+
+    [Test]
+    public void A_timeout_is_restarted_by_on_failure_and_on_abnormal_but_not_on_abort()
+    {
+        var timedOut = new ProcessExit(null, 9, TimedOut: true);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnFailure, timedOut), Is.True);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnAbnormal, timedOut), Is.True);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnAbort, timedOut), Is.False);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnSuccess, timedOut), Is.False);
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task Real_process(string policy, int ending)
+    {
+        await using var harness = new SupervisorHarness();
+        var marker = harness.PathOf("ran-once");
+        var script = harness.Script("svc.sh", $"if [ -f {marker} ]; then exec sleep 300; fi\ntouch {marker}\n{Endings[ending].Script}");
+        var supervisor = harness.CreateSupervisor();
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("svc", $"[Service]\nExecStart={script}\nRestart={policy}\nRestartSec=0\n")]);
+
+        if (Table[policy][ending])
+        {
+            var status = await SupervisorHarness.WaitForAsync(supervisor, "svc", s => s.RestartCount == 1 && s.Status == ServiceStatus.Running);
+            Assert.That(status.LastExitCode, Is.EqualTo(Endings[ending].Exit.DisplayCode));
+        }
+        else
+        {
+            var status = await SupervisorHarness.WaitForAsync(supervisor, "svc", s => s.Pid is null && s.SubState is not ("starting" or "running" or "auto-restart"));
+            await Task.Delay(300);
+            status = supervisor.GetStatus("svc");
+            Assert.That(status.RestartCount, Is.Zero);
+            Assert.That(status.LastExitCode, Is.EqualTo(Endings[ending].Exit.DisplayCode));
+            var clean = Endings[ending].Exit.IsClean;
+            Assert.That(status.Status, Is.EqualTo(clean ? ServiceStatus.Stopped : ServiceStatus.Failed));
+        }
+
+        await supervisor.StopAllAsync();
+        Assert.That(harness.Survivors(), Is.Empty);
+    }
+}

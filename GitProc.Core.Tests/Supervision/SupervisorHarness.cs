@@ -1,0 +1,109 @@
+using GitProc.Core.Tests.TestSupport;
+using GitProc.Supervision;
+using GitProc.UnitFiles;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GitProc.Core.Tests.Supervision;
+
+/// <summary>
+/// A real supervisor (real process manager, logs, state file) in a temporary directory. Every script a test
+/// writes lives in that directory, so "no process survives" is a /proc scan for the directory's path.
+/// </summary>
+internal sealed class SupervisorHarness : IAsyncDisposable
+{
+    private readonly List<ServiceProvider> _providers = [];
+
+    public SupervisorHarness()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "gitproc-sup-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Root);
+        Directory.CreateDirectory(Path.Combine(Root, "repo"));
+    }
+
+    public string Root { get; }
+
+    public string StatePath => Path.Combine(Root, "state.json");
+
+    public string LogDirectory => Path.Combine(Root, "logs");
+
+    /// <summary>A new supervisor over the same state file and log directory (a daemon restart).</summary>
+    public ISupervisor CreateSupervisor()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddGitProc(o =>
+        {
+            o.RepositoryPath = Path.Combine(Root, "repo");
+            o.StatePath = StatePath;
+            o.LogDirectory = LogDirectory;
+            o.SocketPath = Path.Combine(Root, "gitproc.sock");
+            o.ResourceControl.Enabled = false;
+        });
+        var provider = services.BuildServiceProvider();
+        _providers.Add(provider);
+        return provider.GetRequiredService<ISupervisor>();
+    }
+
+    /// <summary>Writes an executable shell script into the test directory and returns its path.</summary>
+    public string Script(string name, string body)
+    {
+        var path = Path.Combine(Root, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    public string PathOf(string name) => Path.Combine(Root, name);
+
+    public static UnitFile Unit(string name, string text) => UnitFileParser.Parse(name + ".service", text);
+
+    /// <summary>Live processes started from this test's directory.</summary>
+    public IReadOnlyList<int> Survivors() => ProcScan.FindByCommandLine(Root);
+
+    public static async Task<ServiceStatusInfo> WaitForAsync(ISupervisor supervisor, string service, Func<ServiceStatusInfo, bool> condition, double seconds = 10)
+    {
+        ServiceStatusInfo status = supervisor.GetStatus(service);
+        var ok = await ProcScan.WaitUntilAsync(
+            () =>
+            {
+                status = supervisor.GetStatus(service);
+                return condition(status);
+            },
+            TimeSpan.FromSeconds(seconds));
+        Assert.That(ok, Is.True, $"{service} never reached the expected state; last: {status}");
+        return status;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        // Anything left is a bug the test reports; kill it so the run stays clean either way.
+        foreach (var pid in Survivors())
+        {
+            try
+            {
+                System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
+            }
+            catch (ArgumentException)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,348 @@
+using GitProc.Core.Tests.TestSupport;
+using GitProc.State;
+using GitProc.Supervision;
+
+namespace GitProc.Core.Tests.Supervision;
+
+[TestFixture]
+[Platform(Include = "Linux")]
+[CancelAfter(60_000)]
+public sealed class SupervisorTests
+{
+    private SupervisorHarness _harness = null!;
+
+    [SetUp]
+    public void SetUp() => _harness = new SupervisorHarness();
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        var survivors = _harness.Survivors();
+        await _harness.DisposeAsync();
+        Assert.That(survivors, Is.Empty, "processes of the test survived");
+    }
+
+    [Test]
+    public async Task Apply_starts_every_unit_and_stop_all_leaves_no_process()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+
+        var result = await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("a", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("b", $"[Service]\nExecStart={sleeper}\n"),
+        ]);
+
+        Assert.That(result.Started, Is.EqualTo(new[] { "a", "b" }));
+        foreach (var status in supervisor.ListServices())
+        {
+            Assert.That(status.Status, Is.EqualTo(ServiceStatus.Running));
+            Assert.That(status.Pid, Is.Not.Null);
+            Assert.That(ProcScan.IsAlive(status.Pid!.Value), Is.True);
+        }
+
+        await supervisor.StopAllAsync();
+
+        Assert.That(_harness.Survivors(), Is.Empty);
+        Assert.That(supervisor.ListServices().Select(s => s.Status), Is.All.EqualTo(ServiceStatus.Stopped));
+    }
+
+    [Test]
+    public async Task A_dependency_is_up_before_its_dependent_starts()
+    {
+        var marker = _harness.PathOf("db-ready");
+        var db = _harness.Script("db.sh", $"sleep 0.3; touch {marker}");
+        var app = _harness.Script("app.sh", $"test -f {marker} || exit 7\nexec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("app", $"[Unit]\nAfter=db\n[Service]\nExecStart={app}\n"),
+            SupervisorHarness.Unit("db", $"[Service]\nType=oneshot\nExecStart={db}\n"),
+        ]);
+
+        var status = supervisor.GetStatus("app");
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Running), status.ToString());
+        Assert.That(supervisor.GetStatus("db").SubState, Is.EqualTo("exited"));
+    }
+
+    [Test]
+    public async Task A_failed_required_dependency_fails_its_dependent_without_starting_it()
+    {
+        var started = _harness.PathOf("app-started");
+        var app = _harness.Script("app.sh", $"touch {started}; exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("db", "[Service]\nExecStart=/nonexistent/db-server\n"),
+            SupervisorHarness.Unit("app", $"[Unit]\nRequires=db\n[Service]\nExecStart={app}\n"),
+        ]);
+
+        var db = supervisor.GetStatus("db");
+        var appStatus = supervisor.GetStatus("app");
+        Assert.That(db.Status, Is.EqualTo(ServiceStatus.Failed));
+        Assert.That(db.FailureReason, Does.Contain("/nonexistent/db-server"));
+        Assert.That(appStatus.Status, Is.EqualTo(ServiceStatus.Failed));
+        Assert.That(appStatus.SubState, Is.EqualTo("dependency-failed"));
+        Assert.That(appStatus.FailureReason, Does.Contain("db"));
+        Assert.That(File.Exists(started), Is.False, "the dependent must never have run");
+    }
+
+    [Test]
+    public async Task Crash_loop_limit_fails_the_service_until_an_operator_starts_it()
+    {
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("crash", "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=30\n[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=0\n"),
+        ]);
+
+        var status = await SupervisorHarness.WaitForAsync(supervisor, "crash", s => s.SubState == "start-limit-hit");
+
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Failed));
+        Assert.That(status.RestartCount, Is.EqualTo(2), "three starts: the first and two restarts");
+        Assert.That(status.LastExitCode, Is.EqualTo(1));
+        Assert.That(status.FailureReason, Does.Contain("StartLimitBurst"));
+
+        // It stays failed: no further restart happens on its own.
+        await Task.Delay(300);
+        Assert.That(supervisor.GetStatus("crash").RestartCount, Is.EqualTo(2));
+
+        // An operator's start clears the limit, and the loop runs again.
+        await supervisor.StartAsync("crash");
+        status = await SupervisorHarness.WaitForAsync(supervisor, "crash", s => s.SubState == "start-limit-hit");
+        Assert.That(status.RestartCount, Is.EqualTo(4));
+    }
+
+    [Test]
+    public async Task Operator_stop_persists_across_a_supervisor_restart_until_started()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n") };
+
+        var first = _harness.CreateSupervisor();
+        await first.InitializeAsync();
+        await first.ApplyAsync(units, "c1");
+        var stopped = await first.StopAsync("web");
+        Assert.That(stopped.ManuallyStopped, Is.True);
+        await first.DisposeAsync();
+
+        var second = _harness.CreateSupervisor();
+        Assert.That(await second.InitializeAsync(), Is.EqualTo("c1"));
+        await second.ApplyAsync(units, "c1");
+
+        var status = second.GetStatus("web");
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Stopped));
+        Assert.That(status.ManuallyStopped, Is.True);
+        Assert.That(_harness.Survivors(), Is.Empty);
+
+        var started = await second.StartAsync("web");
+        Assert.That(started.Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(started.ManuallyStopped, Is.False);
+    }
+
+    [Test]
+    public async Task A_restarted_supervisor_stops_the_previous_runs_process_instead_of_running_a_second_copy()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n") };
+
+        // The first supervisor "crashes": its state is on disk and its process still runs.
+        var first = _harness.CreateSupervisor();
+        await first.InitializeAsync();
+        await first.ApplyAsync(units, "c1");
+        var oldPid = first.GetStatus("web").Pid!.Value;
+
+        var second = _harness.CreateSupervisor();
+        await second.InitializeAsync();
+        Assert.That(ProcScan.IsAlive(oldPid), Is.False, "the previous run's process must be stopped");
+        await second.ApplyAsync(units, "c1");
+
+        var newPid = second.GetStatus("web").Pid!.Value;
+        Assert.That(newPid, Is.Not.EqualTo(oldPid));
+        Assert.That(_harness.Survivors(), Is.EquivalentTo(new[] { newPid }), "exactly one copy runs");
+        await second.DisposeAsync();
+        await first.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Apply_restarts_changed_units_stops_removed_ones_and_leaves_the_rest_alone()
+    {
+        var envOut = _harness.PathOf("env.out");
+        var printer = _harness.Script("printer.sh", $"echo \"$GREETING\" > {envOut}; exec sleep 300");
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("greeter", $"[Service]\nEnvironment=GREETING=hello\nExecStart={printer}\n"),
+            SupervisorHarness.Unit("steady", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("doomed", $"[Service]\nExecStart={sleeper}\n"),
+        ]);
+        var steadyPid = supervisor.GetStatus("steady").Pid;
+        var doomedPid = supervisor.GetStatus("doomed").Pid!.Value;
+        await ProcScan.WaitUntilAsync(() => File.Exists(envOut) && File.ReadAllText(envOut).Trim() == "hello", TimeSpan.FromSeconds(5));
+
+        var result = await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("greeter", $"[Service]\nEnvironment=GREETING=bonjour\nExecStart={printer}\n"),
+            SupervisorHarness.Unit("steady", $"[Service]\nExecStart={sleeper}\n"),
+        ]);
+
+        Assert.That(result.Restarted, Is.EqualTo(new[] { "greeter" }));
+        Assert.That(result.Stopped, Is.EqualTo(new[] { "doomed" }));
+        Assert.That(result.Unchanged, Is.EqualTo(new[] { "steady" }));
+        Assert.That(supervisor.GetStatus("steady").Pid, Is.EqualTo(steadyPid));
+        Assert.That(ProcScan.IsAlive(doomedPid), Is.False);
+        Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "greeter", "steady" }));
+        Assert.Throws<ServiceNotFoundException>(() => supervisor.GetStatus("doomed"));
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => File.ReadAllText(envOut).Trim() == "bonjour", TimeSpan.FromSeconds(5)),
+            Is.True,
+            "the changed unit runs with its new Environment");
+    }
+
+    [Test]
+    public async Task A_cycle_is_rejected_and_nothing_changes()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("a", $"[Service]\nExecStart={sleeper}\n")]);
+        var pid = supervisor.GetStatus("a").Pid;
+
+        var ex = Assert.ThrowsAsync(Is.InstanceOf<GitProcException>(), () => supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("a", $"[Unit]\nAfter=b\n[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("b", $"[Unit]\nAfter=a\n[Service]\nExecStart={sleeper}\n"),
+        ]));
+
+        Assert.That(ex!.Message, Does.Contain("a").And.Contain("b"));
+        Assert.That(supervisor.GetStatus("a").Pid, Is.EqualTo(pid));
+        Assert.That(supervisor.ListServices(), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Operator_commands_report_wrong_states_and_unknown_names()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n")]);
+
+        var running = Assert.ThrowsAsync<ServiceOperationException>(() => supervisor.StartAsync("web"));
+        Assert.That(running!.Message, Is.EqualTo("Service already running: web"));
+        Assert.ThrowsAsync<ServiceNotFoundException>(() => supervisor.StopAsync("nope"));
+
+        await supervisor.StopAsync("web");
+        var notRunning = Assert.ThrowsAsync<ServiceOperationException>(() => supervisor.StopAsync("web"));
+        Assert.That(notRunning!.Message, Is.EqualTo("Service not running: web"));
+
+        var restarted = await supervisor.RestartAsync("web");
+        Assert.That(restarted.Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(restarted.RestartCount, Is.Zero, "an operator's restart is not an automatic one");
+    }
+
+    [Test]
+    public async Task A_crash_restart_never_races_an_operator_stop()
+    {
+        // A service that dies at once and is restarted at once, hammered with stops and starts.
+        var flaky = _harness.Script("flaky.sh", "sleep 0.01; exit 1");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("flaky", $"[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart={flaky}\nRestart=always\nRestartSec=0\n"),
+        ]);
+
+        for (var i = 0; i < 30; i++)
+        {
+            try
+            {
+                await supervisor.StopAsync("flaky");
+            }
+            catch (ServiceOperationException)
+            {
+                // Between a crash and its restart the service may count as not running.
+            }
+
+            Assert.That(supervisor.GetStatus("flaky").Status, Is.Not.EqualTo(ServiceStatus.Running));
+            await supervisor.StartAsync("flaky");
+        }
+
+        await supervisor.StopAsync("flaky");
+        await Task.Delay(200);
+
+        var status = supervisor.GetStatus("flaky");
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Stopped));
+        Assert.That(status.Pid, Is.Null);
+        Assert.That(_harness.Survivors(), Is.Empty, "a restart slipped past the stop");
+    }
+
+    [Test]
+    public async Task Exec_commands_run_in_systemds_order()
+    {
+        var log = _harness.PathOf("order.log");
+        var step = _harness.Script("step.sh", $"echo \"$1\" >> {log}");
+        var main = _harness.Script("main.sh", $"echo main >> {log}; exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("svc", $"[Service]\nExecStartPre={step} pre1\nExecStartPre={step} pre2\nExecStart={main}\nExecStartPost={step} post\nExecStop={step} stop\n"),
+        ]);
+        await ProcScan.WaitUntilAsync(() => File.ReadAllLines(log).Contains("main"), TimeSpan.FromSeconds(5));
+        await supervisor.StopAsync("svc");
+
+        var lines = File.ReadAllLines(log);
+        Assert.That(lines.Take(2), Is.EqualTo(new[] { "pre1", "pre2" }));
+        Assert.That(lines, Is.EquivalentTo(new[] { "pre1", "pre2", "main", "post", "stop" }));
+        Assert.That(lines[^1], Is.EqualTo("stop"));
+    }
+
+    [Test]
+    public async Task A_failing_ExecStartPre_fails_the_start_and_the_main_command_never_runs()
+    {
+        var ran = _harness.PathOf("main-ran");
+        var main = _harness.Script("main.sh", $"touch {ran}; exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("svc", $"[Service]\nExecStartPre=/bin/false\nExecStart={main}\n")]);
+
+        var status = supervisor.GetStatus("svc");
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Failed));
+        Assert.That(status.FailureReason, Does.Contain("ExecStartPre"));
+        Assert.That(File.Exists(ran), Is.False);
+
+        var ex = Assert.ThrowsAsync<ServiceOperationException>(() => supervisor.StartAsync("svc"));
+        Assert.That(ex!.Message, Does.Contain("svc").And.Contain("ExecStartPre"));
+    }
+
+    [Test]
+    public async Task Oneshot_success_is_stopped_and_failure_is_failed()
+    {
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("ok", "[Service]\nType=oneshot\nExecStart=/bin/true\nExecStart=/bin/true\n"),
+            SupervisorHarness.Unit("bad", "[Service]\nType=oneshot\nExecStart=/bin/true\nExecStart=/bin/sh -c 'exit 4'\n"),
+        ]);
+
+        var ok = supervisor.GetStatus("ok");
+        var bad = supervisor.GetStatus("bad");
+        Assert.That((ok.Status, ok.SubState, ok.LastExitCode), Is.EqualTo((ServiceStatus.Stopped, "exited", (int?)0)));
+        Assert.That((bad.Status, bad.LastExitCode), Is.EqualTo((ServiceStatus.Failed, (int?)4)));
+    }
+
+    [Test]
+    public async Task Service_output_reaches_its_log()
+    {
+        var talker = _harness.Script("talker.sh", "echo out-line; echo err-line >&2; exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("talker", $"[Service]\nExecStart={talker}\n")]);
+
+        var logFile = Path.Combine(_harness.LogDirectory, "talker.log");
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("err-line"), TimeSpan.FromSeconds(5)),
+            Is.True);
+        Assert.That(File.ReadAllLines(logFile), Has.Some.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] out-line$"));
+    }
+}

@@ -1,0 +1,279 @@
+using GitProc.Dependencies;
+using GitProc.Git;
+using GitProc.State;
+using GitProc.Supervision;
+using GitProc.UnitFiles;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.Reconciliation;
+
+/// <summary>
+/// The default <see cref="IReconciler"/>: reads every unit at the tip of the watched branch (from the commit,
+/// never the working tree), validates the whole set, and hands it to the supervisor, which starts, restarts and
+/// stops exactly what changed. A rejected commit changes nothing; the last good commit keeps running.
+/// </summary>
+internal sealed class Reconciler : IReconciler
+{
+    private readonly IGitIntegration _git;
+    private readonly IUnitFileParser _parser;
+    private readonly ISupervisor _supervisor;
+    private readonly IServiceProvider _serviceProvider;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Reconciler> _logger;
+    private readonly GitProcOptions _options;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private string? _applied;
+    private string? _lastGood;
+    private RejectedCommit? _rejected;
+
+    public Reconciler(
+        IGitIntegration git,
+        IUnitFileParser parser,
+        ISupervisor supervisor,
+        IServiceProvider serviceProvider,
+        IOptions<GitProcOptions> options,
+        TimeProvider timeProvider,
+        ILogger<Reconciler> logger)
+    {
+        _git = git;
+        _parser = parser;
+        _supervisor = supervisor;
+        _serviceProvider = serviceProvider;
+        _options = options.Value;
+        _time = timeProvider;
+        _logger = logger;
+    }
+
+    public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected));
+
+    /// <summary>The commit a previous run applied (from the state), used when the tip is rejected at start-up.</summary>
+    public void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
+
+    public async Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await SyncUnderGateAsync(explicitRequest: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A sync triggered by the watcher: a tip that was already rejected is not re-read on every poll.</summary>
+    public async Task<SyncResult?> SyncIfChangedAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var tip = await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (tip is null || tip == Volatile.Read(ref _applied) || tip == Volatile.Read(ref _rejected)?.Commit)
+            {
+                return null;
+            }
+
+            return await SyncUnderGateAsync(explicitRequest: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<RollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(commit);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var target = await _git.GetCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            var created = await _git.RollbackAsync(
+                target.Sha,
+                async (sha, token) =>
+                {
+                    // The target must be a state GitProc can run: every unit valid, no cycle, no missing Requires.
+                    var units = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
+                    Validate(units);
+                },
+                cancellationToken).ConfigureAwait(false);
+            _logger.RolledBack(target.ShortSha, created.Sha);
+            var sync = await SyncUnderGateAsync(explicitRequest: true, cancellationToken).ConfigureAwait(false);
+            return new RollbackResult(target.Sha, created.Sha, sync);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies new commits until cancelled: woken by the branch watcher, with polling every
+    /// <see cref="GitOptions.PollInterval"/> as a fallback (a watcher can miss events, e.g. on network file
+    /// systems), and fetching the remote every <see cref="GitOptions.FetchInterval"/> when one is configured.
+    /// Errors are logged once per distinct message and never end the loop.
+    /// </summary>
+    public async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        using var wake = new SemaphoreSlim(0, 1);
+        void Wake()
+        {
+            try
+            {
+                if (wake.CurrentCount == 0)
+                {
+                    wake.Release();
+                }
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already awake.
+            }
+            catch (ObjectDisposedException)
+            {
+                // The loop ended.
+            }
+        }
+
+        using var watch = _git.WatchBranch(Wake);
+        var nextFetch = _time.GetUtcNow();
+        string? lastError = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (_options.Git.RemoteUrl is not null && _time.GetUtcNow() >= nextFetch)
+                {
+                    nextFetch = _time.GetUtcNow() + _options.Git.FetchInterval;
+                    await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await SyncIfChangedAsync(cancellationToken).ConfigureAwait(false);
+                lastError = null;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (CommitRejectedException)
+            {
+                // Logged when rejected.
+            }
+            catch (GitProcException ex)
+            {
+                if (ex.Message != lastError)
+                {
+                    _logger.WatchFailed(ex.Message);
+                    lastError = ex.Message;
+                }
+            }
+
+            try
+            {
+                await wake.WaitAsync(_options.Git.PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task<SyncResult> SyncUnderGateAsync(bool explicitRequest, CancellationToken cancellationToken)
+    {
+        var tip = await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (tip is null)
+        {
+            // An empty repository: nothing is desired yet.
+            return new SyncResult(string.Empty, Empty);
+        }
+
+        var applied = Volatile.Read(ref _applied);
+        if (tip == applied)
+        {
+            return new SyncResult(tip, Empty);
+        }
+
+        IReadOnlyList<UnitFile> units;
+        try
+        {
+            units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
+            Validate(units);
+        }
+        catch (UnitFileParseException ex)
+        {
+            throw await RejectAsync(tip, ex.FileName, ex.Line > 0 ? ex.Line : null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DependencyException ex)
+        {
+            throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+
+        var changes = await _supervisor.ApplyAsync(units, tip, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _applied, tip);
+        _lastGood = tip;
+        Volatile.Write(ref _rejected, null);
+        return new SyncResult(tip, changes);
+    }
+
+    /// <summary>
+    /// Records a rejected tip. When nothing has been applied yet in this run (a daemon starting on a bad tip),
+    /// the last good commit from the previous run is applied instead, so its services keep running.
+    /// </summary>
+    private async Task<GitProcException> RejectAsync(string tip, string? file, int? line, string reason, bool explicitRequest, CancellationToken cancellationToken)
+    {
+        var rejection = new RejectedCommit(tip, file, line, reason, _time.GetUtcNow());
+        var isNew = Volatile.Read(ref _rejected)?.Commit != tip;
+        Volatile.Write(ref _rejected, rejection);
+        if (isNew || explicitRequest)
+        {
+            _logger.CommitRejected(tip, reason);
+        }
+
+        if (Volatile.Read(ref _applied) is null && _lastGood is { } lastGood && lastGood != tip)
+        {
+            try
+            {
+                var units = await LoadUnitsAsync(lastGood, cancellationToken).ConfigureAwait(false);
+                await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _applied, lastGood);
+            }
+            catch (GitProcException ex)
+            {
+                _logger.LastGoodFailed(lastGood, ex.Message);
+            }
+        }
+
+        var shortSha = tip.Length > 7 ? tip[..7] : tip;
+        return new CommitRejectedException(rejection, $"Commit {shortSha} rejected, nothing applied: {reason}");
+    }
+
+    private async Task<IReadOnlyList<UnitFile>> LoadUnitsAsync(string commit, CancellationToken cancellationToken)
+    {
+        var files = await _git.ReadUnitFilesAsync(commit, cancellationToken).ConfigureAwait(false);
+        var units = new List<UnitFile>(files.Count);
+        foreach (var file in files)
+        {
+            units.Add(_parser.Parse(file.FileName, file.Content));
+        }
+
+        return units;
+    }
+
+    private void Validate(IReadOnlyList<UnitFile> units)
+    {
+        var resolver = _serviceProvider.GetRequiredService<IDependencyResolver>();
+        foreach (var unit in units)
+        {
+            resolver.AddUnit(unit);
+        }
+
+        _ = resolver.GetStartOrder();
+    }
+
+    private static readonly ApplyResult Empty = new([], [], [], []);
+}

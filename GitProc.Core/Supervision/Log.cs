@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace GitProc.Supervision;
+
+/// <summary>The supervisor's log messages (event ids 10xx).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Started {Service} (PID {Pid})")]
+    public static partial void ServiceStarted(this ILogger logger, string service, int pid);
+
+    [LoggerMessage(1001, LogLevel.Information, "Stopped {Service} (PID {Pid}): {Exit}")]
+    public static partial void ServiceStopped(this ILogger logger, string service, int pid, string exit);
+
+    [LoggerMessage(1002, LogLevel.Warning, "{Service} ended: {Exit}; restart: {Restart}")]
+    public static partial void ServiceExited(this ILogger logger, string service, string exit, bool restart);
+
+    [LoggerMessage(1003, LogLevel.Information, "Restarting {Service} (restart {RestartCount})")]
+    public static partial void ServiceRestarting(this ILogger logger, string service, int restartCount);
+
+    [LoggerMessage(1004, LogLevel.Error, "Cannot start {Service}: {Reason}")]
+    public static partial void ServiceStartFailed(this ILogger logger, string service, string reason);
+
+    [LoggerMessage(1005, LogLevel.Error, "{Service} failed: {Reason}")]
+    public static partial void ServiceFailed(this ILogger logger, string service, string reason);
+
+    [LoggerMessage(1006, LogLevel.Error, "Supervising {Service} failed unexpectedly")]
+    public static partial void SuperviseLoopFailed(this ILogger logger, string service, Exception exception);
+
+    [LoggerMessage(1007, LogLevel.Warning, "A process of {Service} from a previous run is still alive (PID {Pid}); stopping it before starting the service again")]
+    public static partial void StoppingLeftover(this ILogger logger, string service, int pid);
+
+    [LoggerMessage(1008, LogLevel.Error, "Saving the state failed")]
+    public static partial void StateSaveFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(1009, LogLevel.Information, "Applied {Commit}: {Started} started, {Restarted} restarted, {Stopped} stopped")]
+    public static partial void Applied(this ILogger logger, string commit, int started, int restarted, int stopped);
+}

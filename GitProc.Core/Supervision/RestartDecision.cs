@@ -1,0 +1,26 @@
+using GitProc.Processes;
+using GitProc.UnitFiles;
+
+namespace GitProc.Supervision;
+
+/// <summary>systemd's table of which endings each <c>Restart=</c> value restarts on (systemd.service(5)).</summary>
+internal static class RestartDecision
+{
+    /// <summary>Whether a process that ended with <paramref name="exit"/> is restarted under <paramref name="policy"/>.</summary>
+    /// <param name="policy">The unit's <c>Restart=</c>.</param>
+    /// <param name="exit">How the process ended; an exit code the command's <c>-</c> prefix forgives should be passed as 0.</param>
+    public static bool ShouldRestart(RestartPolicy policy, ProcessExit exit)
+    {
+        var clean = exit.IsClean;
+        var uncleanSignal = !exit.TimedOut && exit.Signal is not null && !clean;
+        return policy switch
+        {
+            RestartPolicy.Always => true,
+            RestartPolicy.OnSuccess => clean,
+            RestartPolicy.OnFailure => !clean,
+            RestartPolicy.OnAbnormal => uncleanSignal || exit.TimedOut,
+            RestartPolicy.OnAbort => uncleanSignal,
+            _ => false,
+        };
+    }
+}

@@ -1,0 +1,641 @@
+using GitProc.Processes;
+using GitProc.State;
+using GitProc.UnitFiles;
+using Polly;
+using Polly.Retry;
+
+namespace GitProc.Supervision;
+
+/// <summary>
+/// Keeps one service running. Every command (start, stop, restart, a unit change, an automatic restart) runs
+/// under one gate, so a crash-restart can never race an operator's stop. The process's exits are watched by a
+/// supervise loop, a Polly retry pipeline whose delay is the unit's restart backoff and whose "should retry" is
+/// systemd's restart table plus the crash-loop limit.
+/// </summary>
+internal sealed class ServiceController : IAsyncDisposable
+{
+    // systemd's default TimeoutStartSec, for ExecStartPre/ExecStartPost commands.
+    private static readonly TimeSpan StartCommandTimeout = TimeSpan.FromSeconds(90);
+
+    // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
+    private const int ExitExec = 203;
+
+    private readonly SupervisorContext _context;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly StartLimiter _limiter = new();
+    private readonly Lock _sync = new();
+
+    private UnitFile _unit;
+    private ServiceStatus _status = ServiceStatus.Stopped;
+    private string _subState = "dead";
+    private IServiceProcess? _process;
+    private DateTimeOffset? _startTime;
+    private int _restartCount;
+    private ProcessExit? _lastExit;
+    private int? _lastExitCode;
+    private string? _failureReason;
+    private bool _manuallyStopped;
+
+    // Each start begins a new generation; a supervise loop only touches state while its generation is current,
+    // so a loop that a command has taken over can never overwrite what the command did.
+    private int _generation;
+    private CancellationTokenSource? _superviseCts;
+
+    public ServiceController(UnitFile unit, SupervisorContext context)
+    {
+        _unit = unit;
+        _context = context;
+    }
+
+    public string Name => _unit.Name;
+
+    public UnitFile Unit => _unit;
+
+    /// <summary>Running, or waiting to be restarted: an operator's start would be redundant.</summary>
+    public bool IsActive
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _process is not null || _subState == "auto-restart";
+            }
+        }
+    }
+
+    public bool ManuallyStopped
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _manuallyStopped;
+            }
+        }
+    }
+
+    /// <summary>Takes over what a previous daemon recorded: its restart count and an operator's stop.</summary>
+    public void Restore(ServiceState recorded)
+    {
+        lock (_sync)
+        {
+            _restartCount = recorded.RestartCount;
+            _manuallyStopped = recorded.ManuallyStopped;
+            _lastExitCode = recorded.LastExitCode;
+            _startTime = recorded.StartTime;
+        }
+    }
+
+    public ServiceStatusInfo Snapshot()
+    {
+        lock (_sync)
+        {
+            return new ServiceStatusInfo
+            {
+                Name = _unit.Name,
+                Status = _status,
+                SubState = _subState,
+                Description = _unit.Description,
+                Pid = _process?.Info.Pid,
+                StartTime = _startTime,
+                RestartCount = _restartCount,
+                LastExitCode = _lastExitCode,
+                LastExit = _lastExit?.ToString(),
+                FailureReason = _failureReason,
+                ManuallyStopped = _manuallyStopped,
+            };
+        }
+    }
+
+    public ServiceState ToState()
+    {
+        lock (_sync)
+        {
+            return new ServiceState
+            {
+                Name = _unit.Name,
+                Status = _status,
+                Pid = _process?.Info.Pid,
+                ProcessStartTicks = _process?.Info.StartTicks,
+                StartTime = _startTime,
+                RestartCount = _restartCount,
+                LastExitCode = _lastExitCode,
+                ManuallyStopped = _manuallyStopped,
+            };
+        }
+    }
+
+    /// <summary>Starts the service unless it is active (or, when applying, unless an operator stopped it).</summary>
+    /// <exception cref="ServiceOperationException">An operator's start of an active service, or the start failed.</exception>
+    public async Task<ServiceStatusInfo> StartAsync(StartMode mode, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (IsActive)
+            {
+                if (mode == StartMode.Operator)
+                {
+                    throw new ServiceOperationException(Name, $"Service already running: {Name}");
+                }
+
+                return Snapshot();
+            }
+
+            if (mode == StartMode.Apply && ManuallyStopped)
+            {
+                return Snapshot();
+            }
+
+            if (mode != StartMode.Apply)
+            {
+                lock (_sync)
+                {
+                    _manuallyStopped = false;
+                    _limiter.Reset();
+                }
+            }
+
+            var failure = await StartUnderGateAsync().ConfigureAwait(false);
+            if (failure is not null && mode != StartMode.Apply)
+            {
+                throw new ServiceOperationException(Name, $"Service {Name} failed to start: {failure}");
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return Snapshot();
+    }
+
+    /// <summary>Stops the service with its process tree.</summary>
+    /// <param name="manual">An operator's stop, which persists.</param>
+    /// <param name="requireActive">Throw when there is nothing to stop (an operator's <c>stop</c>).</param>
+    /// <param name="cancellationToken">Cancels waiting for the gate; once begun, the stop completes.</param>
+    public async Task<ServiceStatusInfo> StopAsync(bool manual, bool requireActive, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!IsActive && requireActive)
+            {
+                throw new ServiceOperationException(Name, $"Service not running: {Name}");
+            }
+
+            await StopUnderGateAsync(manual).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return Snapshot();
+    }
+
+    /// <summary>Puts a changed unit in place: stops the old definition's process; the caller starts the new one.</summary>
+    public async Task ReplaceUnitAsync(UnitFile unit, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StopUnderGateAsync(manual: false).ConfigureAwait(false);
+            lock (_sync)
+            {
+                _unit = unit;
+
+                // A commit that changes the unit ends an operator's stop and a crash loop (CONTRACT §3).
+                _manuallyStopped = false;
+                _failureReason = null;
+                _status = ServiceStatus.Stopped;
+                _subState = "dead";
+                _limiter.Reset();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Marks the service failed without starting it (a required dependency failed).</summary>
+    public async Task FailAsync(string subState, string reason, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (IsActive)
+            {
+                return;
+            }
+
+            lock (_sync)
+            {
+                _status = ServiceStatus.Failed;
+                _subState = subState;
+                _failureReason = reason;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        _context.Logger.ServiceFailed(Name, reason);
+        _context.StateChanged();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(manual: false, requireActive: false, CancellationToken.None).ConfigureAwait(false);
+        _gate.Dispose();
+    }
+
+    /// <summary>Starts a supervise loop with a first launch; returns why the first launch failed, if it did.</summary>
+    private async Task<string?> StartUnderGateAsync()
+    {
+        int generation;
+        CancellationTokenSource cts;
+        UnitFile unit;
+        lock (_sync)
+        {
+            unit = _unit;
+            if (!_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow()))
+            {
+                _status = ServiceStatus.Failed;
+                _subState = "start-limit-hit";
+                _failureReason = StartLimitReason();
+                generation = 0;
+                cts = null!;
+            }
+            else
+            {
+                generation = ++_generation;
+                _superviseCts?.Dispose();
+                cts = _superviseCts = new CancellationTokenSource();
+                _failureReason = null;
+                _subState = "starting";
+            }
+        }
+
+        if (generation == 0)
+        {
+            _context.Logger.ServiceFailed(Name, StartLimitReason());
+            _context.StateChanged();
+            return StartLimitReason();
+        }
+
+        var first = await LaunchAsync(generation).ConfigureAwait(false);
+        string? failure = null;
+        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess)
+        {
+            lock (_sync)
+            {
+                failure = _failureReason ?? first.Result.ToString();
+            }
+        }
+
+        _ = SuperviseAsync(BuildPipeline(unit, generation), first, generation, cts.Token);
+        return failure;
+    }
+
+    private async Task StopUnderGateAsync(bool manual)
+    {
+        IServiceProcess? process;
+        UnitFile unit;
+        lock (_sync)
+        {
+            // Taking over: the supervise loop of the current generation stops touching state.
+            _generation++;
+            _superviseCts?.Cancel();
+            process = _process;
+            unit = _unit;
+            if (process is not null)
+            {
+                _subState = "stopping";
+            }
+        }
+
+        ProcessExit? exit = null;
+        if (process is not null)
+        {
+            if (!process.Exited.IsCompleted)
+            {
+                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
+            }
+
+            exit = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+            await process.DisposeAsync().ConfigureAwait(false);
+            _context.Logger.ServiceStopped(Name, process.Info.Pid, exit.ToString());
+        }
+
+        lock (_sync)
+        {
+            _process = null;
+            if (exit is not null)
+            {
+                _lastExit = exit;
+                _lastExitCode = exit.DisplayCode;
+            }
+
+            _status = ServiceStatus.Stopped;
+            _subState = "dead";
+            _failureReason = null;
+            _manuallyStopped |= manual;
+        }
+
+        _context.StateChanged();
+    }
+
+    /// <summary>
+    /// Runs ExecStartPre, starts the main process (or runs a oneshot's commands), runs ExecStartPost.
+    /// Returns how the attempt ends: the main process's exit task, or an already known ending.
+    /// </summary>
+    private async Task<Task<ProcessExit>> LaunchAsync(int generation)
+    {
+        var unit = _unit;
+        var pre = await RunCommandsAsync(unit, unit.ExecStartPre, StartCommandTimeout, "ExecStartPre").ConfigureAwait(false);
+        if (pre is not null)
+        {
+            return Task.FromResult(pre);
+        }
+
+        if (unit.Type == ServiceType.Oneshot)
+        {
+            MarkStarted(generation, process: null);
+            var main = await RunCommandsAsync(unit, unit.ExecStartCommands, Timeout.InfiniteTimeSpan, "ExecStart").ConfigureAwait(false);
+            if (main is not null)
+            {
+                return Task.FromResult(main);
+            }
+
+            var post = await RunCommandsAsync(unit, unit.ExecStartPost, StartCommandTimeout, "ExecStartPost").ConfigureAwait(false);
+            return Task.FromResult(post ?? new ProcessExit(0, null));
+        }
+
+        IServiceProcess process;
+        try
+        {
+            process = await _context.Processes.StartAsync(Launch(unit, unit.ExecStartCommands[0])).ConfigureAwait(false);
+        }
+        catch (ProcessStartException ex)
+        {
+            RecordFailureReason(generation, ex.Message);
+            _context.Logger.ServiceStartFailed(Name, ex.Message);
+            return Task.FromResult(new ProcessExit(ExitExec, null));
+        }
+
+        MarkStarted(generation, process);
+        _context.Logger.ServiceStarted(Name, process.Info.Pid);
+
+        var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, StartCommandTimeout, "ExecStartPost").ConfigureAwait(false);
+        if (postFailure is not null)
+        {
+            // systemd fails the start when ExecStartPost fails, and stops what was started.
+            await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+            return Task.FromResult(postFailure);
+        }
+
+        return process.Exited;
+    }
+
+    /// <summary>Runs commands in order; returns the first failure (as its exit), or null when all succeeded.</summary>
+    private async Task<ProcessExit?> RunCommandsAsync(UnitFile unit, IReadOnlyList<UnitCommand> commands, TimeSpan timeout, string key)
+    {
+        foreach (var command in commands)
+        {
+            ProcessExit exit;
+            try
+            {
+                exit = await _context.Processes.RunAsync(Launch(unit, command), timeout).ConfigureAwait(false);
+            }
+            catch (ProcessStartException ex)
+            {
+                if (command.IgnoreFailure)
+                {
+                    continue;
+                }
+
+                SetFailureReason(ex.Message);
+                return new ProcessExit(ExitExec, null);
+            }
+
+            if (!exit.IsSuccess && !command.IgnoreFailure)
+            {
+                SetFailureReason($"{key} command '{command.CommandLine}' {exit}");
+                return exit;
+            }
+        }
+
+        return null;
+    }
+
+    private ProcessLaunch Launch(UnitFile unit, UnitCommand command) => new(unit, command)
+    {
+        Output = _context.Logs.OpenWriter(unit.Name),
+        DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
+    };
+
+    private async Task SuperviseAsync(ResiliencePipeline<ProcessExit> pipeline, Task<ProcessExit> firstExit, int generation, CancellationToken cancellationToken)
+    {
+        var attempt = 0;
+        try
+        {
+            var final = await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    if (attempt++ == 0)
+                    {
+                        return await firstExit.WaitAsync(token).ConfigureAwait(false);
+                    }
+
+                    var next = await RestartAsync(generation, token).ConfigureAwait(false);
+                    return await next.WaitAsync(token).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+            _ = final;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A command took the service over; it owns the state now.
+        }
+#pragma warning disable CA1031 // The loop runs unobserved: anything unexpected must become a failed state, not a lost task.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _context.Logger.SuperviseLoopFailed(Name, ex);
+            SetFailedIfCurrent(generation, "failed", ex.Message);
+        }
+    }
+
+    /// <summary>An automatic restart: under the gate, so it cannot race a command.</summary>
+    private async Task<Task<ProcessExit>> RestartAsync(int generation, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_sync)
+            {
+                if (generation != _generation)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
+                _restartCount++;
+                _subState = "starting";
+            }
+
+            _context.Logger.ServiceRestarting(Name, _restartCount);
+            return await LaunchAsync(generation).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Decides, when a process ended, whether it is restarted: systemd's restart table, then the crash-loop limit.
+    /// Records the ending either way.
+    /// </summary>
+    private bool OnEnded(Outcome<ProcessExit> outcome, int generation, UnitFile unit)
+    {
+        if (outcome.Exception is not null || outcome.Result is not { } exit)
+        {
+            return false;
+        }
+
+        // The '-' prefix: a non-zero exit of the main command counts as success.
+        var forgiven = unit.ExecStartCommands.Count > 0 && unit.ExecStartCommands[^1].IgnoreFailure && exit.ExitCode is not null and not 0
+            ? new ProcessExit(0, null)
+            : exit;
+        var clean = forgiven.IsClean;
+        var restart = RestartDecision.ShouldRestart(unit.Restart, forgiven);
+        bool limitHit;
+
+        lock (_sync)
+        {
+            if (generation != _generation)
+            {
+                return false;
+            }
+
+            limitHit = restart && !_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
+
+            _process = null;
+            _lastExit = exit;
+            _lastExitCode = exit.DisplayCode;
+            if (limitHit)
+            {
+                _status = ServiceStatus.Failed;
+                _subState = "start-limit-hit";
+                _failureReason = StartLimitReason();
+            }
+            else if (restart)
+            {
+                _status = clean ? ServiceStatus.Stopped : ServiceStatus.Failed;
+                _subState = "auto-restart";
+            }
+            else if (clean)
+            {
+                _status = ServiceStatus.Stopped;
+                _subState = unit.Type == ServiceType.Oneshot ? "exited" : "dead";
+            }
+            else
+            {
+                _status = ServiceStatus.Failed;
+                _subState = "failed";
+                _failureReason ??= $"main process {exit}";
+            }
+        }
+
+        _context.Logger.ServiceExited(Name, exit.ToString(), restart && !limitHit);
+        _context.StateChanged();
+        return restart && !limitHit;
+    }
+
+    /// <summary>One pipeline per supervise loop: it closes over the loop's unit and generation.</summary>
+    private ResiliencePipeline<ProcessExit> BuildPipeline(UnitFile unit, int generation)
+    {
+        var builder = new ResiliencePipelineBuilder<ProcessExit> { TimeProvider = _context.Time };
+        return builder.AddRetry(new RetryStrategyOptions<ProcessExit>
+        {
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Constant,
+            UseJitter = false,
+            Delay = TimeSpan.Zero,
+            ShouldHandle = args => ValueTask.FromResult(OnEnded(args.Outcome, generation, unit)),
+            DelayGenerator = args =>
+            {
+                int restartNumber;
+                lock (_sync)
+                {
+                    restartNumber = _restartCount + 1;
+                }
+
+                return ValueTask.FromResult<TimeSpan?>(RestartBackoff.Delay(unit, restartNumber));
+            },
+        }).Build();
+    }
+
+    private void MarkStarted(int generation, IServiceProcess? process)
+    {
+        lock (_sync)
+        {
+            if (generation != _generation)
+            {
+                return;
+            }
+
+            _process = process;
+            _startTime = _context.Time.GetUtcNow();
+            _status = ServiceStatus.Running;
+            _subState = "running";
+            _failureReason = null;
+        }
+
+        _context.StateChanged();
+    }
+
+    private void RecordFailureReason(int generation, string reason)
+    {
+        lock (_sync)
+        {
+            if (generation == _generation)
+            {
+                _failureReason = reason;
+            }
+        }
+    }
+
+    private void SetFailureReason(string reason)
+    {
+        lock (_sync)
+        {
+            _failureReason = reason;
+        }
+    }
+
+    private void SetFailedIfCurrent(int generation, string subState, string reason)
+    {
+        lock (_sync)
+        {
+            if (generation != _generation)
+            {
+                return;
+            }
+
+            _process = null;
+            _status = ServiceStatus.Failed;
+            _subState = subState;
+            _failureReason = reason;
+        }
+
+        _context.StateChanged();
+    }
+
+    private string StartLimitReason() =>
+        $"start request repeated too quickly: more than {_unit.StartLimitBurst} starts within {_unit.StartLimitInterval.TotalSeconds:0.###}s (StartLimitBurst/StartLimitIntervalSec); start it again with 'gitproc start {Name}'";
+}

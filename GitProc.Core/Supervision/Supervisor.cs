@@ -1,0 +1,415 @@
+using GitProc.Dependencies;
+using GitProc.Logs;
+using GitProc.Processes;
+using GitProc.State;
+using GitProc.UnitFiles;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.Supervision;
+
+/// <summary>
+/// The default <see cref="ISupervisor"/>: one <see cref="ServiceController"/> per unit, started in dependency
+/// order with independent services in parallel, stopped in reverse order.
+/// </summary>
+internal sealed class Supervisor : ISupervisor
+{
+    // A previous run's leftover processes get the defaults: their units may have changed since.
+    private const int DefaultKillSignal = 15;
+    private static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly IProcessManager _processes;
+    private readonly IStateManager _stateManager;
+    private readonly IServiceProvider _serviceProvider;
+    private readonly ILogger<Supervisor> _logger;
+    private readonly SupervisorContext _context;
+    private readonly StateSaver _saver;
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, ServiceController> _services = new(StringComparer.Ordinal);
+
+    private IDependencyResolver _graph;
+    private Dictionary<string, ServiceState> _recovered = new(StringComparer.Ordinal);
+    private string? _appliedCommit;
+    private bool _disposed;
+
+    public Supervisor(
+        IProcessManager processes,
+        IServiceLogs logs,
+        IStateManager stateManager,
+        IServiceProvider serviceProvider,
+        IOptions<GitProcOptions> options,
+        TimeProvider timeProvider,
+        ILogger<Supervisor> logger)
+    {
+        _processes = processes;
+        _stateManager = stateManager;
+        _serviceProvider = serviceProvider;
+        _logger = logger;
+        var repository = options.Value.RepositoryPath;
+        _context = new SupervisorContext(
+            processes,
+            logs,
+            timeProvider,
+            logger,
+            Directory.Exists(repository) ? repository : null,
+            () => _saver!.Request());
+        _saver = new StateSaver(stateManager, Snapshot, logger);
+        _graph = NewResolver();
+    }
+
+    public async Task<string?> InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        var state = await _stateManager.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var leftovers = new List<Task>();
+        foreach (var service in state.Services.Values)
+        {
+            if (service.Pid is { } pid && service.ProcessStartTicks is { } ticks && _processes.IsSameProcessAlive(pid, ticks))
+            {
+                _logger.StoppingLeftover(service.Name, pid);
+                leftovers.Add(_processes.StopRecordedAsync(pid, ticks, DefaultKillSignal, DefaultStopTimeout, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(leftovers).ConfigureAwait(false);
+        lock (_lock)
+        {
+            _recovered = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal);
+            _appliedCommit = state.AppliedCommit;
+        }
+
+        return state.AppliedCommit;
+    }
+
+    public async Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(units);
+        var desired = new Dictionary<string, UnitFile>(StringComparer.Ordinal);
+        foreach (var unit in units)
+        {
+            if (!desired.TryAdd(unit.Name, unit))
+            {
+                throw new ArgumentException($"Two units are named {unit.Name}.", nameof(units));
+            }
+        }
+
+        // Validate the whole new graph before touching anything: a cycle or a missing Requires rejects it all.
+        var graph = NewResolver();
+        foreach (var unit in desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal))
+        {
+            graph.AddUnit(unit);
+        }
+
+        _ = graph.GetStartOrder();
+
+        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Dictionary<string, ServiceController> current;
+            lock (_lock)
+            {
+                current = new Dictionary<string, ServiceController>(_services, StringComparer.Ordinal);
+            }
+
+            var removed = current.Keys.Where(name => !desired.ContainsKey(name)).ToList();
+            var added = desired.Keys.Where(name => !current.ContainsKey(name)).ToList();
+            var changed = desired.Keys.Where(name => current.TryGetValue(name, out var c) && !UnitDefinition.Same(c.Unit, desired[name])).ToList();
+            var unchanged = desired.Keys.Where(name => current.TryGetValue(name, out var c) && UnitDefinition.Same(c.Unit, desired[name])).ToList();
+
+            // Removed services stop in the old graph's reverse order and are forgotten.
+            await StopInOrderAsync(_graph, removed, async controller =>
+            {
+                await controller.DisposeAsync().ConfigureAwait(false);
+                lock (_lock)
+                {
+                    _services.Remove(controller.Name);
+                }
+            }).ConfigureAwait(false);
+
+            // Changed services stop with their old definition (dependents first), then take the new one.
+            await StopInOrderAsync(_graph, changed, controller => controller.ReplaceUnitAsync(desired[controller.Name], CancellationToken.None))
+                .ConfigureAwait(false);
+
+            lock (_lock)
+            {
+                foreach (var name in added)
+                {
+                    var controller = new ServiceController(desired[name], _context);
+                    if (_recovered.TryGetValue(name, out var recorded))
+                    {
+                        controller.Restore(recorded);
+                    }
+
+                    _services[name] = controller;
+                }
+
+                _graph = graph;
+                _recovered.Clear();
+                _appliedCommit = commit ?? _appliedCommit;
+            }
+
+            await StartInOrderAsync([.. added, .. changed], target: null, cancellationToken).ConfigureAwait(false);
+            await _saver.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            var result = new ApplyResult(Sorted(added), Sorted(changed), Sorted(removed), Sorted(unchanged));
+            _logger.Applied(commit ?? "(units)", result.Started.Count, result.Restarted.Count, result.Stopped.Count);
+            return result;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    public async Task<ServiceStatusInfo> StartAsync(string service, CancellationToken cancellationToken = default)
+    {
+        var controller = Get(service);
+        if (controller.IsActive)
+        {
+            throw new ServiceOperationException(service, $"Service already running: {service}");
+        }
+
+        await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
+        return controller.Snapshot();
+    }
+
+    public async Task<ServiceStatusInfo> StopAsync(string service, CancellationToken cancellationToken = default)
+    {
+        var controller = Get(service);
+
+        // A failed service has no process, but stopping it is how an operator says "leave it down".
+        var requireActive = controller.Snapshot().Status != ServiceStatus.Failed;
+        return await controller.StopAsync(manual: true, requireActive, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default)
+    {
+        var controller = Get(service);
+        await controller.StopAsync(manual: false, requireActive: false, cancellationToken).ConfigureAwait(false);
+        await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
+        return controller.Snapshot();
+    }
+
+    public ServiceStatusInfo GetStatus(string service) => Get(service).Snapshot();
+
+    public IReadOnlyList<ServiceStatusInfo> ListServices()
+    {
+        lock (_lock)
+        {
+            return _services.Values
+                .OrderBy(c => c.Name, StringComparer.Ordinal)
+                .Select(c => c.Snapshot())
+                .ToList();
+        }
+    }
+
+    public async Task StopAllAsync(CancellationToken cancellationToken = default)
+    {
+        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            List<string> all;
+            lock (_lock)
+            {
+                all = [.. _services.Keys];
+            }
+
+            await StopInOrderAsync(_graph, all, c => c.StopAsync(manual: false, requireActive: false, CancellationToken.None))
+                .ConfigureAwait(false);
+            await _saver.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await StopAllAsync(CancellationToken.None).ConfigureAwait(false);
+        _disposed = true;
+        await _saver.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static List<string> Sorted(List<string> names) => [.. names.Order(StringComparer.Ordinal)];
+
+    private ServiceController Get(string service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        lock (_lock)
+        {
+            return _services.TryGetValue(service, out var controller)
+                ? controller
+                : throw new ServiceNotFoundException(service);
+        }
+    }
+
+    private IDependencyResolver NewResolver() => _serviceProvider.GetRequiredService<IDependencyResolver>();
+
+    /// <summary>
+    /// Starts <paramref name="names"/> and what they pull in, each as soon as its dependencies are up, so
+    /// independent services start in parallel. A service whose required dependency did not come up fails
+    /// without starting. <paramref name="target"/> is an operator's target, whose failure is reported.
+    /// </summary>
+    private async Task StartInOrderAsync(IReadOnlyCollection<string> names, string? target, CancellationToken cancellationToken)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        IDependencyResolver graph;
+        Dictionary<string, ServiceController> services;
+        lock (_lock)
+        {
+            graph = _graph;
+            services = new Dictionary<string, ServiceController>(_services, StringComparer.Ordinal);
+        }
+
+        var started = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
+        foreach (var name in graph.GetStartOrder(names))
+        {
+            if (!services.TryGetValue(name, out var controller))
+            {
+                continue;
+            }
+
+            var dependencies = graph.GetDependencies(name)
+                .Where(started.ContainsKey)
+                .Select(d => (Name: d, Up: started[d]))
+                .ToList();
+            var mode = name == target
+                ? StartMode.Operator
+                : target is not null ? StartMode.Dependency : StartMode.Apply;
+            started[name] = StartOneAsync(controller, dependencies, mode, cancellationToken);
+        }
+
+        await Task.WhenAll(started.Values).ConfigureAwait(false);
+    }
+
+    private async Task<bool> StartOneAsync(
+        ServiceController controller,
+        List<(string Name, Task<bool> Up)> dependencies,
+        StartMode mode,
+        CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(dependencies.Select(d => d.Up)).ConfigureAwait(false);
+        foreach (var (name, up) in dependencies)
+        {
+            if (!up.Result && controller.Unit.Requires.Contains(name, StringComparer.Ordinal))
+            {
+                var reason = $"required dependency {name} is not running";
+                await controller.FailAsync("dependency-failed", reason, cancellationToken).ConfigureAwait(false);
+                if (mode == StartMode.Operator)
+                {
+                    throw new ServiceOperationException(controller.Name, $"Service {controller.Name} failed to start: {reason}");
+                }
+
+                return false;
+            }
+        }
+
+        // While applying, a service an operator stopped stays stopped and a running one is left alone
+        // (StartMode.Apply); an operator's start brings its dependencies up whatever their state.
+        try
+        {
+            var status = await controller.StartAsync(mode, cancellationToken).ConfigureAwait(false);
+            return IsUp(status);
+        }
+        catch (ServiceOperationException) when (mode != StartMode.Operator)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsUp(ServiceStatusInfo status) =>
+        status.Status == ServiceStatus.Running || status.SubState == "exited";
+
+    /// <summary>Stops services so that each stops only after everything that depends on it has stopped.</summary>
+    private async Task StopInOrderAsync(IDependencyResolver graph, IReadOnlyCollection<string> names, Func<ServiceController, Task> stop)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        Dictionary<string, ServiceController> services;
+        lock (_lock)
+        {
+            services = new Dictionary<string, ServiceController>(_services, StringComparer.Ordinal);
+        }
+
+        var selected = new HashSet<string>(names, StringComparer.Ordinal);
+        var order = graph.GetStopOrder(names).Where(selected.Contains).ToList();
+        foreach (var name in names)
+        {
+            if (!order.Contains(name))
+            {
+                order.Add(name);
+            }
+        }
+
+        // Who depends on whom, among the services being stopped.
+        var dependents = order.ToDictionary(n => n, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var name in order)
+        {
+            foreach (var dependency in SafeDependencies(graph, name))
+            {
+                if (dependents.TryGetValue(dependency, out var list))
+                {
+                    list.Add(name);
+                }
+            }
+        }
+
+        var stopped = new Dictionary<string, Task>(StringComparer.Ordinal);
+        foreach (var name in order)
+        {
+            var waitFor = dependents[name].Where(stopped.ContainsKey).Select(d => stopped[d]).ToList();
+            stopped[name] = services.TryGetValue(name, out var controller)
+                ? StopAfterAsync(waitFor, controller, stop)
+                : Task.CompletedTask;
+        }
+
+        await Task.WhenAll(stopped.Values).ConfigureAwait(false);
+    }
+
+    private static IReadOnlyList<string> SafeDependencies(IDependencyResolver graph, string name)
+    {
+        try
+        {
+            return graph.GetDependencies(name);
+        }
+        catch (GitProcException)
+        {
+            return [];
+        }
+    }
+
+    private static async Task StopAfterAsync(List<Task> dependentsStopped, ServiceController controller, Func<ServiceController, Task> stop)
+    {
+        await Task.WhenAll(dependentsStopped).ConfigureAwait(false);
+        await stop(controller).ConfigureAwait(false);
+    }
+
+    private SupervisorState Snapshot()
+    {
+        lock (_lock)
+        {
+            var services = new Dictionary<string, ServiceState>(_recovered, StringComparer.Ordinal);
+            foreach (var (name, controller) in _services)
+            {
+                services[name] = controller.ToState();
+            }
+
+            return new SupervisorState { AppliedCommit = _appliedCommit, Services = services };
+        }
+    }
+}

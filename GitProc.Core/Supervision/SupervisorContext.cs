@@ -1,0 +1,29 @@
+using GitProc.Logs;
+using GitProc.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace GitProc.Supervision;
+
+/// <summary>What every <see cref="ServiceController"/> of one supervisor shares.</summary>
+internal sealed class SupervisorContext(
+    IProcessManager processes,
+    IServiceLogs logs,
+    TimeProvider time,
+    ILogger logger,
+    string? defaultWorkingDirectory,
+    Action stateChanged)
+{
+    public IProcessManager Processes { get; } = processes;
+
+    public IServiceLogs Logs { get; } = logs;
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>The working directory of services whose unit sets none: the repository of unit files, when it exists.</summary>
+    public string? DefaultWorkingDirectory { get; } = defaultWorkingDirectory;
+
+    /// <summary>Called after any change worth persisting; coalesced by the caller.</summary>
+    public Action StateChanged { get; } = stateChanged;
+}
