@@ -81,6 +81,12 @@ public sealed record UnitFile
     /// <summary><c>[Service] WorkingDirectory</c>; <see langword="null"/> uses the repository's directory of unit files.</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// <c>[Service] WorkingDirectory</c> was written with a leading <c>-</c>: a missing directory is not an error
+    /// (systemd's meaning). The <c>-</c> is not part of <see cref="WorkingDirectory"/>.
+    /// </summary>
+    public bool WorkingDirectoryOptional { get; init; }
+
     /// <summary><c>[Service] Environment</c> assignments, later ones winning.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
