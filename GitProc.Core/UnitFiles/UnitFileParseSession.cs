@@ -566,7 +566,7 @@ internal sealed class UnitFileParseSession
                 throw Error(line, key, value, "GitProc supervises the main process in the foreground and does not support daemons that fork into the background; run the program without daemonizing (often a --foreground or --no-daemon option) and use Type=simple.");
         }
 
-        throw Error(line, key, value, "is not a service type GitProc supports; use simple, exec or oneshot.");
+        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec or oneshot.");
     }
 
     private RestartPolicy ParseRestart(string key, string value, int line)
@@ -590,7 +590,7 @@ internal sealed class UnitFileParseSession
                 return RestartPolicy.OnFailure;
         }
 
-        throw Error(line, key, value, "is not a restart policy; use no, always, on-success, on-failure, on-abnormal or on-abort.");
+        throw Error(line, key, value, "The value is not a restart policy; use no, always, on-success, on-failure, on-abnormal or on-abort.");
     }
 
     private void AssignCommands(List<UnitCommand> commands, string key, string value, int line)
@@ -670,7 +670,7 @@ internal sealed class UnitFileParseSession
 
             if (quote != '\0')
             {
-                throw Error(line, key, value, $"has an unbalanced {(quote == '"' ? "double" : "single")} quote; close it or remove it.");
+                throw Error(line, key, value, $"The value has an unbalanced {(quote == '"' ? "double" : "single")} quote; close it or remove it.");
             }
 
             var word = _scratch.ToString();
@@ -708,12 +708,12 @@ internal sealed class UnitFileParseSession
     {
         if (!SystemdValues.TryParseNonNegative(value, int.MaxValue, out var count))
         {
-            throw Error(line, key, value, minimum == 0 ? "is not a number; write a whole number, 0 or more." : $"is not a number; write a whole number, {minimum} or more.");
+            throw Error(line, key, value, minimum == 0 ? "The value is not a number; write a whole number, 0 or more." : $"The value is not a number; write a whole number, {minimum} or more.");
         }
 
         if (count < minimum)
         {
-            throw Error(line, key, value, $"is too small; write a whole number, {minimum} or more.");
+            throw Error(line, key, value, $"The value is too small; write a whole number, {minimum} or more.");
         }
 
         return (int)count;
@@ -745,7 +745,7 @@ internal sealed class UnitFileParseSession
         var span = ParseFiniteTime(key, value, line, "write a finite time span");
         if (span <= TimeSpan.Zero)
         {
-            throw Error(line, key, value, "must be longer than zero; write a time span such as 5s or 30s.");
+            throw Error(line, key, value, "The value must be longer than zero; write a time span such as 5s or 30s.");
         }
 
         return span;
@@ -768,7 +768,7 @@ internal sealed class UnitFileParseSession
     {
         if (!SystemdValues.TryParseSignal(value, out var signal))
         {
-            throw Error(line, key, value, "is not a signal; write a name such as SIGTERM, SIGINT or SIGHUP (the SIG prefix is optional) or a number from 1 to 64.");
+            throw Error(line, key, value, "The value is not a signal; write a name such as SIGTERM, SIGINT or SIGHUP (the SIG prefix is optional) or a number from 1 to 64.");
         }
 
         return signal.Value;
@@ -788,7 +788,7 @@ internal sealed class UnitFileParseSession
 
         if (bad)
         {
-            throw Error(line, key, value, $"is not a valid {what} name; write one {what} name or numeric id, without spaces, ':', ',' or '/'.");
+            throw Error(line, key, value, $"The value is not a valid {what} name; write one {what} name or numeric id, without spaces, ':', ',' or '/'.");
         }
 
         return value;
@@ -807,12 +807,12 @@ internal sealed class UnitFileParseSession
         var path = optional ? SystemdText.Trim(value.AsSpan(1)).ToString() : value;
         if (path.Length == 0)
         {
-            throw Error(line, key, value, "has nothing after '-'; write -/path/to/directory (the '-' makes a missing directory not an error).");
+            throw Error(line, key, value, "The value has nothing after '-'; write -/path/to/directory (the '-' makes a missing directory not an error).");
         }
 
         if (SystemdText.HasControlCharacter(path))
         {
-            throw Error(line, key, value, "contains a control character; write a directory path.");
+            throw Error(line, key, value, "The value contains a control character; write a directory path.");
         }
 
         _workingDirectory = path;
@@ -901,12 +901,12 @@ internal sealed class UnitFileParseSession
         var path = optional ? SystemdText.Trim(value.AsSpan(1)).ToString() : value;
         if (path.Length == 0)
         {
-            throw Error(line, key, value, "has nothing after '-'; write -/path/to/file (the '-' makes a missing file not an error).");
+            throw Error(line, key, value, "The value has nothing after '-'; write -/path/to/file (the '-' makes a missing file not an error).");
         }
 
         if (SystemdText.HasControlCharacter(path))
         {
-            throw Error(line, key, value, "contains a control character; write a file path.");
+            throw Error(line, key, value, "The value contains a control character; write a file path.");
         }
 
         _environmentFiles.Add(new EnvironmentFileReference(path, optional));
@@ -924,29 +924,29 @@ internal sealed class UnitFileParseSession
         {
             if (!SystemdValues.TryParsePercentBasisPoints(value, out var basisPoints))
             {
-                throw Error(line, key, value, "is not a percentage; write a whole or decimal percentage of physical memory such as 50%.");
+                throw Error(line, key, value, "The value is not a percentage; write a whole or decimal percentage of physical memory such as 50%.");
             }
 
             if (basisPoints > 10_000)
             {
-                throw Error(line, key, value, "is more than 100% of physical memory; write at most 100%, or infinity for no limit.");
+                throw Error(line, key, value, "The value is more than 100% of physical memory; write at most 100%, or infinity for no limit.");
             }
 
             if (HostResources.PhysicalMemoryBytes is not { } total)
             {
-                throw Error(line, key, value, "is a percentage of physical memory, which cannot be read on this machine (/proc/meminfo); write a size in bytes such as 512M.");
+                throw Error(line, key, value, "The value is a percentage of physical memory, which cannot be read on this machine (/proc/meminfo); write a size in bytes such as 512M.");
             }
 
             bytes = (long)((Int128)total * basisPoints / 10_000);
         }
         else if (!SystemdValues.TryParseBytes(value, out bytes))
         {
-            throw Error(line, key, value, "is not a memory size; write bytes with an optional K, M, G, T or P suffix (base 1024) such as 512M or 2G, a percentage such as 50%, or infinity.");
+            throw Error(line, key, value, "The value is not a memory size; write bytes with an optional K, M, G, T or P suffix (base 1024) such as 512M or 2G, a percentage such as 50%, or infinity.");
         }
 
         if (bytes <= 0)
         {
-            throw Error(line, key, value, "is zero, which would leave the service no memory; write a size such as 512M, or infinity for no limit.");
+            throw Error(line, key, value, "The value is zero, which would leave the service no memory; write a size such as 512M, or infinity for no limit.");
         }
 
         return bytes;
@@ -956,28 +956,28 @@ internal sealed class UnitFileParseSession
     {
         if (!value.EndsWith('%'))
         {
-            throw Error(line, key, value, "is not a CPU quota: write a percentage of one CPU such as 50% or 150% (for 1.5 CPUs).");
+            throw Error(line, key, value, "The value is not a CPU quota: write a percentage of one CPU such as 50% or 150% (for 1.5 CPUs).");
         }
 
         if (!SystemdValues.TryParsePercentBasisPoints(value, out var basisPoints))
         {
-            throw Error(line, key, value, "is not a CPU quota: write a whole percentage of one CPU such as 50% or 150% (for 1.5 CPUs).");
+            throw Error(line, key, value, "The value is not a CPU quota: write a whole percentage of one CPU such as 50% or 150% (for 1.5 CPUs).");
         }
 
         if (basisPoints % 100 != 0)
         {
-            throw Error(line, key, value, "has a fraction of a percent, which GitProc does not take; write a whole percentage such as 12%.");
+            throw Error(line, key, value, "The value has a fraction of a percent, which GitProc does not take; write a whole percentage such as 12%.");
         }
 
         var percent = basisPoints / 100;
         if (percent <= 0)
         {
-            throw Error(line, key, value, "is zero, which would give the service no CPU time; write a percentage above 0, such as 50%.");
+            throw Error(line, key, value, "The value is zero, which would give the service no CPU time; write a percentage above 0, such as 50%.");
         }
 
         if (percent > int.MaxValue)
         {
-            throw Error(line, key, value, "is too large; write a percentage of one CPU such as 400% for four CPUs.");
+            throw Error(line, key, value, "The value is too large; write a percentage of one CPU such as 400% for four CPUs.");
         }
 
         return (int)percent;
@@ -995,29 +995,29 @@ internal sealed class UnitFileParseSession
         {
             if (!SystemdValues.TryParsePercentBasisPoints(value, out var basisPoints))
             {
-                throw Error(line, key, value, "is not a percentage; write a whole or decimal percentage of the system's pid limit such as 10%.");
+                throw Error(line, key, value, "The value is not a percentage; write a whole or decimal percentage of the system's pid limit such as 10%.");
             }
 
             if (basisPoints > 10_000)
             {
-                throw Error(line, key, value, "is more than 100% of the system's pid limit; write at most 100%, or infinity for no limit.");
+                throw Error(line, key, value, "The value is more than 100% of the system's pid limit; write at most 100%, or infinity for no limit.");
             }
 
             if (HostResources.MaxPids is not { } pidMax)
             {
-                throw Error(line, key, value, "is a percentage of the system's pid limit, which cannot be read on this machine (/proc/sys/kernel/pid_max); write a number of tasks.");
+                throw Error(line, key, value, "The value is a percentage of the system's pid limit, which cannot be read on this machine (/proc/sys/kernel/pid_max); write a number of tasks.");
             }
 
             tasks = pidMax * basisPoints / 10_000;
         }
         else if (!SystemdValues.TryParseNonNegative(value, long.MaxValue, out tasks))
         {
-            throw Error(line, key, value, "is not a number of tasks; write a whole number such as 512, a percentage such as 10%, or infinity.");
+            throw Error(line, key, value, "The value is not a number of tasks; write a whole number such as 512, a percentage such as 10%, or infinity.");
         }
 
         if (tasks <= 0)
         {
-            throw Error(line, key, value, "is zero, which would not let the service start a single process; write 1 or more, or infinity.");
+            throw Error(line, key, value, "The value is zero, which would not let the service start a single process; write 1 or more, or infinity.");
         }
 
         return tasks;
@@ -1029,7 +1029,7 @@ internal sealed class UnitFileParseSession
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || uri.Host.Length == 0)
         {
-            throw Error(line, key, value, "is not an absolute http:// or https:// URL; write one such as http://127.0.0.1:8080/health.");
+            throw Error(line, key, value, "The value is not an absolute http:// or https:// URL; write one such as http://127.0.0.1:8080/health.");
         }
 
         return uri;

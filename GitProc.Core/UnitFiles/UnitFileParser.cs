@@ -46,7 +46,7 @@ public sealed class UnitFileParser : IUnitFileParser
     {
         ArgumentNullException.ThrowIfNull(fileName);
         var name = ServiceNameFromFileName(fileName);
-        if (content.StartsWith("\xEF\xBB\xBF"u8))
+        if (content.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             content = content[3..];
         }
