@@ -84,7 +84,9 @@ public class UnitFileParserTests
     [TestCase("../x.service", "goes up a directory")]
     [TestCase("a/../x.service", "goes up a directory")]
     [TestCase("my web.service", "contains ' '")]
-    [TestCase("wéb.service", "contains 'é'")]
+    [TestCase("wéb.service", "contains 'é' (U+00E9)")]
+    [TestCase("units/\uFEFFx.service", "contains U+FEFF")]
+    [TestCase("units/😀.service", "contains '😀' (U+1F600)")]
     [TestCase("a\\b.service", "contains '\\'")]
     [TestCase("a$b.service", "contains '$'")]
     [TestCase("a\tb.service", "contains U+0009")]
@@ -437,6 +439,7 @@ public class UnitFileParserTests
         Assert.That(error.Message.Any(char.IsControl), Is.False);
         Assert.That(error.Message.Length, Is.LessThan(400));
         Assert.That(error.Value, Has.Length.EqualTo(507));
+        Assert.That(RefusedService("Restart=a\u200bb\uFEFF").Message, Does.StartWith("web.service:3: Restart=a\\u200bb\\ufeff: "));
     }
 
     // ---- [Unit] keys ----

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace GitProc.UnitFiles;
@@ -39,6 +40,10 @@ internal static class SystemdText
         return false;
     }
 
+    /// <summary>Control, format (zero-width, byte order mark) and line-separator characters, which a message must not show raw.</summary>
+    internal static bool IsInvisible(char c) => char.IsControl(c)
+        || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
     /// <summary>
     /// Renders a value for a one-line message: control characters escaped, long values shortened, so that an
     /// error about a hostile or binary value still prints as one readable line.
@@ -50,7 +55,7 @@ internal static class SystemdText
         {
             foreach (var c in value)
             {
-                if (char.IsControl(c) || char.IsSurrogate(c))
+                if (IsInvisible(c) || char.IsSurrogate(c))
                 {
                     needsWork = true;
                     break;
@@ -86,7 +91,7 @@ internal static class SystemdText
                     builder.Append("\\t");
                     break;
                 default:
-                    if (char.IsControl(c) || char.IsSurrogate(c))
+                    if (IsInvisible(c) || char.IsSurrogate(c))
                     {
                         builder.Append(c <= 0xff ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}");
                     }

@@ -137,11 +137,15 @@ public sealed class UnitFileParser : IUnitFileParser
             return $"The service name '{SystemdText.ForMessage(name)}' starts with '.', which is not allowed (it would be a hidden file); rename the file.";
         }
 
-        foreach (var c in name)
+        foreach (var rune in name.EnumerateRunes())
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is ':' or '_' or '.' or '@' or '-'))
+            if (!(rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is ':' or '_' or '.' or '@' or '-')))
             {
-                var shown = char.IsControl(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'";
+                var shown = rune.IsAscii && !char.IsControl((char)rune.Value)
+                    ? $"'{rune}'"
+                    : Rune.IsControl(rune) || rune == Rune.ReplacementChar || Rune.GetUnicodeCategory(rune) is System.Globalization.UnicodeCategory.Format
+                        ? $"U+{rune.Value:X4}"
+                        : $"'{rune}' (U+{rune.Value:X4})";
                 return $"The service name '{SystemdText.ForMessage(name)}' contains {shown}; a service name may contain only letters A-Z and a-z, digits and ':', '_', '.', '@', '-'. Rename the file.";
             }
         }
