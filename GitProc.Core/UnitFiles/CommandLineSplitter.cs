@@ -129,17 +129,17 @@ internal static class CommandLineSplitter
                 arguments = words;
             }
 
-            foreach (var prefix in prefixes.Replace("!!", "\u0001", StringComparison.Ordinal))
+            for (var i = 0; i < prefixes.Length; i++)
             {
-                var shown = prefix == '\u0001' ? "!!" : prefix.ToString();
-                switch (prefix)
+                switch (prefixes[i])
                 {
                     case ':':
                         warnings.Add("The ':' prefix (no environment variable expansion) is accepted, but GitProc does not act on it: $VARIABLES in this command are expanded when it starts.");
                         break;
                     case '+':
                     case '!':
-                    case '\u0001':
+                        var shown = prefixes[i] == '!' && i + 1 < prefixes.Length && prefixes[i + 1] == '!' ? "!!" : prefixes[i].ToString();
+                        i += shown.Length - 1;
                         warnings.Add($"The '{shown}' prefix (privilege and sandboxing control) is accepted, but GitProc does not act on it: the command runs with the unit's User= and Group=.");
                         break;
                 }
