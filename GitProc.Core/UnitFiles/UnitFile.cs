@@ -18,13 +18,17 @@ public sealed record UnitFile
     /// <summary><c>[Unit] Description</c>; <see langword="null"/> when absent.</summary>
     public string? Description { get; init; }
 
-    /// <summary><c>[Unit] After</c>: services started (and running) before this one; names without <c>.service</c>.</summary>
+    /// <summary>
+    /// <c>[Unit] After</c>: services started (and running) before this one, in order of first mention, without
+    /// duplicates. Service names lose their <c>.service</c> suffix; other units (<c>network.target</c>) keep theirs,
+    /// and specifiers (<c>%i</c>) are kept as written.
+    /// </summary>
     public IReadOnlyList<string> After { get; init; } = [];
 
-    /// <summary><c>[Unit] Requires</c>: like <see cref="After"/>, and a missing or failing dependency fails this service.</summary>
+    /// <summary><c>[Unit] Requires</c>: like <see cref="After"/>, and a missing or failing dependency fails this service. Names as in <see cref="After"/>.</summary>
     public IReadOnlyList<string> Requires { get; init; } = [];
 
-    /// <summary><c>[Unit] Wants</c>: started along with this service, without ordering or failing.</summary>
+    /// <summary><c>[Unit] Wants</c>: started along with this service, without ordering or failing. Names as in <see cref="After"/>.</summary>
     public IReadOnlyList<string> Wants { get; init; } = [];
 
     /// <summary><c>[Unit] StartLimitBurst</c>: starts allowed within <see cref="StartLimitInterval"/>. Default 5.</summary>
@@ -66,7 +70,10 @@ public sealed record UnitFile
     /// <summary><c>[Service] RestartMaxDelaySec</c>; <see langword="null"/> means infinity (the default).</summary>
     public TimeSpan? RestartMaxDelay { get; init; }
 
-    /// <summary><c>[Service] TimeoutStopSec</c>: time between the stop signal and SIGKILL. Default 10 s.</summary>
+    /// <summary>
+    /// <c>[Service] TimeoutStopSec</c> (or <c>TimeoutSec</c>): time between the stop signal and SIGKILL. Default 10 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for <c>infinity</c> or <c>0</c>, which disable the timeout as in systemd.
+    /// </summary>
     public TimeSpan TimeoutStop { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary><c>[Service] KillSignal</c> as a signal number. Default 15 (SIGTERM).</summary>
@@ -81,7 +88,13 @@ public sealed record UnitFile
     /// <summary><c>[Service] WorkingDirectory</c>; <see langword="null"/> uses the repository's directory of unit files.</summary>
     public string? WorkingDirectory { get; init; }
 
-    /// <summary><c>[Service] Environment</c> assignments, later ones winning.</summary>
+    /// <summary>
+    /// <c>[Service] WorkingDirectory</c> was written with a leading <c>-</c>: a missing directory is not an error
+    /// (systemd's meaning). The <c>-</c> is not part of <see cref="WorkingDirectory"/>.
+    /// </summary>
+    public bool WorkingDirectoryOptional { get; init; }
+
+    /// <summary><c>[Service] Environment</c> assignments, later ones winning; values kept as written (<c>$VAR</c>, <c>%i</c>).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     /// <summary><c>[Service] EnvironmentFile</c> references, in order.</summary>
@@ -109,12 +122,16 @@ public sealed record UnitFile
     public int HealthCheckRetries { get; init; } = 3;
 
     /// <summary>
-    /// Every section and key as written (section name → key → values in order of assignment), including
-    /// the ones GitProc does not act on.
+    /// Every section and key as written (section name → key → values in order of assignment, empty assignments
+    /// included, values trimmed and joined across continuation lines), including the ones GitProc does not act on.
+    /// Section names and keys are case-sensitive, as in systemd.
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> Sections { get; init; }
         = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>();
 
-    /// <summary>Non-fatal findings: unknown sections and keys, ignored dependencies.</summary>
+    /// <summary>
+    /// Non-fatal findings, each with its line: unknown sections and keys, settings accepted but not acted on
+    /// (<c>Type=notify</c>, Exec prefixes other than <c>-</c>), ignored <c>Environment=</c> words.
+    /// </summary>
     public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
 }

@@ -37,8 +37,10 @@ public sealed class UnitFileParseException : GitProcException
     /// <summary>What is wrong, without the location.</summary>
     public string Reason { get; }
 
+    // The value is shown with control characters escaped and shortened, so the message stays one readable line.
     private static string Compose(string fileName, int line, string? key, string? value, string reason)
     {
+        value = value is null ? null : SystemdText.ForMessage(value);
         var location = line > 0 ? $"{fileName}:{line}" : fileName;
         var subject = (key, value) switch
         {

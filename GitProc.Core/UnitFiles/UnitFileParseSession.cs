@@ -1,0 +1,1037 @@
+using System.Text;
+
+namespace GitProc.UnitFiles;
+
+/// <summary>
+/// One parse of one unit file: reads systemd.syntax(7) lines, applies each assignment in file order (so the last
+/// one wins, lists accumulate and empty assignments reset), then checks the whole and builds the
+/// <see cref="UnitFile"/>. Every error throws <see cref="UnitFileParseException"/>.
+/// </summary>
+internal sealed class UnitFileParseSession
+{
+    private const string UnitSection = "Unit";
+    private const string ServiceSection = "Service";
+
+    private static readonly HashSet<string> UnitKeys = new(StringComparer.Ordinal)
+    {
+        "Description", "After", "Requires", "Wants", "StartLimitBurst", "StartLimitIntervalSec", "StartLimitInterval",
+    };
+
+    private static readonly HashSet<string> ServiceKeys = new(StringComparer.Ordinal)
+    {
+        "Type", "ExecStart", "ExecStartPre", "ExecStartPost", "ExecStop", "ExecReload", "Restart", "RestartSec",
+        "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "User", "Group",
+        "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
+        "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
+    };
+
+    private readonly string _fileName;
+    private readonly string _name;
+    private readonly Dictionary<string, Dictionary<string, List<string>>> _sections = new(StringComparer.Ordinal);
+    private readonly List<UnitFileWarning> _warnings = [];
+    private readonly List<string> _messages = [];
+    private readonly StringBuilder _scratch = new();
+
+    private readonly List<string> _after = [];
+    private readonly List<string> _requires = [];
+    private readonly List<string> _wants = [];
+    private readonly List<(UnitCommand Command, int Line)> _execStart = [];
+    private readonly List<UnitCommand> _execStartPre = [];
+    private readonly List<UnitCommand> _execStartPost = [];
+    private readonly List<UnitCommand> _execStop = [];
+    private readonly List<UnitCommand> _execReload = [];
+    private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
+    private readonly List<EnvironmentFileReference> _environmentFiles = [];
+
+    private string? _section;
+    private int _serviceSectionLine;
+    private int _assignments;
+
+    private string? _description;
+    private int _startLimitBurst = 5;
+    private TimeSpan _startLimitInterval = TimeSpan.FromSeconds(10);
+    private ServiceType _type = ServiceType.Simple;
+    private RestartPolicy _restart = RestartPolicy.No;
+    private TimeSpan _restartSec = TimeSpan.FromMilliseconds(100);
+    private int _restartSteps;
+    private TimeSpan? _restartMaxDelay;
+    private TimeSpan _timeoutStop = TimeSpan.FromSeconds(10);
+    private int _killSignal = 15;
+    private string? _user;
+    private string? _group;
+    private string? _workingDirectory;
+    private bool _workingDirectoryOptional;
+    private (bool Set, long? Bytes) _memoryMax;
+    private (bool Set, long? Bytes) _memoryLimitAlias;
+    private int? _cpuQuota;
+    private long? _tasksMax;
+    private Uri? _healthCheckUrl;
+    private TimeSpan _healthCheckInterval = TimeSpan.FromSeconds(30);
+    private TimeSpan _healthCheckTimeout = TimeSpan.FromSeconds(5);
+    private int _healthCheckRetries = 3;
+
+    internal UnitFileParseSession(string fileName, string name)
+    {
+        _fileName = fileName;
+        _name = name;
+    }
+
+    /// <summary>Reads every line of <paramref name="content"/> from <paramref name="start"/> (past a byte order mark).</summary>
+    internal void Read(string content, int start)
+    {
+        var position = start;
+        var lineNumber = 0;
+        StringBuilder? continuation = null;
+        var continuationLine = 0;
+        while (position < content.Length)
+        {
+            // systemd's read_line(): "\n", "\r\n" and a lone "\r" each end a line.
+            var rest = content.AsSpan(position);
+            var length = rest.IndexOfAny('\n', '\r');
+            if (length < 0)
+            {
+                length = rest.Length;
+            }
+
+            var line = rest[..length];
+            position += length;
+            if (position < content.Length)
+            {
+                position += content[position] == '\r' && position + 1 < content.Length && content[position + 1] == '\n' ? 2 : 1;
+            }
+
+            lineNumber++;
+            CheckCharacters(line, lineNumber);
+
+            // Comments are recognised on the raw line, before continuation: a comment inside a continued value is skipped.
+            var leading = line.TrimStart(SystemdText.Whitespace);
+            if (leading.Length > 0 && leading[0] is '#' or ';')
+            {
+                continue;
+            }
+
+            ReadOnlySpan<char> text;
+            if (continuation is not null)
+            {
+                continuation.Append(line);
+                text = default;
+            }
+            else
+            {
+                text = line;
+            }
+
+            var trailingBackslashes = 0;
+            if (continuation is not null)
+            {
+                for (var i = continuation.Length - 1; i >= 0 && continuation[i] == '\\'; i--)
+                {
+                    trailingBackslashes++;
+                }
+            }
+            else
+            {
+                for (var i = text.Length - 1; i >= 0 && text[i] == '\\'; i--)
+                {
+                    trailingBackslashes++;
+                }
+            }
+
+            if (trailingBackslashes % 2 == 1)
+            {
+                // systemd replaces the continuing backslash with a space and joins the next line.
+                if (continuation is null)
+                {
+                    continuation = new StringBuilder(text.Length + 64);
+                    continuation.Append(text);
+                    continuationLine = lineNumber;
+                }
+
+                continuation[^1] = ' ';
+                continue;
+            }
+
+            if (continuation is not null)
+            {
+                ParseLine(continuation.ToString(), continuationLine);
+                continuation = null;
+            }
+            else
+            {
+                ParseLine(text, lineNumber);
+            }
+        }
+
+        // A file that ends inside a continuation still has its last value, as in systemd.
+        if (continuation is not null)
+        {
+            ParseLine(continuation.ToString(), continuationLine);
+        }
+    }
+
+    /// <summary>Checks the whole unit and builds the record.</summary>
+    internal UnitFile Build()
+    {
+        if (_execStart.Count == 0)
+        {
+            var reason = _assignments == 0
+                ? "The file has no settings at all (an empty file, or one masked by a link to /dev/null); a service needs [Service] with ExecStart=/path/to/program."
+                : _serviceSectionLine == 0
+                    ? "The unit has no [Service] section with ExecStart=; add [Service] and ExecStart=/path/to/program (the command GitProc runs)."
+                    : "The unit has no ExecStart=; add ExecStart=/path/to/program under [Service] (the command GitProc runs).";
+            throw new UnitFileParseException(_fileName, _serviceSectionLine, "ExecStart", null, reason);
+        }
+
+        if (_execStart.Count > 1 && _type != ServiceType.Oneshot)
+        {
+            var (command, line) = _execStart[1];
+            throw new UnitFileParseException(
+                _fileName,
+                line,
+                "ExecStart",
+                command.CommandLine,
+                $"This is a second ExecStart= command, which only Type=oneshot services may have (this one is Type={TypeName(_type)}); keep one ExecStart=, move the others to ExecStartPre=/ExecStartPost=, or set Type=oneshot.");
+        }
+
+        var sections = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(_sections.Count, StringComparer.Ordinal);
+        foreach (var (section, keys) in _sections)
+        {
+            var copy = new Dictionary<string, IReadOnlyList<string>>(keys.Count, StringComparer.Ordinal);
+            foreach (var (key, values) in keys)
+            {
+                copy[key] = values.AsReadOnly();
+            }
+
+            sections[section] = copy.AsReadOnly();
+        }
+
+        return new UnitFile
+        {
+            Name = _name,
+            FileName = _fileName,
+            Description = _description,
+            After = _after.AsReadOnly(),
+            Requires = _requires.AsReadOnly(),
+            Wants = _wants.AsReadOnly(),
+            StartLimitBurst = _startLimitBurst,
+            StartLimitInterval = _startLimitInterval,
+            Type = _type,
+            ExecStartCommands = _execStart.Select(static c => c.Command).ToList().AsReadOnly(),
+            ExecStartPre = _execStartPre.AsReadOnly(),
+            ExecStartPost = _execStartPost.AsReadOnly(),
+            ExecStop = _execStop.AsReadOnly(),
+            ExecReload = _execReload.AsReadOnly(),
+            Restart = _restart,
+            RestartSec = _restartSec,
+            RestartSteps = _restartSteps,
+            RestartMaxDelay = _restartMaxDelay,
+            TimeoutStop = _timeoutStop,
+            KillSignal = _killSignal,
+            User = _user,
+            Group = _group,
+            WorkingDirectory = _workingDirectory,
+            WorkingDirectoryOptional = _workingDirectoryOptional,
+            Environment = _environment.AsReadOnly(),
+            EnvironmentFiles = _environmentFiles.AsReadOnly(),
+            MemoryLimit = _memoryMax.Set ? _memoryMax.Bytes : _memoryLimitAlias.Bytes,
+            CpuQuota = _cpuQuota,
+            TasksMax = _tasksMax,
+            HealthCheckUrl = _healthCheckUrl,
+            HealthCheckInterval = _healthCheckInterval,
+            HealthCheckTimeout = _healthCheckTimeout,
+            HealthCheckRetries = _healthCheckRetries,
+            Sections = sections.AsReadOnly(),
+            Warnings = _warnings.AsReadOnly(),
+        };
+    }
+
+    private static string TypeName(ServiceType type) => type switch
+    {
+        ServiceType.Exec => "exec",
+        ServiceType.Oneshot => "oneshot",
+        _ => "simple",
+    };
+
+    private void CheckCharacters(ReadOnlySpan<char> line, int lineNumber)
+    {
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (c == '\0')
+            {
+                throw new UnitFileParseException(_fileName, lineNumber, null, line.ToString(), $"The line contains a NUL character (at column {i + 1}); a unit file is text, so remove it.");
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < line.Length && char.IsLowSurrogate(line[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                throw new UnitFileParseException(
+                    _fileName,
+                    lineNumber,
+                    null,
+                    line.ToString(),
+                    $"The line is not valid Unicode text: it has an unpaired surrogate U+{(int)c:X4} at column {i + 1}; save the file as UTF-8.");
+            }
+        }
+    }
+
+    private void ParseLine(ReadOnlySpan<char> raw, int line)
+    {
+        var text = SystemdText.Trim(raw);
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        if (text[0] == '[')
+        {
+            if (text[^1] != ']')
+            {
+                throw new UnitFileParseException(_fileName, line, null, text.ToString(), "This is not a valid section header: it starts with '[' but does not end with ']'; write [Unit] or [Service].");
+            }
+
+            var name = text[1..^1].ToString();
+            if (!SystemdText.IsSafe(name))
+            {
+                throw new UnitFileParseException(_fileName, line, null, text.ToString(), "The section name contains a control character, quote or backslash; write [Unit] or [Service].");
+            }
+
+            EnterSection(name, line);
+            return;
+        }
+
+        var equals = text.IndexOf('=');
+        if (equals < 0)
+        {
+            throw new UnitFileParseException(
+                _fileName,
+                line,
+                null,
+                text.ToString(),
+                "The line is neither a [Section] header, a Key=value assignment nor a comment (comments start with '#' or ';'); add the missing '=' or comment it out.");
+        }
+
+        var key = SystemdText.Trim(text[..equals]).ToString();
+        var value = SystemdText.Trim(text[(equals + 1)..]).ToString();
+        if (key.Length == 0)
+        {
+            throw new UnitFileParseException(_fileName, line, null, text.ToString(), "The assignment has no key before '='; write Key=value.");
+        }
+
+        if (_section is null)
+        {
+            throw new UnitFileParseException(
+                _fileName,
+                line,
+                key,
+                value,
+                "The assignment comes before any section header; put it under [Unit] or [Service].");
+        }
+
+        _assignments++;
+        if (!_sections.TryGetValue(_section, out var keys))
+        {
+            keys = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            _sections[_section] = keys;
+        }
+
+        if (!keys.TryGetValue(key, out var values))
+        {
+            values = [];
+            keys[key] = values;
+        }
+
+        values.Add(value);
+
+        switch (_section)
+        {
+            case UnitSection:
+                AssignUnit(key, value, line);
+                break;
+            case ServiceSection:
+                AssignService(key, value, line);
+                break;
+            default:
+                // Unknown sections were reported once, at their header.
+                break;
+        }
+    }
+
+    private void EnterSection(string name, int line)
+    {
+        _section = name;
+        if (!_sections.ContainsKey(name))
+        {
+            _sections[name] = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        }
+
+        switch (name)
+        {
+            case UnitSection:
+                break;
+            case ServiceSection:
+                if (_serviceSectionLine == 0)
+                {
+                    _serviceSectionLine = line;
+                }
+
+                break;
+            case "Install":
+                Warn(line, null, "[Install] is not used by GitProc (every unit in the repository is started); its keys are kept but ignored.");
+                break;
+            default:
+                if (!name.StartsWith("X-", StringComparison.Ordinal))
+                {
+                    var hint = string.Equals(name.Trim(), UnitSection, StringComparison.OrdinalIgnoreCase) || string.Equals(name.Trim(), ServiceSection, StringComparison.OrdinalIgnoreCase)
+                        ? " Section names are case-sensitive and take no spaces: write [Unit] or [Service]."
+                        : string.Empty;
+                    Warn(line, null, $"[{name}] is not a section GitProc uses; its keys are kept but ignored.{hint}");
+                }
+
+                break;
+        }
+    }
+
+    private void AssignUnit(string key, string value, int line)
+    {
+        switch (key)
+        {
+            case "Description":
+                _description = value.Length == 0 ? null : value;
+                break;
+            case "After":
+                AddDependencies(_after, key, value, line);
+                break;
+            case "Requires":
+                AddDependencies(_requires, key, value, line);
+                break;
+            case "Wants":
+                AddDependencies(_wants, key, value, line);
+                break;
+            case "StartLimitBurst":
+                _startLimitBurst = value.Length == 0 ? 5 : ParseCount(key, value, line, 0);
+                break;
+            case "StartLimitIntervalSec":
+            case "StartLimitInterval":
+                _startLimitInterval = value.Length == 0 ? TimeSpan.FromSeconds(10) : ParseFiniteTime(key, value, line, "use 0 to disable the start limit");
+                break;
+            default:
+                WarnUnknownKey(UnitSection, key, line);
+                break;
+        }
+    }
+
+    private void AssignService(string key, string value, int line)
+    {
+        switch (key)
+        {
+            case "Type":
+                _type = value.Length == 0 ? ServiceType.Simple : ParseType(key, value, line);
+                break;
+            case "ExecStart":
+                if (value.Length == 0)
+                {
+                    _execStart.Clear();
+                }
+                else
+                {
+                    foreach (var command in ParseCommands(key, value, line))
+                    {
+                        _execStart.Add((command, line));
+                    }
+                }
+
+                break;
+            case "ExecStartPre":
+                AssignCommands(_execStartPre, key, value, line);
+                break;
+            case "ExecStartPost":
+                AssignCommands(_execStartPost, key, value, line);
+                break;
+            case "ExecStop":
+                AssignCommands(_execStop, key, value, line);
+                break;
+            case "ExecReload":
+                AssignCommands(_execReload, key, value, line);
+                break;
+            case "Restart":
+                _restart = value.Length == 0 ? RestartPolicy.No : ParseRestart(key, value, line);
+                break;
+            case "RestartSec":
+                _restartSec = value.Length == 0 ? TimeSpan.FromMilliseconds(100) : ParseFiniteTime(key, value, line, "use Restart=no to never restart");
+                break;
+            case "RestartSteps":
+                _restartSteps = value.Length == 0 ? 0 : ParseCount(key, value, line, 0);
+                break;
+            case "RestartMaxDelaySec":
+                _restartMaxDelay = value.Length == 0 ? null : ParseMaxDelay(key, value, line);
+                break;
+            case "TimeoutStopSec":
+            case "TimeoutSec":
+                _timeoutStop = value.Length == 0 ? TimeSpan.FromSeconds(10) : ParseStopTimeout(key, value, line);
+                break;
+            case "KillSignal":
+                _killSignal = value.Length == 0 ? 15 : ParseSignal(key, value, line);
+                break;
+            case "User":
+                _user = value.Length == 0 ? null : ParseAccount(key, value, line, "user");
+                break;
+            case "Group":
+                _group = value.Length == 0 ? null : ParseAccount(key, value, line, "group");
+                break;
+            case "WorkingDirectory":
+                AssignWorkingDirectory(key, value, line);
+                break;
+            case "Environment":
+                AssignEnvironment(key, value, line);
+                break;
+            case "EnvironmentFile":
+                AssignEnvironmentFile(key, value, line);
+                break;
+            case "MemoryMax":
+                _memoryMax = value.Length == 0 ? default : (true, ParseMemory(key, value, line));
+                break;
+            case "MemoryLimit":
+                _memoryLimitAlias = value.Length == 0 ? default : (true, ParseMemory(key, value, line));
+                break;
+            case "CPUQuota":
+                _cpuQuota = value.Length == 0 ? null : ParseCpuQuota(key, value, line);
+                break;
+            case "TasksMax":
+                _tasksMax = value.Length == 0 ? null : ParseTasksMax(key, value, line);
+                break;
+            case "HealthCheckURL":
+                _healthCheckUrl = value.Length == 0 ? null : ParseHealthCheckUrl(key, value, line);
+                break;
+            case "HealthCheckInterval":
+                _healthCheckInterval = value.Length == 0 ? TimeSpan.FromSeconds(30) : ParsePositiveTime(key, value, line);
+                break;
+            case "HealthCheckTimeout":
+                _healthCheckTimeout = value.Length == 0 ? TimeSpan.FromSeconds(5) : ParsePositiveTime(key, value, line);
+                break;
+            case "HealthCheckRetries":
+                _healthCheckRetries = value.Length == 0 ? 3 : ParseCount(key, value, line, 1);
+                break;
+            case "StartLimitBurst":
+            case "StartLimitIntervalSec":
+            case "StartLimitInterval":
+                Warn(line, key, $"{key}= belongs in [Unit] (systemd moved it there in version 230); accepted in [Service] as older systemd did.");
+                AssignUnit(key, value, line);
+                break;
+            default:
+                WarnUnknownKey(ServiceSection, key, line);
+                break;
+        }
+    }
+
+    private void WarnUnknownKey(string section, string key, int line)
+    {
+        if (key.StartsWith("X-", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var other = section == UnitSection ? ServiceSection : UnitSection;
+        var otherKeys = section == UnitSection ? ServiceKeys : UnitKeys;
+        var message = otherKeys.Contains(key)
+            ? $"{key}= belongs in [{other}], not [{section}]; it is ignored here. Move it to [{other}]."
+            : $"{key}= in [{section}] is not used by GitProc (a systemd setting GitProc does not implement, or a misspelling); it is kept but ignored.";
+        Warn(line, key, message);
+    }
+
+    private void Warn(int line, string? key, string message) => _warnings.Add(new UnitFileWarning(_fileName, line, key, message));
+
+    private UnitFileParseException Error(int line, string key, string value, string reason) => new(_fileName, line, key, value, reason);
+
+    private ServiceType ParseType(string key, string value, int line)
+    {
+        switch (value)
+        {
+            case "simple":
+                return ServiceType.Simple;
+            case "exec":
+                return ServiceType.Exec;
+            case "oneshot":
+                return ServiceType.Oneshot;
+            case "notify":
+            case "notify-reload":
+            case "dbus":
+            case "idle":
+                Warn(line, key, $"Type={value} runs as simple: GitProc does not support readiness notification, so the service counts as running as soon as its process starts.");
+                return ServiceType.Simple;
+            case "forking":
+                throw Error(line, key, value, "GitProc supervises the main process in the foreground and does not support daemons that fork into the background; run the program without daemonizing (often a --foreground or --no-daemon option) and use Type=simple.");
+        }
+
+        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec or oneshot.");
+    }
+
+    private RestartPolicy ParseRestart(string key, string value, int line)
+    {
+        switch (value)
+        {
+            case "no":
+                return RestartPolicy.No;
+            case "always":
+                return RestartPolicy.Always;
+            case "on-success":
+                return RestartPolicy.OnSuccess;
+            case "on-failure":
+                return RestartPolicy.OnFailure;
+            case "on-abnormal":
+                return RestartPolicy.OnAbnormal;
+            case "on-abort":
+                return RestartPolicy.OnAbort;
+            case "on-watchdog":
+                Warn(line, key, "Restart=on-watchdog is treated as on-failure: GitProc has no watchdog.");
+                return RestartPolicy.OnFailure;
+        }
+
+        throw Error(line, key, value, "The value is not a restart policy; use no, always, on-success, on-failure, on-abnormal or on-abort.");
+    }
+
+    private void AssignCommands(List<UnitCommand> commands, string key, string value, int line)
+    {
+        if (value.Length == 0)
+        {
+            commands.Clear();
+            return;
+        }
+
+        commands.AddRange(ParseCommands(key, value, line));
+    }
+
+    private List<UnitCommand> ParseCommands(string key, string value, int line)
+    {
+        var commands = new List<UnitCommand>(1);
+        _messages.Clear();
+        if (!CommandLineSplitter.TryParse(value, commands, _messages, out var error))
+        {
+            throw Error(line, key, value, $"The command line {error}.");
+        }
+
+        foreach (var message in _messages)
+        {
+            Warn(line, key, message);
+        }
+
+        return commands;
+    }
+
+    private void AddDependencies(List<string> list, string key, string value, int line)
+    {
+        // An empty assignment is ignored (CONTRACT: dependencies accumulate); quotes group as systemd's
+        // EXTRACT_UNQUOTE does, and backslashes are kept (EXTRACT_RETAIN_ESCAPE) for escaped unit names.
+        var position = 0;
+        while (position < value.Length)
+        {
+            while (position < value.Length && SystemdText.IsWhitespace(value[position]))
+            {
+                position++;
+            }
+
+            if (position == value.Length)
+            {
+                break;
+            }
+
+            _scratch.Clear();
+            var quote = '\0';
+            for (; position < value.Length; position++)
+            {
+                var c = value[position];
+                if (quote != '\0')
+                {
+                    if (c == quote)
+                    {
+                        quote = '\0';
+                    }
+                    else
+                    {
+                        _scratch.Append(c);
+                    }
+                }
+                else if (c is '"' or '\'')
+                {
+                    quote = c;
+                }
+                else if (SystemdText.IsWhitespace(c))
+                {
+                    break;
+                }
+                else
+                {
+                    _scratch.Append(c);
+                }
+            }
+
+            if (quote != '\0')
+            {
+                throw Error(line, key, value, $"The value has an unbalanced {(quote == '"' ? "double" : "single")} quote; close it or remove it.");
+            }
+
+            var word = _scratch.ToString();
+            var name = word.EndsWith(".service", StringComparison.Ordinal) ? word[..^".service".Length] : word;
+            if (name.Length == 0 || name[0] == '.' || !IsUnitNameText(name))
+            {
+                throw Error(
+                    line,
+                    key,
+                    value,
+                    $"'{SystemdText.ForMessage(word)}' is not a valid unit name: names are space-separated and use only letters, digits and ':', '_', '.', '@', '-' (and systemd's '%' specifiers and '\\' escapes), without '/' or a leading '.'.");
+            }
+
+            if (!list.Contains(name, StringComparer.Ordinal))
+            {
+                list.Add(name);
+            }
+        }
+    }
+
+    private static bool IsUnitNameText(string name)
+    {
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is ':' or '_' or '.' or '@' or '-' or '%' or '\\'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private int ParseCount(string key, string value, int line, int minimum)
+    {
+        if (!SystemdValues.TryParseNonNegative(value, int.MaxValue, out var count))
+        {
+            throw Error(line, key, value, minimum == 0 ? "The value is not a number; write a whole number, 0 or more." : $"The value is not a number; write a whole number, {minimum} or more.");
+        }
+
+        if (count < minimum)
+        {
+            throw Error(line, key, value, $"The value is too small; write a whole number, {minimum} or more.");
+        }
+
+        return (int)count;
+    }
+
+    private TimeSpan ParseTime(string key, string value, int line, out bool infinite)
+    {
+        if (!SystemdTimeSpan.TryParse(value, out var span, out infinite, out var error))
+        {
+            throw Error(line, key, value, $"The value {error}.");
+        }
+
+        return span;
+    }
+
+    private TimeSpan ParseFiniteTime(string key, string value, int line, string infinityHint)
+    {
+        var span = ParseTime(key, value, line, out var infinite);
+        if (infinite)
+        {
+            throw Error(line, key, value, $"GitProc does not accept infinity here; {infinityHint}, or give a finite time span such as 10s.");
+        }
+
+        return span;
+    }
+
+    private TimeSpan ParsePositiveTime(string key, string value, int line)
+    {
+        var span = ParseFiniteTime(key, value, line, "write a finite time span");
+        if (span <= TimeSpan.Zero)
+        {
+            throw Error(line, key, value, "The value must be longer than zero; write a time span such as 5s or 30s.");
+        }
+
+        return span;
+    }
+
+    private TimeSpan? ParseMaxDelay(string key, string value, int line)
+    {
+        var span = ParseTime(key, value, line, out var infinite);
+        return infinite ? null : span;
+    }
+
+    private TimeSpan ParseStopTimeout(string key, string value, int line)
+    {
+        // systemd's parse_sec_fix_0(): 0 disables the timeout, like infinity.
+        var span = ParseTime(key, value, line, out var infinite);
+        return infinite || span == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : span;
+    }
+
+    private int ParseSignal(string key, string value, int line)
+    {
+        if (!SystemdValues.TryParseSignal(value, out var signal))
+        {
+            throw Error(line, key, value, "The value is not a signal; write a name such as SIGTERM, SIGINT or SIGHUP (the SIG prefix is optional) or a number from 1 to 64.");
+        }
+
+        return signal.Value;
+    }
+
+    private string ParseAccount(string key, string value, int line, string what)
+    {
+        var bad = value is "." or ".." || value[0] == '-';
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) || char.IsWhiteSpace(c) || c is ':' or '/' or ',')
+            {
+                bad = true;
+                break;
+            }
+        }
+
+        if (bad)
+        {
+            throw Error(line, key, value, $"The value is not a valid {what} name; write one {what} name or numeric id, without spaces, ':', ',' or '/'.");
+        }
+
+        return value;
+    }
+
+    private void AssignWorkingDirectory(string key, string value, int line)
+    {
+        if (value.Length == 0)
+        {
+            _workingDirectory = null;
+            _workingDirectoryOptional = false;
+            return;
+        }
+
+        var optional = value[0] == '-';
+        var path = optional ? SystemdText.Trim(value.AsSpan(1)).ToString() : value;
+        if (path.Length == 0)
+        {
+            throw Error(line, key, value, "The value has nothing after '-'; write -/path/to/directory (the '-' makes a missing directory not an error).");
+        }
+
+        if (SystemdText.HasControlCharacter(path))
+        {
+            throw Error(line, key, value, "The value contains a control character; write a directory path.");
+        }
+
+        _workingDirectory = path;
+        _workingDirectoryOptional = optional;
+    }
+
+    private void AssignEnvironment(string key, string value, int line)
+    {
+        if (value.Length == 0)
+        {
+            _environment.Clear();
+            return;
+        }
+
+        var words = SystemdWords.Split(value, out var error, out var keptUnknownEscape);
+        if (words is null)
+        {
+            throw Error(line, key, value, $"The value {error}.");
+        }
+
+        if (keptUnknownEscape)
+        {
+            Warn(line, key, "Unknown escape sequences are kept as written (a backslash and the character after it), as systemd does; write \\\\ for a literal backslash.");
+        }
+
+        foreach (var word in words)
+        {
+            var equals = word.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || !IsEnvironmentName(word.AsSpan(0, equals)))
+            {
+                Warn(line, key, $"'{SystemdText.ForMessage(word)}' is not a NAME=VALUE assignment with a valid variable name (letters, digits and '_', not starting with a digit); it is ignored, as systemd does.");
+                continue;
+            }
+
+            var assigned = word[(equals + 1)..];
+            if (HasDisallowedControl(assigned))
+            {
+                Warn(line, key, $"The value of {word[..equals]} contains control characters other than tab and newline; the assignment is ignored, as systemd does.");
+                continue;
+            }
+
+            _environment[word[..equals]] = assigned;
+        }
+    }
+
+    private static bool IsEnvironmentName(ReadOnlySpan<char> name)
+    {
+        if (name.Length == 0 || char.IsAsciiDigit(name[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasDisallowedControl(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) && c is not '\t' and not '\n')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void AssignEnvironmentFile(string key, string value, int line)
+    {
+        if (value.Length == 0)
+        {
+            _environmentFiles.Clear();
+            return;
+        }
+
+        var optional = value[0] == '-';
+        var path = optional ? SystemdText.Trim(value.AsSpan(1)).ToString() : value;
+        if (path.Length == 0)
+        {
+            throw Error(line, key, value, "The value has nothing after '-'; write -/path/to/file (the '-' makes a missing file not an error).");
+        }
+
+        if (SystemdText.HasControlCharacter(path))
+        {
+            throw Error(line, key, value, "The value contains a control character; write a file path.");
+        }
+
+        _environmentFiles.Add(new EnvironmentFileReference(path, optional));
+    }
+
+    private long? ParseMemory(string key, string value, int line)
+    {
+        if (value == "infinity")
+        {
+            return null;
+        }
+
+        long bytes;
+        if (value.EndsWith('%'))
+        {
+            if (!SystemdValues.TryParsePercentBasisPoints(value, out var basisPoints))
+            {
+                throw Error(line, key, value, "The value is not a percentage; write a whole or decimal percentage of physical memory such as 50%.");
+            }
+
+            if (basisPoints > 10_000)
+            {
+                throw Error(line, key, value, "The value is more than 100% of physical memory; write at most 100%, or infinity for no limit.");
+            }
+
+            if (HostResources.PhysicalMemoryBytes is not { } total)
+            {
+                throw Error(line, key, value, "The value is a percentage of physical memory, which cannot be read on this machine (/proc/meminfo); write a size in bytes such as 512M.");
+            }
+
+            bytes = (long)((Int128)total * basisPoints / 10_000);
+        }
+        else if (!SystemdValues.TryParseBytes(value, out bytes))
+        {
+            throw Error(line, key, value, "The value is not a memory size; write bytes with an optional K, M, G, T or P suffix (base 1024) such as 512M or 2G, a percentage such as 50%, or infinity.");
+        }
+
+        if (bytes <= 0)
+        {
+            throw Error(line, key, value, "The value is zero, which would leave the service no memory; write a size such as 512M, or infinity for no limit.");
+        }
+
+        return bytes;
+    }
+
+    private int ParseCpuQuota(string key, string value, int line)
+    {
+        if (!value.EndsWith('%'))
+        {
+            throw Error(line, key, value, "The value is not a CPU quota: write a percentage of one CPU such as 50% or 150% (for 1.5 CPUs).");
+        }
+
+        if (!SystemdValues.TryParsePercentBasisPoints(value, out var basisPoints))
+        {
+            throw Error(line, key, value, "The value is not a CPU quota: write a whole percentage of one CPU such as 50% or 150% (for 1.5 CPUs).");
+        }
+
+        if (basisPoints % 100 != 0)
+        {
+            throw Error(line, key, value, "The value has a fraction of a percent, which GitProc does not take; write a whole percentage such as 12%.");
+        }
+
+        var percent = basisPoints / 100;
+        if (percent <= 0)
+        {
+            throw Error(line, key, value, "The value is zero, which would give the service no CPU time; write a percentage above 0, such as 50%.");
+        }
+
+        if (percent > int.MaxValue)
+        {
+            throw Error(line, key, value, "The value is too large; write a percentage of one CPU such as 400% for four CPUs.");
+        }
+
+        return (int)percent;
+    }
+
+    private long? ParseTasksMax(string key, string value, int line)
+    {
+        if (value == "infinity")
+        {
+            return null;
+        }
+
+        long tasks;
+        if (value.EndsWith('%'))
+        {
+            if (!SystemdValues.TryParsePercentBasisPoints(value, out var basisPoints))
+            {
+                throw Error(line, key, value, "The value is not a percentage; write a whole or decimal percentage of the system's pid limit such as 10%.");
+            }
+
+            if (basisPoints > 10_000)
+            {
+                throw Error(line, key, value, "The value is more than 100% of the system's pid limit; write at most 100%, or infinity for no limit.");
+            }
+
+            if (HostResources.MaxPids is not { } pidMax)
+            {
+                throw Error(line, key, value, "The value is a percentage of the system's pid limit, which cannot be read on this machine (/proc/sys/kernel/pid_max); write a number of tasks.");
+            }
+
+            tasks = pidMax * basisPoints / 10_000;
+        }
+        else if (!SystemdValues.TryParseNonNegative(value, long.MaxValue, out tasks))
+        {
+            throw Error(line, key, value, "The value is not a number of tasks; write a whole number such as 512, a percentage such as 10%, or infinity.");
+        }
+
+        if (tasks <= 0)
+        {
+            throw Error(line, key, value, "The value is zero, which would not let the service start a single process; write 1 or more, or infinity.");
+        }
+
+        return tasks;
+    }
+
+    private Uri ParseHealthCheckUrl(string key, string value, int line)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || uri.Host.Length == 0)
+        {
+            throw Error(line, key, value, "The value is not an absolute http:// or https:// URL; write one such as http://127.0.0.1:8080/health.");
+        }
+
+        return uri;
+    }
+}
