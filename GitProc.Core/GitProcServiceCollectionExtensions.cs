@@ -1,5 +1,6 @@
 using GitProc;
 using GitProc.Dependencies;
+using GitProc.State;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public static class GitProcServiceCollectionExtensions
 
         services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();
+        services.TryAddSingleton<IStateManager, StateManager>();
         return services;
     }
 }
