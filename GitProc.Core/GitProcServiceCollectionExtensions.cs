@@ -1,4 +1,6 @@
 using GitProc;
+using GitProc.Dependencies;
+using GitProc.State;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -31,6 +33,8 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
+        services.TryAddTransient<IDependencyResolver, DependencyResolver>();
+        services.TryAddSingleton<IStateManager, StateManager>();
         return services;
     }
 }

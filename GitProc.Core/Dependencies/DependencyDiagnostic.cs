@@ -1,0 +1,18 @@
+namespace GitProc.Dependencies;
+
+/// <summary>One finding of <see cref="IDependencyResolver.Validate"/>.</summary>
+/// <param name="Kind">What it is about.</param>
+/// <param name="Service">The service whose unit has the entry at fault (for a cycle, the cycle's first service).</param>
+/// <param name="Dependency">The name the entry refers to; <see langword="null"/> for a cycle.</param>
+/// <param name="Cycle">For <see cref="DependencyDiagnosticKind.Cycle"/>, the services in cycle order; otherwise empty.</param>
+/// <param name="Message">The finding as a sentence.</param>
+public sealed record DependencyDiagnostic(
+    DependencyDiagnosticKind Kind,
+    string Service,
+    string? Dependency,
+    IReadOnlyList<string> Cycle,
+    string Message)
+{
+    /// <inheritdoc />
+    public override string ToString() => Message;
+}

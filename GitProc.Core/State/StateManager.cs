@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.State;
+
+/// <summary>
+/// The default <see cref="IStateManager"/>: JSON (CONTRACT §5) written to a temporary file in the same directory,
+/// flushed to disk, renamed over the state file, and the directory synced, so a crash at any moment leaves the old
+/// or the new file. Saves are serialized and the most recent call's state wins.
+/// </summary>
+internal sealed class StateManager : IStateManager
+{
+    private const string TemporaryInfix = ".tmp-";
+    private const string CorruptInfix = ".corrupt-";
+
+    private readonly string _path;
+    private readonly string _directory;
+    private readonly string _fileName;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<StateManager> _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _lastTicket;
+    private long _writtenTicket;
+
+    public StateManager(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<StateManager> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+
+        _path = Path.GetFullPath(options.Value.StatePath);
+        _directory = Path.GetDirectoryName(_path) ?? throw new ArgumentException($"The state path '{_path}' has no directory.", nameof(options));
+        _fileName = Path.GetFileName(_path);
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    public async Task<SupervisorState> LoadAsync(CancellationToken cancellationToken = default)
+    {
+        // Under the gate so no save of ours is between writing its temporary file and renaming it.
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            RemoveTemporaryLeftovers();
+
+            byte[] bytes;
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(_path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                Log.StateFileMissing(_logger, _path);
+                return new SupervisorState();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StateFileException(_path, $"Could not read the state file {_path}: {ex.Message}", ex);
+            }
+
+            if (TryParse(bytes, out var state, out var error))
+            {
+                Log.StateLoaded(_logger, _path, state.Services.Count, state.AppliedCommit);
+                return state;
+            }
+
+            var corruptPath = MoveAside();
+            Log.StateFileCorrupt(_logger, _path, error, corruptPath);
+            return new SupervisorState();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task SaveAsync(SupervisorState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+
+        // The ticket is taken at call time: a call whose state is older than one already written skips its write,
+        // so the last call wins however the gate orders the waiters.
+        var ticket = Interlocked.Increment(ref _lastTicket);
+        var document = ToDocument(state);
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (ticket < _writtenTicket)
+            {
+                return;
+            }
+
+            await WriteAtomicallyAsync(document, cancellationToken).ConfigureAwait(false);
+            _writtenTicket = ticket;
+            Log.StateSaved(_logger, _path, document.Services?.Count ?? 0, document.AppliedCommit);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static StateDocument ToDocument(SupervisorState state)
+    {
+        var services = new Dictionary<string, ServiceState>(StringComparer.Ordinal);
+        foreach (var (name, service) in state.Services)
+        {
+            ArgumentNullException.ThrowIfNull(service, nameof(state));
+            services[name] = service.Name == name ? service : service with { Name = name };
+        }
+
+        return new StateDocument
+        {
+            Version = StateDocument.CurrentVersion,
+            AppliedCommit = state.AppliedCommit,
+            RejectedCommit = state.RejectedCommit,
+            Services = services,
+        };
+    }
+
+    private static bool TryParse(byte[] bytes, out SupervisorState state, out string error)
+    {
+        state = new SupervisorState();
+        StateDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize(bytes, StateJsonContext.Default.StateDocument);
+        }
+        catch (JsonException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+
+        if (document is null)
+        {
+            error = "the file holds null instead of an object";
+            return false;
+        }
+
+        if (document.Version != StateDocument.CurrentVersion)
+        {
+            error = $"unknown format version {document.Version.ToString(CultureInfo.InvariantCulture)} (this GitProc reads version {StateDocument.CurrentVersion.ToString(CultureInfo.InvariantCulture)})";
+            return false;
+        }
+
+        var services = new Dictionary<string, ServiceState>(StringComparer.Ordinal);
+        foreach (var (name, service) in document.Services ?? [])
+        {
+            if (service is null)
+            {
+                error = $"the entry of service '{name}' is null";
+                return false;
+            }
+
+            // The key is authoritative: it is what every other part of the file refers to.
+            services[name] = service.Name == name ? service : service with { Name = name };
+        }
+
+        state = new SupervisorState
+        {
+            AppliedCommit = document.AppliedCommit,
+            RejectedCommit = document.RejectedCommit,
+            Services = services,
+        };
+        error = string.Empty;
+        return true;
+    }
+
+    private async Task WriteAtomicallyAsync(StateDocument document, CancellationToken cancellationToken)
+    {
+        var temporaryPath = Path.Combine(
+            _directory,
+            string.Create(CultureInfo.InvariantCulture, $"{_fileName}{TemporaryInfix}{Environment.ProcessId}-{Guid.NewGuid():N}"));
+        try
+        {
+            Directory.CreateDirectory(_directory);
+            var stream = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                await JsonSerializer.SerializeAsync(stream, document, StateJsonContext.Default.StateDocument, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // Past this point the new state is in place: not cancellable, so the caller is never told it failed.
+            File.Move(temporaryPath, _path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporaryPath);
+            throw new StateFileException(_path, $"Could not write the state file {_path}: {ex.Message} The previous state file is unchanged.", ex);
+        }
+        catch
+        {
+            TryDelete(temporaryPath);
+            throw;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            var errno = Interop.State.SyncDirectory(_directory);
+            if (errno != 0)
+            {
+                // Some file systems refuse fsync on a directory (EINVAL); the rename itself has happened.
+                Log.DirectorySyncFailed(_logger, _directory, errno);
+            }
+        }
+    }
+
+    private string MoveAside()
+    {
+        var stamp = _timeProvider.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var baseName = _path + CorruptInfix + stamp;
+        var target = baseName;
+        for (var attempt = 2; ; attempt++)
+        {
+            try
+            {
+                // No overwrite: an earlier corrupt file from the same second is kept too.
+                File.Move(_path, target, overwrite: false);
+                return target;
+            }
+            catch (IOException) when (File.Exists(target) && attempt < 1000)
+            {
+                target = string.Create(CultureInfo.InvariantCulture, $"{baseName}-{attempt}");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new StateFileException(
+                    _path,
+                    $"The state file {_path} is unreadable and could not be moved aside to {target}: {ex.Message} "
+                    + "Move or fix it by hand; GitProc will not overwrite it.",
+                    ex);
+            }
+        }
+    }
+
+    private void RemoveTemporaryLeftovers()
+    {
+        if (!Directory.Exists(_directory))
+        {
+            return;
+        }
+
+        foreach (var leftover in Directory.EnumerateFiles(_directory, _fileName + TemporaryInfix + "*"))
+        {
+            if (IsHeldByAnotherLiveWriter(leftover))
+            {
+                continue;
+            }
+
+            try
+            {
+                File.Delete(leftover);
+                Log.TemporaryFileRemoved(_logger, leftover);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.TemporaryFileRemovalFailed(_logger, leftover, ex);
+            }
+        }
+    }
+
+    private bool IsHeldByAnotherLiveWriter(string temporaryPath)
+    {
+        // The name carries the writer's pid. Our own are leftovers (no save of ours runs under the gate); another
+        // process's are only leftovers once it is gone, so a second process sharing the file is not broken.
+        var suffix = Path.GetFileName(temporaryPath).AsSpan((_fileName + TemporaryInfix).Length);
+        var dash = suffix.IndexOf('-');
+        if (dash <= 0 || !int.TryParse(suffix[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            return false;
+        }
+
+        return pid != Environment.ProcessId && OperatingSystem.IsLinux() && Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a leftover is removed at the next load.
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using GitProc.TestChild;
+
+// Each subcommand lives in its own class; keep this a plain switch so others can add theirs.
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "write-state" => await WriteStateCommand.RunAsync(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: GitProc.TestChild write-state <path> <count>");
+    return 2;
+}
