@@ -135,7 +135,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         ProcessExit exit;
         try
         {
-            exit = await process.Exited.WaitAsync(timeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            exit = await process.Exited.WaitAsync(ServiceProcess.NormalizeTimeout(timeout), _timeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -171,6 +171,8 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         {
             return;
         }
+
+        timeout = ServiceProcess.NormalizeTimeout(timeout);
 
         // Not our child, so no pidfd event reaps it: a short re-check loop, only while stopping.
         Log.StoppingRecorded(_logger, pid, signal);
@@ -233,7 +235,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         var delay = TimeSpan.FromMilliseconds(1);
         while (IsSameProcessAlive(pid, startTicks) || ProcStat.FindLiveMembers(pid).Count > 0)
         {
-            var remaining = timeout - _timeProvider.GetElapsedTime(start);
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? delay : timeout - _timeProvider.GetElapsedTime(start);
             if (remaining <= TimeSpan.Zero)
             {
                 return false;

@@ -121,8 +121,17 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         _exited.TrySetException(new ObjectDisposedException(nameof(ProcessManager), $"The process manager was disposed while {Info.Service} (pid {Info.Pid}) was running."));
     }
 
+    /// <summary>
+    /// <see cref="Timeout.InfiniteTimeSpan"/>, or anything too long for a timer (a unit's <c>infinity</c> may be
+    /// <see cref="TimeSpan.MaxValue"/>), becomes <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// </summary>
+    internal static TimeSpan NormalizeTimeout(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan || timeout.TotalMilliseconds >= int.MaxValue - 1 ? Timeout.InfiniteTimeSpan
+        : timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout;
+
     private async Task<ProcessExit> StopCoreAsync(int signal, TimeSpan timeout)
     {
+        timeout = NormalizeTimeout(timeout);
         // Everything below runs to the end whatever happens to the caller (no token): a half-run ladder would
         // leave orphans (dotnet-watch's ProcessRunner does the same).
         if (Exited.IsCompleted && LiveMembers().Count == 0)
@@ -130,7 +139,7 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
             return await Exited.ConfigureAwait(false);
         }
 
-        if (signal != Interop.Processes.SIGKILL && timeout > TimeSpan.Zero)
+        if (signal != Interop.Processes.SIGKILL && timeout != TimeSpan.Zero)
         {
             SignalTree(signal);
 
@@ -183,7 +192,7 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         var delay = TimeSpan.FromMilliseconds(1);
         while (LiveMembers().Count > 0)
         {
-            var remaining = timeout - _timeProvider.GetElapsedTime(start);
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? delay : timeout - _timeProvider.GetElapsedTime(start);
             if (remaining <= TimeSpan.Zero)
             {
                 return false;
