@@ -36,6 +36,7 @@ public static class GitProcServiceCollectionExtensions
         {
             services.TryAddSingleton<IProcessManager, ProcessManager>();
         }
+
         return services;
     }
 }
