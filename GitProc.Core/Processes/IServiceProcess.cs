@@ -1,6 +1,10 @@
 namespace GitProc.Processes;
 
 /// <summary>A running service process started by <see cref="IProcessManager.StartAsync"/>.</summary>
+/// <remarks>
+/// Disposing stops whatever is left of the tree (with the unit's <c>KillSignal</c> and <c>TimeoutStopSec</c>), so
+/// a disposed process never leaves orphans; it does nothing more once the tree is gone.
+/// </remarks>
 public interface IServiceProcess : IAsyncDisposable
 {
     /// <summary>The process: pid, start time.</summary>
@@ -8,6 +12,13 @@ public interface IServiceProcess : IAsyncDisposable
 
     /// <summary>Completes when the main process has exited (reaped), with its exit code or signal.</summary>
     Task<ProcessExit> Exited { get; }
+
+    /// <summary>
+    /// Completes when the output pipe has reached end of file (every process holding it has closed it or exited)
+    /// and <see cref="ProcessLaunch.Output"/> has been disposed, so a partial last line is stored. This can be later
+    /// than <see cref="Exited"/>: a forked grandchild may keep the pipe open. Completed at once without output.
+    /// </summary>
+    Task OutputCompleted { get; }
 
     /// <summary>
     /// Stops the process with its whole tree (process group, and its cgroup when it has one): sends

@@ -8,7 +8,11 @@ namespace GitProc.Processes;
 /// <param name="Command">The command to execute.</param>
 public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
 {
-    /// <summary>Receives stdout and stderr; <see langword="null"/> discards them.</summary>
+    /// <summary>
+    /// Receives stdout and stderr (one pipe for both, so their order is kept); <see langword="null"/> sends them to
+    /// <c>/dev/null</c>. The process manager owns the writer from the call on: it disposes it when the output ends
+    /// (<see cref="IServiceProcess.OutputCompleted"/>) or when the start fails.
+    /// </summary>
     public IServiceLogWriter? Output { get; init; }
 
     /// <summary>

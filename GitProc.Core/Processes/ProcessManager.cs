@@ -1,0 +1,656 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+
+namespace GitProc.Processes;
+
+/// <summary>
+/// Starts service processes with glibc's <c>posix_spawn</c> and watches them with pidfds on one event-loop
+/// thread.
+/// <para>
+/// Why <c>posix_spawn</c>: fork() in a multi-threaded runtime is unsafe (only the forking thread survives in the
+/// child, with locks held by the others), and <see cref="System.Diagnostics.Process"/> neither puts the child in
+/// its own session nor reports a terminating signal apart from an exit code (it reports 128+signal, so exit 137
+/// and SIGKILL look alike, and systemd's restart rules need the difference). glibc's posix_spawn uses
+/// <c>CLONE_VFORK</c>, reports a failed exec as its result, and does in the child what we need:
+/// <c>POSIX_SPAWN_SETSID</c> (own session and process group, so <c>kill(-pid)</c> reaches the tree),
+/// <c>POSIX_SPAWN_SETSIGDEF</c> (every signal back to its default: .NET ignores SIGPIPE and handles SIGCHLD,
+/// SIGINT, SIGTERM, … and an ignored disposition would survive exec), <c>POSIX_SPAWN_SETSIGMASK</c> (empty mask),
+/// stdin from <c>/dev/null</c>, stdout and stderr onto one pipe, and chdir.
+/// </para>
+/// <para>
+/// What posix_spawn cannot do — switch user and group, join cgroups — must still happen in the child before the
+/// command runs (so nothing it forks escapes its cgroup), so those starts go through a fixed shim:
+/// <c>/bin/sh -c SCRIPT</c> writes its own pid into each <c>cgroup.procs</c> and execs <c>setpriv</c> (for a user)
+/// and then the command. The command's argv is passed as positional parameters, never put into the script, so no
+/// shell parsing of the command happens. Without a cgroup or user the program is spawned directly.
+/// </para>
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDisposable
+{
+    /// <summary>systemd's search path, used when the daemon has no PATH.</summary>
+    internal const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    internal const string Shell = "/bin/sh";
+    internal const string SetPriv = "/usr/bin/setpriv";
+
+    /// <summary>
+    /// The exec shim. Arguments: the number N of cgroup.procs files, the N files, then the command to exec.
+    /// <c>$$</c> is the shell's pid, which stays the command's pid across exec. 219 is systemd's EXIT_CGROUP.
+    /// </summary>
+    internal const string ShimScript = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 219; shift; n=$((n-1)); done; exec \"$@\"";
+
+    /// <summary>How long <see cref="RunAsync"/> waits, after the command's tree is gone, for its output to be stored.</summary>
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
+
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly ProcessEventLoop _loop;
+    private readonly KeyValuePair<string, string>[] _inheritedEnvironment;
+    private readonly UserAccount _daemonAccount;
+    private readonly uint _euid;
+    private readonly uint _egid;
+    private readonly nint _spawnAttributes;
+    private int _disposed;
+
+    public unsafe ProcessManager(ILogger<ProcessManager>? logger = null, TimeProvider? timeProvider = null)
+    {
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+
+        var inherited = new List<KeyValuePair<string, string>>
+        {
+            new("PATH", Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : DefaultPath),
+        };
+        foreach (var name in (ReadOnlySpan<string>)["LANG", "LC_ALL", "TZ"])
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                inherited.Add(new(name, value));
+            }
+        }
+
+        _inheritedEnvironment = [.. inherited];
+        _euid = Interop.Processes.GetEUid();
+        _egid = Interop.Processes.GetEGid();
+        _daemonAccount = UserAccount.Find(_euid.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { InDatabase: true } account
+            ? account
+            : new UserAccount(
+                Environment.GetEnvironmentVariable("USER") ?? Environment.UserName,
+                _euid,
+                _egid,
+                Environment.GetEnvironmentVariable("HOME") ?? "/",
+                Environment.GetEnvironmentVariable("SHELL") ?? Shell,
+                InDatabase: false);
+
+        // The attributes are the same for every spawn and only read by posix_spawn, so they are built once.
+        var attributes = NativeMemory.AllocZeroed(Interop.Processes.SpawnAttrSize);
+        _spawnAttributes = (nint)attributes;
+        var signals = stackalloc byte[Interop.Processes.SigSetSize];
+        _ = Interop.Processes.PosixSpawnAttrInit(attributes);
+        _ = Interop.Processes.PosixSpawnAttrSetFlags(
+            attributes,
+            Interop.Processes.POSIX_SPAWN_SETSID | Interop.Processes.POSIX_SPAWN_SETSIGDEF | Interop.Processes.POSIX_SPAWN_SETSIGMASK);
+        _ = Interop.Processes.SigFillSet(signals);
+        _ = Interop.Processes.SigDelSet(signals, Interop.Processes.SIGKILL);
+        _ = Interop.Processes.SigDelSet(signals, Interop.Processes.SIGSTOP);
+        _ = Interop.Processes.PosixSpawnAttrSetSigDefault(attributes, signals);
+        _ = Interop.Processes.SigEmptySet(signals);
+        _ = Interop.Processes.PosixSpawnAttrSetSigMask(attributes, signals);
+
+        _loop = new ProcessEventLoop(_logger);
+    }
+
+    /// <summary>Whether user and group switching is allowed; a seam so tests running as root can check the refusal.</summary>
+    internal bool IsPrivileged { get; init; } = Environment.IsPrivilegedProcess;
+
+    public async Task<IServiceProcess> StartAsync(ProcessLaunch launch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            cancellationToken.ThrowIfCancellationRequested();
+            var plan = launch.Unit.EnvironmentFiles.Count == 0
+                ? Prepare(launch, null)
+                : Prepare(launch, await ReadEnvironmentFilesAsync(launch, cancellationToken).ConfigureAwait(false));
+            return Spawn(launch, plan);
+        }
+        catch when (launch.Output is not null)
+        {
+            await launch.Output.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<ProcessExit> RunAsync(ProcessLaunch launch, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        var process = (ServiceProcess)await StartAsync(launch, cancellationToken).ConfigureAwait(false);
+        var unit = launch.Unit;
+        ProcessExit exit;
+        try
+        {
+            exit = await process.Exited.WaitAsync(ServiceProcess.NormalizeTimeout(timeout), _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            exit = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false) with { TimedOut = true };
+        }
+        catch (OperationCanceledException)
+        {
+            await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+            throw;
+        }
+
+        // A command run to completion leaves nothing behind, as systemd kills what ExecStartPre forked before the
+        // next command; only then can its output pipe reach end of file.
+        await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+        try
+        {
+            await process.OutputCompleted.WaitAsync(OutputGrace, _timeProvider, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Something outside the group (a setsid escapee) holds the pipe; the exit is what counts.
+        }
+
+        return exit;
+    }
+
+    public bool IsSameProcessAlive(int pid, long startTicks) =>
+        pid > 0 && ProcStat.TryRead(pid, out var stat) && !stat.IsDead && stat.StartTicks == startTicks;
+
+    public async Task StopRecordedAsync(int pid, long startTicks, int signal, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!IsSameProcessAlive(pid, startTicks))
+        {
+            return;
+        }
+
+        timeout = ServiceProcess.NormalizeTimeout(timeout);
+
+        // Not our child, so no pidfd event reaps it: a short re-check loop, only while stopping.
+        Log.StoppingRecorded(_logger, pid, signal);
+        SignalRecorded(pid, signal);
+        if (signal != Interop.Processes.SIGKILL)
+        {
+            SignalRecorded(pid, Interop.Processes.SIGCONT);
+        }
+
+        try
+        {
+            if (await WaitRecordedGoneAsync(pid, startTicks, timeout, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        finally
+        {
+            // Also when cancelled: the SIGKILL is always sent.
+            if (IsSameProcessAlive(pid, startTicks) || ProcStat.FindLiveMembers(pid).Count > 0)
+            {
+                SignalRecorded(pid, Interop.Processes.SIGKILL);
+            }
+        }
+
+        await WaitRecordedGoneAsync(pid, startTicks, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+    }
+
+    public unsafe void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _loop.Dispose();
+        _ = Interop.Processes.PosixSpawnAttrDestroy((void*)_spawnAttributes);
+        NativeMemory.Free((void*)_spawnAttributes);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static void SignalRecorded(int pid, int signal)
+    {
+        // The recorded pid is a live session leader (checked by the caller), so -pid is its group.
+        _ = Interop.Processes.Kill(-pid, signal);
+        foreach (var member in ProcStat.FindLiveMembers(pid))
+        {
+            _ = Interop.Processes.Kill(member, signal);
+        }
+    }
+
+    private async Task<bool> WaitRecordedGoneAsync(int pid, long startTicks, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = _timeProvider.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(1);
+        while (IsSameProcessAlive(pid, startTicks) || ProcStat.FindLiveMembers(pid).Count > 0)
+        {
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? delay : timeout - _timeProvider.GetElapsedTime(start);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await Task.Delay(delay < remaining ? delay : remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+            delay = delay * 2 < TimeSpan.FromMilliseconds(10) ? delay * 2 : TimeSpan.FromMilliseconds(10);
+        }
+
+        return true;
+    }
+
+    private static async Task<Dictionary<string, string>> ReadEnvironmentFilesAsync(ProcessLaunch launch, CancellationToken cancellationToken)
+    {
+        var unit = launch.Unit;
+        var fromFiles = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var reference in unit.EnvironmentFiles)
+        {
+            var path = CommandExpansion.ExpandSpecifiers(reference.Path, unit.Name);
+            string content;
+            try
+            {
+                content = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                if (reference.Optional)
+                {
+                    continue;
+                }
+
+                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} does not exist (prefix it with '-' in EnvironmentFile= to make it optional)", ex);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex);
+            }
+
+            EnvironmentFileReader.Parse(content, fromFiles);
+        }
+
+        return fromFiles;
+    }
+
+    private static string ExecutableOf(ProcessLaunch launch) =>
+        launch.Command.Arguments.Count > 0 ? launch.Command.Arguments[0] : "(empty command)";
+
+    /// <summary>Everything a spawn needs, resolved and checked, with a clear error for each way it can fail.</summary>
+    private SpawnPlan Prepare(ProcessLaunch launch, Dictionary<string, string>? fromFiles)
+    {
+        var unit = launch.Unit;
+        var name = unit.Name;
+        var written = ExecutableOf(launch);
+        if (launch.Command.Arguments.Count == 0)
+        {
+            throw new ProcessStartException(name, written, "the command is empty");
+        }
+
+        var arg0 = CommandExpansion.ExpandSpecifiers(launch.Command.Arguments[0], name);
+
+        // User and group.
+        var account = _daemonAccount;
+        UserAccount? switchTo = null;
+        if (unit.User is { Length: > 0 } userName)
+        {
+            userName = CommandExpansion.ExpandSpecifiers(userName, name);
+            account = UserAccount.Find(userName)
+                ?? throw new ProcessStartException(name, arg0, $"user {userName} does not exist (User={userName})");
+            if (account.Uid != _euid)
+            {
+                switchTo = account;
+            }
+        }
+
+        uint? switchGroup = null;
+        if (unit.Group is { Length: > 0 } groupName)
+        {
+            groupName = CommandExpansion.ExpandSpecifiers(groupName, name);
+            var gid = UserAccount.FindGroup(groupName)
+                ?? throw new ProcessStartException(name, arg0, $"group {groupName} does not exist (Group={groupName})");
+            if (gid != (switchTo?.Gid ?? _egid) || switchTo is not null)
+            {
+                switchGroup = gid;
+            }
+        }
+        else if (switchTo is not null)
+        {
+            switchGroup = switchTo.Gid;
+        }
+
+        if ((switchTo is not null || (switchGroup is { } g && g != _egid)) && !IsPrivileged)
+        {
+            var what = switchTo is not null ? $"user {unit.User}" : $"group {unit.Group}";
+            throw new ProcessStartException(name, arg0, $"switching to {what} needs root; run the daemon as root or remove User=/Group= from {unit.FileName}");
+        }
+
+        // Environment: a clean one, as systemd builds it; Environment= wins over EnvironmentFile=.
+        var environment = new Dictionary<string, string>(_inheritedEnvironment.Length + 4 + (fromFiles?.Count ?? 0) + unit.Environment.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in _inheritedEnvironment)
+        {
+            environment[key] = value;
+        }
+
+        environment["HOME"] = account.Home;
+        environment["USER"] = account.Name;
+        environment["LOGNAME"] = account.Name;
+        environment["SHELL"] = account.Shell;
+        if (fromFiles is not null)
+        {
+            foreach (var (key, value) in fromFiles)
+            {
+                environment[key] = value;
+            }
+        }
+
+        foreach (var (key, value) in unit.Environment)
+        {
+            environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
+        }
+
+        var workingDirectory = ResolveWorkingDirectory(launch, account, arg0);
+
+        // argv: specifiers everywhere, variables in the arguments (systemd does not expand the program itself).
+        var argv = new List<string>(launch.Command.Arguments.Count + 8) { arg0 };
+        for (var i = 1; i < launch.Command.Arguments.Count; i++)
+        {
+            CommandExpansion.ExpandVariables(CommandExpansion.ExpandSpecifiers(launch.Command.Arguments[i], name), environment, argv);
+        }
+
+        var executable = ResolveExecutable(name, arg0, environment["PATH"], workingDirectory);
+
+        if (launch.CgroupProcsFiles.Count == 0 && switchGroup is null)
+        {
+            return new SpawnPlan(executable, argv, environment, workingDirectory, executable);
+        }
+
+        // The shim: [sh -c SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
+        var wrapped = new List<string>(argv.Count + launch.CgroupProcsFiles.Count + 10);
+        string program;
+        if (launch.CgroupProcsFiles.Count > 0)
+        {
+            program = Shell;
+            wrapped.AddRange([Shell, "-c", ShimScript, "gitproc-exec", launch.CgroupProcsFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            wrapped.AddRange(launch.CgroupProcsFiles);
+        }
+        else
+        {
+            program = SetPriv;
+        }
+
+        if (switchGroup is { } groupId)
+        {
+            if (!File.Exists(SetPriv))
+            {
+                throw new ProcessStartException(name, arg0, $"switching user or group needs {SetPriv} (util-linux), which is missing");
+            }
+
+            wrapped.Add(SetPriv);
+            if (switchTo is not null)
+            {
+                wrapped.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--reuid={switchTo.Uid}"));
+            }
+
+            wrapped.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--regid={groupId}"));
+
+            // initgroups() needs a passwd entry; a bare numeric user, or a group switch alone, gets no supplementary groups.
+            wrapped.Add(switchTo is { InDatabase: true } ? "--init-groups" : "--clear-groups");
+            wrapped.Add("--");
+        }
+
+        // The shim execs by path, so the program's argv[0] is the resolved path rather than the word as written.
+        wrapped.Add(executable);
+        for (var i = 1; i < argv.Count; i++)
+        {
+            wrapped.Add(argv[i]);
+        }
+
+        return new SpawnPlan(program, wrapped, environment, workingDirectory, executable);
+    }
+
+    private static string ResolveWorkingDirectory(ProcessLaunch launch, UserAccount account, string arg0)
+    {
+        var unit = launch.Unit;
+        var fallback = launch.DefaultWorkingDirectory ?? Environment.CurrentDirectory;
+        if (unit.WorkingDirectory is not { Length: > 0 } configured)
+        {
+            return Directory.Exists(fallback) ? fallback : throw new ProcessStartException(unit.Name, arg0, $"working directory {fallback} does not exist");
+        }
+
+        configured = CommandExpansion.ExpandSpecifiers(configured, unit.Name);
+
+        // systemd: a leading '-' makes a missing directory acceptable; '~' is the user's home.
+        var optional = configured.StartsWith('-');
+        if (optional)
+        {
+            configured = configured[1..];
+        }
+
+        if (configured == "~")
+        {
+            configured = account.Home;
+        }
+
+        var path = Path.GetFullPath(configured, fallback);
+        if (Directory.Exists(path))
+        {
+            return path;
+        }
+
+        if (optional)
+        {
+            return Directory.Exists(fallback) ? fallback : "/";
+        }
+
+        throw new ProcessStartException(unit.Name, arg0, $"working directory {path} does not exist (WorkingDirectory= in {unit.FileName})");
+    }
+
+    /// <summary>
+    /// Resolves the program as systemd does: an absolute path as is, a bare name through the service's PATH. Checked
+    /// here (and not only by exec) because behind the shim an exec failure would only show as exit code 127.
+    /// </summary>
+    private static string ResolveExecutable(string service, string arg0, string searchPath, string workingDirectory)
+    {
+        if (arg0.Contains('/', StringComparison.Ordinal))
+        {
+            var path = Path.GetFullPath(arg0, workingDirectory);
+            var problem = CheckExecutable(path);
+            return problem is null ? path : throw new ProcessStartException(service, path, problem);
+        }
+
+        foreach (var directory in searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Path.IsPathRooted(directory))
+            {
+                continue;
+            }
+
+            var candidate = Path.Join(directory, arg0);
+            if (CheckExecutable(candidate) is null)
+            {
+                return candidate;
+            }
+        }
+
+        throw new ProcessStartException(service, arg0, $"no such executable in PATH ({searchPath})");
+    }
+
+    private static string? CheckExecutable(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return "is a directory, not an executable";
+        }
+
+        if (!File.Exists(path))
+        {
+            return "no such file";
+        }
+
+        return Interop.Processes.Access(path, Interop.Processes.X_OK) == 0 ? null : "is not executable (permission denied)";
+    }
+
+    private unsafe ServiceProcess Spawn(ProcessLaunch launch, SpawnPlan plan)
+    {
+        var service = launch.Unit.Name;
+        SafeFileHandle? readEnd = null;
+        SafeFileHandle? writeEnd = null;
+        var actions = NativeMemory.AllocZeroed(Interop.Processes.FileActionsSize);
+        byte* block = null;
+        int pid;
+        int error;
+        var startTime = _timeProvider.GetUtcNow();
+        try
+        {
+            _ = Interop.Processes.PosixSpawnFileActionsInit(actions);
+            _ = Interop.Processes.PosixSpawnFileActionsAddOpen(actions, 0, "/dev/null", Interop.Processes.O_RDONLY, 0);
+            if (launch.Output is not null)
+            {
+                // One pipe for stdout and stderr: one reader per service, and their interleaving is kept. O_CLOEXEC
+                // so that a process spawned concurrently on another thread does not inherit it; the dup2 in the
+                // child clears the flag on fds 1 and 2. Only our read end is non-blocking: the flag belongs to the
+                // open file description, and the service must see an ordinary blocking stdout.
+                var fds = stackalloc int[2];
+                if (Interop.Processes.Pipe2(fds, Interop.Processes.O_CLOEXEC) != 0)
+                {
+                    throw new ProcessStartException(service, plan.Executable, $"cannot create its output pipe: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                }
+
+                readEnd = Interop.Processes.ToHandle(fds[0]);
+                writeEnd = Interop.Processes.ToHandle(fds[1]);
+                var flags = Interop.Processes.Fcntl(readEnd, Interop.Processes.F_GETFL, 0);
+                _ = Interop.Processes.Fcntl(readEnd, Interop.Processes.F_SETFL, flags | Interop.Processes.O_NONBLOCK);
+                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, fds[1], 1);
+                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, fds[1], 2);
+            }
+            else
+            {
+                _ = Interop.Processes.PosixSpawnFileActionsAddOpen(actions, 1, "/dev/null", Interop.Processes.O_WRONLY, 0);
+                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, 1, 2);
+            }
+
+            _ = Interop.Processes.PosixSpawnFileActionsAddChdir(actions, plan.WorkingDirectory);
+
+            block = NativeBlock.Build(plan.Program, plan.Arguments, plan.Environment, out var path, out var argv, out var envp);
+            error = Interop.Processes.PosixSpawn(out pid, path, actions, (void*)_spawnAttributes, argv, envp);
+        }
+        finally
+        {
+            _ = Interop.Processes.PosixSpawnFileActionsDestroy(actions);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(block);
+
+            // The child has its copies (fds 1 and 2); ours must go, or end of file would never come.
+            writeEnd?.Dispose();
+        }
+
+        if (error != 0)
+        {
+            readEnd?.Dispose();
+            throw new ProcessStartException(service, plan.Executable, SpawnErrorReason(error));
+        }
+
+        var pidfd = Interop.Processes.PidfdOpen(pid, 0);
+        if (pidfd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            readEnd?.Dispose();
+            _ = Interop.Processes.Kill(-pid, Interop.Processes.SIGKILL);
+            ReapUnwatched(pid);
+            throw new ProcessStartException(service, plan.Executable, $"cannot watch process {pid}: pidfd_open failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        // The process has executed (vfork semantics) and is not reaped yet, so its stat file exists.
+        _ = ProcStat.TryRead(pid, out var stat);
+        var info = new ProcessInfo(service, pid, startTime, stat.StartTicks);
+        OutputPump? pump = readEnd is null ? null : new OutputPump(readEnd, launch.Output!, _loop, _logger, service);
+        var process = new ServiceProcess(info, Interop.Processes.ToHandle(pidfd), _loop, _logger, _timeProvider, launch, pump);
+        pump?.Start();
+        Log.Started(_logger, service, pid, plan.Executable);
+        return process;
+    }
+
+    private static unsafe void ReapUnwatched(int pid)
+    {
+        var info = stackalloc byte[Interop.Processes.SigInfoSize];
+        _ = Interop.Processes.WaitIdPid(1 /* P_PID */, pid, info, Interop.Processes.WEXITED);
+    }
+
+    private static string SpawnErrorReason(int error) => error switch
+    {
+        Interop.Processes.ENOENT => "no such file (or its interpreter is missing)",
+        Interop.Processes.EACCES => "permission denied (not executable, or the working directory is not accessible)",
+        8 /* ENOEXEC */ => "not an executable format (a script needs a #! line)",
+        _ => Marshal.GetPInvokeErrorMessage(error),
+    };
+
+    /// <summary>What <see cref="Spawn"/> executes.</summary>
+    private sealed record SpawnPlan(
+        string Program,
+        List<string> Arguments,
+        Dictionary<string, string> Environment,
+        string WorkingDirectory,
+        string Executable);
+
+    /// <summary>argv and envp for posix_spawn in ONE native allocation: pointer arrays first, then the strings.</summary>
+    private static unsafe class NativeBlock
+    {
+        public static byte* Build(string program, List<string> arguments, Dictionary<string, string> environment, out byte* path, out byte** argv, out byte** envp)
+        {
+            var encoding = Encoding.UTF8;
+            var pointers = arguments.Count + 1 + environment.Count + 1;
+            nuint size = (nuint)(pointers * sizeof(byte*)) + (nuint)encoding.GetByteCount(program) + 1;
+            foreach (var argument in arguments)
+            {
+                size += (nuint)encoding.GetByteCount(argument) + 1;
+            }
+
+            foreach (var (key, value) in environment)
+            {
+                size += (nuint)(encoding.GetByteCount(key) + encoding.GetByteCount(value) + 2);
+            }
+
+            var block = (byte*)NativeMemory.Alloc(size);
+            var end = block + size;
+            argv = (byte**)block;
+            envp = argv + arguments.Count + 1;
+            var next = (byte*)(envp + environment.Count + 1);
+
+            path = next;
+            next = Put(program, next, end);
+            for (var i = 0; i < arguments.Count; i++)
+            {
+                argv[i] = next;
+                next = Put(arguments[i], next, end);
+            }
+
+            argv[arguments.Count] = null;
+            var j = 0;
+            foreach (var (key, value) in environment)
+            {
+                envp[j++] = next;
+                next += encoding.GetBytes(key, new Span<byte>(next, (int)(end - next)));
+                *next++ = (byte)'=';
+                next = Put(value, next, end);
+            }
+
+            envp[j] = null;
+            return block;
+        }
+
+        private static byte* Put(string text, byte* next, byte* end)
+        {
+            next += Encoding.UTF8.GetBytes(text, new Span<byte>(next, (int)(end - next)));
+            *next = 0;
+            return next + 1;
+        }
+    }
+}
