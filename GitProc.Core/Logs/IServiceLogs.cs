@@ -32,12 +32,12 @@ public interface IServiceLogs
 
     /// <summary>
     /// Yields each line appended to a service's log after this call, as it arrives, across rotations. The start is
-    /// taken when this method is called (not when enumeration begins), so reading the tail first and then following
-    /// neither misses nor repeats a line written by this store in between. The enumeration ends when the store is
-    /// disposed; cancelling <paramref name="cancellationToken"/> (or the one given to
-    /// <c>WithCancellation</c>) ends it by throwing <see cref="OperationCanceledException"/>, as
-    /// <c>ChannelReader.ReadAllAsync</c> does. A follower that falls more than a whole file behind the writer skips
-    /// the lines of the file it missed, as <c>tail -F</c> does.
+    /// taken when this method is called, not when enumeration begins; a caller that shows the tail first and then
+    /// calls this may miss a line written between the two calls (a window of microseconds), never one written
+    /// later. The enumeration ends when the store is disposed; cancelling <paramref name="cancellationToken"/> (or
+    /// the token given to <c>WithCancellation</c>) ends it by throwing <see cref="OperationCanceledException"/>,
+    /// as <c>ChannelReader.ReadAllAsync</c> does. A follower more than <see cref="LogOptions.MaxFiles"/> rotations
+    /// behind the writer skips the files already deleted, as <c>tail -F</c> would.
     /// </summary>
     /// <param name="service">The service name.</param>
     /// <param name="cancellationToken">Ends the enumeration.</param>

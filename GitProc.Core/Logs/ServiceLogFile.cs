@@ -185,13 +185,33 @@ internal sealed class ServiceLogFile
         Signal();
     }
 
-    /// <summary>Opens the current file for reading, together with its generation, atomically with respect to writers.</summary>
-    public async ValueTask<(int Generation, SafeFileHandle? Handle)> OpenCurrentAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the file of generation <paramref name="wanted"/> for reading: after k rotations it is
+    /// <c>NAME.log.k</c>. Done under the lock, so no rotation can move the file between choosing and opening it.
+    /// When that file is gone (more than <c>MaxFiles</c> rotations ago) the oldest one kept is opened instead,
+    /// and its generation returned, so the caller can tell that it skipped some.
+    /// </summary>
+    public async ValueTask<(int Generation, SafeFileHandle? Handle)> OpenGenerationAsync(int wanted, CancellationToken cancellationToken)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return (_generation, TryOpenRead(Path));
+            var back = Math.Max(0, _generation - wanted);
+            if (back > _maxFiles)
+            {
+                back = _maxFiles;
+            }
+
+            for (; back >= 0; back--)
+            {
+                var handle = TryOpenRead(back == 0 ? Path : RotatedPath(back));
+                if (handle is not null)
+                {
+                    return (_generation - back, handle);
+                }
+            }
+
+            return (_generation, null);
         }
         finally
         {

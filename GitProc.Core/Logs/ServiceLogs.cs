@@ -133,14 +133,15 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Reads the file from <paramref name="start"/> and waits for the writer's signal at its end. After a rotation it
-    /// finishes the old file through the handle it holds (renamed to <c>.1</c>, complete before the generation
-    /// changed) and continues at the start of the new one. A follower so slow that the file rotates twice before it
-    /// reopens skips the file in between, as <c>tail -F</c> would. Only rotations by this store are followed.
+    /// finishes the old file through the handle it holds (renamed to <c>.1</c>, and complete before the generation
+    /// changed), then opens the next generation, which is <c>.k</c> after k more rotations: a slow follower loses
+    /// nothing while it stays within <c>MaxFiles</c> rotations of the writer. Only rotations by this store are
+    /// followed; a file truncated by someone else is read again from its start.
     /// </summary>
     private async IAsyncEnumerable<string> FollowCoreAsync(
         ServiceLogFile file, FollowPoint start, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var (generation, handle) = await file.OpenCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var (generation, handle) = await file.OpenGenerationAsync(start.Generation, cancellationToken).ConfigureAwait(false);
         long offset = 0;
         if (handle is not null && generation == start.Generation)
         {
@@ -158,7 +159,7 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
 
                 // Read before draining, so that a write landing after our last read still wakes us.
                 var appended = file.Appended;
-                var currentGeneration = file.Generation;
+                var current = file.Generation;
                 var closed = file.IsClosed;
 
                 if (handle is not null)
@@ -177,22 +178,26 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
                     }
                 }
 
-                if (handle is null || currentGeneration != generation)
+                if (handle is null || current != generation)
                 {
-                    var hadFile = handle is not null;
-                    if (hadFile && splitter.HasPartial)
+                    var wanted = generation;
+                    if (handle is not null)
                     {
-                        yield return splitter.TakePartial();
+                        if (splitter.HasPartial)
+                        {
+                            yield return splitter.TakePartial();
+                        }
+
+                        handle.Dispose();
+                        wanted++;
                     }
 
-                    handle?.Dispose();
-                    (var newGeneration, handle) = await file.OpenCurrentAsync(cancellationToken).ConfigureAwait(false);
-                    if (hadFile && newGeneration - generation > 1)
+                    (generation, handle) = await file.OpenGenerationAsync(wanted, cancellationToken).ConfigureAwait(false);
+                    if (generation > wanted)
                     {
                         Log.FollowerSkipped(_logger, file.Service);
                     }
 
-                    generation = newGeneration;
                     offset = 0;
                     if (handle is not null)
                     {
@@ -208,7 +213,6 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
                 await WaitAsync(appended, cancellationToken).ConfigureAwait(false);
                 if (handle is not null && RandomAccess.GetLength(handle) < offset)
                 {
-                    // Truncated by someone else: start again from its beginning.
                     offset = 0;
                 }
             }
