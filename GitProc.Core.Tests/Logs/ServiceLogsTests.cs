@@ -371,16 +371,13 @@ public sealed class ServiceLogsTests
             await WriteAsync(writer, $"line {i:D4}\n");
         }
 
-        while (Count(received) < 200 && !consumer.IsCompleted)
-        {
-            await Task.Delay(10);
-        }
+        await WaitUntil(() => Count(received) >= 200 || consumer.IsCompleted);
 
         Assert.That(Snapshot(received), Is.EqualTo(StampedList(1, 200)));
         Assert.That(File.Exists(Path.Combine(_directory, "web.log.6")), Is.True, "the test should have rotated six times");
 
         await cancellation.CancelAsync();
-        Assert.That(async () => await consumer, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(async () => await consumer.WaitAsync(TimeSpan.FromSeconds(20)), Throws.InstanceOf<OperationCanceledException>());
         await enumerator.DisposeAsync();
     }
 
@@ -390,9 +387,12 @@ public sealed class ServiceLogsTests
         await using var logs = Create();
         using var cancellation = new CancellationTokenSource();
         var received = new List<string>();
+
+        // Called here, not inside the task, so that the start is certainly before the write below.
+        var follow = logs.FollowAsync("web", cancellation.Token);
         var consumer = Task.Run(async () =>
         {
-            await foreach (var line in logs.FollowAsync("web", cancellation.Token))
+            await foreach (var line in follow)
             {
                 lock (received)
                 {
@@ -406,14 +406,11 @@ public sealed class ServiceLogsTests
             await WriteAsync(writer, "first\nsecond\n");
         }
 
-        while (Count(received) < 2 && !consumer.IsCompleted)
-        {
-            await Task.Delay(10);
-        }
+        await WaitUntil(() => Count(received) >= 2 || consumer.IsCompleted);
 
         Assert.That(Snapshot(received), Is.EqualTo(new[] { Stamp + "first", Stamp + "second" }));
         await cancellation.CancelAsync();
-        Assert.That(async () => await consumer, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(async () => await consumer.WaitAsync(TimeSpan.FromSeconds(20)), Throws.InstanceOf<OperationCanceledException>());
     }
 
     [Test]
@@ -426,9 +423,10 @@ public sealed class ServiceLogsTests
         }
 
         var received = new List<string>();
+        var follow = logs.FollowAsync("web");
         var consumer = Task.Run(async () =>
         {
-            await foreach (var line in logs.FollowAsync("web"))
+            await foreach (var line in follow)
             {
                 received.Add(line);
             }
@@ -437,7 +435,7 @@ public sealed class ServiceLogsTests
         await Task.Delay(50);
         await logs.DisposeAsync();
 
-        await consumer;
+        await consumer.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.That(received, Is.Empty);
     }
 
@@ -480,6 +478,16 @@ public sealed class ServiceLogsTests
         await using var provider = services.BuildServiceProvider();
 
         Assert.That(provider.GetRequiredService<IServiceLogs>(), Is.InstanceOf<ServiceLogs>());
+    }
+
+    /// <summary>Waits for a condition, giving up (the assertion after it then fails) after a generous time.</summary>
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
     }
 
     private static int Count(List<string> lines)
