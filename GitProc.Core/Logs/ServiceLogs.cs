@@ -69,8 +69,9 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
     {
         var file = GetFile(service);
 
-        // Captured now, not at the first MoveNextAsync, so that a caller who reads the tail and then follows misses
-        // nothing written in between. The point is published after each complete write, so it is a line boundary.
+        // Captured now, not at the first MoveNextAsync, so that lines written between this call and the start of the
+        // enumeration are not lost. Only a write between the caller's tail read and this call can be missed. The
+        // point is published after each complete write, so it is a line boundary; reading it needs no lock.
         var start = file.Committed ?? new FollowPoint(file.Generation, LengthOrZero(file.Path));
         return FollowCoreAsync(file, start, cancellationToken);
     }
