@@ -446,15 +446,17 @@ internal sealed partial class GitIntegration : IGitIntegration
             found = null;
         }
 
-        try
+        while (found is TagAnnotation tag)
         {
-            // A tag or a tree-ish that is not a commit is "not found" as far as a commit is concerned.
-            return found?.Peel<Commit>() ?? throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}.");
+            found = tag.Target;
         }
-        catch (PeelException ex)
+
+        return found switch
         {
-            throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}: it names a {found!.GetType().Name.ToLowerInvariant()}, not a commit.", ex);
-        }
+            Commit commit => commit,
+            null => throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}."),
+            _ => throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}: it names a {found.GetType().Name.ToLowerInvariant()}, not a commit."),
+        };
     }
 
     private static string? Tip(Repository repository, string canonical) =>
