@@ -18,7 +18,10 @@ namespace GitProc.Git;
 internal sealed partial class GitIntegration : IGitIntegration
 {
     /// <summary>Where fetched remote commits are kept: <c>refs/remotes/gitproc/BRANCH</c>.</summary>
-    internal const string TrackingPrefix = "refs/remotes/gitproc/";
+    internal const string TrackingPrefix = "refs/remotes/" + RemoteName + "/";
+
+    /// <summary>The name under which <see cref="GitOptions.RemoteUrl"/> is recorded in the repository's config.</summary>
+    internal const string RemoteName = "gitproc";
 
     private const string HeadsPrefix = "refs/heads/";
     private const string UnitSuffix = ".service";
@@ -263,7 +266,20 @@ internal sealed partial class GitIntegration : IGitIntegration
             };
             try
             {
-                Commands.Fetch(repository, url, [$"+{HeadsPrefix}{remoteBranch}:{tracking}"], fetchOptions, $"gitproc: fetch {url}");
+                // LibGit2Sharp 0.32 only fetches from a named remote (a URL is rejected as an invalid name), so the
+                // configured URL is kept as remote "gitproc" in the repository's config, where `git remote -v` shows it.
+                var refspec = $"+{HeadsPrefix}{remoteBranch}:{tracking}";
+                var configured = repository.Network.Remotes[RemoteName];
+                if (configured is null)
+                {
+                    repository.Network.Remotes.Add(RemoteName, url, refspec);
+                }
+                else if (configured.Url != url)
+                {
+                    repository.Network.Remotes.Update(RemoteName, updater => updater.Url = url);
+                }
+
+                Commands.Fetch(repository, RemoteName, [refspec], fetchOptions, $"gitproc: fetch {url}");
             }
             catch (LibGit2SharpException) when (cancellationToken.IsCancellationRequested)
             {
