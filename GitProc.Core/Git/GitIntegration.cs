@@ -8,8 +8,8 @@ namespace GitProc.Git;
 /// <see cref="IGitIntegration"/> over LibGit2Sharp.
 /// </summary>
 /// <remarks>
-/// A <see cref="Repository"/> is opened per operation and disposed at its end. Opening is cheap (libgit2 reads
-/// the config files and HEAD, a few hundred microseconds), and it means every operation sees the repository as it
+/// A <see cref="Repository"/> is opened per operation and disposed at its end. Opening is cheap (reading the tip
+/// this way took about 50 µs, reading every unit file about 200 µs, on a small repository), and it means every operation sees the repository as it
 /// is on disk now — including a repository created, replaced or repacked by the git CLI after this object was
 /// made — and that no LibGit2Sharp object, which is not safe to share across threads, is ever shared. Branch moves
 /// (rollback, fast-forward) are serialized by a lock within the process; against other writers (the git CLI) the
