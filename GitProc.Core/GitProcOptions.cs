@@ -1,3 +1,4 @@
+using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
 using GitProc.Logs;
@@ -40,6 +41,9 @@ public sealed class GitProcOptions
 
     /// <summary>The branch whose tip is the desired state. Default <c>main</c>.</summary>
     public string WatchBranch { get; set; } = "main";
+
+    /// <summary>The optional remote the watched branch follows, and how often the branch is fetched and polled.</summary>
+    public GitOptions Git { get; set; } = new();
 
     /// <summary>Service log files: rotation size and how many old files are kept.</summary>
     public LogOptions Logs { get; set; } = new();
