@@ -1,4 +1,5 @@
 using GitProc;
+using GitProc.ResourceControl;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,11 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
+        if (OperatingSystem.IsLinux())
+        {
+            services.TryAddSingleton<IResourceController, ResourceController>();
+        }
+
         return services;
     }
 }
