@@ -184,6 +184,8 @@ public sealed class ResourceControllerV2Tests
         await cgroup.RemoveAsync();
         await cgroup.RemoveAsync();
         await cgroup.DisposeAsync();
+        await cgroup.DisposeAsync();
+        await cgroup.RemoveAsync();
 
         Assert.That(Directory.Exists(_fs.PathOf("gitproc/web")), Is.False);
         Assert.That(await cgroup.GetPidsAsync(), Is.Empty);

@@ -18,6 +18,18 @@ internal static class CgroupDetector
 
     public static CgroupLayout Detect(ResourceControlOptions options)
     {
+        try
+        {
+            return DetectCore(options);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return CgroupLayout.NotEnforced($"cannot read the cgroup file system at {options.CgroupMountPoint} ({ex.Message}): {NotEnforced}");
+        }
+    }
+
+    private static CgroupLayout DetectCore(ResourceControlOptions options)
+    {
         if (!options.Enabled)
         {
             return CgroupLayout.NotEnforced($"resource control is disabled (ResourceControl.Enabled is false): {NotEnforced}");
@@ -179,8 +191,7 @@ internal static class CgroupDetector
         }
 
         // One write enabling all three; the kernel applies a write as a whole or not at all.
-        CgroupFiles.WriteAsync(file, "+memory +cpu +pids", "the memory, cpu and pids controllers for child cgroups", null, CancellationToken.None)
-            .GetAwaiter().GetResult();
+        CgroupFiles.Write(file, "+memory +cpu +pids", "the memory, cpu and pids controllers for child cgroups", null);
     }
 
     private static void CreateDirectory(string directory, List<string> created)

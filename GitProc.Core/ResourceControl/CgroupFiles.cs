@@ -22,7 +22,7 @@ internal static class CgroupFiles
     {
         try
         {
-            var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            var stream = OpenForWrite(path);
             await using (stream.ConfigureAwait(false))
             {
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(value), cancellationToken).ConfigureAwait(false);
@@ -30,11 +30,21 @@ internal static class CgroupFiles
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ResourceControlException(
-                service,
-                path,
-                $"Cannot set {what}: writing '{value}' to {path} failed: {ex.Message}",
-                ex);
+            throw WriteFailed(path, value, what, service, ex);
+        }
+    }
+
+    /// <summary>The synchronous <see cref="WriteAsync"/>, for the one-time detection behind a property.</summary>
+    public static void Write(string path, string value, string what, string? service)
+    {
+        try
+        {
+            using var stream = OpenForWrite(path);
+            stream.Write(Encoding.ASCII.GetBytes(value));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw WriteFailed(path, value, what, service, ex);
         }
     }
 
@@ -116,4 +126,10 @@ internal static class CgroupFiles
             .Select(name => name.TrimStart('+'))
             .ToHashSet(StringComparer.Ordinal);
     }
+
+    private static FileStream OpenForWrite(string path) =>
+        new(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+
+    private static ResourceControlException WriteFailed(string path, string value, string what, string? service, Exception ex) =>
+        new(service, path, $"Cannot set {what}: writing '{value}' to {path} failed: {ex.Message}", ex);
 }

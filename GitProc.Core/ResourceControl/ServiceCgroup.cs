@@ -183,11 +183,9 @@ internal abstract class ServiceCgroup : IServiceCgroup
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await RemoveAsync().ConfigureAwait(false);
-        _removeLock.Dispose();
-    }
+    // The lock is not disposed: RemoveAsync must stay callable (and a no-op) after disposal. SemaphoreSlim holds no
+    // native handle unless AvailableWaitHandle is used.
+    public ValueTask DisposeAsync() => new(RemoveAsync());
 
     /// <summary>SIGKILLs everything in the cgroup until it is empty, within the remove timeout.</summary>
     internal async Task KillAndWaitUntilEmptyAsync(CancellationToken cancellationToken)
