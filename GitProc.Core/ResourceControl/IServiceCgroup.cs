@@ -19,6 +19,12 @@ public interface IServiceCgroup : IAsyncDisposable
     /// The <c>cgroup.procs</c> files a process writes its pid into to join the cgroup (one in v2; one per
     /// controller hierarchy in v1). Join before executing the service's command, so nothing it forks escapes.
     /// </summary>
+    /// <remarks>
+    /// The process joins itself (a shim: <c>/bin/sh -c 'echo $$ &gt; FILE; …; exec "$@"'</c>) rather than the
+    /// supervisor moving it after the spawn: .NET's <c>Process.Start</c> offers no hook between fork and exec, and a
+    /// pid moved after the spawn may already have forked children that stay outside. With
+    /// <c>clone3(CLONE_INTO_CGROUP)</c> (v2 only, Linux 5.7) the kernel could do it, but .NET cannot use it either.
+    /// </remarks>
     IReadOnlyList<string> ProcsFiles { get; }
 
     /// <summary>The limits last applied.</summary>
