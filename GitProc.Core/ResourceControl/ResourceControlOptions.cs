@@ -3,12 +3,27 @@ namespace GitProc.ResourceControl;
 /// <summary>Per-service cgroups.</summary>
 public sealed class ResourceControlOptions
 {
-    /// <summary>Whether services get cgroups at all. Default <see langword="true"/>.</summary>
+    /// <summary>
+    /// Whether services get cgroups at all. Default <see langword="true"/>. When <see langword="false"/>, services
+    /// run without cgroups and the status says that limits are not enforced.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>The cgroup (relative to each hierarchy's mount) under which every service gets its own. Default <c>gitproc</c>.</summary>
+    /// <summary>
+    /// The cgroup (relative to each hierarchy's mount) under which every service gets its own; may be nested
+    /// (<c>a/b</c>). It holds no process itself. Default <c>gitproc</c>.
+    /// </summary>
     public string CgroupRoot { get; set; } = "gitproc";
 
-    /// <summary>The cgroup file system's mount point. Default <c>/sys/fs/cgroup</c>.</summary>
+    /// <summary>
+    /// The cgroup file system's mount point: the unified (v2) hierarchy itself, or the directory holding the v1
+    /// hierarchies (<c>memory</c>, <c>cpu</c>, <c>pids</c>, …). Default <c>/sys/fs/cgroup</c>.
+    /// </summary>
     public string CgroupMountPoint { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>
+    /// How long removing a cgroup waits for its processes to die after SIGKILL before giving up with an error.
+    /// Default 10 seconds.
+    /// </summary>
+    public TimeSpan RemoveTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Runtime.Versioning;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.ResourceControl;
+
+/// <summary>
+/// Per-service cgroups (see <see cref="IResourceController"/>). The host is examined once, on first use, by
+/// <see cref="CgroupDetector"/>; disposing the controller removes the root cgroup again if it made it and no
+/// service cgroup is left in it.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class ResourceController : IResourceController, IAsyncDisposable
+{
+    private readonly ResourceControlOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<ResourceController> _logger;
+    private readonly Lazy<CgroupLayout> _layout;
+    private readonly ConcurrentDictionary<string, bool> _warnedServices = new(StringComparer.Ordinal);
+
+    public ResourceController(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<ResourceController> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value.ResourceControl;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _layout = new Lazy<CgroupLayout>(Detect, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public ResourceControlStatus Status => _layout.Value.Status;
+
+    public async Task<IServiceCgroup?> CreateAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (!IsValidName(service))
+        {
+            throw new ArgumentException(
+                $"'{service}' is not a valid service name for a cgroup: use only A-Z, a-z, 0-9, ':', '_', '.', '@' and '-', not starting with '.'.",
+                nameof(service));
+        }
+
+        var layout = _layout.Value;
+        if (!layout.Status.Enforced)
+        {
+            if (limits.HasAny && _warnedServices.TryAdd(service, true))
+            {
+                Log.ServiceLimitsNotEnforced(_logger, service, limits, layout.Status.Reason ?? "no cgroup backend");
+            }
+
+            return null;
+        }
+
+        ServiceCgroup cgroup = layout.Status.Backend == ResourceControlBackend.V2
+            ? new V2ServiceCgroup(service, Path.Combine(layout.Unified!, service), limits, _options.RemoveTimeout, _timeProvider, _logger)
+            : new V1ServiceCgroup(
+                service,
+                Path.Combine(layout.Memory!, service),
+                Path.Combine(layout.Cpu!, service),
+                layout.CpuAcct is null ? null : Path.Combine(layout.CpuAcct, service),
+                Path.Combine(layout.Pids!, service),
+                limits,
+                _options.RemoveTimeout,
+                _timeProvider,
+                _logger);
+
+        var existed = false;
+        foreach (var directory in cgroup.Directories)
+        {
+            existed |= Directory.Exists(directory);
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ResourceControlException(
+                    service, directory, $"Cannot create the cgroup of service {service}: creating {directory} failed: {ex.Message}", ex);
+            }
+        }
+
+        try
+        {
+            if (existed)
+            {
+                // Left by a daemon that died without stopping the service: its processes are orphans that would
+                // otherwise run beside the new start.
+                var leftovers = await cgroup.GetPidsAsync(cancellationToken).ConfigureAwait(false);
+                if (leftovers.Count > 0)
+                {
+                    await cgroup.KillAndWaitUntilEmptyAsync(cancellationToken).ConfigureAwait(false);
+                    Log.LeftoversKilled(_logger, service, leftovers.Count);
+                }
+            }
+
+            await cgroup.ApplyLimitsAsync(limits, cancellationToken).ConfigureAwait(false);
+            await cgroup.StartCpuWindowAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await RemoveQuietlyAsync(cgroup).ConfigureAwait(false);
+            throw;
+        }
+
+        Log.Created(_logger, service, string.Join(", ", cgroup.Directories), limits);
+        return cgroup;
+    }
+
+    /// <summary>Removes the root cgroup directories the detection created, where no service cgroup is left in them.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (_layout.IsValueCreated)
+        {
+            CgroupDetector.RemoveCreated(_layout.Value.CreatedDirectories);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The rule of CONTRACT §2 for service names; the name becomes a directory, so it must stay one component.</summary>
+    internal static bool IsValidName(string? name) =>
+        !string.IsNullOrEmpty(name)
+        && name[0] != '.'
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '_' or '.' or '@' or '-');
+
+    private static async Task RemoveQuietlyAsync(ServiceCgroup cgroup)
+    {
+        try
+        {
+            await cgroup.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ResourceControlException)
+        {
+            // The original error is the one worth reporting.
+        }
+    }
+
+    private CgroupLayout Detect()
+    {
+        var layout = CgroupDetector.Detect(_options);
+        if (layout.Status.Enforced)
+        {
+            Log.Enforced(_logger, layout.Status);
+        }
+        else
+        {
+            Log.NotEnforced(_logger, layout.Status.Reason!);
+        }
+
+        return layout;
+    }
+}
