@@ -1,4 +1,5 @@
 using GitProc;
+using GitProc.Health;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
+        services.TryAddSingleton<IHealthMonitor, HealthMonitor>();
         return services;
     }
 }
