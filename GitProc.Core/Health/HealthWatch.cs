@@ -74,7 +74,12 @@ internal sealed class HealthWatch
                 if (inStartPeriod && !InStartPeriod(_timeProvider.GetTimestamp()))
                 {
                     inStartPeriod = false;
-                    timer.Period = Check.Interval;
+
+                    // Setting the period restarts the timer; skip it when nothing changes.
+                    if (Check.StartInterval != Check.Interval)
+                    {
+                        timer.Period = Check.Interval;
+                    }
                 }
 
                 if (changed is not null)
