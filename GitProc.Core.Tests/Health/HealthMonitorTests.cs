@@ -193,6 +193,7 @@ public sealed class HealthMonitorTests
 
         monitor.Watch(FakeTimeCheck("web", server.Url("/health"), retries: 2, startPeriod: TimeSpan.FromSeconds(60)));
         await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        var starting = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
         server.Respond("/health", 200);
         var healthy = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
         server.Respond("/health", 500);
@@ -201,6 +202,7 @@ public sealed class HealthMonitorTests
 
         Assert.Multiple(() =>
         {
+            Assert.That((starting.State, starting.ConsecutiveFailures), Is.EqualTo((HealthState.Unknown, 0)));
             Assert.That(healthy.State, Is.EqualTo(HealthState.Healthy));
             Assert.That((firstFailure.State, firstFailure.ConsecutiveFailures), Is.EqualTo((HealthState.Healthy, 1)));
             Assert.That((secondFailure.State, secondFailure.ConsecutiveFailures), Is.EqualTo((HealthState.Unhealthy, 2)));

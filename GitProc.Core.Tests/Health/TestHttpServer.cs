@@ -23,6 +23,7 @@ internal sealed class TestHttpServer : IAsyncDisposable
     private readonly ConcurrentDictionary<Socket, Task> _connections = new();
     private readonly Task _acceptLoop;
     private int _totalRequests;
+    private int _acceptedConnections;
 
     public TestHttpServer()
     {
@@ -34,6 +35,8 @@ internal sealed class TestHttpServer : IAsyncDisposable
     public int Port { get; }
 
     public int TotalRequests => Volatile.Read(ref _totalRequests);
+
+    public int AcceptedConnections => Volatile.Read(ref _acceptedConnections);
 
     public Uri Url(string path) => new($"http://127.0.0.1:{Port}{path}");
 
@@ -83,6 +86,7 @@ internal sealed class TestHttpServer : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             var socket = await _listener.AcceptSocketAsync(_stop.Token);
+            Interlocked.Increment(ref _acceptedConnections);
             var gate = new TaskCompletionSource();
             _connections[socket] = ServeAsync(socket, gate.Task);
             gate.SetResult();
