@@ -1,0 +1,19 @@
+namespace GitProc.Core.Tests.Health;
+
+/// <summary>Polls a condition with a generous deadline: the machine may be heavily loaded.</summary>
+internal static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(10, TestContext.CurrentContext.CancellationToken);
+        }
+    }
+}
