@@ -35,8 +35,12 @@ internal sealed class GitProcCli
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {
-            var messages = parseResult.Errors.Select(e => e.Message).Distinct();
-            error.WriteLine($"Error: {CliContext.OneLine(string.Join("; ", messages))} (see 'gitproc --help')");
+            // One line: the most specific error ("Unrecognized command or argument 'x'" rather than "Required command
+            // was not provided", which System.CommandLine also reports for an unknown command).
+            var first = parseResult.Errors
+                .OrderBy(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1)
+                .First();
+            error.WriteLine($"Error: {CliContext.OneLine(first.Message)} (see 'gitproc --help')");
             return ExitCodes.Usage;
         }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using GitProc.Ipc;
 
 namespace GitProc.Cli.Commands;
@@ -17,7 +18,8 @@ internal static class LogsCommand
         };
         lines.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 0)
+            // Only a number can be negative; anything else already has System.CommandLine's own parse error.
+            if (result.Tokens is [var token] && int.TryParse(token.Value, CultureInfo.InvariantCulture, out var value) && value < 0)
             {
                 result.AddError("--lines must be 0 or more.");
             }
