@@ -2,13 +2,13 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 
 namespace GitProc.Ipc;
 
 /// <summary>
 /// A client of the daemon's Unix socket (CONTRACT §7). Connects on first use and keeps one connection for any number
-/// of requests, sent one at a time. Reflection-free (source-generated JSON), so it suits a NativeAOT-compiled CLI.
+/// of requests, sent one at a time. Reflection-free and light on generic code, so a CLI process starts fast and can
+/// be NativeAOT-compiled.
 /// </summary>
 /// <example>
 /// <code>
@@ -18,9 +18,8 @@ namespace GitProc.Ipc;
 /// </example>
 public sealed class GitProcClient : IAsyncDisposable
 {
-    private static readonly IpcJsonContext Json = IpcJsonContext.Default;
-
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _requestBuffer = new(256);
     private Socket? _socket;
     private byte[] _buffer = [];
     private int _start;
@@ -79,7 +78,7 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">Not found, already running, or failed to start.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcStartResult> StartAsync(string service, CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Start, Service = service }, Json.IpcStartResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.Start, Service = service }, IpcClientJson.ReadStart, cancellationToken);
 
     /// <summary>Stops a service.</summary>
     /// <param name="service">The service name.</param>
@@ -88,7 +87,7 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">Not found, or not running.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcStopResult> StopAsync(string service, CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Stop, Service = service }, Json.IpcStopResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.Stop, Service = service }, IpcClientJson.ReadStop, cancellationToken);
 
     /// <summary>Restarts a service.</summary>
     /// <param name="service">The service name.</param>
@@ -97,7 +96,7 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">Not found, or failed to start.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcStartResult> RestartAsync(string service, CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Restart, Service = service }, Json.IpcStartResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.Restart, Service = service }, IpcClientJson.ReadStart, cancellationToken);
 
     /// <summary>One service's status.</summary>
     /// <param name="service">The service name.</param>
@@ -106,14 +105,14 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">Not found.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcStatusResult> GetStatusAsync(string service, CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Status, Service = service }, Json.IpcStatusResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.Status, Service = service }, IpcClientJson.ReadStatus, cancellationToken);
 
     /// <summary>Every service, ordered by name.</summary>
     /// <param name="cancellationToken">Cancels waiting.</param>
     /// <returns>The services.</returns>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcListResult> ListAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.List }, Json.IpcListResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.List }, IpcClientJson.ReadList, cancellationToken);
 
     /// <summary>A service's last stored log lines.</summary>
     /// <param name="service">The service name.</param>
@@ -125,7 +124,7 @@ public sealed class GitProcClient : IAsyncDisposable
     public async Task<string> GetLogsAsync(string service, int lines = IpcCommands.DefaultLogLines, CancellationToken cancellationToken = default)
     {
         var request = new IpcRequest { Command = IpcCommands.Logs, Service = service, Args = new IpcRequestArgs { Lines = lines } };
-        var result = await CallAsync(request, Json.IpcLogsResult, cancellationToken).ConfigureAwait(false);
+        var result = await CallAsync(request, IpcClientJson.ReadLogs, cancellationToken).ConfigureAwait(false);
         return result.Logs;
     }
 
@@ -156,11 +155,11 @@ public sealed class GitProcClient : IAsyncDisposable
         try
         {
             var first = await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
-            yield return Unwrap(first, Json.IpcLogsResult).Logs;
+            yield return Unwrap(first, IpcClientJson.ReadLogs).Logs;
             while (true)
             {
                 var next = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                yield return Unwrap(next, Json.IpcLogsResult).Logs;
+                yield return Unwrap(next, IpcClientJson.ReadLogs).Logs;
             }
         }
         finally
@@ -177,7 +176,7 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Sync }, Json.IpcSyncResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.Sync }, IpcClientJson.ReadSync, cancellationToken);
 
     /// <summary>Restores a commit's tree as a new commit on the watched branch and applies it.</summary>
     /// <param name="commit">The commit (full or short hash, or any revision).</param>
@@ -186,7 +185,7 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">Unknown commit, invalid units, or a Git error.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcRollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Rollback, Args = new IpcRequestArgs { Commit = commit } }, Json.IpcRollbackResult, cancellationToken);
+        CallAsync(new IpcRequest { Command = IpcCommands.Rollback, Args = new IpcRequestArgs { Commit = commit } }, IpcClientJson.ReadRollback, cancellationToken);
 
     /// <summary>Closes the connection.</summary>
     /// <returns>A completed task.</returns>
@@ -202,13 +201,13 @@ public sealed class GitProcClient : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private async Task<T> CallAsync<T>(IpcRequest request, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(IpcRequest request, Func<JsonElement, T> read, CancellationToken cancellationToken)
     {
         var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return Unwrap(response, typeInfo);
+        return Unwrap(response, read);
     }
 
-    private static T Unwrap<T>(IpcResponse response, JsonTypeInfo<T> typeInfo)
+    private static T Unwrap<T>(IpcResponse response, Func<JsonElement, T> read)
     {
         if (!response.IsSuccess)
         {
@@ -220,19 +219,23 @@ public sealed class GitProcClient : IAsyncDisposable
             throw new GitProcClientException("The daemon's response has no data.");
         }
 
-        return data.Deserialize(typeInfo) ?? throw new GitProcClientException("The daemon's response has null data.");
+        if (data.ValueKind != JsonValueKind.Object)
+        {
+            throw new GitProcClientException("The daemon's response data is not a JSON object.");
+        }
+
+        return read(data);
     }
 
     private async Task<IpcResponse> ExchangeAsync(IpcRequest request, CancellationToken cancellationToken)
     {
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, Json.IpcRequest);
-        var line = new byte[bytes.Length + 1];
-        bytes.CopyTo(line, 0);
-        line[^1] = (byte)'\n';
+        _requestBuffer.ResetWrittenCount();
+        IpcClientJson.WriteRequest(_requestBuffer, request);
+        _requestBuffer.Write("\n"u8);
         try
         {
-            await _socket!.SendAsync(line, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            await _socket!.SendAsync(_requestBuffer.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
@@ -259,7 +262,7 @@ public sealed class GitProcClient : IAsyncDisposable
                 {
                     var line = _buffer.AsMemory(_start, newline - _start);
                     _start = newline + 1;
-                    return Parse(line.Span);
+                    return Parse(line);
                 }
 
                 MakeRoom();
@@ -285,12 +288,11 @@ public sealed class GitProcClient : IAsyncDisposable
         }
     }
 
-    private IpcResponse Parse(ReadOnlySpan<byte> line)
+    private IpcResponse Parse(ReadOnlyMemory<byte> line)
     {
         try
         {
-            return JsonSerializer.Deserialize(line, Json.IpcResponse)
-                ?? throw new GitProcClientException("The daemon sent an empty response.");
+            return IpcClientJson.ParseResponse(line);
         }
         catch (JsonException ex)
         {
