@@ -66,6 +66,11 @@ internal sealed class GitProcCli
         {
             return context.Fail(ex.Message);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug, not a user error: still one line and exit 1 rather than an unhandled-exception abort.
+            return context.Fail($"unexpected {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private static RootCommand CreateRootCommand(CliContext context)
