@@ -99,12 +99,11 @@ internal sealed class IpcServer : IAsyncDisposable
 
         // Bind under a temporary name, set mode and group, then rename into place: the socket is never reachable at
         // its real path with the umask's permissions. Paths near the 108-byte limit bind in place instead.
-        var temporary = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $".gitproc-{Environment.ProcessId}.sock"));
+        var temporary = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $".gitproc-{Environment.ProcessId}-{Random.Shared.Next():x8}.sock"));
         var bindPath = Encoding.UTF8.GetByteCount(temporary) < 108 ? temporary : SocketPath;
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            TryDelete(temporary);
             listener.Bind(new UnixDomainSocketEndPoint(bindPath));
             File.SetUnixFileMode(bindPath, mode);
             if (!string.IsNullOrEmpty(_options.Ipc.SocketGroup))
