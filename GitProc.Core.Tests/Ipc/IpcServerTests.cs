@@ -502,11 +502,13 @@ public class IpcServerTests
             File.Move(bound, path);
         }
 
+        var staleFileWasThere = File.Exists(path);
         await using var host = await IpcTestServer.StartAsync(directory: directory);
         host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
         await using var client = await host.ConnectAsync();
         using var response = await client.RequestAsync("""{"command":"status","service":"web"}""");
 
+        Assert.That(staleFileWasThere, Is.True, "the test left a stale socket file to replace");
         Assert.That(response.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"));
     }
 
