@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Runtime.Versioning;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.Cli.Commands;
+
+/// <summary>
+/// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH]</c>: runs the
+/// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
+/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults. Exit 1 when another daemon
+/// owns the socket or the settings are invalid.
+/// </summary>
+internal static class DaemonCommand
+{
+    private const string Section = GitProcOptions.SectionName + ":";
+
+    public static Command Create(CliContext context)
+    {
+        var repo = PathOption("--repo", "The Git repository of unit files", CliContext.RepositoryVariable);
+        var state = PathOption("--state", "The state file", CliContext.StateVariable);
+        var logDir = PathOption("--log-dir", "The directory of service logs", CliContext.LogDirectoryVariable);
+        var branch = new Option<string?>("--watch-branch") { Description = "The branch whose tip is the desired state (default main)", HelpName = "BRANCH" };
+        var command = new Command("daemon", "Run the supervisor in the foreground until SIGTERM or SIGINT") { repo, branch, state, logDir };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return context.Fail("The gitproc daemon runs on Linux only.");
+            }
+
+            var settings = new Dictionary<string, string?>();
+            void Set(string key, string? value)
+            {
+                if (value is not null)
+                {
+                    settings[Section + key] = value;
+                }
+            }
+
+            // Environment over the config file; the command line over both.
+            Set(nameof(GitProcOptions.RepositoryPath), FullPath(context.Environment(CliContext.RepositoryVariable)));
+            Set(nameof(GitProcOptions.SocketPath), FullPath(context.Environment(CliContext.SocketVariable)));
+            Set(nameof(GitProcOptions.StatePath), FullPath(context.Environment(CliContext.StateVariable)));
+            Set(nameof(GitProcOptions.LogDirectory), FullPath(context.Environment(CliContext.LogDirectoryVariable)));
+            Set(nameof(GitProcOptions.RepositoryPath), FullPath(parseResult.GetValue(repo)));
+            Set(nameof(GitProcOptions.SocketPath), FullPath(parseResult.GetValue(context.SocketOption)));
+            Set(nameof(GitProcOptions.StatePath), FullPath(parseResult.GetValue(state)));
+            Set(nameof(GitProcOptions.LogDirectory), FullPath(parseResult.GetValue(logDir)));
+            Set(nameof(GitProcOptions.WatchBranch), parseResult.GetValue(branch));
+
+            return await RunAsync(context, parseResult.GetValue(context.ConfigOption), settings, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static async Task<int> RunAsync(CliContext context, string? configFile, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "gitproc" });
+        if (configFile is not null)
+        {
+            AddConfigFile(builder.Configuration, configFile);
+        }
+
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+        });
+
+        // Replacements first: AddGitProcDaemon registers with TryAdd.
+        context.ConfigureDaemonServices?.Invoke(builder.Services);
+        builder.Services.AddGitProcDaemon(builder.Configuration);
+
+        try
+        {
+            using var host = builder.Build();
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions is [GitProcException inner])
+        {
+            return context.Fail(inner.Message);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return context.Fail($"Invalid settings: {string.Join(" ", ex.Failures)}");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped by a signal while still starting: services started so far were stopped.
+            return ExitCodes.Success;
+        }
+    }
+
+    /// <summary>
+    /// Adds the JSON file: its <c>GitProc</c> section when it has one (other sections, such as <c>Logging</c>, then
+    /// apply too), else its top level as the <c>GitProc</c> section.
+    /// </summary>
+    private static void AddConfigFile(IConfigurationBuilder configuration, string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new GitProcException($"The config file {fullPath} does not exist.");
+        }
+
+        IConfigurationRoot file;
+        try
+        {
+            file = new ConfigurationBuilder().AddJsonFile(fullPath, optional: false, reloadOnChange: false).Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
+        {
+            throw new GitProcException($"The config file {fullPath} cannot be read: {ex.Message}", ex);
+        }
+
+        if (file.GetSection(GitProcOptions.SectionName).Exists())
+        {
+            configuration.AddConfiguration(file);
+            return;
+        }
+
+        configuration.AddInMemoryCollection(file.AsEnumerable()
+            .Where(pair => pair.Value is not null)
+            .Select(pair => new KeyValuePair<string, string?>(Section + pair.Key, pair.Value)));
+    }
+
+    private static Option<string?> PathOption(string name, string description, string variable) => new(name)
+    {
+        Description = $"{description} (env {variable})",
+        HelpName = "PATH",
+    };
+
+    private static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Globalization;
+using GitProc.Ipc;
+
+namespace GitProc.Cli.Commands;
+
+/// <summary>
+/// <c>gitproc list [--json]</c>: <c>Available services:</c>, then <c>  NAME (running, PID: N)</c>,
+/// <c>  NAME (stopped)</c> or <c>  NAME (failed, exit code: N)</c>.
+/// </summary>
+internal static class ListCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the daemon's list object as JSON" };
+        var command = new Command("list", "List every service with its state") { json };
+        command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
+        {
+            if (parseResult.GetValue(json))
+            {
+                return await JsonOutput.PrintAsync(context, client, new IpcRequest { Command = IpcCommands.List }, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            var list = await client.ListAsync(cancellationToken).ConfigureAwait(false);
+            context.Out.WriteLine("Available services:");
+            foreach (var service in list.Services)
+            {
+                context.Out.WriteLine(Format(service));
+            }
+
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    internal static string Format(IpcListEntry service)
+    {
+        var c = CultureInfo.InvariantCulture;
+        return service switch
+        {
+            { Status: "running", Pid: { } pid } => string.Create(c, $"  {service.Name} (running, PID: {pid})"),
+            { Status: "failed", LastExitCode: { } code } => string.Create(c, $"  {service.Name} (failed, exit code: {code})"),
+            _ => $"  {service.Name} ({service.Status})",
+        };
+    }
+}

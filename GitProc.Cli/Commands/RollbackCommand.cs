@@ -1,0 +1,26 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace GitProc.Cli.Commands;
+
+/// <summary>
+/// <c>gitproc rollback COMMIT</c> → <c>Rolled back to SHORT</c>, <c>New commit: FULL</c>, <c>Reloaded N services</c>.
+/// </summary>
+internal static class RollbackCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var commit = new Argument<string>("COMMIT") { Description = "The commit whose unit files to restore (a new commit is made; history is kept)" };
+        var command = new Command("rollback", "Restore the unit files of an earlier commit") { commit };
+        command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
+        {
+            var result = await client.RollbackAsync(parseResult.GetRequiredValue(commit), cancellationToken).ConfigureAwait(false);
+            var restored = result.RestoredCommit.Length > 7 ? result.RestoredCommit[..7] : result.RestoredCommit;
+            context.Out.WriteLine($"Rolled back to {restored}");
+            context.Out.WriteLine($"New commit: {result.Commit}");
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Reloaded {result.Reloaded} services"));
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+}

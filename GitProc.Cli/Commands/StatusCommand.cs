@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using GitProc.Ipc;
+
+namespace GitProc.Cli.Commands;
+
+/// <summary>
+/// <c>gitproc status NAME [--json]</c>: <c>Service:</c>, <c>Status:</c>, <c>PID:</c> (when running), <c>Started:</c>
+/// (local time, when known), <c>Restarts:</c>, <c>Last Exit Code:</c> (when known), then more detail.
+/// </summary>
+internal static class StatusCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var name = ServiceArgument.Create();
+        var json = new Option<bool>("--json") { Description = "Print the daemon's status object as JSON" };
+        var command = new Command("status", "Show a service's status") { name, json };
+        command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
+        {
+            var service = parseResult.GetRequiredValue(name);
+            if (parseResult.GetValue(json))
+            {
+                return await JsonOutput.PrintAsync(context, client, new IpcRequest { Command = IpcCommands.Status, Service = service }, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            Print(context.Out, await client.GetStatusAsync(service, cancellationToken).ConfigureAwait(false));
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    internal static void Print(TextWriter output, IpcStatusResult status)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine($"Service: {status.Service}");
+        output.WriteLine($"Status: {status.State}");
+        if (status.State == "running" && status.Pid is { } pid)
+        {
+            output.WriteLine(string.Create(c, $"PID: {pid}"));
+        }
+
+        if (status.StartTime is { } started)
+        {
+            output.WriteLine("Started: " + started.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", c));
+        }
+
+        output.WriteLine(string.Create(c, $"Restarts: {status.RestartCount}"));
+        if (status.LastExitCode is { } code)
+        {
+            output.WriteLine(string.Create(c, $"Last Exit Code: {code}"));
+        }
+
+        if (!string.IsNullOrEmpty(status.SubState))
+        {
+            output.WriteLine($"Sub-State: {status.SubState}");
+        }
+
+        if (!string.IsNullOrEmpty(status.Description))
+        {
+            output.WriteLine($"Description: {CliContext.OneLine(status.Description)}");
+        }
+
+        if (!string.IsNullOrEmpty(status.LastExit))
+        {
+            output.WriteLine($"Last Exit: {status.LastExit}");
+        }
+
+        if (!string.IsNullOrEmpty(status.FailureReason))
+        {
+            output.WriteLine($"Failure: {CliContext.OneLine(status.FailureReason)}");
+        }
+
+        if (status.ManuallyStopped)
+        {
+            output.WriteLine("Manually Stopped: yes");
+        }
+    }
+}

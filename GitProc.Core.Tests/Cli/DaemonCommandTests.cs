@@ -1,0 +1,190 @@
+using System.Runtime.Versioning;
+using GitProc.Cli;
+using GitProc.Core.Tests.Ipc;
+using GitProc.Logs;
+using GitProc.Reconciliation;
+using GitProc.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+
+namespace GitProc.Core.Tests.Cli;
+
+/// <summary><c>gitproc daemon</c> in-process: the real Generic Host, hosted service and IPC server, over mocked components.</summary>
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[CancelAfter(60_000)]
+public class DaemonCommandTests
+{
+    private string _directory = null!;
+    private string _socket = null!;
+    private Mock<ISupervisor> _supervisor = null!;
+    private Mock<IReconciler> _reconciler = null!;
+    private List<string> _calls = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _directory = IpcTestServer.CreateTempDirectory();
+        _socket = Path.Combine(_directory, "d.sock");
+        _calls = [];
+        _supervisor = new Mock<ISupervisor>();
+        _supervisor.Setup(s => s.InitializeAsync(It.IsAny<CancellationToken>())).Callback(() => Record("initialize")).ReturnsAsync((string?)null);
+        _supervisor.Setup(s => s.StopAllAsync(It.IsAny<CancellationToken>())).Callback(() => Record("stop-all")).Returns(Task.CompletedTask);
+        _supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web", 99));
+        _reconciler = new Mock<IReconciler>();
+        _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>())).Callback(() => Record("sync"))
+            .ReturnsAsync(new SyncResult("c0ffee", new ApplyResult(["web"], [], [], [])));
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private void Record(string call)
+    {
+        lock (_calls)
+        {
+            _calls.Add(call);
+        }
+    }
+
+    private GitProcCli Cli(IReadOnlyDictionary<string, string>? environment = null) => new(
+        name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
+        configureDaemonServices: services =>
+        {
+            services.AddSingleton(_supervisor.Object);
+            services.AddSingleton(_reconciler.Object);
+            services.AddSingleton(Mock.Of<IServiceLogs>());
+        });
+
+    private string[] DaemonArgs(params string[] more) =>
+    [
+        "daemon",
+        "--repo", Path.Combine(_directory, "repo"),
+        "--state", Path.Combine(_directory, "state.json"),
+        "--log-dir", Path.Combine(_directory, "logs"),
+        .. more,
+    ];
+
+    [Test]
+    public async Task The_daemon_syncs_then_serves_and_on_shutdown_closes_the_socket_then_stops_every_service()
+    {
+        using var stop = new CancellationTokenSource();
+        var error = new ConcurrentStringWriter();
+        var daemon = Cli().RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, error, stop.Token);
+        Assert.That(() => File.Exists(_socket) || daemon.IsCompleted, Is.True.After(30_000, 50));
+        Assert.That(daemon.IsCompleted, Is.False, error.ToString());
+
+        var output = new StringWriter();
+        var status = await new GitProcCli(_ => null).RunAsync(["status", "web", "--socket", _socket], output, TextWriter.Null);
+        await stop.CancelAsync();
+        var exitCode = await daemon.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status, Is.EqualTo(0));
+            Assert.That(output.ToString(), Does.StartWith("Service: web\nStatus: running\nPID: 99\n"));
+            Assert.That(exitCode, Is.EqualTo(0), error.ToString());
+            Assert.That(_calls, Is.EqualTo(new[] { "initialize", "sync", "stop-all" }));
+            Assert.That(File.Exists(_socket), Is.False, "the socket is removed on shutdown");
+        });
+    }
+
+    [Test]
+    public async Task A_rejected_initial_sync_is_logged_and_the_daemon_keeps_serving()
+    {
+        _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new GitProcException("Commit c0ffee rejected: web.service line 2: ExecStart is required"));
+        using var stop = new CancellationTokenSource();
+        var daemon = Cli().RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, TextWriter.Null, stop.Token);
+        Assert.That(() => File.Exists(_socket) || daemon.IsCompleted, Is.True.After(30_000, 50));
+
+        var status = await new GitProcCli(_ => null).RunAsync(["status", "web", "--socket", _socket], TextWriter.Null, TextWriter.Null);
+        await stop.CancelAsync();
+
+        Assert.That(status, Is.EqualTo(0));
+        Assert.That(await daemon.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task A_second_daemon_on_a_live_socket_exits_1_without_touching_services()
+    {
+        await using var first = await IpcTestServer.StartAsync(o => o.SocketPath = _socket, directory: _directory);
+        var error = new StringWriter();
+
+        var exitCode = await Cli().RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, error);
+
+        Assert.That(exitCode, Is.EqualTo(1));
+        Assert.That(error.ToString(), Is.EqualTo($"Error: Another gitproc daemon is already listening on {_socket}; stop it first or choose another socket with --socket.\n"));
+        _supervisor.Verify(s => s.InitializeAsync(It.IsAny<CancellationToken>()), Times.Never);
+        Assert.That(File.Exists(_socket), Is.True, "the live daemon's socket is left alone");
+    }
+
+    [Test]
+    public async Task Settings_come_from_a_top_level_config_file_below_environment_and_command_line()
+    {
+        var config = Path.Combine(_directory, "gitproc.json");
+        var fileSocket = Path.Combine(_directory, "file.sock");
+        var environmentSocket = Path.Combine(_directory, "env.sock");
+        await File.WriteAllTextAsync(config, $$"""{ "SocketPath": "{{fileSocket}}", "Ipc": { "SocketMode": "0640" } }""");
+
+        using (var stop = new CancellationTokenSource())
+        {
+            var daemon = Cli().RunAsync(DaemonArgs("--config", config), TextWriter.Null, TextWriter.Null, stop.Token);
+            Assert.That(() => File.Exists(fileSocket) || daemon.IsCompleted, Is.True.After(30_000, 50));
+            Assert.That(File.GetUnixFileMode(fileSocket), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead));
+            await stop.CancelAsync();
+            Assert.That(await daemon.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+        }
+
+        using (var stop = new CancellationTokenSource())
+        {
+            var environment = new Dictionary<string, string> { [CliContext.SocketVariable] = environmentSocket };
+            var daemon = Cli(environment).RunAsync(DaemonArgs("--config", config), TextWriter.Null, TextWriter.Null, stop.Token);
+            Assert.That(() => File.Exists(environmentSocket) || daemon.IsCompleted, Is.True.After(30_000, 50));
+            await stop.CancelAsync();
+            Assert.That(await daemon.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+        }
+
+        using (var stop = new CancellationTokenSource())
+        {
+            var environment = new Dictionary<string, string> { [CliContext.SocketVariable] = environmentSocket };
+            var daemon = Cli(environment).RunAsync(DaemonArgs("--config", config, "--socket", _socket), TextWriter.Null, TextWriter.Null, stop.Token);
+            Assert.That(() => File.Exists(_socket) || daemon.IsCompleted, Is.True.After(30_000, 50));
+            Assert.That(File.Exists(_socket), Is.True);
+            await stop.CancelAsync();
+            Assert.That(await daemon.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+        }
+    }
+
+    [Test]
+    public async Task Invalid_settings_exit_1_naming_the_field()
+    {
+        var config = Path.Combine(_directory, "gitproc.json");
+        await File.WriteAllTextAsync(config, """{ "GitProc": { "Ipc": { "SocketMode": "rw-------" } } }""");
+        var error = new StringWriter();
+
+        var exitCode = await Cli().RunAsync(DaemonArgs("--config", config, "--socket", _socket), TextWriter.Null, error);
+
+        Assert.That(exitCode, Is.EqualTo(1));
+        Assert.That(error.ToString(), Does.StartWith("Error: Invalid settings: ").And.Contain("SocketMode"));
+        Assert.That(File.Exists(_socket), Is.False);
+    }
+
+    [Test]
+    public async Task A_missing_config_file_exits_1_naming_it()
+    {
+        var missing = Path.Combine(_directory, "missing.json");
+        var error = new StringWriter();
+
+        var exitCode = await Cli().RunAsync(DaemonArgs("--config", missing, "--socket", _socket), TextWriter.Null, error);
+
+        Assert.That(exitCode, Is.EqualTo(1));
+        Assert.That(error.ToString(), Does.Contain(missing));
+    }
+}

@@ -1,0 +1,30 @@
+using GitProc.Supervision;
+using GitProc.UnitFiles;
+
+namespace GitProc.Core.Tests.Ipc;
+
+/// <summary>
+/// A supervisor that answers every status with one fixed value. Used instead of a Moq mock only where the mock's own
+/// interception cost (microseconds per call) would swamp what the test measures: the IPC server's throughput.
+/// </summary>
+internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervisor
+{
+    public ServiceStatusInfo GetStatus(string service) => status;
+
+    public IReadOnlyList<ServiceStatusInfo> ListServices() => [status];
+
+    public Task<string?> InitializeAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task<ServiceStatusInfo> StartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ServiceStatusInfo> StopAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task StopAllAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,88 @@
+using System.Runtime.Versioning;
+using GitProc.Ipc;
+using GitProc.Supervision;
+using Moq;
+
+namespace GitProc.Core.Tests.Ipc;
+
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[CancelAfter(60_000)]
+public class GitProcClientTests
+{
+    [Test]
+    public async Task Typed_calls_return_the_daemon_data()
+    {
+        await using var host = await IpcTestServer.StartAsync();
+        host.Supervisor.Setup(s => s.StartAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 42));
+        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web", 42));
+        host.Supervisor.Setup(s => s.ListServices()).Returns([IpcServerTests.Running("web", 42), IpcServerTests.Failed("bad", 2)]);
+        await using var client = new GitProcClient(host.SocketPath);
+
+        var started = await client.StartAsync("web");
+        var status = await client.GetStatusAsync("web");
+        var list = await client.ListAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(started, Is.EqualTo(new IpcStartResult { Pid = 42, Service = "web" }));
+            Assert.That(status.State, Is.EqualTo("running"));
+            Assert.That(status.RestartCount, Is.EqualTo(2));
+            Assert.That(status.StartTime, Is.EqualTo(IpcServerTests.Running("web").StartTime));
+            Assert.That(list.Services.Select(s => (s.Name, s.Status, s.Pid, s.LastExitCode)),
+                Is.EqualTo(new (string, string, int?, int?)[] { ("web", "running", 42, 0), ("bad", "failed", null, 2) }));
+        });
+    }
+
+    [Test]
+    public async Task An_error_response_throws_GitProcClientException_with_the_daemon_message()
+    {
+        await using var host = await IpcTestServer.StartAsync();
+        host.Supervisor.Setup(s => s.StopAsync("web", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ServiceOperationException("web", "Service not running: web"));
+        await using var client = new GitProcClient(host.SocketPath);
+
+        var error = Assert.ThrowsAsync<GitProcClientException>(() => client.StopAsync("web"));
+
+        Assert.That(error!.Message, Is.EqualTo("Service not running: web"));
+    }
+
+    [Test]
+    public async Task A_missing_socket_throws_DaemonUnreachableException_naming_it()
+    {
+        var directory = IpcTestServer.CreateTempDirectory();
+        try
+        {
+            var path = Path.Combine(directory, "none.sock");
+            await using var client = new GitProcClient(path);
+
+            var error = Assert.ThrowsAsync<DaemonUnreachableException>(() => client.GetStatusAsync("web"));
+
+            Assert.That(error!.Message, Does.StartWith($"Cannot connect to the gitproc daemon at {path}: "));
+            Assert.That(error.SocketPath, Is.EqualTo(path));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task A_daemon_that_went_away_is_unreachable_and_a_new_one_is_reconnected_to()
+    {
+        var directory = IpcTestServer.CreateTempDirectory();
+        var first = await IpcTestServer.StartAsync(directory: directory);
+        first.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web"));
+        await using var client = new GitProcClient(first.SocketPath);
+        await client.GetStatusAsync("web");
+
+        await first.Server.StopAsync();
+        Assert.ThrowsAsync<DaemonUnreachableException>(() => client.GetStatusAsync("web"));
+        await using var second = await IpcTestServer.StartAsync(directory: directory);
+        second.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web", 7));
+        var status = await client.GetStatusAsync("web");
+
+        Assert.That(status.Pid, Is.EqualTo(7));
+        await first.Server.DisposeAsync();
+    }
+}

@@ -1,0 +1,81 @@
+using System.Runtime.Versioning;
+using GitProc.Ipc;
+using GitProc.Logs;
+using GitProc.Reconciliation;
+using GitProc.Supervision;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+
+namespace GitProc.Core.Tests.Ipc;
+
+/// <summary>A real <see cref="IpcServer"/> on a socket in a fresh temporary directory, over mocked components.</summary>
+[SupportedOSPlatform("linux")]
+internal sealed class IpcTestServer : IAsyncDisposable
+{
+    private IpcTestServer(string directory, string socketPath, GitProcOptions options, IpcServer server)
+    {
+        Directory = directory;
+        SocketPath = socketPath;
+        Options = options;
+        Server = server;
+    }
+
+    public string Directory { get; }
+
+    public string SocketPath { get; }
+
+    public GitProcOptions Options { get; }
+
+    public IpcServer Server { get; }
+
+    public Mock<ISupervisor> Supervisor { get; private init; } = null!;
+
+    public Mock<IReconciler> Reconciler { get; private init; } = null!;
+
+    public Mock<IServiceLogs> Logs { get; private init; } = null!;
+
+    /// <summary>Short paths: a Unix socket path must fit in 108 bytes.</summary>
+    public static string CreateTempDirectory() =>
+        System.IO.Directory.CreateTempSubdirectory("gp-").FullName;
+
+    public static async Task<IpcTestServer> StartAsync(
+        Action<GitProcOptions>? configure = null,
+        ISupervisor? supervisor = null,
+        bool start = true,
+        string? directory = null)
+    {
+        directory ??= CreateTempDirectory();
+        var options = new GitProcOptions { SocketPath = Path.Combine(directory, "gitproc.sock") };
+        configure?.Invoke(options);
+        var supervisorMock = new Mock<ISupervisor>(MockBehavior.Strict);
+        var reconciler = new Mock<IReconciler>(MockBehavior.Strict);
+        var logs = new Mock<IServiceLogs>(MockBehavior.Strict);
+        var server = new IpcServer(
+            supervisor ?? supervisorMock.Object,
+            reconciler.Object,
+            logs.Object,
+            Microsoft.Extensions.Options.Options.Create(options),
+            NullLogger<IpcServer>.Instance,
+            TimeProvider.System);
+        var host = new IpcTestServer(directory, options.SocketPath, options, server)
+        {
+            Supervisor = supervisorMock,
+            Reconciler = reconciler,
+            Logs = logs,
+        };
+        if (start)
+        {
+            await server.StartAsync();
+        }
+
+        return host;
+    }
+
+    public Task<RawIpcClient> ConnectAsync() => RawIpcClient.ConnectAsync(SocketPath);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}

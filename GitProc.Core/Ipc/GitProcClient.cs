@@ -1,0 +1,373 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace GitProc.Ipc;
+
+/// <summary>
+/// A client of the daemon's Unix socket (CONTRACT §7). Connects on first use and keeps one connection for any number
+/// of requests, sent one at a time. Reflection-free and light on generic code, so a CLI process starts fast and can
+/// be NativeAOT-compiled.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var client = new GitProcClient("/run/gitproc.sock");
+/// var status = await client.GetStatusAsync("web");
+/// </code>
+/// </example>
+public sealed class GitProcClient : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _requestBuffer = new(256);
+    private Socket? _socket;
+    private byte[] _buffer = [];
+    private int _start;
+    private int _end;
+
+    /// <summary>Creates a client of the daemon listening on <paramref name="socketPath"/>; nothing is connected yet.</summary>
+    /// <param name="socketPath">The daemon's socket.</param>
+    public GitProcClient(string socketPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        SocketPath = socketPath;
+    }
+
+    /// <summary>The daemon's socket.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>Connects now (every other method connects when needed).</summary>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <exception cref="DaemonUnreachableException">The socket is missing or nobody listens on it.</exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends one request and returns the daemon's response as it is, error or not.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels waiting; the connection is then closed, since its answer is lost.</param>
+    /// <returns>The response.</returns>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached or closed the connection.</exception>
+    public async Task<IpcResponse> SendAsync(IpcRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Starts a service.</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>Its pid and name.</returns>
+    /// <exception cref="GitProcClientException">Not found, already running, or failed to start.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcStartResult> StartAsync(string service, CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Start, Service = service }, IpcClientJson.ReadStart, cancellationToken);
+
+    /// <summary>Stops a service.</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>Its name.</returns>
+    /// <exception cref="GitProcClientException">Not found, or not running.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcStopResult> StopAsync(string service, CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Stop, Service = service }, IpcClientJson.ReadStop, cancellationToken);
+
+    /// <summary>Restarts a service.</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>Its new pid and name.</returns>
+    /// <exception cref="GitProcClientException">Not found, or failed to start.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcStartResult> RestartAsync(string service, CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Restart, Service = service }, IpcClientJson.ReadStart, cancellationToken);
+
+    /// <summary>One service's status.</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The status.</returns>
+    /// <exception cref="GitProcClientException">Not found.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcStatusResult> GetStatusAsync(string service, CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Status, Service = service }, IpcClientJson.ReadStatus, cancellationToken);
+
+    /// <summary>Every service, ordered by name.</summary>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The services.</returns>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcListResult> ListAsync(CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.List }, IpcClientJson.ReadList, cancellationToken);
+
+    /// <summary>A service's last stored log lines.</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="lines">How many lines at most.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The lines, each ending with <c>\n</c>.</returns>
+    /// <exception cref="GitProcClientException">Not found.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public async Task<string> GetLogsAsync(string service, int lines = IpcCommands.DefaultLogLines, CancellationToken cancellationToken = default)
+    {
+        var request = new IpcRequest { Command = IpcCommands.Logs, Service = service, Args = new IpcRequestArgs { Lines = lines } };
+        var result = await CallAsync(request, IpcClientJson.ReadLogs, cancellationToken).ConfigureAwait(false);
+        return result.Logs;
+    }
+
+    /// <summary>
+    /// A service's last stored lines, then each new line as it is written, until <paramref name="cancellationToken"/>
+    /// fires or the enumeration is abandoned. Following takes the connection: it is closed afterwards (the next call
+    /// reconnects).
+    /// </summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="lines">How many stored lines come first.</param>
+    /// <param name="cancellationToken">Ends following.</param>
+    /// <returns>Texts of whole lines, each ending with <c>\n</c>: first the stored ones together, then one per new line.</returns>
+    /// <exception cref="GitProcClientException">Not found.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public async IAsyncEnumerable<string> FollowLogsAsync(
+        string service,
+        int lines = IpcCommands.DefaultLogLines,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new IpcRequest
+        {
+            Command = IpcCommands.Logs,
+            Service = service,
+            Args = new IpcRequestArgs { Lines = lines, Follow = true },
+        };
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var first = await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
+            yield return Unwrap(first, IpcClientJson.ReadLogs).Logs;
+            while (true)
+            {
+                var next = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                yield return Unwrap(next, IpcClientJson.ReadLogs).Logs;
+            }
+        }
+        finally
+        {
+            // The daemon streams until the connection closes.
+            Disconnect();
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Applies the tip of the watched branch now.</summary>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The applied commit and what changed.</returns>
+    /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Sync }, IpcClientJson.ReadSync, cancellationToken);
+
+    /// <summary>Restores a commit's tree as a new commit on the watched branch and applies it.</summary>
+    /// <param name="commit">The commit (full or short hash, or any revision).</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The restored and new commits and what changed.</returns>
+    /// <exception cref="GitProcClientException">Unknown commit, invalid units, or a Git error.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcRollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Rollback, Args = new IpcRequestArgs { Commit = commit } }, IpcClientJson.ReadRollback, cancellationToken);
+
+    /// <summary>Closes the connection.</summary>
+    /// <returns>A completed task.</returns>
+    public ValueTask DisposeAsync()
+    {
+        Disconnect();
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<T> CallAsync<T>(IpcRequest request, Func<JsonElement, T> read, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return Unwrap(response, read);
+    }
+
+    private static T Unwrap<T>(IpcResponse response, Func<JsonElement, T> read)
+    {
+        if (!response.IsSuccess)
+        {
+            throw new GitProcClientException(response.Error ?? "The daemon reported an error without a message.");
+        }
+
+        if (response.Data is not { } data)
+        {
+            throw new GitProcClientException("The daemon's response has no data.");
+        }
+
+        if (data.ValueKind != JsonValueKind.Object)
+        {
+            throw new GitProcClientException("The daemon's response data is not a JSON object.");
+        }
+
+        return read(data);
+    }
+
+    private async Task<IpcResponse> ExchangeAsync(IpcRequest request, CancellationToken cancellationToken)
+    {
+        await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+        _requestBuffer.ResetWrittenCount();
+        IpcClientJson.WriteRequest(_requestBuffer, request);
+        _requestBuffer.Write("\n"u8);
+        try
+        {
+            await _socket!.SendAsync(_requestBuffer.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            Disconnect();
+            throw new DaemonUnreachableException(SocketPath, $"sending the request failed: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException)
+        {
+            Disconnect();
+            throw;
+        }
+
+        return await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IpcResponse> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (newline >= 0)
+                {
+                    var line = _buffer.AsMemory(_start, newline - _start);
+                    _start = newline + 1;
+                    return Parse(line);
+                }
+
+                MakeRoom();
+                var read = await _socket!.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    Disconnect();
+                    throw new DaemonUnreachableException(SocketPath, "the daemon closed the connection before answering");
+                }
+
+                _end += read;
+            }
+        }
+        catch (SocketException ex)
+        {
+            Disconnect();
+            throw new DaemonUnreachableException(SocketPath, $"reading the answer failed: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException)
+        {
+            Disconnect();
+            throw;
+        }
+    }
+
+    private IpcResponse Parse(ReadOnlyMemory<byte> line)
+    {
+        try
+        {
+            return IpcClientJson.ParseResponse(line);
+        }
+        catch (JsonException ex)
+        {
+            Disconnect();
+            throw new GitProcClientException($"The daemon at {SocketPath} sent a response that is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private void MakeRoom()
+    {
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            return;
+        }
+
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        if (_end == _buffer.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+            Buffer.BlockCopy(_buffer, 0, larger, 0, _end);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+    }
+
+    private async Task EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        if (_socket is not null)
+        {
+            return;
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            var reason = ex.SocketErrorCode switch
+            {
+                _ when !File.Exists(SocketPath) => "the socket does not exist (is the daemon running?)",
+                SocketError.ConnectionRefused => "connection refused (no daemon is listening; is it running?)",
+                SocketError.AccessDenied => "permission denied (the socket's mode or group does not admit this user)",
+                _ => ex.Message,
+            };
+            throw new DaemonUnreachableException(SocketPath, reason, ex);
+        }
+        catch (ArgumentException ex)
+        {
+            socket.Dispose();
+            throw new DaemonUnreachableException(SocketPath, "the path is not a usable socket path (too long?)", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _socket = socket;
+        _start = _end = 0;
+    }
+
+    private void Disconnect()
+    {
+        _socket?.Dispose();
+        _socket = null;
+        _start = _end = 0;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text;
+using GitProc.Logs;
+using GitProc.Reconciliation;
+using GitProc.State;
+using GitProc.Supervision;
+
+namespace GitProc.Ipc;
+
+/// <summary>
+/// Turns one parsed request into a reply by calling the supervisor, the reconciler or the log store. Validates every
+/// field first; exceptions of the components propagate to the connection, which maps them to error responses.
+/// </summary>
+internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs)
+{
+    private static readonly IpcJsonContext Json = IpcJsonContext.Default;
+
+    public ValueTask<IpcReply> HandleAsync(IpcRequest request, CancellationToken cancellationToken)
+    {
+        string? service;
+        IpcReply error;
+        switch (request.Command)
+        {
+            case null:
+                return new(IpcReply.Failure("missing field: command"));
+
+            case IpcCommands.Status:
+                if (!TryGetService(request, out service, out error))
+                {
+                    return new(error);
+                }
+
+                return new(IpcReply.Success(ToResult(supervisor.GetStatus(service)), Json.IpcStatusResult));
+
+            case IpcCommands.List:
+                return new(IpcReply.Success(ToResult(supervisor.ListServices()), Json.IpcListResult));
+
+            case IpcCommands.Start:
+                return TryGetService(request, out service, out error) ? StartAsync(service, cancellationToken) : new(error);
+
+            case IpcCommands.Stop:
+                return TryGetService(request, out service, out error) ? StopAsync(service, cancellationToken) : new(error);
+
+            case IpcCommands.Restart:
+                return TryGetService(request, out service, out error) ? RestartAsync(service, cancellationToken) : new(error);
+
+            case IpcCommands.Logs:
+                return TryGetService(request, out service, out error) ? LogsAsync(service, request.Args, cancellationToken) : new(error);
+
+            case IpcCommands.Sync:
+                return SyncAsync(cancellationToken);
+
+            case IpcCommands.Rollback:
+                var commit = request.Args?.Commit;
+                return string.IsNullOrWhiteSpace(commit)
+                    ? new(IpcReply.Failure("missing field: args.commit"))
+                    : RollbackAsync(commit, cancellationToken);
+
+            default:
+                return new(IpcReply.Failure($"unknown command: {request.Command}"));
+        }
+    }
+
+    /// <summary>The lines appended to a service's log from now on, each ending with <c>\n</c>.</summary>
+    public async IAsyncEnumerable<string> FollowAsync(
+        string service,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var line in logs.FollowAsync(service, cancellationToken).ConfigureAwait(false))
+        {
+            yield return line + "\n";
+        }
+    }
+
+    internal static IpcStatusResult ToResult(ServiceStatusInfo status) => new()
+    {
+        Service = status.Name,
+        State = ToText(status.Status),
+        Pid = status.Pid,
+        StartTime = status.StartTime,
+        RestartCount = status.RestartCount,
+        LastExitCode = status.LastExitCode,
+        SubState = status.SubState,
+        Description = status.Description,
+        ManuallyStopped = status.ManuallyStopped,
+        FailureReason = status.FailureReason,
+        LastExit = status.LastExit,
+    };
+
+    private static IpcListResult ToResult(IReadOnlyList<ServiceStatusInfo> services)
+    {
+        var entries = new IpcListEntry[services.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var s = services[i];
+            entries[i] = new IpcListEntry { Name = s.Name, Status = ToText(s.Status), Pid = s.Pid, LastExitCode = s.LastExitCode };
+        }
+
+        return new IpcListResult { Services = entries };
+    }
+
+    private static string ToText(ServiceStatus status) => status switch
+    {
+        ServiceStatus.Running => "running",
+        ServiceStatus.Stopped => "stopped",
+        ServiceStatus.Failed => "failed",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    private static bool TryGetService(IpcRequest request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? service, out IpcReply error)
+    {
+        service = request.Service;
+        if (service is null)
+        {
+            error = IpcReply.Failure("missing field: service");
+            return false;
+        }
+
+        if (!ServiceNames.IsValid(service))
+        {
+            error = IpcReply.Failure($"invalid service name: {service}");
+            service = null;
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
+
+    private async ValueTask<IpcReply> StartAsync(string service, CancellationToken cancellationToken)
+    {
+        var status = await supervisor.StartAsync(service, cancellationToken).ConfigureAwait(false);
+        return IpcReply.Success(new IpcStartResult { Pid = status.Pid, Service = status.Name }, Json.IpcStartResult);
+    }
+
+    private async ValueTask<IpcReply> RestartAsync(string service, CancellationToken cancellationToken)
+    {
+        var status = await supervisor.RestartAsync(service, cancellationToken).ConfigureAwait(false);
+        return IpcReply.Success(new IpcStartResult { Pid = status.Pid, Service = status.Name }, Json.IpcStartResult);
+    }
+
+    private async ValueTask<IpcReply> StopAsync(string service, CancellationToken cancellationToken)
+    {
+        var status = await supervisor.StopAsync(service, cancellationToken).ConfigureAwait(false);
+        return IpcReply.Success(new IpcStopResult { Service = status.Name }, Json.IpcStopResult);
+    }
+
+    private async ValueTask<IpcReply> LogsAsync(string service, IpcRequestArgs? args, CancellationToken cancellationToken)
+    {
+        var count = args?.Lines ?? IpcCommands.DefaultLogLines;
+        if (count < 0)
+        {
+            return IpcReply.Failure($"invalid value for args.lines: {count} (must be 0 or more)");
+        }
+
+        // An unknown name is an error like for every other command, not an empty log.
+        _ = supervisor.GetStatus(service);
+
+        var lines = count == 0 ? [] : await logs.ReadLastLinesAsync(service, count, cancellationToken).ConfigureAwait(false);
+        var text = new StringBuilder();
+        foreach (var line in lines)
+        {
+            text.Append(line).Append('\n');
+        }
+
+        var follow = args?.Follow == true ? service : null;
+        return IpcReply.Success(new IpcLogsResult { Logs = text.ToString() }, Json.IpcLogsResult, follow);
+    }
+
+    private async ValueTask<IpcReply> SyncAsync(CancellationToken cancellationToken)
+    {
+        var result = await reconciler.SyncAsync(cancellationToken).ConfigureAwait(false);
+        var changes = result.Changes;
+        return IpcReply.Success(
+            new IpcSyncResult
+            {
+                Commit = result.Commit,
+                Reloaded = result.ReloadedCount,
+                Started = changes.Started,
+                Restarted = changes.Restarted,
+                Stopped = changes.Stopped,
+            },
+            Json.IpcSyncResult);
+    }
+
+    private async ValueTask<IpcReply> RollbackAsync(string commit, CancellationToken cancellationToken)
+    {
+        var result = await reconciler.RollbackAsync(commit, cancellationToken).ConfigureAwait(false);
+        var changes = result.Sync.Changes;
+        return IpcReply.Success(
+            new IpcRollbackResult
+            {
+                RestoredCommit = result.RestoredCommit,
+                Commit = result.NewCommit,
+                Reloaded = result.Sync.ReloadedCount,
+                Started = changes.Started,
+                Restarted = changes.Restarted,
+                Stopped = changes.Stopped,
+            },
+            Json.IpcRollbackResult);
+    }
+}

@@ -1,0 +1,32 @@
+namespace GitProc.Ipc;
+
+/// <summary>The commands of the IPC protocol (CONTRACT §7), as they appear in a request's <c>command</c> field.</summary>
+public static class IpcCommands
+{
+    /// <summary><c>start</c>: starts a service; data <c>{"pid", "service"}</c>.</summary>
+    public const string Start = "start";
+
+    /// <summary><c>stop</c>: stops a service; data <c>{"service"}</c>.</summary>
+    public const string Stop = "stop";
+
+    /// <summary><c>restart</c>: restarts a service; data <c>{"pid", "service"}</c>.</summary>
+    public const string Restart = "restart";
+
+    /// <summary><c>status</c>: one service's status; data <see cref="IpcStatusResult"/>.</summary>
+    public const string Status = "status";
+
+    /// <summary><c>logs</c>: a service's last lines, then new ones with <c>follow</c>; data <c>{"logs"}</c>.</summary>
+    public const string Logs = "logs";
+
+    /// <summary><c>list</c>: every service; data <c>{"services": [...]}</c>.</summary>
+    public const string List = "list";
+
+    /// <summary><c>rollback</c>: restores a commit's tree as a new commit; data <see cref="IpcRollbackResult"/>.</summary>
+    public const string Rollback = "rollback";
+
+    /// <summary><c>sync</c>: applies the tip of the watched branch now; data <see cref="IpcSyncResult"/>.</summary>
+    public const string Sync = "sync";
+
+    /// <summary>How many log lines <c>logs</c> returns when the request does not say: 100, as in the reference API.</summary>
+    public const int DefaultLogLines = 100;
+}

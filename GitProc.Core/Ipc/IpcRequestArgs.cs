@@ -1,0 +1,19 @@
+using System.Text.Json.Serialization;
+
+namespace GitProc.Ipc;
+
+/// <summary>The <c>args</c> object of an <see cref="IpcRequest"/>.</summary>
+public sealed record IpcRequestArgs
+{
+    /// <summary><c>logs</c>: how many stored lines to return. Default <see cref="IpcCommands.DefaultLogLines"/> (100).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Lines { get; init; }
+
+    /// <summary><c>logs</c>: keep the connection open and send each new line as it arrives. Default <see langword="false"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Follow { get; init; }
+
+    /// <summary><c>rollback</c>: the commit (full or short hash, or any revision) whose tree to restore.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Commit { get; init; }
+}

@@ -1,0 +1,23 @@
+namespace GitProc.Ipc;
+
+/// <summary>The data of a successful <c>rollback</c>: the restored commit, the new commit and what changed.</summary>
+public sealed record IpcRollbackResult
+{
+    /// <summary>The commit whose tree was restored (full hash).</summary>
+    public string RestoredCommit { get; init; } = "";
+
+    /// <summary>The new commit on the watched branch (full hash), now applied.</summary>
+    public string Commit { get; init; } = "";
+
+    /// <summary>How many services were started, restarted or stopped.</summary>
+    public int Reloaded { get; init; }
+
+    /// <summary>Services added and started.</summary>
+    public IReadOnlyList<string> Started { get; init; } = [];
+
+    /// <summary>Services whose unit changed and that were restarted.</summary>
+    public IReadOnlyList<string> Restarted { get; init; } = [];
+
+    /// <summary>Services removed and stopped.</summary>
+    public IReadOnlyList<string> Stopped { get; init; } = [];
+}

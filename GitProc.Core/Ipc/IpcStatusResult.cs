@@ -1,0 +1,42 @@
+namespace GitProc.Ipc;
+
+/// <summary>
+/// The data of a successful <c>status</c>: the contract's keys <c>service</c>, <c>state</c>, <c>pid</c>,
+/// <c>start_time</c>, <c>restart_count</c>, <c>last_exit_code</c>, then more detail. Every key is always present;
+/// unknown values are <c>null</c>.
+/// </summary>
+public sealed record IpcStatusResult
+{
+    /// <summary>The service name.</summary>
+    public string Service { get; init; } = "";
+
+    /// <summary><c>running</c>, <c>stopped</c> or <c>failed</c>.</summary>
+    public string State { get; init; } = "";
+
+    /// <summary>The main process's pid while running.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>When the current (or last) process started, ISO 8601 with offset.</summary>
+    public DateTimeOffset? StartTime { get; init; }
+
+    /// <summary>Automatic restarts since the daemon first started the service.</summary>
+    public int RestartCount { get; init; }
+
+    /// <summary>The last exit code (128 + signal when a signal ended it), when known.</summary>
+    public int? LastExitCode { get; init; }
+
+    /// <summary>More detail on the state (<c>starting</c>, <c>auto-restart</c>, <c>start-limit-hit</c>, ...).</summary>
+    public string? SubState { get; init; }
+
+    /// <summary>The unit's description, if any.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>An operator stopped it.</summary>
+    public bool ManuallyStopped { get; init; }
+
+    /// <summary>Why the service is failed, when it is.</summary>
+    public string? FailureReason { get; init; }
+
+    /// <summary>How the last process ended, in words, when known.</summary>
+    public string? LastExit { get; init; }
+}

@@ -1,0 +1,20 @@
+namespace GitProc.Ipc;
+
+/// <summary>The data of a successful <c>sync</c>: the applied commit and what changed.</summary>
+public sealed record IpcSyncResult
+{
+    /// <summary>The commit now applied (full hash).</summary>
+    public string Commit { get; init; } = "";
+
+    /// <summary>How many services were started, restarted or stopped.</summary>
+    public int Reloaded { get; init; }
+
+    /// <summary>Services added and started.</summary>
+    public IReadOnlyList<string> Started { get; init; } = [];
+
+    /// <summary>Services whose unit changed and that were restarted.</summary>
+    public IReadOnlyList<string> Restarted { get; init; } = [];
+
+    /// <summary>Services removed and stopped.</summary>
+    public IReadOnlyList<string> Stopped { get; init; } = [];
+}

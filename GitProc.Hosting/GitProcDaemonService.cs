@@ -1,0 +1,66 @@
+using System.Runtime.Versioning;
+using GitProc.Ipc;
+using GitProc.Reconciliation;
+using GitProc.Supervision;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GitProc.Hosting;
+
+/// <summary>
+/// The daemon's life: on start, claim the IPC socket first (so a second daemon touches no service), recover the
+/// previous run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service
+/// in reverse dependency order within the host's shutdown timeout.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class GitProcDaemonService(
+    ISupervisor supervisor,
+    IReconciler reconciler,
+    IpcServer ipc,
+    ILogger<GitProcDaemonService> logger) : IHostedService
+{
+    /// <exception cref="IpcSocketInUseException">Another daemon owns the socket; nothing was touched.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ipc.BindAsync(cancellationToken).ConfigureAwait(false);
+        var initialized = false;
+        try
+        {
+            var previous = await supervisor.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            initialized = true;
+            Log.Recovered(logger, previous ?? "none");
+
+            try
+            {
+                var sync = await reconciler.SyncAsync(cancellationToken).ConfigureAwait(false);
+                Log.InitialSync(logger, sync.Commit, sync.ReloadedCount);
+            }
+            catch (GitProcException ex)
+            {
+                // A rejected tip or an empty repository is not fatal: the last good commit keeps running, and
+                // `gitproc sync` / `status` report the error until a good commit arrives.
+                Log.InitialSyncFailed(logger, ex.Message);
+            }
+
+            ipc.StartAccepting();
+        }
+        catch
+        {
+            await ipc.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (initialized)
+            {
+                await supervisor.StopAllAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Log.Stopping(logger);
+        await ipc.StopAsync(cancellationToken).ConfigureAwait(false);
+        await supervisor.StopAllAsync(cancellationToken).ConfigureAwait(false);
+        Log.Stopped(logger);
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace GitProc.Hosting;
+
+/// <summary>The daemon's log messages (event ids 11xx).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1100, LogLevel.Information, "Recovered the previous run's state (applied commit: {Commit})")]
+    public static partial void Recovered(ILogger logger, string commit);
+
+    [LoggerMessage(1101, LogLevel.Information, "Applied commit {Commit} ({Reloaded} services reloaded)")]
+    public static partial void InitialSync(ILogger logger, string commit, int reloaded);
+
+    [LoggerMessage(1102, LogLevel.Error, "The watched branch could not be applied at start-up; running what was applied before: {Reason}")]
+    public static partial void InitialSyncFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1103, LogLevel.Information, "Stopping: closing the socket, then stopping every service")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(1104, LogLevel.Information, "Stopped")]
+    public static partial void Stopped(ILogger logger);
+}
