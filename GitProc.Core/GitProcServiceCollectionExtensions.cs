@@ -1,6 +1,13 @@
 using GitProc;
 using GitProc.Dependencies;
+using GitProc.Git;
+using GitProc.Health;
+using GitProc.Logs;
+using GitProc.Processes;
+using GitProc.Reconciliation;
+using GitProc.ResourceControl;
 using GitProc.State;
+using GitProc.Supervision;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -14,6 +21,7 @@ public static class GitProcServiceCollectionExtensions
     /// Registers every GitProc component with <c>TryAdd</c> (so any one can be replaced, for example by a mock,
     /// by registering it first) and binds <see cref="GitProcOptions"/>, validated when the host starts.
     /// Safe to call more than once; each call's <paramref name="configure"/> is applied in order.
+    /// Logging is added if the application has not added it (it is idempotent).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; <see langword="null"/> keeps the defaults.</param>
@@ -29,12 +37,27 @@ public static class GitProcServiceCollectionExtensions
         }
 
         options.ValidateOnStart();
+        services.AddLogging();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GitProcOptions>, GitProcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();
         services.TryAddSingleton<IStateManager, StateManager>();
+        services.TryAddSingleton<IServiceLogs, ServiceLogs>();
+        services.TryAddSingleton<IGitIntegration, GitIntegration>();
+        services.TryAddSingleton<IHealthMonitor, HealthMonitor>();
+        services.TryAddSingleton<ISupervisor, Supervisor>();
+        services.TryAddSingleton<Reconciler>();
+        services.TryAddSingleton<IReconciler>(sp => sp.GetRequiredService<Reconciler>());
+
+        // Processes and cgroups are Linux-only; elsewhere the library still parses units and resolves graphs.
+        if (OperatingSystem.IsLinux())
+        {
+            services.TryAddSingleton<IProcessManager, ProcessManager>();
+            services.TryAddSingleton<IResourceController, ResourceController>();
+        }
+
         return services;
     }
 }

@@ -29,6 +29,11 @@ internal sealed class GitProcDaemonService(
             var previous = await supervisor.InitializeAsync(cancellationToken).ConfigureAwait(false);
             initialized = true;
             Log.Recovered(logger, previous ?? "none");
+            if (reconciler is Reconciler ours)
+            {
+                // If the tip is rejected at start-up, the previous run's last good commit is applied instead.
+                ours.ResumeFrom(previous);
+            }
 
             try
             {

@@ -46,9 +46,9 @@ public static class GitProcDaemonServiceCollectionExtensions
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 
-        // Seam: the reconciler's watch loop (notice new commits within a second) is another hosted service, registered
-        // here AFTER GitProcDaemonService so that it starts after the initial sync and stops before the services do.
-        // TODO(lead): services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReconcilerWatchService>());
+        // The reconciler's watch loop comes AFTER GitProcDaemonService: it starts after the initial sync and stops
+        // before the services do.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReconcilerWatchService>());
         return services;
     }
 }

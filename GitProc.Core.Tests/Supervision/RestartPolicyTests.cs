@@ -7,6 +7,7 @@ namespace GitProc.Core.Tests.Supervision;
 
 /// <summary>systemd.service(5)'s restart table, checked on real processes ending each way.</summary>
 [TestFixture]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Platform(Include = "Linux")]
 [CancelAfter(30_000)]
 public sealed class RestartPolicyTests

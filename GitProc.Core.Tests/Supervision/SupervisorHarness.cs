@@ -11,6 +11,7 @@ namespace GitProc.Core.Tests.Supervision;
 /// A real supervisor (real process manager, logs, state file) in a temporary directory. Every script a test
 /// writes lives in that directory, so "no process survives" is a /proc scan for the directory's path.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SupervisorHarness : IAsyncDisposable
 {
     private readonly List<ServiceProvider> _providers = [];
@@ -76,6 +77,9 @@ internal sealed class SupervisorHarness : IAsyncDisposable
         return status;
     }
 
+    /// <summary>Processes still alive after every supervisor was disposed (set by <see cref="DisposeAsync"/>).</summary>
+    public IReadOnlyList<int> LeftAfterDispose { get; private set; } = [];
+
     public async ValueTask DisposeAsync()
     {
         foreach (var provider in _providers)
@@ -83,8 +87,11 @@ internal sealed class SupervisorHarness : IAsyncDisposable
             await provider.DisposeAsync();
         }
 
+        _providers.Clear();
+
         // Anything left is a bug the test reports; kill it so the run stays clean either way.
-        foreach (var pid in Survivors())
+        LeftAfterDispose = Survivors();
+        foreach (var pid in LeftAfterDispose)
         {
             try
             {

@@ -3,7 +3,10 @@ namespace GitProc.Core.Tests.TestSupport;
 /// <summary>Finds live processes through /proc, the way an operator would check for survivors.</summary>
 internal static class ProcScan
 {
-    /// <summary>Pids of live (non-zombie) processes whose command line contains <paramref name="marker"/>.</summary>
+    /// <summary>
+    /// Pids of live (non-zombie) processes whose command line contains <paramref name="marker"/> or whose working
+    /// directory is under it (children that exec'd another program keep the directory they inherited).
+    /// </summary>
     public static IReadOnlyList<int> FindByCommandLine(string marker)
     {
         var found = new List<int>();
@@ -17,7 +20,7 @@ internal static class ProcScan
             try
             {
                 var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(marker, StringComparison.Ordinal) && !IsZombie(pid))
+                if ((cmdline.Contains(marker, StringComparison.Ordinal) || WorksIn(dir, marker)) && !IsZombie(pid))
                 {
                     found.Add(pid);
                 }
@@ -32,6 +35,23 @@ internal static class ProcScan
         }
 
         return found;
+    }
+
+    private static bool WorksIn(string procDir, string marker)
+    {
+        try
+        {
+            var cwd = new FileInfo(Path.Combine(procDir, "cwd")).LinkTarget;
+            return cwd is not null && cwd.StartsWith(marker, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Whether a pid is alive and not a zombie.</summary>

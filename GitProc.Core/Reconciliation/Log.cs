@@ -2,21 +2,21 @@ using Microsoft.Extensions.Logging;
 
 namespace GitProc.Reconciliation;
 
-/// <summary>The reconciler's log messages (event ids 11xx).</summary>
+/// <summary>The reconciler's log messages (event ids 12xx).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1100, LogLevel.Error, "Rejected commit {Commit}; the last good commit keeps running: {Reason}")]
+    [LoggerMessage(1200, LogLevel.Error, "Rejected commit {Commit}; the last good commit keeps running: {Reason}")]
     public static partial void CommitRejected(this ILogger logger, string commit, string reason);
 
-    [LoggerMessage(1101, LogLevel.Information, "Rolled back to {Target} with the new commit {Commit}")]
+    [LoggerMessage(1201, LogLevel.Information, "Rolled back to {Target} with the new commit {Commit}")]
     public static partial void RolledBack(this ILogger logger, string target, string commit);
 
-    [LoggerMessage(1102, LogLevel.Error, "Applying the last good commit {Commit} failed: {Reason}")]
+    [LoggerMessage(1202, LogLevel.Error, "Applying the last good commit {Commit} failed: {Reason}")]
     public static partial void LastGoodFailed(this ILogger logger, string commit, string reason);
 
-    [LoggerMessage(1103, LogLevel.Warning, "Watching the branch failed: {Reason}")]
+    [LoggerMessage(1203, LogLevel.Warning, "Watching the branch failed: {Reason}")]
     public static partial void WatchFailed(this ILogger logger, string reason);
 
-    [LoggerMessage(1104, LogLevel.Warning, "Fetching the remote failed: {Reason}")]
+    [LoggerMessage(1204, LogLevel.Warning, "Fetching the remote failed: {Reason}")]
     public static partial void FetchFailed(this ILogger logger, string reason);
 }

@@ -36,6 +36,9 @@ internal sealed class ServiceController : IAsyncDisposable
     private string? _failureReason;
     private bool _manuallyStopped;
 
+    // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
+    private bool _launchFailed;
+
     // Each start begins a new generation; a supervise loop only touches state while its generation is current,
     // so a loop that a command has taken over can never overwrite what the command did.
     private int _generation;
@@ -288,7 +291,10 @@ internal sealed class ServiceController : IAsyncDisposable
 
         var first = await LaunchAsync(generation).ConfigureAwait(false);
         string? failure = null;
-        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess)
+
+        // Only a launch that never got its main process running is a failed start; a simple service that exits
+        // right after starting has started (as with systemd) and its exit is the restart policy's business.
+        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess && (_launchFailed || unit.Type == ServiceType.Oneshot))
         {
             lock (_sync)
             {
@@ -355,6 +361,7 @@ internal sealed class ServiceController : IAsyncDisposable
     private async Task<Task<ProcessExit>> LaunchAsync(int generation)
     {
         var unit = _unit;
+        _launchFailed = true;
         var pre = await RunCommandsAsync(unit, unit.ExecStartPre, StartCommandTimeout, "ExecStartPre").ConfigureAwait(false);
         if (pre is not null)
         {
@@ -388,11 +395,13 @@ internal sealed class ServiceController : IAsyncDisposable
 
         MarkStarted(generation, process);
         _context.Logger.ServiceStarted(Name, process.Info.Pid);
+        _launchFailed = false;
 
         var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, StartCommandTimeout, "ExecStartPost").ConfigureAwait(false);
         if (postFailure is not null)
         {
             // systemd fails the start when ExecStartPost fails, and stops what was started.
+            _launchFailed = true;
             await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
             return Task.FromResult(postFailure);
         }
