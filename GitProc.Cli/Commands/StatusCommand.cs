@@ -75,5 +75,41 @@ internal static class StatusCommand
         {
             output.WriteLine("Manually Stopped: yes");
         }
+
+        if (status.Health is { } health)
+        {
+            output.WriteLine(status.HealthError is { } healthError
+                ? $"Health: {health} (last error: {CliContext.OneLine(healthError)})"
+                : $"Health: {health}");
+        }
+
+        if (status.MemoryBytes is { } memory)
+        {
+            output.WriteLine(string.Create(c, $"Memory: {memory / (1024.0 * 1024.0):0.0} MiB"));
+        }
+
+        if (status.CpuPercent is { } cpu)
+        {
+            output.WriteLine(string.Create(c, $"CPU: {cpu:0.0}%"));
+        }
+
+        if (status.Tasks is { } tasks)
+        {
+            output.WriteLine(string.Create(c, $"Tasks: {tasks}"));
+        }
+
+        if (status.RejectedCommit is { } rejectedCommit)
+        {
+            output.WriteLine($"Rejected Commit: {CliContext.OneLine(rejectedCommit)}");
+        }
+
+        if (status.LimitsEnforced)
+        {
+            output.WriteLine("Limits: enforced (cgroup)");
+        }
+        else if (status.LimitsNote is { } note)
+        {
+            output.WriteLine($"Limits: {CliContext.OneLine(note)}");
+        }
     }
 }

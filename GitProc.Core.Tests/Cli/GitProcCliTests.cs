@@ -65,7 +65,7 @@ public class GitProcCliTests
     {
         await using var host = await IpcTestServer.StartAsync();
         var status = IpcServerTests.Running("web", 12345);
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(status);
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(status);
 
         var run = await RunAsync(host, "status", "web");
 
@@ -87,7 +87,7 @@ public class GitProcCliTests
     public async Task Status_of_a_stopped_service_omits_pid_start_and_unknown_exit_code()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("db")).Returns(IpcServerTests.Stopped("db"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("db", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Stopped("db"));
 
         var run = await RunAsync(host, "status", "db");
 
@@ -106,7 +106,7 @@ public class GitProcCliTests
     public async Task Status_of_a_failed_service_shows_the_exit_code_and_the_reason()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("worker")).Returns(IpcServerTests.Failed("worker", 3));
+        host.Supervisor.Setup(s => s.GetStatusAsync("worker", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Failed("worker", 3));
 
         var run = await RunAsync(host, "status", "worker");
 
@@ -126,7 +126,7 @@ public class GitProcCliTests
     public async Task Status_json_prints_the_daemon_object()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web", 7));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 7));
 
         var run = await RunAsync(host, "status", "web", "--json");
 
@@ -183,7 +183,7 @@ public class GitProcCliTests
     public async Task An_unknown_service_is_one_line_on_stderr_and_exit_1()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("web")).Throws(new ServiceNotFoundException("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ThrowsAsync(new ServiceNotFoundException("web"));
 
         var run = await RunAsync(host, "status", "web");
 

@@ -11,6 +11,8 @@ internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervi
 {
     public ServiceStatusInfo GetStatus(string service) => status;
 
+    public Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default) => Task.FromResult(status);
+
     public IReadOnlyList<ServiceStatusInfo> ListServices() => [status];
 
     public Task<string?> InitializeAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();

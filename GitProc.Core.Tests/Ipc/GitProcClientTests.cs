@@ -15,7 +15,7 @@ public class GitProcClientTests
     {
         await using var host = await IpcTestServer.StartAsync();
         host.Supervisor.Setup(s => s.StartAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 42));
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web", 42));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 42));
         host.Supervisor.Setup(s => s.ListServices()).Returns([IpcServerTests.Running("web", 42), IpcServerTests.Failed("bad", 2)]);
         await using var client = new GitProcClient(host.SocketPath);
 
@@ -72,14 +72,14 @@ public class GitProcClientTests
     {
         var directory = IpcTestServer.CreateTempDirectory();
         var first = await IpcTestServer.StartAsync(directory: directory);
-        first.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web"));
+        first.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web"));
         await using var client = new GitProcClient(first.SocketPath);
         await client.GetStatusAsync("web");
 
         await first.Server.StopAsync();
         Assert.ThrowsAsync<DaemonUnreachableException>(() => client.GetStatusAsync("web"));
         await using var second = await IpcTestServer.StartAsync(directory: directory);
-        second.Supervisor.Setup(s => s.GetStatus("web")).Returns(IpcServerTests.Running("web", 7));
+        second.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 7));
         var status = await client.GetStatusAsync("web");
 
         Assert.That(status.Pid, Is.EqualTo(7));

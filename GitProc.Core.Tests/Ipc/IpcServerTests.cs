@@ -54,7 +54,7 @@ public class IpcServerTests
     public async Task Status_answers_with_every_contract_key()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var client = await host.ConnectAsync();
 
         using var response = await client.RequestAsync("""{"command": "status", "service": "web"}""");
@@ -82,7 +82,7 @@ public class IpcServerTests
     public async Task Status_of_a_stopped_service_has_null_pid_and_start_time()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("db")).Returns(Stopped("db"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("db", It.IsAny<CancellationToken>())).ReturnsAsync(Stopped("db"));
         await using var client = await host.ConnectAsync();
 
         using var response = await client.RequestAsync("""{"command":"status","service":"db"}""");
@@ -211,10 +211,10 @@ public class IpcServerTests
         host.Supervisor.Setup(s => s.StartAsync("nope", It.IsAny<CancellationToken>())).ThrowsAsync(new ServiceNotFoundException("nope"));
         host.Supervisor.Setup(s => s.StartAsync("web", It.IsAny<CancellationToken>()))
             .ThrowsAsync(new ServiceOperationException("web", "Service already running: web"));
-        host.Supervisor.Setup(s => s.GetStatus("boom")).Throws(new InvalidOperationException("something broke"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("boom", It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("something broke"));
         host.Reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>()))
             .ThrowsAsync(new GitProcException("Commit abc rejected: web.service line 3: bad key"));
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var client = await host.ConnectAsync();
 
         using var notFound = await client.RequestAsync("""{"command":"start","service":"nope"}""");
@@ -254,7 +254,7 @@ public class IpcServerTests
     public async Task Bad_input_gets_an_error_response_and_the_connection_stays_open(string line, string expectedError)
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var client = await host.ConnectAsync();
 
         using var response = await client.RequestAsync(line);
@@ -273,7 +273,7 @@ public class IpcServerTests
     public async Task Service_names_with_every_allowed_character_are_accepted()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("getty@tty1:a_b.c-D9")).Returns(Running("getty@tty1:a_b.c-D9"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("getty@tty1:a_b.c-D9", It.IsAny<CancellationToken>())).ReturnsAsync(Running("getty@tty1:a_b.c-D9"));
         await using var client = await host.ConnectAsync();
 
         using var response = await client.RequestAsync("""{"command":"status","service":"getty@tty1:a_b.c-D9"}""");
@@ -285,7 +285,7 @@ public class IpcServerTests
     public async Task Blank_lines_and_CRLF_are_tolerated()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var client = await host.ConnectAsync();
 
         await client.SendLineAsync("");
@@ -299,7 +299,7 @@ public class IpcServerTests
     public async Task One_connection_carries_many_requests_including_pipelined_ones()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus(It.IsAny<string>())).Returns((string name) => Running(name));
+        host.Supervisor.Setup(s => s.GetStatusAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string name, CancellationToken _) => Running(name));
         await using var client = await host.ConnectAsync();
 
         // Sent in one write: every answer must come back, in order.
@@ -328,7 +328,7 @@ public class IpcServerTests
     public async Task Fifty_concurrent_clients_each_get_their_own_answers()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus(It.IsAny<string>())).Returns((string name) => Running(name));
+        host.Supervisor.Setup(s => s.GetStatusAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string name, CancellationToken _) => Running(name));
 
         var clients = Enumerable.Range(0, 50).Select(async c =>
         {
@@ -358,7 +358,7 @@ public class IpcServerTests
         await using var host = await IpcTestServer.StartAsync();
         var release = new TaskCompletionSource<ServiceStatusInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Supervisor.Setup(s => s.StartAsync("slow", It.IsAny<CancellationToken>())).Returns(release.Task);
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var slow = await host.ConnectAsync();
         await using var fast = await host.ConnectAsync();
 
@@ -375,7 +375,7 @@ public class IpcServerTests
     public async Task A_line_over_one_MiB_gets_an_error_and_a_closed_connection_while_others_keep_working()
     {
         await using var host = await IpcTestServer.StartAsync();
-        host.Supervisor.Setup(s => s.GetStatus(It.IsAny<string>())).Returns((string name) => Running(name));
+        host.Supervisor.Setup(s => s.GetStatusAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string name, CancellationToken _) => Running(name));
         await using var hostile = await host.ConnectAsync();
         await using var bystander = await host.ConnectAsync();
 
@@ -504,7 +504,7 @@ public class IpcServerTests
 
         var staleFileWasThere = File.Exists(path);
         await using var host = await IpcTestServer.StartAsync(directory: directory);
-        host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var client = await host.ConnectAsync();
         using var response = await client.RequestAsync("""{"command":"status","service":"web"}""");
 
@@ -516,7 +516,7 @@ public class IpcServerTests
     public async Task A_second_server_on_a_live_socket_fails_and_leaves_the_first_working()
     {
         await using var first = await IpcTestServer.StartAsync();
-        first.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
+        first.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var second = await IpcTestServer.StartAsync(o => o.SocketPath = first.SocketPath, start: false);
 
         var error = Assert.ThrowsAsync<IpcSocketInUseException>(() => second.Server.StartAsync());

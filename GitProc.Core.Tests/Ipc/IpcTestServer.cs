@@ -49,6 +49,7 @@ internal sealed class IpcTestServer : IAsyncDisposable
         configure?.Invoke(options);
         var supervisorMock = new Mock<ISupervisor>(MockBehavior.Strict);
         var reconciler = new Mock<IReconciler>(MockBehavior.Strict);
+        reconciler.Setup(r => r.Status).Returns(new ReconcilerStatus("main", null, null));
         var logs = new Mock<IServiceLogs>(MockBehavior.Strict);
         var server = new IpcServer(
             supervisor ?? supervisorMock.Object,

@@ -30,7 +30,10 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     public string LogDirectory => Path.Combine(Root, "logs");
 
     /// <summary>A new supervisor over the same state file and log directory (a daemon restart).</summary>
-    public ISupervisor CreateSupervisor()
+    /// <summary>The cgroup root when a test enables cgroups (unique per harness; removed by the supervisor).</summary>
+    public string CgroupRoot { get; } = "gitproc-test-" + Guid.NewGuid().ToString("N")[..10];
+
+    public ISupervisor CreateSupervisor(bool cgroups = false, TimeSpan? healthStartPeriod = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
@@ -40,7 +43,9 @@ internal sealed class SupervisorHarness : IAsyncDisposable
             o.StatePath = StatePath;
             o.LogDirectory = LogDirectory;
             o.SocketPath = Path.Combine(Root, "gitproc.sock");
-            o.ResourceControl.Enabled = false;
+            o.ResourceControl.Enabled = cgroups;
+            o.ResourceControl.CgroupRoot = CgroupRoot;
+            o.Health.StartPeriod = healthStartPeriod ?? TimeSpan.Zero;
         });
         var provider = services.BuildServiceProvider();
         _providers.Add(provider);

@@ -85,6 +85,16 @@ internal static class IpcClientJson
         ManuallyStopped = data.TryGetProperty("manually_stopped"u8, out var stopped) && stopped.ValueKind == JsonValueKind.True,
         FailureReason = String(data, "failure_reason"u8),
         LastExit = String(data, "last_exit"u8),
+        LimitsEnforced = data.TryGetProperty("limits_enforced"u8, out var enforced) && enforced.ValueKind == JsonValueKind.True,
+        LimitsNote = String(data, "limits_note"u8),
+        MemoryBytes = Long(data, "memory_bytes"u8),
+        CpuPercent = Double(data, "cpu_percent"u8),
+        CpuTimeSeconds = Double(data, "cpu_time_seconds"u8),
+        Tasks = Long(data, "tasks"u8),
+        Health = String(data, "health"u8),
+        HealthError = String(data, "health_error"u8),
+        RejectedCommit = String(data, "rejected_commit"u8),
+        HealthErrorTime = data.TryGetProperty("health_error_time"u8, out var errorTime) && errorTime.ValueKind == JsonValueKind.String ? errorTime.GetDateTimeOffset() : null,
     };
 
     public static IpcListResult ReadList(JsonElement data)
@@ -131,6 +141,12 @@ internal static class IpcClientJson
 
     private static int? Int(JsonElement obj, ReadOnlySpan<byte> name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : null;
+
+    private static long? Long(JsonElement obj, ReadOnlySpan<byte> name) =>
+        obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
+
+    private static double? Double(JsonElement obj, ReadOnlySpan<byte> name) =>
+        obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
 
     private static string[] Strings(JsonElement obj, ReadOnlySpan<byte> name)
     {

@@ -29,7 +29,7 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                     return new(error);
                 }
 
-                return new(IpcReply.Success(ToResult(supervisor.GetStatus(service)), Json.IpcStatusResult));
+                return StatusAsync(service, cancellationToken);
 
             case IpcCommands.List:
                 return new(IpcReply.Success(ToResult(supervisor.ListServices()), Json.IpcListResult));
@@ -71,6 +71,26 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         }
     }
 
+    private async ValueTask<IpcReply> StatusAsync(string service, CancellationToken cancellationToken)
+    {
+        var status = await supervisor.GetStatusAsync(service, cancellationToken).ConfigureAwait(false);
+        var result = ToResult(status);
+
+        // A rejected commit concerns every service: the one running is not the tip of the branch.
+        if (reconciler.Status is { Rejected: { } rejected })
+        {
+            result = result with { RejectedCommit = Describe(rejected) };
+        }
+
+        return IpcReply.Success(result, Json.IpcStatusResult);
+    }
+
+    private static string Describe(RejectedCommit rejected)
+    {
+        var shortSha = rejected.Commit.Length > 7 ? rejected.Commit[..7] : rejected.Commit;
+        return $"{shortSha}: {rejected.Reason}";
+    }
+
     internal static IpcStatusResult ToResult(ServiceStatusInfo status) => new()
     {
         Service = status.Name,
@@ -84,6 +104,15 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         ManuallyStopped = status.ManuallyStopped,
         FailureReason = status.FailureReason,
         LastExit = status.LastExit,
+        LimitsEnforced = status.LimitsEnforced,
+        LimitsNote = status.LimitsNote,
+        MemoryBytes = status.MemoryBytes,
+        CpuPercent = status.CpuPercent is { } cpu ? Math.Round(cpu, 2) : null,
+        CpuTimeSeconds = status.CpuTime?.TotalSeconds,
+        Tasks = status.TaskCount,
+        Health = status.Health?.State.ToString().ToLowerInvariant(),
+        HealthError = status.Health?.LastError,
+        HealthErrorTime = status.Health?.LastErrorTime,
     };
 
     private static IpcListResult ToResult(IReadOnlyList<ServiceStatusInfo> services)

@@ -39,4 +39,34 @@ public sealed record IpcStatusResult
 
     /// <summary>How the last process ended, in words, when known.</summary>
     public string? LastExit { get; init; }
+
+    /// <summary>The service runs in its own cgroup: its limits are enforced and a stop reaches every process.</summary>
+    public bool LimitsEnforced { get; init; }
+
+    /// <summary>Why the unit's limits are not enforced, when they are not.</summary>
+    public string? LimitsNote { get; init; }
+
+    /// <summary>Memory used by the service's cgroup, in bytes.</summary>
+    public long? MemoryBytes { get; init; }
+
+    /// <summary>Recent CPU use in percent of one CPU.</summary>
+    public double? CpuPercent { get; init; }
+
+    /// <summary>Total CPU time of the service's cgroup, in seconds.</summary>
+    public double? CpuTimeSeconds { get; init; }
+
+    /// <summary>Tasks (processes and threads) in the service's cgroup.</summary>
+    public long? Tasks { get; init; }
+
+    /// <summary><c>healthy</c>, <c>unhealthy</c> or <c>unknown</c> when the unit has a health check.</summary>
+    public string? Health { get; init; }
+
+    /// <summary>The last health check error's text, if any.</summary>
+    public string? HealthError { get; init; }
+
+    /// <summary>When the last health check error happened.</summary>
+    public DateTimeOffset? HealthErrorTime { get; init; }
+
+    /// <summary>The tip of the watched branch when it was rejected (short sha and reason); the last good commit runs.</summary>
+    public string? RejectedCommit { get; init; }
 }

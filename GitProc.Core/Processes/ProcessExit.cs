@@ -20,8 +20,12 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
     /// </summary>
     public int DisplayCode => ExitCode ?? 128 + (Signal ?? 0);
 
+    /// <summary>The kernel's OOM killer ended it (its cgroup hit <c>MemoryMax</c>).</summary>
+    public bool OomKilled { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => TimedOut
         ? "timed out"
+        : OomKilled ? $"killed by the OOM killer (signal {Signal}): out of memory"
         : Signal is { } signal ? $"killed by signal {signal}" : $"exited with code {ExitCode}";
 }

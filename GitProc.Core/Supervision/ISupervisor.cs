@@ -60,6 +60,13 @@ public interface ISupervisor : IAsyncDisposable
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
     ServiceStatusInfo GetStatus(string service);
 
+    /// <summary>One service's status with its resource usage read from its cgroup (memory, CPU, tasks).</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Its status.</returns>
+    /// <exception cref="ServiceNotFoundException">No such service.</exception>
+    Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default);
+
     /// <summary>Every known service's status, ordered by name.</summary>
     /// <returns>The statuses.</returns>
     IReadOnlyList<ServiceStatusInfo> ListServices();

@@ -32,6 +32,12 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Error, "Saving the state failed")]
     public static partial void StateSaveFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(1010, LogLevel.Warning, "{Service} is unhealthy; restarting it")]
+    public static partial void ServiceUnhealthy(this ILogger logger, string service);
+
+    [LoggerMessage(1011, LogLevel.Warning, "{Service} did not become healthy in time; its dependents are started without waiting")]
+    public static partial void NotHealthyInTime(this ILogger logger, string service);
+
     [LoggerMessage(1009, LogLevel.Information, "Applied {Commit}: {Started} started, {Restarted} restarted, {Stopped} stopped")]
     public static partial void Applied(this ILogger logger, string commit, int started, int restarted, int stopped);
 }

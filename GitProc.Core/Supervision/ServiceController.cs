@@ -1,4 +1,6 @@
+using GitProc.Health;
 using GitProc.Processes;
+using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.UnitFiles;
 using Polly;
@@ -38,6 +40,14 @@ internal sealed class ServiceController : IAsyncDisposable
 
     // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
     private bool _launchFailed;
+
+    // The service's cgroup, kept across automatic restarts and removed when the service stops.
+    private IServiceCgroup? _cgroup;
+    private long _oomKillsBefore;
+    private string? _limitsNote;
+
+    // An unhealthy verdict asked for a restart: the next exit is restarted whatever Restart= says.
+    private bool _unhealthyRestart;
 
     // Each start begins a new generation; a supervise loop only touches state while its generation is current,
     // so a loop that a command has taken over can never overwrite what the command did.
@@ -106,6 +116,9 @@ internal sealed class ServiceController : IAsyncDisposable
                 LastExit = _lastExit?.ToString(),
                 FailureReason = _failureReason,
                 ManuallyStopped = _manuallyStopped,
+                LimitsEnforced = _cgroup is not null,
+                LimitsNote = _limitsNote,
+                Health = _context.Health?.GetReport(_unit.Name),
             };
         }
     }
@@ -323,6 +336,7 @@ internal sealed class ServiceController : IAsyncDisposable
             }
         }
 
+        _context.Health?.Unwatch(Name);
         ProcessExit? exit = null;
         if (process is not null)
         {
@@ -335,6 +349,8 @@ internal sealed class ServiceController : IAsyncDisposable
             await process.DisposeAsync().ConfigureAwait(false);
             _context.Logger.ServiceStopped(Name, process.Info.Pid, exit.ToString());
         }
+
+        await RemoveCgroupAsync().ConfigureAwait(false);
 
         lock (_sync)
         {
@@ -362,6 +378,7 @@ internal sealed class ServiceController : IAsyncDisposable
     {
         var unit = _unit;
         _launchFailed = true;
+        await EnsureCgroupAsync(unit).ConfigureAwait(false);
         var pre = await RunCommandsAsync(unit, unit.ExecStartPre, StartCommandTimeout, "ExecStartPre").ConfigureAwait(false);
         if (pre is not null)
         {
@@ -396,6 +413,7 @@ internal sealed class ServiceController : IAsyncDisposable
         MarkStarted(generation, process);
         _context.Logger.ServiceStarted(Name, process.Info.Pid);
         _launchFailed = false;
+        WatchHealth(unit);
 
         var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, StartCommandTimeout, "ExecStartPost").ConfigureAwait(false);
         if (postFailure is not null)
@@ -444,7 +462,154 @@ internal sealed class ServiceController : IAsyncDisposable
     {
         Output = _context.Logs.OpenWriter(unit.Name),
         DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
+        CgroupProcsFiles = _cgroup?.ProcsFiles ?? [],
     };
+
+    /// <summary>
+    /// Gives the service its cgroup before its first process starts (every service gets one where cgroups work,
+    /// limits or not, so a stop reaches every process it ever forked). Where cgroups cannot be used the service
+    /// still runs and its status says its limits are not enforced.
+    /// </summary>
+    private async Task EnsureCgroupAsync(UnitFile unit)
+    {
+        if (_cgroup is not null || _context.Resources is not { } resources)
+        {
+            return;
+        }
+
+        var limits = ResourceLimits.From(unit);
+        try
+        {
+            _cgroup = await resources.CreateAsync(unit.Name, limits).ConfigureAwait(false);
+            _limitsNote = _cgroup is null && limits.HasAny
+                ? $"limits not enforced: {resources.Status.Reason}"
+                : null;
+        }
+        catch (GitProcException ex)
+        {
+            _limitsNote = $"limits not enforced: {ex.Message}";
+            _context.Logger.ServiceFailed(Name, _limitsNote);
+        }
+
+        if (_cgroup is not null)
+        {
+            _oomKillsBefore = await SafeOomKillsAsync(_cgroup).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RemoveCgroupAsync()
+    {
+        if (_cgroup is not { } cgroup)
+        {
+            return;
+        }
+
+        _cgroup = null;
+        try
+        {
+            await cgroup.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (GitProcException ex)
+        {
+            _context.Logger.ServiceFailed(Name, ex.Message);
+        }
+    }
+
+    private static async Task<long> SafeOomKillsAsync(IServiceCgroup cgroup)
+    {
+        try
+        {
+            return await cgroup.GetOomKillCountAsync().ConfigureAwait(false);
+        }
+        catch (GitProcException)
+        {
+            return 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Recognises an OOM kill: a SIGKILL while the cgroup's OOM-kill counter went up.</summary>
+    private async Task<ProcessExit> AnnotateAsync(ProcessExit exit)
+    {
+        if (exit.Signal != 9 || _cgroup is not { } cgroup)
+        {
+            return exit;
+        }
+
+        var kills = await SafeOomKillsAsync(cgroup).ConfigureAwait(false);
+        if (kills <= _oomKillsBefore)
+        {
+            return exit;
+        }
+
+        _oomKillsBefore = kills;
+        return exit with { OomKilled = true };
+    }
+
+    /// <summary>Reads the cgroup's usage, or null where the service has no cgroup.</summary>
+    public async Task<ResourceUsage?> GetUsageAsync(CancellationToken cancellationToken)
+    {
+        var cgroup = _cgroup;
+        if (cgroup is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await cgroup.GetUsageAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitProcException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Restarts a service whose health check turned unhealthy: counted as an automatic restart and subject to
+    /// the crash-loop limit, whatever its Restart= policy says.
+    /// </summary>
+    public async Task RestartUnhealthyAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            IServiceProcess? process;
+            lock (_sync)
+            {
+                process = _process;
+                if (process is null)
+                {
+                    return;
+                }
+
+                _unhealthyRestart = true;
+                _failureReason = "health check failed";
+            }
+
+            _context.Logger.ServiceUnhealthy(Name);
+            await process.StopAsync(_unit.KillSignal, _unit.TimeoutStop).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void WatchHealth(UnitFile unit)
+    {
+        if (_context.Health is { } health && HealthCheck.From(unit, _context.HealthOptions) is { } check)
+        {
+            health.Watch(check);
+        }
+    }
 
     private async Task SuperviseAsync(ResiliencePipeline<ProcessExit> pipeline, Task<ProcessExit> firstExit, int generation, CancellationToken cancellationToken)
     {
@@ -454,13 +619,11 @@ internal sealed class ServiceController : IAsyncDisposable
             var final = await pipeline.ExecuteAsync(
                 async token =>
                 {
-                    if (attempt++ == 0)
-                    {
-                        return await firstExit.WaitAsync(token).ConfigureAwait(false);
-                    }
-
-                    var next = await RestartAsync(generation, token).ConfigureAwait(false);
-                    return await next.WaitAsync(token).ConfigureAwait(false);
+                    var ended = attempt++ == 0
+                        ? firstExit
+                        : await RestartAsync(generation, token).ConfigureAwait(false);
+                    var exit = await ended.WaitAsync(token).ConfigureAwait(false);
+                    return await AnnotateAsync(exit).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
             _ = final;
@@ -520,8 +683,8 @@ internal sealed class ServiceController : IAsyncDisposable
         var forgiven = unit.ExecStartCommands.Count > 0 && unit.ExecStartCommands[^1].IgnoreFailure && exit.ExitCode is not null and not 0
             ? new ProcessExit(0, null)
             : exit;
-        var clean = forgiven.IsClean;
-        var restart = RestartDecision.ShouldRestart(unit.Restart, forgiven);
+        var clean = forgiven.IsClean && !exit.OomKilled;
+        bool restart;
         bool limitHit;
 
         lock (_sync)
@@ -531,6 +694,8 @@ internal sealed class ServiceController : IAsyncDisposable
                 return false;
             }
 
+            restart = _unhealthyRestart || RestartDecision.ShouldRestart(unit.Restart, forgiven);
+            _unhealthyRestart = false;
             limitHit = restart && !_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
 
             _process = null;
@@ -557,6 +722,11 @@ internal sealed class ServiceController : IAsyncDisposable
                 _status = ServiceStatus.Failed;
                 _subState = "failed";
                 _failureReason ??= $"main process {exit}";
+            }
+
+            if (exit.OomKilled)
+            {
+                _failureReason = $"main process {exit}";
             }
         }
 

@@ -1,3 +1,4 @@
+using GitProc.Health;
 using GitProc.State;
 
 namespace GitProc.Supervision;
@@ -41,4 +42,25 @@ public sealed record ServiceStatusInfo
 
     /// <summary>An operator stopped it; it stays stopped until started or its unit changes.</summary>
     public bool ManuallyStopped { get; init; }
+
+    /// <summary>The service runs in its own cgroup, so its limits (if any) are enforced and a stop reaches every process.</summary>
+    public bool LimitsEnforced { get; init; }
+
+    /// <summary>Why limits the unit asks for are not enforced (no cgroups here), when that is the case.</summary>
+    public string? LimitsNote { get; init; }
+
+    /// <summary>The health check's verdict, when the unit has one.</summary>
+    public HealthReport? Health { get; init; }
+
+    /// <summary>Memory in use by the service's cgroup, in bytes (filled by <see cref="ISupervisor.GetStatusAsync"/>).</summary>
+    public long? MemoryBytes { get; init; }
+
+    /// <summary>Total CPU time used by the service's cgroup (filled by <see cref="ISupervisor.GetStatusAsync"/>).</summary>
+    public TimeSpan? CpuTime { get; init; }
+
+    /// <summary>Recent CPU use, in percent of one CPU (filled by <see cref="ISupervisor.GetStatusAsync"/>).</summary>
+    public double? CpuPercent { get; init; }
+
+    /// <summary>Tasks (processes and threads) in the service's cgroup (filled by <see cref="ISupervisor.GetStatusAsync"/>).</summary>
+    public long? TaskCount { get; init; }
 }

@@ -1,6 +1,8 @@
 using GitProc.Dependencies;
+using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
+using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +31,7 @@ internal sealed class Supervisor : ISupervisor
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ServiceController> _services = new(StringComparer.Ordinal);
 
+    private readonly IHealthMonitor? _health;
     private IDependencyResolver _graph;
     private Dictionary<string, ServiceState> _recovered = new(StringComparer.Ordinal);
     private string? _appliedCommit;
@@ -48,13 +51,21 @@ internal sealed class Supervisor : ISupervisor
         _serviceProvider = serviceProvider;
         _logger = logger;
         var repository = options.Value.RepositoryPath;
+        _health = serviceProvider.GetService<IHealthMonitor>();
         _context = new SupervisorContext(
             processes,
             logs,
             timeProvider,
             logger,
             Directory.Exists(repository) ? repository : null,
-            () => _saver!.Request());
+            () => _saver!.Request(),
+            options.Value.ResourceControl.Enabled ? serviceProvider.GetService<IResourceController>() : null,
+            _health,
+            options.Value.Health);
+        if (_health is not null)
+        {
+            _health.HealthChanged += OnHealthChanged;
+        }
         _saver = new StateSaver(stateManager, Snapshot, logger);
         _graph = NewResolver();
     }
@@ -194,6 +205,36 @@ internal sealed class Supervisor : ISupervisor
 
     public ServiceStatusInfo GetStatus(string service) => Get(service).Snapshot();
 
+    public async Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default)
+    {
+        var controller = Get(service);
+        var usage = await controller.GetUsageAsync(cancellationToken).ConfigureAwait(false);
+        var status = controller.Snapshot();
+        return usage is null
+            ? status
+            : status with { MemoryBytes = usage.MemoryBytes, CpuTime = usage.CpuTime, CpuPercent = usage.CpuPercent, TaskCount = usage.TaskCount };
+    }
+
+    private void OnHealthChanged(object? sender, HealthChangedEventArgs e)
+    {
+        if (e.NewState != HealthState.Unhealthy)
+        {
+            return;
+        }
+
+        ServiceController? controller;
+        lock (_lock)
+        {
+            _services.TryGetValue(e.Service, out controller);
+        }
+
+        // Off the health loop: the restart waits for the service's gate and for its process to stop.
+        if (controller is not null)
+        {
+            _ = Task.Run(controller.RestartUnhealthyAsync);
+        }
+    }
+
     public IReadOnlyList<ServiceStatusInfo> ListServices()
     {
         lock (_lock)
@@ -231,6 +272,11 @@ internal sealed class Supervisor : ISupervisor
         if (_disposed)
         {
             return;
+        }
+
+        if (_health is not null)
+        {
+            _health.HealthChanged -= OnHealthChanged;
         }
 
         await StopAllAsync(CancellationToken.None).ConfigureAwait(false);
@@ -273,8 +319,12 @@ internal sealed class Supervisor : ISupervisor
             services = new Dictionary<string, ServiceController>(_services, StringComparer.Ordinal);
         }
 
+        var order = graph.GetStartOrder(names);
+
+        // Only a service something here depends on is worth waiting on for health.
+        var awaited = new HashSet<string>(order.SelectMany(graph.GetDependencies), StringComparer.Ordinal);
         var started = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
-        foreach (var name in graph.GetStartOrder(names))
+        foreach (var name in order)
         {
             if (!services.TryGetValue(name, out var controller))
             {
@@ -288,7 +338,7 @@ internal sealed class Supervisor : ISupervisor
             var mode = name == target
                 ? StartMode.Operator
                 : target is not null ? StartMode.Dependency : StartMode.Apply;
-            started[name] = StartOneAsync(controller, dependencies, mode, cancellationToken);
+            started[name] = StartOneAsync(controller, dependencies, mode, awaited.Contains(name), cancellationToken);
         }
 
         await Task.WhenAll(started.Values).ConfigureAwait(false);
@@ -298,6 +348,7 @@ internal sealed class Supervisor : ISupervisor
         ServiceController controller,
         List<(string Name, Task<bool> Up)> dependencies,
         StartMode mode,
+        bool hasDependents,
         CancellationToken cancellationToken)
     {
         await Task.WhenAll(dependencies.Select(d => d.Up)).ConfigureAwait(false);
@@ -321,10 +372,39 @@ internal sealed class Supervisor : ISupervisor
         try
         {
             var status = await controller.StartAsync(mode, cancellationToken).ConfigureAwait(false);
-            return IsUp(status);
+            return IsUp(status) && (!hasDependents || await WaitHealthyAsync(controller, cancellationToken).ConfigureAwait(false));
         }
         catch (ServiceOperationException) when (mode != StartMode.Operator)
         {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A service with a health check is up for its dependents once healthy. The wait is bounded by the start
+    /// period plus the checks needed for a verdict, so a dependency that never turns healthy cannot hold a whole
+    /// apply (or the daemon's start-up) forever.
+    /// </summary>
+    private async Task<bool> WaitHealthyAsync(ServiceController controller, CancellationToken cancellationToken)
+    {
+        var unit = controller.Unit;
+        if (_health is null || unit.HealthCheckUrl is null)
+        {
+            return true;
+        }
+
+        var options = _context.HealthOptions;
+        var bound = options.StartPeriod + ((unit.HealthCheckInterval + unit.HealthCheckTimeout) * (unit.HealthCheckRetries + 1));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(bound);
+        try
+        {
+            await _health.WaitHealthyAsync(unit.Name, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.NotHealthyInTime(unit.Name);
             return false;
         }
     }

@@ -1,5 +1,7 @@
+using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
+using GitProc.ResourceControl;
 using Microsoft.Extensions.Logging;
 
 namespace GitProc.Supervision;
@@ -11,8 +13,19 @@ internal sealed class SupervisorContext(
     TimeProvider time,
     ILogger logger,
     string? defaultWorkingDirectory,
-    Action stateChanged)
+    Action stateChanged,
+    IResourceController? resources,
+    IHealthMonitor? health,
+    HealthOptions healthOptions)
 {
+    /// <summary>Per-service cgroups; <see langword="null"/> where the platform has none.</summary>
+    public IResourceController? Resources { get; } = resources;
+
+    /// <summary>HTTP health checks; <see langword="null"/> when not registered.</summary>
+    public IHealthMonitor? Health { get; } = health;
+
+    public HealthOptions HealthOptions { get; } = healthOptions;
+
     public IProcessManager Processes { get; } = processes;
 
     public IServiceLogs Logs { get; } = logs;

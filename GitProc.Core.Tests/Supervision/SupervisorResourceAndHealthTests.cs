@@ -1,0 +1,164 @@
+using System.Runtime.Versioning;
+using GitProc.Core.Tests.Health;
+using GitProc.Core.Tests.TestSupport;
+using GitProc.Health;
+using GitProc.State;
+
+namespace GitProc.Core.Tests.Supervision;
+
+/// <summary>The supervisor with real cgroups (v1 on the development machines) and real HTTP health checks.</summary>
+[TestFixture]
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[CancelAfter(60_000)]
+public sealed class SupervisorResourceAndHealthTests
+{
+    private SupervisorHarness _harness = null!;
+
+    [SetUp]
+    public void SetUp() => _harness = new SupervisorHarness();
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await _harness.DisposeAsync();
+        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
+        Assert.That(CgroupDirectories(), Is.Empty, "cgroups of the test were left behind");
+    }
+
+    [Test]
+    public async Task A_service_past_MemoryMax_is_OOM_killed_recorded_as_such_and_restarted_by_its_policy()
+    {
+        RequireRoot();
+        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("hog", "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/usr/bin/tail /dev/zero\nMemoryMax=32M\nRestart=on-failure\nRestartSec=500ms\n"),
+        ]);
+
+        var status = await SupervisorHarness.WaitForAsync(supervisor, "hog", s => s.RestartCount >= 1, seconds: 30);
+
+        Assert.That(status.LastExitCode, Is.EqualTo(137));
+        Assert.That(status.LastExit, Does.Contain("OOM"));
+        Assert.That(status.LimitsEnforced, Is.True);
+    }
+
+    [Test]
+    public async Task Stop_reaches_a_process_that_double_forked_and_called_setsid()
+    {
+        RequireRoot();
+        var escape = _harness.Script("escape.sh", "setsid sh -c 'sleep 301 & exit 0' &\nexec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("escapee", $"[Service]\nExecStart={escape}\nKillSignal=SIGTERM\n")]);
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => _harness.Survivors().Count >= 2, TimeSpan.FromSeconds(5)),
+            Is.True,
+            "the escapee should be running in its own session");
+
+        await supervisor.StopAsync("escapee");
+
+        Assert.That(_harness.Survivors(), Is.Empty, "a process that left the process group survived the stop");
+        Assert.That(
+            CgroupDirectories().Select(d => Path.Combine(d, "escapee")).Where(Directory.Exists),
+            Is.Empty,
+            "the service's cgroup is removed after stop");
+    }
+
+    [Test]
+    public async Task Status_reports_usage_and_that_limits_are_enforced()
+    {
+        RequireRoot();
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nMemoryMax=64M\nTasksMax=16\n")]);
+
+        // The process joins its cgroup in the exec shim, just after the start returns.
+        var status = await supervisor.GetStatusAsync("web");
+        await ProcScan.WaitUntilAsync(
+            () =>
+            {
+                status = supervisor.GetStatusAsync("web").GetAwaiter().GetResult();
+                return status.TaskCount == 1;
+            },
+            TimeSpan.FromSeconds(5));
+
+        Assert.That(status.LimitsEnforced, Is.True);
+        Assert.That(status.MemoryBytes, Is.Not.Null, "v1 charges memory in per-CPU batches, so a tiny process may read 0");
+        Assert.That(status.TaskCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Without_cgroups_a_unit_with_limits_still_runs_and_says_limits_are_not_enforced()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor(cgroups: false);
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nMemoryMax=64M\n")]);
+
+        var status = await supervisor.GetStatusAsync("web");
+
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(status.LimitsEnforced, Is.False);
+    }
+
+    [Test]
+    public async Task An_unhealthy_service_is_restarted_and_counted()
+    {
+        await using var server = new TestHttpServer();
+        server.Respond("/health", 500);
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("web", $"[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart={sleeper}\nHealthCheckURL={server.Url("/health")}\nHealthCheckInterval=100ms\nHealthCheckRetries=2\n"),
+        ]);
+        var firstPid = supervisor.GetStatus("web").Pid;
+
+        var status = await SupervisorHarness.WaitForAsync(supervisor, "web", s => s.RestartCount >= 1 && s.Status == ServiceStatus.Running, seconds: 20);
+
+        Assert.That(status.Pid, Is.Not.EqualTo(firstPid));
+        Assert.That(ProcScan.IsAlive(firstPid!.Value), Is.False);
+
+        // Once the endpoint recovers, the service is healthy and stays up.
+        server.Respond("/health", 200);
+        status = await SupervisorHarness.WaitForAsync(supervisor, "web", s => s.Health?.State == HealthState.Healthy, seconds: 20);
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Running));
+    }
+
+    [Test]
+    public async Task A_dependent_starts_only_once_its_dependency_is_healthy()
+    {
+        await using var server = new TestHttpServer();
+        server.Respond("/health", 503);
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor(healthStartPeriod: TimeSpan.FromSeconds(30));
+
+        var apply = supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("db", $"[Service]\nExecStart={sleeper}\nHealthCheckURL={server.Url("/health")}\nHealthCheckInterval=100ms\n"),
+            SupervisorHarness.Unit("app", $"[Unit]\nRequires=db\n[Service]\nExecStart={sleeper}\n"),
+        ]);
+
+        // While db answers 503 (inside its start period), app must not start.
+        await Task.Delay(800);
+        Assert.That(supervisor.GetStatus("db").Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(supervisor.GetStatus("app").Status, Is.EqualTo(ServiceStatus.Stopped));
+
+        server.Respond("/health", 200);
+        await apply.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.That(supervisor.GetStatus("app").Status, Is.EqualTo(ServiceStatus.Running));
+    }
+
+    private IReadOnlyList<string> CgroupDirectories() =>
+        new[] { "memory", "cpu", "cpuacct", "pids", "unified" }
+            .Select(c => Path.Combine("/sys/fs/cgroup", c, _harness.CgroupRoot))
+            .Where(Directory.Exists)
+            .ToList();
+
+    private static void RequireRoot()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Assert.Ignore("needs root: creates real cgroups");
+        }
+    }
+}
