@@ -1,0 +1,160 @@
+using System.Runtime.Versioning;
+using GitProc.Core.Tests.Git;
+using GitProc.Core.Tests.TestSupport;
+using GitProc.Reconciliation;
+using GitProc.State;
+using GitProc.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GitProc.Core.Tests.Reconciliation;
+
+/// <summary>The reconciler over a real Git repository and a real supervisor with real processes.</summary>
+[TestFixture]
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[CancelAfter(60_000)]
+public sealed class ReconcilerTests
+{
+    private TempGitRepository _repo = null!;
+    private readonly List<ServiceProvider> _providers = [];
+
+    [SetUp]
+    public void SetUp()
+    {
+        _repo = new TempGitRepository();
+        _repo.InitWithCli();
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        var survivors = ProcScan.FindByCommandLine(_repo.Root);
+        _repo.Dispose();
+        Assert.That(survivors, Is.Empty, "service processes survived the supervisor's disposal");
+    }
+
+    private (Reconciler Reconciler, ISupervisor Supervisor) Create()
+    {
+        var services = new ServiceCollection();
+        services.AddGitProc(o =>
+        {
+            o.RepositoryPath = _repo.Path;
+            o.StatePath = Path.Combine(_repo.Root, "state.json");
+            o.LogDirectory = Path.Combine(_repo.Root, "logs");
+            o.SocketPath = Path.Combine(_repo.Root, "gitproc.sock");
+            o.ResourceControl.Enabled = false;
+        });
+        var provider = services.BuildServiceProvider();
+        _providers.Add(provider);
+        return (provider.GetRequiredService<Reconciler>(), provider.GetRequiredService<ISupervisor>());
+    }
+
+    private static string Unit(string command) => $"[Service]\nExecStart={command}\n";
+
+    private string Sleep(string tag) => $"/bin/sh -c 'exec sleep 300' {_repo.Root}/{tag}";
+
+    [Test]
+    public async Task Sync_applies_the_tip_once_and_reads_units_from_the_commit_not_the_working_tree()
+    {
+        var commit = _repo.Commit("add web", ("web.service", Unit(Sleep("web"))));
+        File.WriteAllText(Path.Combine(_repo.Path, "uncommitted.service"), Unit(Sleep("nope")));
+        var (reconciler, supervisor) = Create();
+
+        var first = await reconciler.SyncAsync();
+        var second = await reconciler.SyncAsync();
+
+        Assert.That(first.Commit, Is.EqualTo(commit));
+        Assert.That(first.ReloadedCount, Is.EqualTo(1));
+        Assert.That(second.ReloadedCount, Is.Zero);
+        Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "web" }));
+        Assert.That(reconciler.Status.AppliedCommit, Is.EqualTo(commit));
+    }
+
+    [Test]
+    public async Task A_commit_with_a_broken_unit_is_rejected_whole_and_the_last_good_commit_keeps_running()
+    {
+        _repo.Commit("good", ("web.service", Unit(Sleep("web"))));
+        var (reconciler, supervisor) = Create();
+        await reconciler.SyncAsync();
+        var pid = supervisor.GetStatus("web").Pid;
+
+        var bad = _repo.Commit("bad", ("web.service", "[Service]\nExecStart=/bin/true\nRestart=sometimes\n"), ("new.service", Unit(Sleep("new"))));
+        var ex = Assert.ThrowsAsync<CommitRejectedException>(() => reconciler.SyncAsync());
+
+        Assert.That(ex!.Message, Does.Contain(bad[..7]).And.Contain("web.service:3").And.Contain("Restart"));
+        Assert.That(ex.Rejection.File, Is.EqualTo("web.service"));
+        Assert.That(ex.Rejection.Line, Is.EqualTo(3));
+        Assert.That(reconciler.Status.Rejected?.Commit, Is.EqualTo(bad));
+        Assert.That(supervisor.GetStatus("web").Pid, Is.EqualTo(pid), "the running service was not touched");
+        Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "web" }), "nothing of the rejected commit was applied");
+    }
+
+    [Test]
+    public async Task A_dependency_cycle_rejects_the_commit()
+    {
+        _repo.Commit("cycle", ("a.service", "[Unit]\nAfter=b\n" + Unit(Sleep("a"))), ("b.service", "[Unit]\nAfter=a\n" + Unit(Sleep("b"))));
+        var (reconciler, supervisor) = Create();
+
+        var ex = Assert.ThrowsAsync<CommitRejectedException>(() => reconciler.SyncAsync());
+
+        Assert.That(ex!.Message, Does.Contain("cycle"));
+        Assert.That(supervisor.ListServices(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Rollback_commits_the_old_tree_and_applies_it()
+    {
+        var good = _repo.Commit("v1", ("web.service", Unit(Sleep("v1"))));
+        _repo.Commit("v2", ("web.service", Unit(Sleep("v2"))), ("extra.service", Unit(Sleep("extra"))));
+        var (reconciler, supervisor) = Create();
+        await reconciler.SyncAsync();
+        Assert.That(supervisor.ListServices(), Has.Count.EqualTo(2));
+
+        var result = await reconciler.RollbackAsync(good[..7]);
+
+        Assert.That(result.RestoredCommit, Is.EqualTo(good));
+        Assert.That(_repo.Git("log", "-1", "--format=%s").Trim(), Is.EqualTo($"Rollback to {good[..7]}"));
+        Assert.That(_repo.Git("rev-parse", "HEAD").Trim(), Is.EqualTo(result.NewCommit));
+        Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "web" }));
+        Assert.That(result.Sync.Changes.Restarted, Is.EqualTo(new[] { "web" }));
+        Assert.That(result.Sync.Changes.Stopped, Is.EqualTo(new[] { "extra" }));
+    }
+
+    [Test]
+    public async Task A_daemon_starting_on_a_rejected_tip_runs_the_previous_runs_last_good_commit()
+    {
+        var good = _repo.Commit("good", ("web.service", Unit(Sleep("web"))));
+        _repo.Commit("bad", ("web.service", "[Service]\n"));
+        var (reconciler, supervisor) = Create();
+        reconciler.ResumeFrom(good);
+
+        Assert.ThrowsAsync<CommitRejectedException>(() => reconciler.SyncAsync());
+
+        Assert.That(reconciler.Status.AppliedCommit, Is.EqualTo(good));
+        Assert.That(supervisor.GetStatus("web").Status, Is.EqualTo(ServiceStatus.Running));
+    }
+
+    [Test]
+    public async Task The_watch_loop_applies_a_new_commit_within_seconds()
+    {
+        _repo.Commit("v1", ("web.service", Unit(Sleep("v1"))));
+        var (reconciler, supervisor) = Create();
+        await reconciler.SyncAsync();
+        var before = supervisor.GetStatus("web").Pid;
+        using var stop = new CancellationTokenSource();
+        var watch = reconciler.WatchAsync(stop.Token);
+
+        var next = _repo.Commit("v2", ("web.service", Unit(Sleep("v2"))));
+
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => reconciler.Status.AppliedCommit == next && supervisor.GetStatus("web").Pid != before, TimeSpan.FromSeconds(10)),
+            Is.True);
+        await stop.CancelAsync();
+        await watch.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+}
