@@ -11,6 +11,10 @@
 # default 18080), GITPROC_DEMO_CONFIGURATION (Debug or Release, default Debug).
 set -euo pipefail
 
+# Braces: bash reads the whole block before running it, so editing this file (a git pull) while the daemon runs
+# cannot change what the running script does next.
+{
+
 samples=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$samples")
 port=${GITPROC_DEMO_PORT:-18080}
@@ -103,7 +107,7 @@ for unit in "$samples"/units/*.service; do
 done
 git -C "$demo/repo" add -A
 git -C "$demo/repo" commit -q -m "Add the sample services: web, worker, prepare"
-git -C "$demo/repo" log --oneline
+git --no-pager -C "$demo/repo" log --oneline
 
 cat <<EOF
 
@@ -143,3 +147,4 @@ status=0
 echo
 say "The daemon exited ($status). The demo's files stay in $demo until the next run."
 exit "$status"
+}

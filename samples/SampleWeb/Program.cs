@@ -10,7 +10,9 @@ var port = ReadPort(args);
 var greeting = Environment.GetEnvironmentVariable("GREETING") is { Length: > 0 } g ? g : "Hello from a service supervised by GitProc";
 
 using var listener = new HttpListener();
+// Loopback only; both names, since the listener matches the Host header against its prefixes.
 listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+listener.Prefixes.Add($"http://localhost:{port}/");
 listener.Start();
 Console.WriteLine($"SampleWeb listening on http://127.0.0.1:{port}/ (pid {Environment.ProcessId})");
 

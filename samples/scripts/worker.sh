@@ -18,7 +18,8 @@ while :; do
     else
         echo "tick $tick: $message (spool empty)"
     fi
-    # sleep in the background and wait for it, so SIGTERM is handled at once rather than after the sleep.
+    # Sleep in the background and wait for it, so SIGTERM is handled at once rather than after the sleep; quietly,
+    # since GitProc signals the whole process group and the shell would report the killed sleep.
     sleep "$interval" &
-    wait $!
+    wait $! 2>/dev/null
 done
