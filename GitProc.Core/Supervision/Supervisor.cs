@@ -34,6 +34,11 @@ internal sealed class Supervisor : ISupervisor
     private string? _appliedCommit;
     private bool _disposed;
 
+    // Set once the state was read (InitializeAsync) or a desired set applied. Until then this supervisor knows nothing
+    // worth saving, and writing its empty snapshot would wipe the state of a daemon that still owns the file (a
+    // second daemon refused at start-up is disposed without ever initializing).
+    private volatile bool _ownsState;
+
     public Supervisor(
         IProcessManager processes,
         IServiceLogs logs,
@@ -55,7 +60,7 @@ internal sealed class Supervisor : ISupervisor
             logger,
             Directory.Exists(repository) ? repository : null,
             () => _saver!.Request());
-        _saver = new StateSaver(stateManager, Snapshot, logger);
+        _saver = new StateSaver(stateManager, Snapshot, () => _ownsState, logger);
         _graph = NewResolver();
     }
 
@@ -79,6 +84,7 @@ internal sealed class Supervisor : ISupervisor
             _appliedCommit = state.AppliedCommit;
         }
 
+        _ownsState = true;
         return state.AppliedCommit;
     }
 
@@ -107,6 +113,7 @@ internal sealed class Supervisor : ISupervisor
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _ownsState = true;
             Dictionary<string, ServiceController> current;
             lock (_lock)
             {
