@@ -144,6 +144,25 @@ public sealed class SupervisorTests
     }
 
     [Test]
+    public async Task A_supervisor_disposed_without_initializing_or_applying_leaves_the_state_file_alone()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var first = _harness.CreateSupervisor();
+        await first.InitializeAsync();
+        await first.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n")], "c1");
+        await first.StopAllAsync();
+        var saved = await File.ReadAllTextAsync(_harness.StatePath);
+
+        // A second daemon refused at start-up (its socket is taken) is disposed like this, while the first one runs.
+        var refused = _harness.CreateSupervisor();
+        await refused.StopAllAsync();
+        await refused.DisposeAsync();
+
+        Assert.That(await File.ReadAllTextAsync(_harness.StatePath), Is.EqualTo(saved));
+        await first.DisposeAsync();
+    }
+
+    [Test]
     public async Task A_restarted_supervisor_stops_the_previous_runs_process_instead_of_running_a_second_copy()
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");

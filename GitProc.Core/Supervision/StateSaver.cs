@@ -13,6 +13,7 @@ internal sealed class StateSaver : IAsyncDisposable
 {
     private readonly IStateManager _stateManager;
     private readonly Func<SupervisorState> _snapshot;
+    private readonly Func<bool> _mayWrite;
     private readonly ILogger _logger;
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
@@ -23,10 +24,15 @@ internal sealed class StateSaver : IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Task _loop;
 
-    public StateSaver(IStateManager stateManager, Func<SupervisorState> snapshot, ILogger logger)
+    /// <param name="stateManager">Where the state is written.</param>
+    /// <param name="snapshot">Takes the state to write.</param>
+    /// <param name="mayWrite">Whether there is anything to save yet; saves are skipped while it is false.</param>
+    /// <param name="logger">Logs failed saves.</param>
+    public StateSaver(IStateManager stateManager, Func<SupervisorState> snapshot, Func<bool> mayWrite, ILogger logger)
     {
         _stateManager = stateManager;
         _snapshot = snapshot;
+        _mayWrite = mayWrite;
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
@@ -37,6 +43,11 @@ internal sealed class StateSaver : IAsyncDisposable
     /// <summary>Saves now, including every change made before the call.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        if (!_mayWrite())
+        {
+            return;
+        }
+
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

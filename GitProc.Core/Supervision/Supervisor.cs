@@ -37,6 +37,11 @@ internal sealed class Supervisor : ISupervisor
     private string? _appliedCommit;
     private bool _disposed;
 
+    // Set once the state was read (InitializeAsync) or a desired set applied. Until then this supervisor knows nothing
+    // worth saving, and writing its empty snapshot would wipe the state of a daemon that still owns the file (a
+    // second daemon refused at start-up is disposed without ever initializing).
+    private volatile bool _ownsState;
+
     public Supervisor(
         IProcessManager processes,
         IServiceLogs logs,
@@ -66,7 +71,8 @@ internal sealed class Supervisor : ISupervisor
         {
             _health.HealthChanged += OnHealthChanged;
         }
-        _saver = new StateSaver(stateManager, Snapshot, logger);
+
+        _saver = new StateSaver(stateManager, Snapshot, () => _ownsState, logger);
         _graph = NewResolver();
     }
 
@@ -90,6 +96,7 @@ internal sealed class Supervisor : ISupervisor
             _appliedCommit = state.AppliedCommit;
         }
 
+        _ownsState = true;
         return state.AppliedCommit;
     }
 
@@ -118,6 +125,7 @@ internal sealed class Supervisor : ISupervisor
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _ownsState = true;
             Dictionary<string, ServiceController> current;
             lock (_lock)
             {

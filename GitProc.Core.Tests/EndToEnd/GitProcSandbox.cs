@@ -1,0 +1,414 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using GitProc.Core.Tests.Ipc;
+using GitProc.Core.Tests.TestSupport;
+
+namespace GitProc.Core.Tests.EndToEnd;
+
+/// <summary>
+/// A temporary directory holding a real units repository (made by <c>gitproc init</c>), the real daemon running as a
+/// process with its socket, state and logs inside the directory, and the real CLI run as a process against it.
+/// Disposing stops the daemon with SIGTERM, fails if any process that worked or ran inside the directory survived,
+/// and deletes the directory.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class GitProcSandbox : IAsyncDisposable
+{
+    /// <summary>How long a commit, a start or a stop may take to show; generous, for a loaded 2-core machine.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(40);
+    private static readonly string[] GitProcVariables = ["GITPROC_SOCKET", "GITPROC_REPO", "GITPROC_STATE", "GITPROC_LOG_DIR"];
+
+    private readonly ConcurrentQueue<string> _daemonOutput = new();
+    private Process? _daemon;
+
+    private GitProcSandbox(string root)
+    {
+        Root = root;
+        Repo = Path.Combine(root, "repo");
+        Socket = Path.Combine(root, "gitproc.sock");
+        State = Path.Combine(root, "state", "state.json");
+        Logs = Path.Combine(root, "logs");
+
+        // A number only this sandbox's services sleep for, so a survivor is findable even outside the directory.
+        SleepSeconds = "3600." + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+    }
+
+    public string Root { get; }
+
+    public string Repo { get; }
+
+    public string Socket { get; }
+
+    public string State { get; }
+
+    public string Logs { get; }
+
+    public string SleepSeconds { get; }
+
+    /// <summary>The daemon's pid while it runs.</summary>
+    public int DaemonPid => _daemon?.Id ?? throw new InvalidOperationException("The daemon is not running.");
+
+    /// <summary>What the daemon printed so far (for failure messages).</summary>
+    public string DaemonOutput => string.Join('\n', _daemonOutput);
+
+    /// <summary>The built CLI, copied next to the test assembly by the project reference.</summary>
+    public static string CliDll
+    {
+        get
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "gitproc.dll");
+            if (!File.Exists(path))
+            {
+                Assert.Fail($"gitproc.dll was not found next to the tests ({path}); build GitProc.sln first.");
+            }
+
+            return path;
+        }
+    }
+
+    /// <summary>The <c>dotnet</c> host that runs the tests, so the CLI runs on the same runtime.</summary>
+    public static string DotnetHost
+    {
+        get
+        {
+            var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
+            {
+                return fromSdk;
+            }
+
+            var self = Environment.ProcessPath;
+            return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+        }
+    }
+
+    /// <summary>Creates the directory and the repository with <c>gitproc init --repo</c>.</summary>
+    public static async Task<GitProcSandbox> CreateAsync(CancellationToken cancellationToken)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "gitproc-e2e-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var sandbox = new GitProcSandbox(root);
+        await File.WriteAllTextAsync(sandbox.ScriptPath, Script, cancellationToken);
+        var init = await sandbox.CliAsync(["init", "--repo", sandbox.Repo], cancellationToken: cancellationToken);
+        Assert.That(init.ExitCode, Is.Zero, init.ToString);
+        Assert.That(init.Stdout, Is.EqualTo($"Initialized GitProc repository in {sandbox.Repo}\n"));
+        return sandbox;
+    }
+
+    // The service program: says hello (for logs), then waits on a child, so that stopping only the main process
+    // would leave the child behind. With "stubborn" it ignores SIGTERM, so only SIGKILL ends it.
+    private const string Script = """
+        #!/bin/sh
+        echo "hello from $1"
+        if [ "$3" = stubborn ]; then trap '' TERM; fi
+        if [ "$3" = exit ]; then sleep 1; echo "exiting with $4"; exit "$4"; fi
+        sleep "$2" &
+        while true; do wait; done
+        """;
+
+    private string ScriptPath => Path.Combine(Root, "service.sh");
+
+    /// <summary>A unit running the sandbox's script: a tree of sh and sleep that logs one line first.</summary>
+    public string Unit(string name, string extra = "", string mode = "") => $"""
+        [Unit]
+        Description=e2e service {name}
+
+        [Service]
+        ExecStart=/bin/sh {ScriptPath} {name} {SleepSeconds} {mode}
+        {extra}
+
+        """;
+
+    public void WriteUnit(string name, string content) =>
+        File.WriteAllText(Path.Combine(Repo, name + ".service"), content);
+
+    public void RemoveUnit(string name) => File.Delete(Path.Combine(Repo, name + ".service"));
+
+    /// <summary>Commits everything in the working tree on main with the git CLI; returns the full hash.</summary>
+    public async Task<string> CommitAsync(string message, CancellationToken cancellationToken)
+    {
+        await GitAsync(cancellationToken, "add", "-A");
+        await GitAsync(cancellationToken, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false",
+            "commit", "-q", "-m", message);
+        return await GitAsync(cancellationToken, "rev-parse", "HEAD");
+    }
+
+    /// <summary>Runs git in the repository; fails the test on a non-zero exit; returns trimmed stdout.</summary>
+    public async Task<string> GitAsync(CancellationToken cancellationToken, params string[] args)
+    {
+        var result = await RunAsync("git", ["-C", Repo, .. args], null, cancellationToken);
+        Assert.That(result.ExitCode, Is.Zero, result.ToString);
+        return result.Stdout.Trim();
+    }
+
+    /// <summary>Runs <c>dotnet gitproc.dll ARGS</c> (no GITPROC_* variables unless given) and collects its output.</summary>
+    public Task<CliResult> CliAsync(string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
+        RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
+
+    /// <summary>Runs a client command against this sandbox's daemon (<c>--socket</c> first).</summary>
+    public Task<CliResult> ClientAsync(CancellationToken cancellationToken, params string[] args) =>
+        CliAsync(["--socket", Socket, .. args], cancellationToken: cancellationToken);
+
+    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var variable in GitProcVariables)
+        {
+            info.Environment.Remove(variable);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        return info;
+    }
+
+    private async Task<CliResult> RunAsync(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    {
+        using var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
+        process.StartInfo.WorkingDirectory = Root;
+        process.Start();
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProcessTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{fileName} {string.Join(' ', args)} did not finish within {ProcessTimeout.TotalSeconds} s.");
+        }
+
+        return new CliResult(args, process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts <c>gitproc daemon</c> with every path inside the sandbox and waits until its socket answers.</summary>
+    public async Task StartDaemonAsync(CancellationToken cancellationToken)
+    {
+        Assert.That(_daemon, Is.Null, "The daemon is already running.");
+        var info = StartInfo(DotnetHost, [CliDll, "daemon", "--repo", Repo, "--state", State, "--log-dir", Logs, "--socket", Socket], null);
+        info.WorkingDirectory = Root;
+        var daemon = new Process { StartInfo = info };
+        daemon.OutputDataReceived += (_, e) => Collect(e.Data);
+        daemon.ErrorDataReceived += (_, e) => Collect(e.Data);
+        daemon.Start();
+        daemon.StandardInput.Close();
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        _daemon = daemon;
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await AnswersAsync(cancellationToken))
+        {
+            if (daemon.HasExited)
+            {
+                Assert.Fail($"The daemon exited with {daemon.ExitCode} before listening:\n{DaemonOutput}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"The daemon did not answer on {Socket} within 30 s:\n{DaemonOutput}");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    private void Collect(string? line)
+    {
+        if (line is not null)
+        {
+            _daemonOutput.Enqueue(line);
+        }
+    }
+
+    private async Task<bool> AnswersAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Socket))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await probe.ConnectAsync(new UnixDomainSocketEndPoint(Socket), cancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGTERMs the daemon and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopDaemonAsync()
+    {
+        var daemon = _daemon ?? throw new InvalidOperationException("The daemon is not running.");
+        _ = Interop.Processes.Kill(daemon.Id, 15);
+
+        // HasExited is polled rather than WaitForExitAsync alone: the latter also waits for the output pipes to close,
+        // which a surviving service holding them would prevent; survivors are checked separately.
+        var exited = await ProcScan.WaitUntilAsync(() => daemon.HasExited, TimeSpan.FromSeconds(40));
+        if (!exited)
+        {
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync(CancellationToken.None);
+            _daemon = null;
+            daemon.Dispose();
+            Assert.Fail($"The daemon did not exit within 40 s of SIGTERM:\n{DaemonOutput}");
+        }
+
+        daemon.WaitForExit(5_000);
+        var code = daemon.ExitCode;
+        _daemon = null;
+        daemon.Dispose();
+        return code;
+    }
+
+    /// <summary>Live processes that ran inside the sandbox or sleep for its number, other than the daemon.</summary>
+    public IReadOnlyList<int> FindProcesses() =>
+        ProcScan.FindByCommandLine(Root).Concat(ProcScan.FindByCommandLine(SleepSeconds))
+            .Distinct()
+            .Where(pid => pid != _daemon?.Id)
+            .ToList();
+
+    /// <summary>Fails (after killing them) if any process of the sandbox outlived the daemon.</summary>
+    public async Task AssertNoSurvivorsAsync()
+    {
+        if (await ProcScan.WaitUntilAsync(() => FindProcesses().Count == 0, TimeSpan.FromSeconds(3)))
+        {
+            return;
+        }
+
+        var survivors = FindProcesses().Select(Describe).ToList();
+        foreach (var pid in FindProcesses())
+        {
+            _ = Interop.Processes.Kill(pid, 9);
+        }
+
+        Assert.Fail($"Processes survived the daemon:\n{string.Join('\n', survivors)}\n--- daemon output ---\n{DaemonOutput}");
+    }
+
+    private static string Describe(int pid)
+    {
+        try
+        {
+            return $"{pid}: {File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ')}";
+        }
+        catch (IOException)
+        {
+            return $"{pid}: (gone)";
+        }
+    }
+
+    /// <summary>Sends one request line on a fresh connection and returns the parsed response.</summary>
+    public async Task<JsonElement> RequestAsync(string line)
+    {
+        await using var client = await RawIpcClient.ConnectAsync(Socket);
+        using var response = await client.RequestAsync(line);
+        return response.RootElement.Clone();
+    }
+
+    /// <summary>The daemon's <c>list</c>, by name.</summary>
+    public async Task<IReadOnlyDictionary<string, ListedService>> ListAsync()
+    {
+        var response = await RequestAsync("""{"command":"list"}""");
+        Assert.That(response.GetProperty("status").GetString(), Is.EqualTo("success"), response.ToString);
+        return response.GetProperty("data").GetProperty("services").EnumerateArray()
+            .Select(s => new ListedService(
+                s.GetProperty("name").GetString()!,
+                s.GetProperty("status").GetString()!,
+                OptionalInt(s, "pid"),
+                OptionalInt(s, "last_exit_code")))
+            .ToDictionary(s => s.Name);
+    }
+
+    private static int? OptionalInt(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : null;
+
+    /// <summary>Polls <c>list</c> until <paramref name="condition"/> holds; fails after <see cref="Deadline"/>.</summary>
+    public async Task<IReadOnlyDictionary<string, ListedService>> WaitForListAsync(
+        Func<IReadOnlyDictionary<string, ListedService>, bool> condition, string what, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var list = await ListAsync();
+            if (condition(list))
+            {
+                return list;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting until {what}; the list was: {string.Join(", ", list.Values)}\n--- daemon output ---\n{DaemonOutput}");
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until every named service runs; returns their pids.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> WaitRunningAsync(CancellationToken cancellationToken, params string[] names)
+    {
+        var list = await WaitForListAsync(
+            l => names.All(n => l.TryGetValue(n, out var s) && s is { Status: "running", Pid: not null }),
+            $"{string.Join(", ", names)} run",
+            cancellationToken);
+        return names.ToDictionary(n => n, n => list[n].Pid!.Value);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_daemon is not null)
+            {
+                var code = await StopDaemonAsync();
+                Assert.That(code, Is.Zero, $"The daemon's exit code after SIGTERM.\n{DaemonOutput}");
+            }
+
+            await AssertNoSurvivorsAsync();
+        }
+        finally
+        {
+            foreach (var pid in FindProcesses())
+            {
+                _ = Interop.Processes.Kill(pid, 9);
+            }
+
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A process killed just now may still be closing a file; the OS cleans /tmp eventually.
+            }
+        }
+    }
+}
