@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "{Service} ended: {Exit}; restart: {Restart}")]
     public static partial void ServiceExited(this ILogger logger, string service, string exit, bool restart);
 
+    [LoggerMessage(1012, LogLevel.Information, "{Service} ended: {Exit}; restart: {Restart}")]
+    public static partial void ServiceEnded(this ILogger logger, string service, string exit, bool restart);
+
     [LoggerMessage(1003, LogLevel.Information, "Restarting {Service} (restart {RestartCount})")]
     public static partial void ServiceRestarting(this ILogger logger, string service, int restartCount);
 

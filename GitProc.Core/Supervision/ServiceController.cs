@@ -730,7 +730,14 @@ internal sealed class ServiceController : IAsyncDisposable
             }
         }
 
-        _context.Logger.ServiceExited(Name, exit.ToString(), restart && !limitHit);
+        if (clean)
+        {
+            _context.Logger.ServiceEnded(Name, exit.ToString(), restart && !limitHit);
+        }
+        else
+        {
+            _context.Logger.ServiceExited(Name, exit.ToString(), restart && !limitHit);
+        }
         _context.StateChanged();
         return restart && !limitHit;
     }
