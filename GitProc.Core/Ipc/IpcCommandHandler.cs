@@ -3,6 +3,7 @@ using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.State;
 using GitProc.Supervision;
+using GitProc.UnitFiles;
 
 namespace GitProc.Ipc;
 
@@ -144,7 +145,7 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             return false;
         }
 
-        if (!ServiceNames.IsValid(service))
+        if (!UnitFileParser.IsValidServiceName(service))
         {
             error = IpcReply.Failure($"invalid service name: {service}");
             service = null;

@@ -1,4 +1,4 @@
-using System.Buffers;
+using GitProc.UnitFiles;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
@@ -20,9 +20,6 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
     internal static readonly TimeSpan FollowBackstop = TimeSpan.FromSeconds(1);
 
     private const int FollowBlockBytes = 64 * 1024;
-
-    private static readonly SearchValues<char> ServiceNameCharacters =
-        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-");
 
     private readonly ConcurrentDictionary<string, ServiceLogFile> _files = new(StringComparer.Ordinal);
     private readonly string _directory;
@@ -102,7 +99,7 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
     internal static void ValidateServiceName(string service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        if (service.Length == 0 || service[0] == '.' || service.AsSpan().ContainsAnyExcept(ServiceNameCharacters))
+        if (!UnitFileParser.IsValidServiceName(service))
         {
             throw new ArgumentException(
                 $"'{service}' is not a valid service name: use only letters, digits and ':_.@-', and do not start with '.'.",

@@ -1,3 +1,4 @@
+using GitProc.UnitFiles;
 using System.Collections.Concurrent;
 using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
@@ -118,10 +119,7 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
     }
 
     /// <summary>The rule of CONTRACT §2 for service names; the name becomes a directory, so it must stay one component.</summary>
-    internal static bool IsValidName(string? name) =>
-        !string.IsNullOrEmpty(name)
-        && name[0] != '.'
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is ':' or '_' or '.' or '@' or '-');
+    internal static bool IsValidName(string? name) => UnitFileParser.IsValidServiceName(name);
 
     private static async Task RemoveQuietlyAsync(ServiceCgroup cgroup)
     {
