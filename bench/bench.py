@@ -25,7 +25,19 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procwatch import ChildWatcher, cpu_ms, rss_kib, stat_fields  # noqa: E402
-from peers import GitProc, Pm2, Service, Supervisord, remove, sleep_match  # noqa: E402
+import peers  # noqa: E402
+from peers import Pm2, Service, Supervisord, remove, sleep_match  # noqa: E402
+
+EXTRA_CONFIG = {}
+
+
+def GitProc(work, exe, config=None):  # noqa: N802 - stands in for the class, adding --gitproc-config
+    merged = dict(EXTRA_CONFIG)
+    merged.update(config or {})
+    return peers.GitProc(work, exe, config=merged or None)
+
+
+GitProc.unit_text = peers.GitProc.unit_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIVE = []  # supervisors currently running, stopped on exit whatever happens
@@ -368,6 +380,8 @@ def write_writer(work, lines):
 
 def log_files_size(directory, prefix):
     total = 0
+    if not os.path.isdir(directory):
+        return 0
     for name in os.listdir(directory):
         if name.startswith(prefix):
             total += os.path.getsize(os.path.join(directory, name))
@@ -405,13 +419,17 @@ def newest_start(work, seen):
         return None, None
     name = names[0]
     with open(os.path.join(work, name)) as f:
-        return name, int(f.read().strip()) / 1e9
+        text = f.read()
+    if not text.endswith("\n"):
+        return None, None  # date has created the file but not written it yet
+    return name, int(text.strip()) / 1e9
 
 
 def log_runs(peer_name, work, logdir, prefix, per_line_overhead, lines, runs, start_fn):
     results, lost = [], []
     seen = set()
-    for r in range(runs):
+    # Run 0 is a warm-up (a cold daemon JIT-compiles its log path while the writer runs) and is not counted.
+    for r in range(runs + 1):
         base_size = log_files_size(logdir, prefix) if os.path.isdir(logdir) else 0
         base_lines = count_payload_lines(logdir, prefix) if os.path.isdir(logdir) else 0
         start_fn(r)
@@ -427,6 +445,8 @@ def log_runs(peer_name, work, logdir, prefix, per_line_overhead, lines, runs, st
         expected = base_size + lines * (100 + per_line_overhead)
         t_end, size = wait_log(logdir, prefix, expected, work, None)
         got = count_payload_lines(logdir, prefix) - base_lines
+        if r == 0:
+            continue
         lost.append(lines - got)
         results.append(lines * 100 / (t_end - t_start) / 1e6)
     res = summary(results, "MB/s (payload bytes)")
@@ -535,8 +555,10 @@ def gitproc_cpu_after_commit(ctx, tag, services, seconds):
     remove(g.work)
     m = re.search(r"Restarts:\s*(\d+)", st)
     state = re.search(r"Status:\s*(\S+)", st)
+    sub = re.search(r"Sub-State:\s*(\S+)", st)
     return {"cpu_ms": round(used, 1), "window_s": seconds, "cpu_percent_of_core": round(used / seconds / 10, 3),
-            "restarts": int(m.group(1)) if m else None, "final_state": state.group(1) if state else None}
+            "restarts": int(m.group(1)) if m else None, "final_state": state.group(1) if state else None,
+            "final_sub_state": sub.group(1) if sub else None}
 
 
 def scenario_crash(ctx):
@@ -696,7 +718,10 @@ def main():
     ap.add_argument("--log-lines", type=int, default=5_000_000)
     ap.add_argument("--log-runs", type=int, default=3)
     ap.add_argument("--health-services", type=int, default=200)
+    ap.add_argument("--gitproc-config", default="{}",
+                    help='JSON merged into every GitProc daemon\'s "GitProc" section, e.g. {"ResourceControl": {"Enabled": false}}')
     ctx = ap.parse_args()
+    EXTRA_CONFIG.update(json.loads(ctx.gitproc_config))
     ctx.supervisord = not ctx.no_supervisord and have("supervisord")
     ctx.pm2 = not ctx.no_pm2 and have("pm2")
     ctx.work = tempfile.mkdtemp(prefix="gitproc-bench-")
@@ -705,6 +730,7 @@ def main():
         signal.signal(sig, lambda *_: sys.exit(130))
 
     RESULTS["machine"] = machine(ctx)
+    RESULTS["gitproc_config"] = EXTRA_CONFIG
     RESULTS["skipped_peers"] = {k: "not installed" for k, on in (("supervisord", ctx.supervisord), ("PM2", ctx.pm2)) if not on}
     if os.path.exists(ctx.out):
         with open(ctx.out) as f:
@@ -716,9 +742,11 @@ def main():
             RESULTS[name] = SCENARIOS[name](ctx)
         except Exception as ex:  # noqa: BLE001 - one failed scenario must not lose the others
             log(f"scenario {name} failed: {ex!r}")
+            import traceback; traceback.print_exc()
             RESULTS[name] = {"error": repr(ex)}
             stop_all()
         RESULTS[name + "_duration_s"] = round(time.time() - t0, 1)
+        RESULTS[name + "_loadavg_end"] = open("/proc/loadavg").read().split()[:3]
         with open(ctx.out, "w") as f:
             json.dump(RESULTS, f, indent=1)
         log(f"scenario {name} done in {time.time() - t0:.0f} s")
