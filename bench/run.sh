@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# GitProc benchmark suite: builds Release (and a NativeAOT CLI), installs the peers when root and missing, then runs
+# bench/bench.py. Results: bench/results/latest.json and bench/results/latest.md. Takes about 10 minutes.
+# Not part of the test suite. Extra arguments go to bench.py (e.g. --only restart,idle --trials 20).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+aot_dir=$(mktemp -d /tmp/gitproc-bench-aot.XXXXXX)
+trap 'rm -rf "$aot_dir"' EXIT
+
+echo "== building Release"
+dotnet build GitProc.sln -c Release -v q -nologo | tail -2
+gitproc=$root/GitProc.Cli/bin/Release/net10.0/gitproc
+
+echo "== publishing the CLI with NativeAOT"
+aot_args=()
+if dotnet publish GitProc.Cli -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc -o "$aot_dir" \
+    -v q -nologo >"$aot_dir.log" 2>&1; then
+  aot_args=(--aot "$aot_dir/gitproc")
+else
+  echo "NativeAOT publish failed (the AOT row is skipped); last lines:"; tail -5 "$aot_dir.log"
+fi
+rm -f "$aot_dir.log"
+
+if [ "$(id -u)" = 0 ]; then
+  if ! command -v supervisord >/dev/null; then
+    echo "== installing supervisor"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq supervisor) >/dev/null \
+      || echo "supervisor could not be installed: supervisord is skipped"
+    # Debian's package may start its own instance; the suite starts private ones and leaves that one alone.
+  fi
+  if ! command -v pm2 >/dev/null && command -v npm >/dev/null; then
+    echo "== installing pm2"
+    npm install -g pm2 >/dev/null 2>&1 || echo "pm2 could not be installed: PM2 is skipped"
+  fi
+else
+  echo "not root: peers are used only if already installed"
+fi
+
+echo "== running (about 10 minutes)"
+[ $# -eq 0 ] && rm -f bench/results/latest.json  # a full run starts afresh; a partial one updates its scenarios
+/usr/bin/python3 bench/bench.py --gitproc "$gitproc" "${aot_args[@]}" --out bench/results/latest.json "$@"
+/usr/bin/python3 bench/render.py bench/results/latest.json > bench/results/latest.md
+cat bench/results/latest.md
