@@ -603,6 +603,7 @@ def scenario_crash(ctx):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     hits = []
+    protocol_version = "HTTP/1.1"  # keep-alive, as real health endpoints answer; --health-http10 closes every connection
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         _Handler.hits.append((self.path, time.monotonic()))

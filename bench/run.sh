@@ -38,6 +38,7 @@ else
 fi
 
 echo "== running (about 10 minutes)"
+mkdir -p bench/results
 [ $# -eq 0 ] && rm -f bench/results/latest.json  # a full run starts afresh; a partial one updates its scenarios
 /usr/bin/python3 bench/bench.py --gitproc "$gitproc" "${aot_args[@]}" --out bench/results/latest.json "$@"
 /usr/bin/python3 bench/render.py bench/results/latest.json > bench/results/latest.md

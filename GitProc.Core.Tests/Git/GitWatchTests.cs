@@ -80,6 +80,53 @@ public sealed class GitWatchTests
         Assert.That(calls.Count, Is.EqualTo(before));
     }
 
+    [Test]
+    public async Task WatchBranch_sees_a_repository_replaced_wholesale_by_polling_the_reference_files()
+    {
+        var replacement = ReplaceableRepository(out var newTip);
+        var git = _temp.CreateIntegration(pollInterval: TimeSpan.FromMilliseconds(200));
+        var calls = new CallCounter();
+        using var watch = git.WatchBranch(calls.Signal);
+
+        SwapGitDirectory(replacement);
+
+        Assert.That(await calls.WaitAsync(Patience), Is.True, "the poll missed a replaced repository");
+        Assert.That(await git.GetBranchTipAsync(), Is.EqualTo(newTip));
+    }
+
+    [Test]
+    public async Task WatchBranch_without_polling_misses_a_repository_replaced_wholesale()
+    {
+        // The control for the test above: inotify follows the old directory, so only the poll can see this.
+        var replacement = ReplaceableRepository(out _);
+        var git = _temp.CreateIntegration(pollInterval: Timeout.InfiniteTimeSpan);
+        var calls = new CallCounter();
+        using var watch = git.WatchBranch(calls.Signal);
+
+        SwapGitDirectory(replacement);
+
+        Assert.That(await calls.WaitAsync(TimeSpan.FromSeconds(2)), Is.False);
+    }
+
+    /// <summary>A repository with one commit, and a clone of it one commit ahead; returns the clone's path.</summary>
+    private string ReplaceableRepository(out string newTip)
+    {
+        _temp.InitWithCli();
+        _temp.Commit("first", ("a.service", "a1"));
+        var clone = System.IO.Path.Combine(_temp.Root, "replacement");
+        _temp.GitIn(_temp.Root, "clone", "-q", _temp.Path, clone);
+        newTip = _temp.CommitIn(clone, "second", ("a.service", "a2"));
+        return clone;
+    }
+
+    /// <summary>Replaces the repository's .git directory the way a re-clone does: old one moved away, new one moved in.</summary>
+    private void SwapGitDirectory(string replacement)
+    {
+        var gitDirectory = System.IO.Path.Combine(_temp.Path, ".git");
+        Directory.Move(gitDirectory, System.IO.Path.Combine(_temp.Root, "old-git"));
+        Directory.Move(System.IO.Path.Combine(replacement, ".git"), gitDirectory);
+    }
+
     /// <summary>Counts callbacks and lets a test wait for the next one.</summary>
     private sealed class CallCounter
     {

@@ -88,6 +88,27 @@ public sealed class SupervisorResourceAndHealthTests
     }
 
     [Test]
+    public async Task Status_usage_is_a_reading_at_most_a_second_old_so_CPU_percent_spans_at_least_a_second()
+    {
+        RequireRoot();
+        var spinner = _harness.Script("spinner.sh", "while :; do :; done");
+        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("spin", $"[Service]\nExecStart={spinner}\n")]);
+        await Task.Delay(TimeSpan.FromMilliseconds(1100));
+
+        var first = await supervisor.GetStatusAsync("spin");
+        var again = await supervisor.GetStatusAsync("spin");
+        await Task.Delay(TimeSpan.FromMilliseconds(1100));
+        var later = await supervisor.GetStatusAsync("spin");
+
+        Assert.That(first.CpuTime, Is.Not.Null);
+        Assert.That(again.CpuTime, Is.EqualTo(first.CpuTime), "a request right after another reads the cgroup again");
+        Assert.That(again.CpuPercent, Is.EqualTo(first.CpuPercent));
+        Assert.That(later.CpuTime, Is.GreaterThan(first.CpuTime), "a reading older than a second was reused");
+        Assert.That(later.CpuPercent, Is.GreaterThan(1.0), "a busy loop measured over a second shows its CPU use");
+    }
+
+    [Test]
     public async Task Without_cgroups_a_unit_with_limits_still_runs_and_says_limits_are_not_enforced()
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");

@@ -6,6 +6,12 @@ namespace GitProc.Git;
 /// Watches a repository's references with inotify (through <see cref="FileSystemWatcher"/>) and calls back once
 /// per burst of changes. Git updates a reference by writing <c>NAME.lock</c> and renaming it over <c>NAME</c>, so
 /// lock files are ignored and the rename is what counts.
+/// <para>
+/// Because a watch can miss events (network file systems, a repository replaced wholesale, an overflowing queue),
+/// the reference files are also checked every poll interval, by their size and modification time only: a stat
+/// per file and no Git read, so an idle daemon costs next to nothing while a missed change is still seen within
+/// the interval.
+/// </para>
 /// </summary>
 internal sealed class BranchWatcher : IDisposable
 {
@@ -19,10 +25,15 @@ internal sealed class BranchWatcher : IDisposable
     private readonly FileSystemWatcher _gitDirectory;
     private readonly FileSystemWatcher _heads;
     private readonly ITimer _timer;
+    private readonly Thread? _poll;
+    private readonly TimeSpan _pollInterval;
+    private readonly ManualResetEventSlim _stopPolling = new();
+    private readonly string[] _referenceFiles;
+    private (bool Exists, long Length, DateTime Written)[] _lastSeen;
     private int _pending;
     private volatile bool _disposed;
 
-    public BranchWatcher(string gitDirectory, string branch, Action onChanged, TimeProvider timeProvider, ILogger logger)
+    public BranchWatcher(string gitDirectory, string branch, Action onChanged, TimeSpan pollInterval, TimeProvider timeProvider, ILogger logger)
     {
         _onChanged = onChanged;
         _logger = logger;
@@ -58,6 +69,17 @@ internal sealed class BranchWatcher : IDisposable
 
         _gitDirectory.EnableRaisingEvents = true;
         _heads.EnableRaisingEvents = true;
+
+        _referenceFiles = [Path.Combine(heads, branch), Path.Combine(gitDirectory, "packed-refs"), Path.Combine(gitDirectory, "HEAD")];
+        _lastSeen = LookAtReferences();
+        _pollInterval = pollInterval;
+        if (pollInterval > TimeSpan.Zero && pollInterval != Timeout.InfiniteTimeSpan)
+        {
+            // A thread of its own rather than a timer: a timer callback wakes the thread pool every interval
+            // (spinning workers, the pool's gate thread), which is most of what an idle daemon would cost.
+            _poll = new Thread(PollLoop) { IsBackground = true, Name = "gitproc-ref-poll" };
+            _poll.Start();
+        }
     }
 
     public void Dispose()
@@ -65,6 +87,9 @@ internal sealed class BranchWatcher : IDisposable
         _disposed = true;
         _gitDirectory.Dispose();
         _heads.Dispose();
+        _stopPolling.Set();
+        _poll?.Join();
+        _stopPolling.Dispose();
         _timer.Dispose();
     }
 
@@ -85,6 +110,41 @@ internal sealed class BranchWatcher : IDisposable
 
         // An overflow means events were lost, one of which may have moved the branch.
         Schedule();
+    }
+
+    private void PollLoop()
+    {
+        while (!_stopPolling.Wait(_pollInterval))
+        {
+            (bool, long, DateTime)[] seen;
+            try
+            {
+                seen = LookAtReferences();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // An unreadable Git directory is the sync's to report; the next round looks again.
+                continue;
+            }
+
+            if (!seen.AsSpan().SequenceEqual(_lastSeen))
+            {
+                _lastSeen = seen;
+                Schedule();
+            }
+        }
+    }
+
+    private (bool Exists, long Length, DateTime Written)[] LookAtReferences()
+    {
+        var seen = new (bool, long, DateTime)[_referenceFiles.Length];
+        for (var i = 0; i < seen.Length; i++)
+        {
+            var file = new FileInfo(_referenceFiles[i]);
+            seen[i] = file.Exists ? (true, file.Length, file.LastWriteTimeUtc) : (false, 0, default);
+        }
+
+        return seen;
     }
 
     private static bool IsReference(string? name) => name is not null && !name.EndsWith(".lock", StringComparison.Ordinal);

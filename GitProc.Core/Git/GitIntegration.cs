@@ -238,7 +238,7 @@ internal sealed partial class GitIntegration : IGitIntegration
         var gitDirectory = Read("find its Git directory", repository => repository.Info.Path);
         try
         {
-            return new BranchWatcher(gitDirectory, WatchBranchName, onChanged, _timeProvider, _logger);
+            return new BranchWatcher(gitDirectory, WatchBranchName, onChanged, _options.Value.Git.PollInterval, _timeProvider, _logger);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -21,8 +21,9 @@ public sealed class GitOptions
     public TimeSpan FetchInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// How often the watched branch is polled as a fallback to the file-system watch (which can miss events on
-    /// network file systems or when the repository is replaced). Default 1 s.
+    /// How often the watched branch's reference files are checked (size and modification time, no Git read) as a
+    /// fallback to the file-system watch, which can miss events on network file systems or when the repository is
+    /// replaced. Default 1 s.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -115,9 +115,10 @@ public interface IGitIntegration
     /// </summary>
     /// <remarks>
     /// A file-system watch can miss changes (network file systems, a repository replaced wholesale, an overflowing
-    /// event queue), so callers should also poll <see cref="GetBranchTipAsync"/> every
-    /// <see cref="GitOptions.PollInterval"/>. <paramref name="onChanged"/> runs on a thread-pool thread and may be
-    /// called when nothing relevant changed; exceptions it throws are logged and swallowed.
+    /// event queue), so the watch also checks the reference files' size and modification time every
+    /// <see cref="GitOptions.PollInterval"/> (a stat, no Git read). <paramref name="onChanged"/> runs on a
+    /// thread-pool thread and may be called when nothing relevant changed; exceptions it throws are logged and
+    /// swallowed.
     /// </remarks>
     /// <param name="onChanged">Called after a change.</param>
     /// <returns>Disposing it stops the watch.</returns>

@@ -112,9 +112,9 @@ internal sealed class Reconciler : IReconciler
     }
 
     /// <summary>
-    /// Applies new commits until cancelled: woken by the branch watcher, with polling every
-    /// <see cref="GitOptions.PollInterval"/> as a fallback (a watcher can miss events, e.g. on network file
-    /// systems), and fetching the remote every <see cref="GitOptions.FetchInterval"/> when one is configured.
+    /// Applies new commits until cancelled: woken by the branch watcher (which also checks the reference files
+    /// every <see cref="GitOptions.PollInterval"/>, since a watch can miss events, e.g. on network file systems),
+    /// with a full check every minute as a safety net, and fetching the remote every <see cref="GitOptions.FetchInterval"/> when one is configured.
     /// Errors are logged once per distinct message and never end the loop.
     /// </summary>
     public async Task WatchAsync(CancellationToken cancellationToken)
@@ -174,13 +174,30 @@ internal sealed class Reconciler : IReconciler
 
             try
             {
-                await wake.WaitAsync(_options.Git.PollInterval, cancellationToken).ConfigureAwait(false);
+                await wake.WaitAsync(NextWake(nextFetch, retrying: lastError is not null), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// How long the watch loop sleeps: until the watcher wakes it (it checks the reference files every
+    /// <see cref="GitOptions.PollInterval"/> itself), the next fetch is due, or the safety-net interval ends;
+    /// after a failure, one poll interval, so a repository that reappears is picked up as quickly as a commit.
+    /// </summary>
+    private TimeSpan NextWake(DateTimeOffset nextFetch, bool retrying)
+    {
+        var wait = retrying || _options.Git.PollInterval > SafetyNetInterval ? _options.Git.PollInterval : SafetyNetInterval;
+        if (_options.Git.RemoteUrl is not null)
+        {
+            var untilFetch = nextFetch - _time.GetUtcNow();
+            wait = untilFetch < TimeSpan.Zero ? TimeSpan.Zero : untilFetch < wait ? untilFetch : wait;
+        }
+
+        return wait;
     }
 
     private async Task<SyncResult> SyncUnderGateAsync(bool explicitRequest, CancellationToken cancellationToken)
@@ -276,4 +293,7 @@ internal sealed class Reconciler : IReconciler
     }
 
     private static readonly ApplyResult Empty = new([], [], [], []);
+
+    // The watch loop reads the branch tip at least this often even when nothing woke it.
+    private static readonly TimeSpan SafetyNetInterval = TimeSpan.FromMinutes(1);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text;
@@ -49,11 +50,47 @@ internal static class CgroupFiles
     }
 
     /// <summary>The file's text, or <see langword="null"/> when it (or its cgroup) does not exist.</summary>
-    public static async Task<string?> ReadAsync(string path, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Read synchronously on purpose: cgroup files are generated from kernel memory, so a read never waits for a
+    /// disk, and the asynchronous file path (a thread-pool hop and a buffered stream per file) cost more than the
+    /// read itself — it was most of the price of a <c>status</c> request.
+    /// </remarks>
+    public static Task<string?> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Read(path));
+    }
+
+    private static string? Read(string path)
     {
         try
         {
-            return await File.ReadAllTextAsync(path, Encoding.ASCII, cancellationToken).ConfigureAwait(false);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+
+            // The size a cgroup file reports is 0 (or a page), so read until end of file.
+            var buffer = ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                var length = 0;
+                int read;
+                while ((read = RandomAccess.Read(handle, buffer.AsSpan(length), length)) > 0)
+                {
+                    length += read;
+                    if (length == buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                }
+
+                return Encoding.ASCII.GetString(buffer, 0, length);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -22,6 +22,8 @@ internal sealed class ServiceController : IAsyncDisposable
     // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
     private const int ExitExec = 203;
 
+    private static readonly TimeSpan UsageMaxAge = TimeSpan.FromSeconds(1);
+
     private readonly SupervisorContext _context;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly StartLimiter _limiter = new();
@@ -44,6 +46,7 @@ internal sealed class ServiceController : IAsyncDisposable
     // The service's cgroup, kept across automatic restarts and removed when the service stops.
     private IServiceCgroup? _cgroup;
     private long _oomKillsBefore;
+    private (IServiceCgroup Cgroup, long Timestamp, ResourceUsage Usage)? _usage;
     private string? _limitsNote;
 
     // An unhealthy verdict asked for a restart: the next exit is restarted whatever Restart= says.
@@ -549,7 +552,12 @@ internal sealed class ServiceController : IAsyncDisposable
         return exit with { OomKilled = true };
     }
 
-    /// <summary>Reads the cgroup's usage, or null where the service has no cgroup.</summary>
+    /// <summary>
+    /// The cgroup's usage, or null where the service has no cgroup. A reading is reused for up to
+    /// <see cref="UsageMaxAge"/>: status can be asked thousands of times a second (scripts, exporters), reading the
+    /// cgroup files each time would cost more than the rest of the request, and a CPU percentage over a few
+    /// microseconds says nothing.
+    /// </summary>
     public async Task<ResourceUsage?> GetUsageAsync(CancellationToken cancellationToken)
     {
         var cgroup = _cgroup;
@@ -558,9 +566,24 @@ internal sealed class ServiceController : IAsyncDisposable
             return null;
         }
 
+        var now = _context.Time.GetTimestamp();
+        lock (_sync)
+        {
+            if (_usage is { } cached && cached.Cgroup == cgroup && _context.Time.GetElapsedTime(cached.Timestamp, now) < UsageMaxAge)
+            {
+                return cached.Usage;
+            }
+        }
+
         try
         {
-            return await cgroup.GetUsageAsync(cancellationToken).ConfigureAwait(false);
+            var usage = await cgroup.GetUsageAsync(cancellationToken).ConfigureAwait(false);
+            lock (_sync)
+            {
+                _usage = (cgroup, now, usage);
+            }
+
+            return usage;
         }
         catch (GitProcException)
         {
