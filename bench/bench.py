@@ -136,6 +136,13 @@ def scenario_restart(ctx):
     time.sleep(2)
     out["GitProc"] = restart_trials(g, ctx.trials, 0.2)
     done(g)
+    g = live(GitProc(os.path.join(ctx.work, "restart-gitproc-nocg"), ctx.gitproc, config={"ResourceControl": {"CgroupForEveryService": False}}))
+    g.write_units([Service("s", sleep, gitproc_extra=["RestartSec=0"], gitproc_unit_extra=["StartLimitIntervalSec=0"])])
+    g.commit()
+    g.start()
+    time.sleep(2)
+    out["GitProc, CgroupForEveryService=false"] = restart_trials(g, ctx.trials, 0.2)
+    done(g)
     if ctx.supervisord:
         s = live(Supervisord(os.path.join(ctx.work, "restart-sup"), [Service("s", sleep)]))
         s.start()
@@ -222,9 +229,21 @@ def scenario_many(ctx):
 # ---------------------------------------------------------------- idle with 100 services, status, rps, commit latency
 
 def cpu_window(pids, seconds):
+    """CPU ms of each pid over the window: from /proc (10 ms ticks) and, where perf exists, its task-clock (ns)."""
+    perf = {}
+    if have("perf"):
+        for k, v in pids.items():
+            perf[k] = subprocess.Popen(["perf", "stat", "-x", ",", "-e", "task-clock", "-p", str(v), "--", "sleep", str(seconds)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     before = {k: cpu_ms(v) for k, v in pids.items()}
     time.sleep(seconds)
-    return {k: cpu_ms(v) - before[k] for k, v in pids.items()}
+    ticks = {k: cpu_ms(v) - before[k] for k, v in pids.items()}
+    exact = {}
+    for k, proc in perf.items():
+        err = proc.communicate()[1]
+        m = re.search(r"^([\d.]+),msec,task-clock", err, re.M)
+        exact[k] = float(m.group(1)) if m else None
+    return ticks, exact
 
 
 def time_command(argv, runs, warmup, env=None):
@@ -311,6 +330,12 @@ def scenario_idle(ctx):
     g.commit()
     g.start()
     peers["GitProc"] = g
+    if ctx.gitproc_jit:
+        j = live(GitProc(os.path.join(ctx.work, "idle-gitproc-jit"), ctx.gitproc_jit))
+        j.write_units(services)
+        j.commit()
+        j.start()
+        peers["GitProc (JIT, framework-dependent)"] = j
     if ctx.supervisord:
         s = live(Supervisord(os.path.join(ctx.work, "idle-sup"), services))
         s.start()
@@ -326,18 +351,19 @@ def scenario_idle(ctx):
     time.sleep(ctx.settle)
     pids = {k: v.pid for k, v in peers.items()}
     rss_before = {k: rss_kib(v) for k, v in pids.items()}
-    cpu = cpu_window(pids, ctx.window)
+    cpu, exact = cpu_window(pids, ctx.window)
     rss_after = {k: rss_kib(v) for k, v in pids.items()}
     out = {"idle": {k: {"cpu_ms_per_window": round(cpu[k], 1), "window_s": ctx.window,
+                        "cpu_ms_task_clock": round(exact[k], 2) if exact.get(k) is not None else None,
                         "rss_mib_start": round(rss_before[k] / 1024, 1), "rss_mib_end": round(rss_after[k] / 1024, 1)}
                     for k in pids}}
 
     log("status CLI timings")
     cli = {}
     env = dict(os.environ, GITPROC_SOCKET=g.socket)
-    cli["gitproc status (JIT, framework-dependent)"] = time_command([ctx.gitproc, "status", "s000"], ctx.cli_runs, 3, env)
-    if ctx.aot:
-        cli["gitproc status (NativeAOT)"] = time_command([ctx.aot, "status", "s000"], ctx.cli_runs, 3, env)
+    if ctx.gitproc_jit:
+        cli["gitproc status (JIT, framework-dependent)"] = time_command([ctx.gitproc_jit, "status", "s000"], ctx.cli_runs, 3, env)
+    cli[f"gitproc status ({ctx.gitproc_label})"] = time_command([ctx.gitproc, "status", "s000"], ctx.cli_runs, 3, env)
     if ctx.supervisord:
         cli["supervisorctl status s000"] = time_command(["supervisorctl", "-c", peers["supervisord"].conf, "status", "s000"],
                                                        ctx.cli_runs, 3)
@@ -603,7 +629,7 @@ def scenario_crash(ctx):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     hits = []
-    protocol_version = "HTTP/1.1"  # keep-alive, as real health endpoints answer; --health-http10 closes every connection
+    protocol_version = "HTTP/1.1"  # keep-alive, as most health endpoints answer; health_run also measures HTTP/1.0
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         _Handler.hits.append((self.path, time.monotonic()))
@@ -617,9 +643,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: 200 new connections a second overflow it, and the kernel's SYN
+    # cookies and retransmits then delay checks by seconds, which would be the harness's cost, not the daemon's.
+    request_queue_size = 1024
+
+
 def scenario_health(ctx):
+    return {"keep-alive (HTTP/1.1 endpoint)": health_run(ctx, "HTTP/1.1"),
+            "a new connection per check (HTTP/1.0 endpoint)": health_run(ctx, "HTTP/1.0")}
+
+
+def health_run(ctx, protocol):
     n = ctx.health_services
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    _Handler.protocol_version = protocol
+    server = _Server(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     port = server.server_address[1]
     th = threading.Thread(target=server.serve_forever, daemon=True)
@@ -627,7 +665,7 @@ def scenario_health(ctx):
     try:
         services = [Service(f"h{i:03d}", ["/bin/sleep", "100000"], gitproc_extra=[
             f"HealthCheckURL=http://127.0.0.1:{port}/h{i:03d}", "HealthCheckInterval=1s"]) for i in range(n)]
-        g = live(GitProc(os.path.join(ctx.work, "health"), ctx.gitproc))
+        g = live(GitProc(os.path.join(ctx.work, "health-" + protocol.replace("/", "")), ctx.gitproc))
         g.write_units(services)
         g.commit()
         g.start()
@@ -684,6 +722,7 @@ def machine(ctx):
             "dotnet": ver(["dotnet", "--version"]), "supervisord": ver(["supervisord", "--version"]) if ctx.supervisord else None,
             "pm2": pm2_version() if ctx.pm2 else None, "node": ver(["node", "--version"]) if ctx.pm2 else None,
             "python": platform.python_version(), "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
+            "cgroup_mounts": [" ".join(line.split()[1:4]) for line in open("/proc/mounts") if line.split()[2] in ("cgroup", "cgroup2")],
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -704,7 +743,8 @@ SCENARIOS = {"restart": scenario_restart, "many": scenario_many, "idle": scenari
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gitproc", required=True)
-    ap.add_argument("--aot")
+    ap.add_argument("--gitproc-jit", help="a framework-dependent build, measured beside --gitproc for idle cost and status")
+    ap.add_argument("--gitproc-label", default="NativeAOT", help="what --gitproc is, for the tables")
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default=",".join(SCENARIOS))
     ap.add_argument("--no-supervisord", action="store_true")

@@ -21,6 +21,8 @@ m = d.get("machine", {})
 print(f"Run {m.get('date')}: {m.get('nproc')} × {m.get('cpu')}, {m.get('ram_gib')} GiB RAM, kernel {m.get('kernel')}, "
       f".NET SDK {m.get('dotnet')}, supervisord {m.get('supervisord')}, PM2 {m.get('pm2')} (Node {m.get('node')}), "
       f"Python {m.get('python')}; load average at start {' '.join(m.get('loadavg_at_start', []))}.\n")
+if m.get("cgroup_mounts"):
+    print("cgroup mounts: " + "; ".join(f"`{x}`" for x in m["cgroup_mounts"]) + "\n")
 if d.get("skipped_peers"):
     print(f"Skipped peers: {d['skipped_peers']}\n")
 
@@ -48,8 +50,10 @@ for title, section, unit in (("Restart latency (SIGKILL → replacement running)
 idle = d.get("idle", {})
 if "idle" in idle:
     print("### 100 idle services: supervisor RSS and CPU\n")
-    print(table([[k, f(v["rss_mib_start"]), f(v["rss_mib_end"]), f(v["cpu_ms_per_window"], 0), f(v["window_s"], 0)]
-                 for k, v in idle["idle"].items()], ["", "VmRSS MiB (start)", "VmRSS MiB (end)", "CPU ms", "window s"]))
+    print(table([[k, f(v["rss_mib_start"]), f(v["rss_mib_end"]), f(v["cpu_ms_per_window"], 0), f(v.get("cpu_ms_task_clock"), 1),
+                  f(v["window_s"], 0)]
+                 for k, v in idle["idle"].items()],
+                ["", "VmRSS MiB (start)", "VmRSS MiB (end)", "CPU ms (/proc, 10 ms ticks)", "CPU ms (perf task-clock)", "window s"]))
     print("\n### Status as a whole process, ms\n")
     print(table([[k, f(v["median"]), f(v["p95"]), f(v["min"]), f(v["max"]), v["n"]] for k, v in idle["status_cli"].items()],
                 ["command", "median", "p95", "min", "max", "n"]))
@@ -83,15 +87,18 @@ else:
                  for k, v in crash.items()], ["", "CPU ms", "window s", "% of a core", "restarts", "state at end"]))
     print()
 
-h = d.get("health", {})
+health = d.get("health", {})
 print("### 200 services with 1 s health checks\n")
-if "error" in h:
-    print(f"failed: {h['error']}\n")
-elif h:
-    print(f"daemon CPU {f(h['cpu_ms'], 0)} ms over {f(h['window_s'], 0)} s = {h['cpu_percent_of_core']} % of a core; "
-          f"{h['checks']} checks received ({h['checks_per_s']}/s) from {h['services_checked']} of {h['services']} services.")
+if "error" in health:
+    print(f"failed: {health['error']}\n")
+for name, h in health.items():
+    if not isinstance(h, dict) or "cpu_ms" not in h:
+        continue
+    print(f"- **{name}**: daemon CPU {f(h['cpu_ms'], 0)} ms over {f(h['window_s'], 0)} s = {h['cpu_percent_of_core']} % of a core; "
+          f"{h['checks']} checks received ({h['checks_per_s']}/s) from {h['services_checked']} of {h['services']} services.", end="")
     if "interval_between_checks_ms" in h:
         i = h["interval_between_checks_ms"]
         print(f" Interval between two checks of one service: median {i['median']} ms, p5 {i['p5']}, p95 {i['p95']}, "
-              f"min {i['min']}, max {i['max']} (n = {i['n']}).")
+              f"min {i['min']}, max {i['max']} (n = {i['n']}).", end="")
     print()
+print()

@@ -33,7 +33,7 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     /// <summary>The cgroup root when a test enables cgroups (unique per harness; removed by the supervisor).</summary>
     public string CgroupRoot { get; } = "gitproc-test-" + Guid.NewGuid().ToString("N")[..10];
 
-    public ISupervisor CreateSupervisor(bool cgroups = false, TimeSpan? healthStartPeriod = null)
+    public ISupervisor CreateSupervisor(bool cgroups = false, TimeSpan? healthStartPeriod = null, bool cgroupForEveryService = true)
     {
         var services = new ServiceCollection();
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
@@ -45,6 +45,7 @@ internal sealed class SupervisorHarness : IAsyncDisposable
             o.SocketPath = Path.Combine(Root, "gitproc.sock");
             o.ResourceControl.Enabled = cgroups;
             o.ResourceControl.CgroupRoot = CgroupRoot;
+            o.ResourceControl.CgroupForEveryService = cgroupForEveryService;
             o.Health.StartPeriod = healthStartPeriod ?? TimeSpan.Zero;
         });
         var provider = services.BuildServiceProvider();

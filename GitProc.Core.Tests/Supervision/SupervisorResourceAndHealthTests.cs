@@ -109,6 +109,32 @@ public sealed class SupervisorResourceAndHealthTests
     }
 
     [Test]
+    public async Task With_CgroupForEveryService_off_only_a_unit_with_limits_gets_a_cgroup()
+    {
+        RequireRoot();
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor(cgroups: true, cgroupForEveryService: false);
+        await supervisor.ApplyAsync(
+        [
+            SupervisorHarness.Unit("plain", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("limited", $"[Service]\nExecStart={sleeper}\nTasksMax=8\n"),
+        ]);
+
+        var plain = await supervisor.GetStatusAsync("plain");
+        var limited = await supervisor.GetStatusAsync("limited");
+
+        Assert.That(plain.Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(plain.LimitsEnforced, Is.False);
+        Assert.That(plain.LimitsNote, Is.Null, "a unit without limits has nothing to enforce, so nothing to warn about");
+        Assert.That(limited.LimitsEnforced, Is.True);
+        Assert.That(CgroupDirectories().Select(d => Path.Combine(d, "plain")).Where(Directory.Exists), Is.Empty);
+        Assert.That(CgroupDirectories().Select(d => Path.Combine(d, "limited")).Where(Directory.Exists), Is.Not.Empty);
+
+        await supervisor.StopAsync("plain");
+        Assert.That((await supervisor.GetStatusAsync("plain")).Status, Is.EqualTo(ServiceStatus.Stopped));
+    }
+
+    [Test]
     public async Task Without_cgroups_a_unit_with_limits_still_runs_and_says_limits_are_not_enforced()
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");

@@ -10,6 +10,16 @@ public sealed class ResourceControlOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
+    /// Whether a service without limits (no <c>MemoryMax=</c>, <c>CPUQuota=</c> or <c>TasksMax=</c>) gets a cgroup
+    /// too. Default <see langword="true"/>, as systemd does: a stop then reaches every process the service ever
+    /// forked, even one that left its session. <see langword="false"/> trades that for start-up speed: joining a
+    /// cgroup waits for an RCU grace period (several milliseconds) on kernels whose cgroup hierarchy is not mounted
+    /// with <c>favordynmods</c>, and a service without a cgroup skips it; its stop reaches its process group,
+    /// its session and what they forked.
+    /// </summary>
+    public bool CgroupForEveryService { get; set; } = true;
+
+    /// <summary>
     /// The cgroup (relative to each hierarchy's mount) under which every service gets its own; may be nested
     /// (<c>a/b</c>). It holds no process itself. Default <c>gitproc</c>.
     /// </summary>

@@ -469,9 +469,9 @@ internal sealed class ServiceController : IAsyncDisposable
     };
 
     /// <summary>
-    /// Gives the service its cgroup before its first process starts (every service gets one where cgroups work,
-    /// limits or not, so a stop reaches every process it ever forked). Where cgroups cannot be used the service
-    /// still runs and its status says its limits are not enforced.
+    /// Gives the service its cgroup before its first process starts (by default every service gets one where
+    /// cgroups work, limits or not, so a stop reaches every process it ever forked). Where cgroups cannot be used
+    /// the service still runs and its status says its limits are not enforced.
     /// </summary>
     private async Task EnsureCgroupAsync(UnitFile unit)
     {
@@ -481,6 +481,11 @@ internal sealed class ServiceController : IAsyncDisposable
         }
 
         var limits = ResourceLimits.From(unit);
+        if (!limits.HasAny && !_context.CgroupForEveryService)
+        {
+            return;
+        }
+
         try
         {
             _cgroup = await resources.CreateAsync(unit.Name, limits).ConfigureAwait(false);

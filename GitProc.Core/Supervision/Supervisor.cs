@@ -65,6 +65,7 @@ internal sealed class Supervisor : ISupervisor
             Directory.Exists(repository) ? repository : null,
             () => _saver!.Request(),
             options.Value.ResourceControl.Enabled ? serviceProvider.GetService<IResourceController>() : null,
+            options.Value.ResourceControl.CgroupForEveryService,
             _health,
             options.Value.Health);
         if (_health is not null)

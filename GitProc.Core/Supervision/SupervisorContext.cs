@@ -15,11 +15,15 @@ internal sealed class SupervisorContext(
     string? defaultWorkingDirectory,
     Action stateChanged,
     IResourceController? resources,
+    bool cgroupForEveryService,
     IHealthMonitor? health,
     HealthOptions healthOptions)
 {
     /// <summary>Per-service cgroups; <see langword="null"/> where the platform has none.</summary>
     public IResourceController? Resources { get; } = resources;
+
+    /// <summary>Whether services without limits get a cgroup too (<see cref="ResourceControlOptions.CgroupForEveryService"/>).</summary>
+    public bool CgroupForEveryService { get; } = cgroupForEveryService;
 
     /// <summary>HTTP health checks; <see langword="null"/> when not registered.</summary>
     public IHealthMonitor? Health { get; } = health;
