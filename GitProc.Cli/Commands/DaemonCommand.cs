@@ -68,6 +68,11 @@ internal static class DaemonCommand
 
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+
+        // A start-up failure (another daemon owns the socket, say) is reported by this command as one line on stderr
+        // with exit code 1; the host would also log it, with a stack trace, on stdout. Only the host's own Error
+        // events are dropped: a crashed background service is still logged, at Critical, when it stops the host.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -296,6 +296,7 @@ public partial class SharedDaemonTests
         Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString);
         Assert.That(second.ErrorLines, Has.Length.EqualTo(1), second.ToString);
         Assert.That(second.Stderr, Does.Contain(_sandbox.Socket).And.Contain("already"));
+        Assert.That(second.Stdout, Does.Not.Contain("Hosting failed").And.Not.Contain(" at GitProc."), "the refusal is one line on stderr, not a stack trace on stdout");
         Assert.That(File.Exists(_sandbox.Socket), Is.True, "the first daemon's socket is still there");
         Assert.That(await File.ReadAllTextAsync(_sandbox.State, token), Is.EqualTo(stateBefore), "the second daemon did not touch the state");
         await AssertUndisturbedAsync();
