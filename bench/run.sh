@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GitProc benchmark suite: builds Release (and a NativeAOT CLI), installs the peers when root and missing, then runs
-# bench/bench.py. Results: bench/results/latest.json and bench/results/latest.md. Takes about 10 minutes.
+# bench/bench.py. Results: bench/results/latest.json and bench/results/latest.md. Takes about 12 minutes.
 # Not part of the test suite. Extra arguments go to bench.py (e.g. --only restart,idle --trials 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,12 @@ gitproc=$root/GitProc.Cli/bin/Release/net10.0/gitproc
 
 # The daemon measured is the NativeAOT publish, the form recommended for running it (README, "Install"); the
 # framework-dependent build (the .NET tool) is measured beside it for idle cost and status.
+if [ "$(id -u)" = 0 ] && { ! command -v gcc >/dev/null || [ ! -e /usr/include/zlib.h ]; }; then
+  echo "== installing gcc and zlib1g-dev (for the NativeAOT build)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc zlib1g-dev) >/dev/null \
+    || echo "gcc/zlib1g-dev could not be installed"
+fi
+
 echo "== publishing gitproc with NativeAOT"
 gitproc_args=(--gitproc "$gitproc" --gitproc-label "JIT, framework-dependent")
 if dotnet publish GitProc.Cli -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=gcc -o "$aot_dir" \
@@ -39,7 +45,7 @@ else
   echo "not root: peers are used only if already installed"
 fi
 
-echo "== running (about 10 minutes)"
+echo "== running (about 12 minutes)"
 mkdir -p bench/results
 [ $# -eq 0 ] && rm -f bench/results/latest.json  # a full run starts afresh; a partial one updates its scenarios
 /usr/bin/python3 bench/bench.py "${gitproc_args[@]}" --out bench/results/latest.json "$@"
