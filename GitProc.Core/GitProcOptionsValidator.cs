@@ -30,6 +30,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Logs.{nameof(options.Logs.MaxFiles)} must not be negative (was {options.Logs.MaxFiles}).");
         }
 
+        if (options.Ipc.MaxConnections < 1)
+        {
+            failures.Add($"Ipc.{nameof(options.Ipc.MaxConnections)} must be at least 1 (was {options.Ipc.MaxConnections}).");
+        }
+
         if (!TryParseMode(options.Ipc.SocketMode, out _))
         {
             failures.Add($"Ipc.{nameof(options.Ipc.SocketMode)} must be an octal mode such as 0600 (was '{options.Ipc.SocketMode}').");

@@ -162,17 +162,18 @@ public class DaemonCommandTests
         }
     }
 
-    [Test]
-    public async Task Invalid_settings_exit_1_naming_the_field()
+    [TestCase("""{ "GitProc": { "Ipc": { "SocketMode": "rw-------" } } }""", "SocketMode")]
+    [TestCase("""{ "GitProc": { "Ipc": { "MaxConnections": 0 } } }""", "MaxConnections must be at least 1 (was 0)")]
+    public async Task Invalid_settings_exit_1_naming_the_field(string json, string named)
     {
         var config = Path.Combine(_directory, "gitproc.json");
-        await File.WriteAllTextAsync(config, """{ "GitProc": { "Ipc": { "SocketMode": "rw-------" } } }""");
+        await File.WriteAllTextAsync(config, json);
         var error = new StringWriter();
 
         var exitCode = await Cli().RunAsync(DaemonArgs("--config", config, "--socket", _socket), TextWriter.Null, error);
 
         Assert.That(exitCode, Is.EqualTo(1));
-        Assert.That(error.ToString(), Does.StartWith("Error: Invalid settings: ").And.Contain("SocketMode"));
+        Assert.That(error.ToString(), Does.StartWith("Error: Invalid settings: ").And.Contain(named));
         Assert.That(File.Exists(_socket), Is.False);
     }
 

@@ -5,6 +5,7 @@ using System.Runtime.Versioning;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Ipc;
 using GitProc.Reconciliation;
 using GitProc.State;
@@ -412,6 +413,41 @@ public class IpcServerTests
             Assert.That(parsed.RootElement.GetProperty("error").GetString(), Does.Contain("too long"));
             Assert.That(afterError, Is.Null, "the connection is closed after the error");
         });
+    }
+
+    [Test]
+    public async Task A_client_over_MaxConnections_gets_an_error_and_a_closed_connection_and_the_others_are_served()
+    {
+        await using var host = await IpcTestServer.StartAsync(o => o.Ipc.MaxConnections = 2);
+        host.Supervisor.Setup(s => s.GetStatusAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string name, CancellationToken _) => Running(name));
+        await using var first = await host.ConnectAsync();
+        await using var second = await host.ConnectAsync();
+        using (await first.RequestAsync("{\"command\":\"status\",\"service\":\"a\"}"))
+        using (await second.RequestAsync("{\"command\":\"status\",\"service\":\"b\"}"))
+        {
+        }
+
+        await using (var third = await host.ConnectAsync())
+        {
+            var refusal = await third.ReadLineAsync();
+            var afterRefusal = await third.ReadLineAsync();
+
+            using var parsed = JsonDocument.Parse(refusal!);
+            Assert.That(parsed.RootElement.GetProperty("status").GetString(), Is.EqualTo("error"));
+            Assert.That(parsed.RootElement.GetProperty("error").GetString(), Does.Contain("Too many connections").And.Contain("2"));
+            Assert.That(afterRefusal, Is.Null, "the refused connection is closed");
+        }
+
+        using (var stillServed = await first.RequestAsync("{\"command\":\"status\",\"service\":\"c\"}"))
+        {
+            Assert.That(stillServed.RootElement.GetProperty("data").GetProperty("service").GetString(), Is.EqualTo("c"));
+        }
+
+        await second.DisposeAsync();
+        Assert.That(await ProcScan.WaitUntilAsync(() => host.Server.ConnectionCount < 2, TimeSpan.FromSeconds(5)), Is.True);
+        await using var fourth = await host.ConnectAsync();
+        using var served = await fourth.RequestAsync("{\"command\":\"status\",\"service\":\"d\"}");
+        Assert.That(served.RootElement.GetProperty("data").GetProperty("service").GetString(), Is.EqualTo("d"), "a place freed by a closed client is available again");
     }
 
     [Test]

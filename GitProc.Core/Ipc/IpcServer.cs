@@ -29,6 +29,7 @@ internal sealed class IpcServer : IAsyncDisposable
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _stopped;
+    private long _lastRefusalLog;
 
     public IpcServer(
         ISupervisor supervisor,
@@ -207,6 +208,12 @@ internal sealed class IpcServer : IAsyncDisposable
                 continue;
             }
 
+            if (_connections.Count >= _options.Ipc.MaxConnections)
+            {
+                Refuse(client);
+                continue;
+            }
+
             var connection = new IpcConnection(client, _handler, _logger);
             var task = Task.Run(() => connection.RunAsync(cancellationToken), CancellationToken.None);
             _connections[connection] = task;
@@ -215,6 +222,35 @@ internal sealed class IpcServer : IAsyncDisposable
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Answers a client over the connection limit with one error line and closes it; logs once a second at most.</summary>
+    private void Refuse(Socket client)
+    {
+        var now = _timeProvider.GetTimestamp();
+        if (_lastRefusalLog == 0 || _timeProvider.GetElapsedTime(_lastRefusalLog, now) >= TimeSpan.FromSeconds(1))
+        {
+            _lastRefusalLog = now;
+            Log.TooManyConnections(_logger, _options.Ipc.MaxConnections);
+        }
+
+        try
+        {
+            // A fresh connection's send buffer is empty, so this short write cannot block the accept loop.
+            var message = string.Create(
+                CultureInfo.InvariantCulture,
+                $"{{\"status\":\"error\",\"error\":\"Too many connections: the daemon serves at most {_options.Ipc.MaxConnections} clients at once; close idle connections and retry\"}}\n");
+            client.Send(Encoding.UTF8.GetBytes(message), SocketFlags.None);
+            client.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // The client has gone already.
+        }
+        finally
+        {
+            client.Dispose();
         }
     }
 

@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(907, LogLevel.Error, "A client connection failed unexpectedly")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(908, LogLevel.Warning, "Refused a client connection: {MaxConnections} clients are connected already (Ipc.MaxConnections)")]
+    public static partial void TooManyConnections(ILogger logger, int maxConnections);
 }
