@@ -51,6 +51,18 @@ class Peer:
     def remember_children(self, pids):
         self._seen_children |= set(pids)
 
+    def _terminate(self):
+        """SIGTERM to the supervisor process, SIGKILL after 90 s, then the children it left behind."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        self._kill_leftovers()
+
     def _kill_leftovers(self):
         # Only pids that were seen as this supervisor's children, and only if they still look like ours.
         for pid in self._seen_children:
@@ -124,18 +136,9 @@ class GitProc(Peer):
         return subprocess.run([self.exe, "--socket", self.socket, *args], capture_output=True, text=True)
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.daemon_log.close()
-        self.proc = None
-        self._kill_leftovers()
+        if self.proc is not None:
+            self._terminate()
+            self.daemon_log.close()
 
 
 class Supervisord(Peer):
@@ -181,17 +184,8 @@ class Supervisord(Peer):
         return subprocess.run(["supervisorctl", "-c", self.conf, *args], capture_output=True, text=True)
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        self._kill_leftovers()
+        if self.proc is not None:
+            self._terminate()
 
 
 class Pm2(Peer):
