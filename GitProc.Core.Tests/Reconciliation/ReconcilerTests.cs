@@ -1,10 +1,12 @@
 using System.Runtime.Versioning;
 using GitProc.Core.Tests.Git;
+using GitProc.Core.Tests.State;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Reconciliation;
 using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace GitProc.Core.Tests.Reconciliation;
 
@@ -38,9 +40,14 @@ public sealed class ReconcilerTests
         Assert.That(survivors, Is.Empty, "service processes survived the supervisor's disposal");
     }
 
-    private (Reconciler Reconciler, ISupervisor Supervisor) Create()
+    private (Reconciler Reconciler, ISupervisor Supervisor) Create(ILogger<Reconciler>? logger = null)
     {
         var services = new ServiceCollection();
+        if (logger is not null)
+        {
+            services.AddSingleton(logger);
+        }
+
         services.AddGitProc(o =>
         {
             o.RepositoryPath = _repo.Path;
@@ -73,6 +80,25 @@ public sealed class ReconcilerTests
         Assert.That(second.ReloadedCount, Is.Zero);
         Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "web" }));
         Assert.That(reconciler.Status.AppliedCommit, Is.EqualTo(commit));
+    }
+
+    [Test]
+    public async Task What_an_applied_commit_has_that_GitProc_ignores_is_logged_once_with_file_line_and_key()
+    {
+        var commit = _repo.Commit(
+            "typo",
+            ("web.service", "[Unit]\nAfter=network.target\n[Service]\nExecStart=" + Sleep("web") + "\nRestrat=always\n"));
+        var logger = new CapturingLogger<Reconciler>();
+        var (reconciler, supervisor) = Create(logger);
+
+        await reconciler.SyncAsync();
+        await reconciler.SyncAsync();
+
+        var warnings = logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
+        Assert.That(warnings, Has.Count.EqualTo(2), string.Join("\n", warnings));
+        Assert.That(warnings, Has.One.StartsWith($"Commit {commit[..7]}: web.service:5: Restrat: Restrat= in [Service] is not used by GitProc"));
+        Assert.That(warnings, Has.One.Contains("After=network.target, which is not a service"));
+        Assert.That(supervisor.GetStatus("web").Status, Is.EqualTo(ServiceStatus.Running), "warnings never stop a unit from running");
     }
 
     [Test]

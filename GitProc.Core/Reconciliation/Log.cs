@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(1204, LogLevel.Warning, "Fetching the remote failed: {Reason}")]
     public static partial void FetchFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(1205, LogLevel.Warning, "Commit {Commit}: {Warning}")]
+    public static partial void UnitWarning(this ILogger logger, string commit, string warning);
 }

@@ -216,10 +216,11 @@ internal sealed class Reconciler : IReconciler
         }
 
         IReadOnlyList<UnitFile> units;
+        IReadOnlyList<DependencyDiagnostic> ignored;
         try
         {
             units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
-            Validate(units);
+            ignored = Validate(units);
         }
         catch (UnitFileParseException ex)
         {
@@ -230,6 +231,7 @@ internal sealed class Reconciler : IReconciler
             throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
         }
 
+        LogIgnored(tip, units, ignored);
         var changes = await _supervisor.ApplyAsync(units, tip, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _applied, tip);
         _lastGood = tip;
@@ -281,7 +283,8 @@ internal sealed class Reconciler : IReconciler
         return units;
     }
 
-    private void Validate(IReadOnlyList<UnitFile> units)
+    /// <summary>Throws for a dependency error; returns what is ignored with a warning (non-service dependencies).</summary>
+    private IReadOnlyList<DependencyDiagnostic> Validate(IReadOnlyList<UnitFile> units)
     {
         var resolver = _serviceProvider.GetRequiredService<IDependencyResolver>();
         foreach (var unit in units)
@@ -290,6 +293,29 @@ internal sealed class Reconciler : IReconciler
         }
 
         _ = resolver.GetStartOrder();
+        return resolver.Validate().Warnings;
+    }
+
+    /// <summary>
+    /// Logs what an applied commit has that GitProc ignores (unknown or misplaced keys, dependencies on things that
+    /// are not services), as systemd logs "Unknown key name ..., ignoring": a typo in a key must not pass silently.
+    /// Once per applied commit.
+    /// </summary>
+    private void LogIgnored(string commit, IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+    {
+        var shortSha = commit.Length > 7 ? commit[..7] : commit;
+        foreach (var unit in units)
+        {
+            foreach (var warning in unit.Warnings)
+            {
+                _logger.UnitWarning(shortSha, warning.ToString());
+            }
+        }
+
+        foreach (var warning in dependencyWarnings)
+        {
+            _logger.UnitWarning(shortSha, warning.Message);
+        }
     }
 
     private static readonly ApplyResult Empty = new([], [], [], []);
