@@ -147,9 +147,18 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return result.Stdout.Trim();
     }
 
-    /// <summary>Runs <c>dotnet gitproc.dll ARGS</c> (no GITPROC_* variables unless given) and collects its output.</summary>
+    /// <summary>
+    /// A <c>gitproc</c> executable to run instead of <c>dotnet gitproc.dll</c>, from <c>GITPROC_E2E_EXECUTABLE</c>:
+    /// <c>.ci/run</c> points it at the NativeAOT publish, so the build the README recommends passes these tests too.
+    /// </summary>
+    public static string? Executable =>
+        Environment.GetEnvironmentVariable("GITPROC_E2E_EXECUTABLE") is { Length: > 0 } executable ? executable : null;
+
+    /// <summary>Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) and collects its output.</summary>
     public Task<CliResult> CliAsync(string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
-        RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
+        Executable is { } executable
+            ? RunAsync(executable, args, environment, cancellationToken)
+            : RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
 
     /// <summary>Runs a client command against this sandbox's daemon (<c>--socket</c> first).</summary>
     public Task<CliResult> ClientAsync(CancellationToken cancellationToken, params string[] args) =>
@@ -209,7 +218,10 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     public async Task StartDaemonAsync(CancellationToken cancellationToken)
     {
         Assert.That(_daemon, Is.Null, "The daemon is already running.");
-        var info = StartInfo(DotnetHost, [CliDll, "daemon", "--repo", Repo, "--state", State, "--log-dir", Logs, "--socket", Socket], null);
+        string[] daemonArgs = ["daemon", "--repo", Repo, "--state", State, "--log-dir", Logs, "--socket", Socket];
+        var info = Executable is { } executable
+            ? StartInfo(executable, daemonArgs, null)
+            : StartInfo(DotnetHost, [CliDll, .. daemonArgs], null);
         info.WorkingDirectory = Root;
         var daemon = new Process { StartInfo = info };
         daemon.OutputDataReceived += (_, e) => Collect(e.Data);

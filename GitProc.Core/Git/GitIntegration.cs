@@ -204,8 +204,10 @@ internal sealed partial class GitIntegration : IGitIntegration
                 }
 
                 var signature = Signature(repository);
+                // The message is written as git would store it (one line, a final newline) rather than through
+                // libgit2's prettifier, whose buffer comes back empty in a NativeAOT build: the commit had no message.
                 var commit = repository.ObjectDatabase.CreateCommit(
-                    signature, signature, $"Rollback to {Short(target.Sha)}", target.Tree, [tip], prettifyMessage: true);
+                    signature, signature, $"Rollback to {Short(target.Sha)}\n", target.Tree, [tip], prettifyMessage: false);
                 MoveBranch(repository, branch, tip, commit, $"gitproc: rollback to {Short(target.Sha)}");
                 Log.RolledBack(_logger, branch, target.Sha, commit.Sha);
                 return Describe(commit);
