@@ -114,8 +114,9 @@ internal sealed class Reconciler : IReconciler
     /// <summary>
     /// Applies new commits until cancelled: woken by the branch watcher (which also checks the reference files
     /// every <see cref="GitOptions.PollInterval"/>, since a watch can miss events, e.g. on network file systems),
-    /// with a full check every minute as a safety net, and fetching the remote every <see cref="GitOptions.FetchInterval"/> when one is configured.
-    /// Errors are logged once per distinct message and never end the loop.
+    /// with a full check every minute as a safety net, and fetching the remote every
+    /// <see cref="GitOptions.FetchInterval"/> when one is configured. Errors are logged once per distinct message and
+    /// never end the loop.
     /// </summary>
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
