@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Versioning;
+using GitProc.Processes;
 using GitProc.ResourceControl;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.ResourceControl;
@@ -104,6 +106,38 @@ public sealed class ResourceControllerHostTests
         Assert.That(failures, Is.Empty, "cgroups that could not be removed");
         Assert.That(left, Is.Empty, "cgroups left behind");
         Assert.That(alive, Is.Empty, "processes left behind");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_process_started_through_the_join_shim_is_in_every_hierarchy_with_what_it_forks(CancellationToken cancellationToken)
+    {
+        var cgroup = await CreateAsync("shim", ResourceLimits.None);
+        var unit = UnitFileParser.Parse("shim.service", "[Service]\nExecStart=/bin/sh -c 'sleep 301 & exec sleep 300'\n");
+        await using var manager = new ProcessManager();
+        var process = await manager.StartAsync(
+            new ProcessLaunch(unit, unit.ExecStartCommands[0]) { CgroupProcsFiles = cgroup.ProcsFiles, CgroupJoinFiles = cgroup.JoinFiles },
+            cancellationToken);
+        try
+        {
+            _seenPids.Add(process.Info.Pid);
+            Assert.That(await WaitForPidsAsync(cgroup, pids => pids.Count == 2 && pids.Contains(process.Info.Pid)), Is.True, "the process and its child are in the cgroup");
+            foreach (var procs in cgroup.ProcsFiles)
+            {
+                Assert.That(File.ReadAllText(procs), Does.Contain(process.Info.Pid.ToString(CultureInfo.InvariantCulture)), procs);
+            }
+
+            if (cgroup.Backend == ResourceControlBackend.V1)
+            {
+                // Joining through tasks moves the shim's only thread, without the global lock cgroup.procs takes.
+                Assert.That(cgroup.JoinFiles, Has.All.EndsWith("/tasks"));
+            }
+        }
+        finally
+        {
+            await process.StopAsync(SigKill, TimeSpan.FromSeconds(5));
+            await process.DisposeAsync();
+        }
     }
 
     [Test]

@@ -16,10 +16,18 @@ public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
     public IServiceLogWriter? Output { get; init; }
 
     /// <summary>
-    /// <c>cgroup.procs</c> files the process joins before it executes the command, so nothing it forks escapes
-    /// its cgroups. Empty for none.
+    /// The <c>cgroup.procs</c> files of the cgroups the process belongs in: a stop signals every process they list,
+    /// and, unless <see cref="CgroupJoinFiles"/> says otherwise, the process joins them before it executes the
+    /// command, so nothing it forks escapes. Empty for none.
     /// </summary>
     public IReadOnlyList<string> CgroupProcsFiles { get; init; } = [];
+
+    /// <summary>
+    /// The files the process writes <c>0</c> into to join its cgroups before it executes the command
+    /// (<see cref="GitProc.ResourceControl.IServiceCgroup.JoinFiles"/>); empty to join through
+    /// <see cref="CgroupProcsFiles"/>.
+    /// </summary>
+    public IReadOnlyList<string> CgroupJoinFiles { get; init; } = [];
 
     /// <summary>The working directory when the unit sets none (the repository's directory of unit files).</summary>
     public string? DefaultWorkingDirectory { get; init; }

@@ -24,8 +24,8 @@ namespace GitProc.Processes;
 /// <para>
 /// What posix_spawn cannot do — switch user and group, join cgroups — must still happen in the child before the
 /// command runs (so nothing it forks escapes its cgroup), so those starts go through a fixed shim:
-/// <c>/bin/sh -c SCRIPT</c> writes its own pid into each <c>cgroup.procs</c> and execs <c>setpriv</c> (for a user)
-/// and then the command. The command's argv is passed as positional parameters, never put into the script, so no
+/// <c>/bin/sh -c SCRIPT</c> joins each cgroup (writing <c>0</c>, "myself", into its join file) and execs
+/// <c>setpriv</c> (for a user) and then the command. The command's argv is passed as positional parameters, never put into the script, so no
 /// shell parsing of the command happens. Without a cgroup or user the program is spawned directly.
 /// </para>
 /// </summary>
@@ -39,10 +39,11 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     internal const string SetPriv = "/usr/bin/setpriv";
 
     /// <summary>
-    /// The exec shim. Arguments: the number N of cgroup.procs files, the N files, then the command to exec.
-    /// <c>$$</c> is the shell's pid, which stays the command's pid across exec. 219 is systemd's EXIT_CGROUP.
+    /// The exec shim. Arguments: the number N of cgroup files to join, the N files, then the command to exec.
+    /// Writing <c>0</c> moves the writer itself (see <see cref="GitProc.ResourceControl.IServiceCgroup.JoinFiles"/>),
+    /// and the shell's pid stays the command's pid across exec. 219 is systemd's EXIT_CGROUP.
     /// </summary>
-    internal const string ShimScript = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 219; shift; n=$((n-1)); done; exec \"$@\"";
+    internal const string ShimScript = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo 0 > \"$1\" || exit 219; shift; n=$((n-1)); done; exec \"$@\"";
 
     /// <summary>How long <see cref="RunAsync"/> waits, after the command's tree is gone, for its output to be stored.</summary>
     private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
@@ -367,19 +368,20 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
 
         var executable = ResolveExecutable(name, arg0, environment["PATH"], workingDirectory);
 
-        if (launch.CgroupProcsFiles.Count == 0 && switchGroup is null)
+        var joinFiles = launch.CgroupJoinFiles.Count > 0 ? launch.CgroupJoinFiles : launch.CgroupProcsFiles;
+        if (joinFiles.Count == 0 && switchGroup is null)
         {
             return new SpawnPlan(executable, argv, environment, workingDirectory, executable);
         }
 
         // The shim: [sh -c SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
-        var wrapped = new List<string>(argv.Count + launch.CgroupProcsFiles.Count + 10);
+        var wrapped = new List<string>(argv.Count + joinFiles.Count + 10);
         string program;
-        if (launch.CgroupProcsFiles.Count > 0)
+        if (joinFiles.Count > 0)
         {
             program = Shell;
-            wrapped.AddRange([Shell, "-c", ShimScript, "gitproc-exec", launch.CgroupProcsFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            wrapped.AddRange(launch.CgroupProcsFiles);
+            wrapped.AddRange([Shell, "-c", ShimScript, "gitproc-exec", joinFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            wrapped.AddRange(joinFiles);
         }
         else
         {

@@ -15,7 +15,7 @@ public interface IResourceController
 
     /// <summary>
     /// Creates (or takes over) the cgroup of <paramref name="service"/> with <paramref name="limits"/>. A process
-    /// joins it by writing its pid into every file of <see cref="IServiceCgroup.ProcsFiles"/> before it executes
+    /// joins it by writing <c>0</c> into every file of <see cref="IServiceCgroup.JoinFiles"/> before it executes
     /// the service's command. Processes left in an existing cgroup of that name (from a daemon that died) are
     /// killed first, so a service never runs twice.
     /// </summary>

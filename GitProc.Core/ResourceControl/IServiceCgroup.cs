@@ -16,16 +16,25 @@ public interface IServiceCgroup : IAsyncDisposable
     IReadOnlyList<string> Directories { get; }
 
     /// <summary>
-    /// The <c>cgroup.procs</c> files a process writes its pid into to join the cgroup (one in v2; one per
-    /// controller hierarchy in v1). Join before executing the service's command, so nothing it forks escapes.
+    /// The <c>cgroup.procs</c> files that list the cgroup's processes (one in v2; one per controller hierarchy in
+    /// v1): what a stop signals.
+    /// </summary>
+    IReadOnlyList<string> ProcsFiles { get; }
+
+    /// <summary>
+    /// The files a process writes <c>0</c> ("myself") into to join the cgroup, before it executes the service's
+    /// command so that nothing it forks escapes: v2 <c>cgroup.procs</c>; v1 <c>tasks</c> in each hierarchy.
     /// </summary>
     /// <remarks>
-    /// The process joins itself (a shim: <c>/bin/sh -c 'echo $$ &gt; FILE; …; exec "$@"'</c>) rather than the
-    /// supervisor moving it after the spawn: .NET's <c>Process.Start</c> offers no hook between fork and exec, and a
-    /// pid moved after the spawn may already have forked children that stay outside. With
-    /// <c>clone3(CLONE_INTO_CGROUP)</c> (v2 only, Linux 5.7) the kernel could do it, but .NET cannot use it either.
+    /// The process joins itself (a shim: <c>/bin/sh -c 'echo 0 &gt; FILE; …; exec "$@"'</c>) rather than the
+    /// supervisor moving it after the spawn: a process moved after the spawn may already have forked children that
+    /// stay outside. Why <c>tasks</c> on v1: moving a whole process (<c>cgroup.procs</c>, or any pid but 0) takes a
+    /// global lock whose write side waits for an RCU grace period, several milliseconds on a stock kernel and on
+    /// every start; moving the calling thread (<c>0</c> into <c>tasks</c>) does not, and the single-threaded shim is
+    /// its whole process. v2 allows no such move between cgroups; there <c>clone3(CLONE_INTO_CGROUP)</c> (Linux 5.7)
+    /// would avoid the lock, but .NET cannot use it.
     /// </remarks>
-    IReadOnlyList<string> ProcsFiles { get; }
+    IReadOnlyList<string> JoinFiles { get; }
 
     /// <summary>The limits last applied.</summary>
     ResourceLimits Limits { get; }

@@ -28,6 +28,7 @@ internal abstract class ServiceCgroup : IServiceCgroup
     protected ServiceCgroup(
         string service,
         IReadOnlyList<string> directories,
+        string joinFileName,
         ResourceLimits limits,
         TimeSpan removeTimeout,
         TimeProvider timeProvider,
@@ -36,6 +37,7 @@ internal abstract class ServiceCgroup : IServiceCgroup
         Service = service;
         Directories = directories;
         ProcsFiles = directories.Select(d => Path.Combine(d, "cgroup.procs")).ToArray();
+        JoinFiles = directories.Select(d => Path.Combine(d, joinFileName)).ToArray();
         Limits = limits;
         _removeTimeout = removeTimeout;
         TimeProvider = timeProvider;
@@ -50,6 +52,8 @@ internal abstract class ServiceCgroup : IServiceCgroup
     public IReadOnlyList<string> Directories { get; }
 
     public IReadOnlyList<string> ProcsFiles { get; }
+
+    public IReadOnlyList<string> JoinFiles { get; }
 
     public ResourceLimits Limits { get; private set; }
 

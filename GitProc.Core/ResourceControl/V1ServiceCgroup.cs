@@ -28,7 +28,7 @@ internal sealed class V1ServiceCgroup : ServiceCgroup
         TimeSpan removeTimeout,
         TimeProvider timeProvider,
         ILogger logger)
-        : base(service, cpuAcct is null ? [memory, cpu, pids] : [memory, cpu, cpuAcct, pids], limits, removeTimeout, timeProvider, logger)
+        : base(service, cpuAcct is null ? [memory, cpu, pids] : [memory, cpu, cpuAcct, pids], "tasks", limits, removeTimeout, timeProvider, logger)
     {
         _memory = memory;
         _cpu = cpu;

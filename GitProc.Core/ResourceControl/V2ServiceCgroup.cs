@@ -13,7 +13,7 @@ internal sealed class V2ServiceCgroup : ServiceCgroup
     private readonly string _directory;
 
     public V2ServiceCgroup(string service, string directory, ResourceLimits limits, TimeSpan removeTimeout, TimeProvider timeProvider, ILogger logger)
-        : base(service, [directory], limits, removeTimeout, timeProvider, logger)
+        : base(service, [directory], "cgroup.procs", limits, removeTimeout, timeProvider, logger)
     {
         _directory = directory;
     }

@@ -466,6 +466,7 @@ internal sealed class ServiceController : IAsyncDisposable
         Output = _context.Logs.OpenWriter(unit.Name),
         DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
         CgroupProcsFiles = _cgroup?.ProcsFiles ?? [],
+        CgroupJoinFiles = _cgroup?.JoinFiles ?? [],
     };
 
     /// <summary>
