@@ -12,10 +12,10 @@ public sealed class ResourceControlOptions
     /// <summary>
     /// Whether a service without limits (no <c>MemoryMax=</c>, <c>CPUQuota=</c> or <c>TasksMax=</c>) gets a cgroup
     /// too. Default <see langword="true"/>, as systemd does: a stop then reaches every process the service ever
-    /// forked, even one that left its session. <see langword="false"/> trades that for start-up speed: joining a
-    /// cgroup waits for an RCU grace period (several milliseconds) on kernels whose cgroup hierarchy is not mounted
-    /// with <c>favordynmods</c>, and a service without a cgroup skips it; its stop reaches its process group,
-    /// its session and what they forked.
+    /// forked, even one that left its session. <see langword="false"/> trades that for start-up speed: on cgroup v2,
+    /// joining a cgroup waits for an RCU grace period (several milliseconds) unless the hierarchy is mounted with
+    /// <c>favordynmods</c>, and a service without a cgroup skips it; its stop reaches its process group, its session
+    /// and what they forked. (On v1 the join avoids that wait; see <see cref="IServiceCgroup.JoinFiles"/>.)
     /// </summary>
     public bool CgroupForEveryService { get; set; } = true;
 
