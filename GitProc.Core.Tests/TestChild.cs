@@ -34,6 +34,9 @@ internal static class TestChild
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // The child is killed on purpose; with diagnostics on, the runtime would leave its IPC socket and debugger
+        // pipes in /tmp each time.
+        info.Environment["DOTNET_EnableDiagnostics"] = "0";
         info.ArgumentList.Add(DllPath);
         foreach (var arg in args)
         {
