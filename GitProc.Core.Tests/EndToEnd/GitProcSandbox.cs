@@ -37,6 +37,10 @@ internal sealed class GitProcSandbox : IAsyncDisposable
 
         // A number only this sandbox's services sleep for, so a survivor is findable even outside the directory.
         SleepSeconds = "3600." + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+
+        // Its own cgroup root, so sandboxes of test runs side by side never share (or sweep) each other's cgroups.
+        CgroupRoot = "gitproc-e2e-" + Path.GetFileName(root)["gitproc-e2e-".Length..];
+        ConfigFile = Path.Combine(root, "gitproc.json");
     }
 
     public string Root { get; }
@@ -50,6 +54,15 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     public string Logs { get; }
 
     public string SleepSeconds { get; }
+
+    /// <summary>The daemon's cgroup root (relative to each hierarchy), unique to this sandbox.</summary>
+    public string CgroupRoot { get; }
+
+    /// <summary>The daemon's <c>--config</c> file: this sandbox's cgroup root.</summary>
+    public string ConfigFile { get; }
+
+    /// <summary>The daemon's arguments: every path inside the sandbox.</summary>
+    public string[] DaemonArguments => ["daemon", "--repo", Repo, "--state", State, "--log-dir", Logs, "--socket", Socket, "--config", ConfigFile];
 
     /// <summary>The daemon's pid while it runs.</summary>
     public int DaemonPid => _daemon?.Id ?? throw new InvalidOperationException("The daemon is not running.");
@@ -95,6 +108,8 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         Directory.CreateDirectory(root);
         var sandbox = new GitProcSandbox(root);
         await File.WriteAllTextAsync(sandbox.ScriptPath, Script, cancellationToken);
+        await File.WriteAllTextAsync(
+            sandbox.ConfigFile, $$"""{ "ResourceControl": { "CgroupRoot": "{{sandbox.CgroupRoot}}" } }""", cancellationToken);
         var init = await sandbox.CliAsync(["init", "--repo", sandbox.Repo], cancellationToken: cancellationToken);
         Assert.That(init.ExitCode, Is.Zero, init.ToString);
         Assert.That(init.Stdout, Is.EqualTo($"Initialized GitProc repository in {sandbox.Repo}\n"));
@@ -218,7 +233,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     public async Task StartDaemonAsync(CancellationToken cancellationToken)
     {
         Assert.That(_daemon, Is.Null, "The daemon is already running.");
-        string[] daemonArgs = ["daemon", "--repo", Repo, "--state", State, "--log-dir", Logs, "--socket", Socket];
+        var daemonArgs = DaemonArguments;
         var info = Executable is { } executable
             ? StartInfo(executable, daemonArgs, null)
             : StartInfo(DotnetHost, [CliDll, .. daemonArgs], null);

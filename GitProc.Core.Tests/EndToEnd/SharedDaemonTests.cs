@@ -289,9 +289,7 @@ public partial class SharedDaemonTests
     public async Task A_second_daemon_on_the_same_socket_exits_1_and_says_so_and_the_first_keeps_serving(CancellationToken token)
     {
         var stateBefore = await File.ReadAllTextAsync(_sandbox.State, token);
-        var second = await _sandbox.CliAsync(
-            ["daemon", "--repo", _sandbox.Repo, "--state", _sandbox.State, "--log-dir", _sandbox.Logs, "--socket", _sandbox.Socket],
-            cancellationToken: token);
+        var second = await _sandbox.CliAsync(_sandbox.DaemonArguments, cancellationToken: token);
 
         Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString);
         Assert.That(second.ErrorLines, Has.Length.EqualTo(1), second.ToString);
