@@ -98,6 +98,13 @@ internal static class StatusCommand
             output.WriteLine(string.Create(c, $"Tasks: {tasks}"));
         }
 
+        if (status.StateError is { } stateError)
+        {
+            output.WriteLine(status.StateErrorSince is { } since
+                ? $"State Error: {CliContext.OneLine(stateError)} (saves failing since {since.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", c)})"
+                : $"State Error: {CliContext.OneLine(stateError)}");
+        }
+
         if (status.RejectedCommit is { } rejectedCommit)
         {
             output.WriteLine($"Rejected Commit: {CliContext.OneLine(rejectedCommit)}");

@@ -114,6 +114,8 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         Health = status.Health?.State.ToString().ToLowerInvariant(),
         HealthError = status.Health?.LastError,
         HealthErrorTime = status.Health?.LastErrorTime,
+        StateError = status.StateError,
+        StateErrorSince = status.StateErrorSince,
     };
 
     private static IpcListResult ToResult(IReadOnlyList<ServiceStatusInfo> services)

@@ -69,4 +69,10 @@ public sealed record IpcStatusResult
 
     /// <summary>The tip of the watched branch when it was rejected (short sha and reason); the last good commit runs.</summary>
     public string? RejectedCommit { get; init; }
+
+    /// <summary>Why the daemon's state could not be saved, while saving fails (disk full, read-only).</summary>
+    public string? StateError { get; init; }
+
+    /// <summary>Since when saving the state has been failing.</summary>
+    public DateTimeOffset? StateErrorSince { get; init; }
 }

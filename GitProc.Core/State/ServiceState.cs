@@ -26,4 +26,23 @@ public sealed record ServiceState
 
     /// <summary>An operator stopped it with <c>gitproc stop</c>; it stays stopped until started or its unit changes.</summary>
     public bool ManuallyStopped { get; init; }
+
+    /// <summary>
+    /// A digest of the unit definition the running process was started with. A daemon started after its predecessor
+    /// died takes over (adopts) the process only while the unit still has this digest; a unit changed meanwhile is
+    /// restarted once.
+    /// </summary>
+    public string? UnitDigest { get; init; }
+
+    /// <summary>
+    /// The pipe that receives the main process's output, as <c>/proc</c> names it (<c>pipe:[INODE]</c>), so a daemon
+    /// that adopts the process reattaches to that very pipe and to nothing else.
+    /// </summary>
+    public string? OutputPipe { get; init; }
+
+    /// <summary>
+    /// Output read from the pipe whose line had not ended when the daemon re-executed itself (base64); the next
+    /// daemon continues the line, so an upgrade neither loses nor splits it.
+    /// </summary>
+    public string? PendingOutput { get; init; }
 }

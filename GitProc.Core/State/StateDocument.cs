@@ -16,4 +16,6 @@ internal sealed record StateDocument
     public RejectedCommit? RejectedCommit { get; init; }
 
     public Dictionary<string, ServiceState>? Services { get; init; }
+
+    public List<UnitSnapshot>? AppliedUnits { get; init; }
 }

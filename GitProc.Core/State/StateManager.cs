@@ -118,6 +118,7 @@ internal sealed class StateManager : IStateManager
             AppliedCommit = state.AppliedCommit,
             RejectedCommit = state.RejectedCommit,
             Services = services,
+            AppliedUnits = [.. state.AppliedUnits],
         };
     }
 
@@ -160,11 +161,19 @@ internal sealed class StateManager : IStateManager
             services[name] = service.Name == name ? service : service with { Name = name };
         }
 
+        var nullUnit = document.AppliedUnits?.FindIndex(u => u is null) ?? -1;
+        if (nullUnit >= 0)
+        {
+            error = $"applied unit {nullUnit} is null";
+            return false;
+        }
+
         state = new SupervisorState
         {
             AppliedCommit = document.AppliedCommit,
             RejectedCommit = document.RejectedCommit,
             Services = services,
+            AppliedUnits = document.AppliedUnits ?? [],
         };
         error = string.Empty;
         return true;

@@ -11,4 +11,11 @@ public sealed record SupervisorState
 
     /// <summary>Per-service state, by service name.</summary>
     public IReadOnlyDictionary<string, ServiceState> Services { get; init; } = new Dictionary<string, ServiceState>();
+
+    /// <summary>
+    /// The unit files of <see cref="AppliedCommit"/> as they were applied, so a daemon can run what it ran before even
+    /// when the commit cannot be read from Git (a corrupt or missing object); empty in a state written before they
+    /// were kept.
+    /// </summary>
+    public IReadOnlyList<UnitSnapshot> AppliedUnits { get; init; } = [];
 }

@@ -203,6 +203,11 @@ internal sealed class ServiceController : IAsyncDisposable
                 throw new ServiceOperationException(Name, $"Service not running: {Name}");
             }
 
+            if (manual)
+            {
+                await RecordChoiceUnderGateAsync(stopped: true, cancellationToken).ConfigureAwait(false);
+            }
+
             await StopUnderGateAsync(manual).ConfigureAwait(false);
         }
         finally
@@ -211,6 +216,55 @@ internal sealed class ServiceController : IAsyncDisposable
         }
 
         return Snapshot();
+    }
+
+    /// <summary>
+    /// Records an operator's choice (stopped, or not) and waits until it is on disk, before anything is done about it,
+    /// so a command is acknowledged only once its choice would survive a crash. When the state cannot be written the
+    /// choice is taken back and the command fails, leaving the service as it was.
+    /// </summary>
+    /// <exception cref="ServiceOperationException">The state could not be written; the message says why.</exception>
+    public async Task RecordChoiceAsync(bool stopped, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RecordChoiceUnderGateAsync(stopped, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task RecordChoiceUnderGateAsync(bool stopped, CancellationToken cancellationToken)
+    {
+        bool before;
+        lock (_sync)
+        {
+            before = _manuallyStopped;
+            _manuallyStopped = stopped;
+        }
+
+        try
+        {
+            await _context.PersistAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            lock (_sync)
+            {
+                _manuallyStopped = before;
+            }
+
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new ServiceOperationException(
+                Name, $"Could not save the state, so {Name} was not {(stopped ? "stopped" : "started")}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Puts a changed unit in place: stops the old definition's process; the caller starts the new one.</summary>

@@ -63,4 +63,14 @@ public sealed record ServiceStatusInfo
 
     /// <summary>Tasks (processes and threads) in the service's cgroup (filled by <see cref="ISupervisor.GetStatusAsync"/>).</summary>
     public long? TaskCount { get; init; }
+
+    /// <summary>
+    /// Why the supervisor's state could not be saved (disk full, read-only), while saving fails; <see langword="null"/>
+    /// when the state on disk is current. It concerns every service: what an operator changes now may not survive a
+    /// daemon restart, and commands that must be saved first are refused.
+    /// </summary>
+    public string? StateError { get; init; }
+
+    /// <summary>Since when saving the state has been failing, with <see cref="StateError"/>.</summary>
+    public DateTimeOffset? StateErrorSince { get; init; }
 }

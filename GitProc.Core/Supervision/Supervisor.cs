@@ -64,6 +64,7 @@ internal sealed class Supervisor : ISupervisor
             logger,
             Directory.Exists(repository) ? repository : null,
             () => _saver!.Request(),
+            token => _saver!.FlushAsync(token),
             options.Value.ResourceControl.Enabled ? serviceProvider.GetService<IResourceController>() : null,
             options.Value.ResourceControl.CgroupForEveryService,
             _health,
@@ -73,7 +74,7 @@ internal sealed class Supervisor : ISupervisor
             _health.HealthChanged += OnHealthChanged;
         }
 
-        _saver = new StateSaver(stateManager, Snapshot, () => _ownsState, logger);
+        _saver = new StateSaver(stateManager, Snapshot, () => _ownsState, timeProvider, logger);
         _graph = NewResolver();
     }
 
@@ -171,7 +172,7 @@ internal sealed class Supervisor : ISupervisor
             }
 
             await StartInOrderAsync([.. added, .. changed], target: null, cancellationToken).ConfigureAwait(false);
-            await _saver.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
 
             var result = new ApplyResult(Sorted(added), Sorted(changed), Sorted(removed), Sorted(unchanged));
             _logger.Applied(commit ?? "(units)", result.Started.Count, result.Restarted.Count, result.Stopped.Count);
@@ -191,7 +192,9 @@ internal sealed class Supervisor : ISupervisor
             throw new ServiceOperationException(service, $"Service already running: {service}");
         }
 
+        await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
+        await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
         return controller.Snapshot();
     }
 
@@ -207,18 +210,37 @@ internal sealed class Supervisor : ISupervisor
     public async Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default)
     {
         var controller = Get(service);
+        await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);
         await controller.StopAsync(manual: false, requireActive: false, cancellationToken).ConfigureAwait(false);
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
+        await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
         return controller.Snapshot();
     }
 
-    public ServiceStatusInfo GetStatus(string service) => Get(service).Snapshot();
+    /// <summary>
+    /// Saves what changed (new pids, above all, so a daemon that dies right after answering adopts the new process
+    /// instead of restarting it). A failure is not the command's: the operator's choice was saved before acting, and
+    /// the failure is logged and shown by <c>status</c> until a save succeeds.
+    /// </summary>
+    private async Task SaveQuietlyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _saver.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Logged by the saver, shown by status.
+        }
+    }
+
+    public ServiceStatusInfo GetStatus(string service) => WithStateError(Get(service).Snapshot());
 
     public async Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default)
     {
         var controller = Get(service);
         var usage = await controller.GetUsageAsync(cancellationToken).ConfigureAwait(false);
-        var status = controller.Snapshot();
+        var status = WithStateError(controller.Snapshot());
         return usage is null
             ? status
             : status with { MemoryBytes = usage.MemoryBytes, CpuTime = usage.CpuTime, CpuPercent = usage.CpuPercent, TaskCount = usage.TaskCount };
@@ -268,7 +290,7 @@ internal sealed class Supervisor : ISupervisor
 
             await StopInOrderAsync(_graph, all, c => c.StopAsync(manual: false, requireActive: false, CancellationToken.None))
                 .ConfigureAwait(false);
-            await _saver.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await SaveQuietlyAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -292,6 +314,9 @@ internal sealed class Supervisor : ISupervisor
         _disposed = true;
         await _saver.DisposeAsync().ConfigureAwait(false);
     }
+
+    private ServiceStatusInfo WithStateError(ServiceStatusInfo status) =>
+        _saver.LastError is { } error ? status with { StateError = error.Message, StateErrorSince = error.Since } : status;
 
     private static List<string> Sorted(List<string> names) => [.. names.Order(StringComparer.Ordinal)];
 

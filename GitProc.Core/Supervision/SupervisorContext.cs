@@ -14,6 +14,7 @@ internal sealed class SupervisorContext(
     ILogger logger,
     string? defaultWorkingDirectory,
     Action stateChanged,
+    Func<CancellationToken, Task> persist,
     IResourceController? resources,
     bool cgroupForEveryService,
     IHealthMonitor? health,
@@ -43,4 +44,10 @@ internal sealed class SupervisorContext(
 
     /// <summary>Called after any change worth persisting; coalesced by the caller.</summary>
     public Action StateChanged { get; } = stateChanged;
+
+    /// <summary>
+    /// Completes once every change made before the call is on disk (group commit with other callers); throws when the
+    /// state cannot be written. An operator's command waits for it before acting and before answering.
+    /// </summary>
+    public Func<CancellationToken, Task> PersistAsync { get; } = persist;
 }
