@@ -15,6 +15,8 @@ internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervi
 
     public IReadOnlyList<ServiceStatusInfo> ListServices() => [status];
 
+    public IReadOnlyList<UnitFile> AppliedUnits => [];
+
     public Task<string?> InitializeAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default) =>
@@ -27,6 +29,8 @@ internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervi
     public Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task StopAllAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task HandOverAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

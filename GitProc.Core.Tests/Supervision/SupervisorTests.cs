@@ -163,7 +163,7 @@ public sealed class SupervisorTests
     }
 
     [Test]
-    public async Task A_restarted_supervisor_stops_the_previous_runs_process_instead_of_running_a_second_copy()
+    public async Task A_restarted_supervisor_takes_over_the_previous_runs_process_instead_of_starting_a_second_copy()
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
         var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n") };
@@ -176,12 +176,79 @@ public sealed class SupervisorTests
 
         var second = _harness.CreateSupervisor();
         await second.InitializeAsync();
-        Assert.That(ProcScan.IsAlive(oldPid), Is.False, "the previous run's process must be stopped");
+        Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceStatusInfo.Pid)).EqualTo(oldPid)
+            .And.Property(nameof(ServiceStatusInfo.Status)).EqualTo(ServiceStatus.Running), "taken over as it is");
+        var result = await second.ApplyAsync(units, "c1");
+
+        Assert.That(result.Started, Is.Empty);
+        Assert.That(result.Unchanged, Is.EqualTo(new[] { "web" }));
+        Assert.That(second.GetStatus("web").Pid, Is.EqualTo(oldPid));
+        Assert.That(_harness.Survivors(), Is.EquivalentTo(new[] { oldPid }), "exactly one copy runs");
+        await second.DisposeAsync();
+        Assert.That(ProcScan.IsAlive(oldPid), Is.False, "the adopted process is stopped like any other");
+        await first.DisposeAsync();
+    }
+
+    [Test]
+    public async Task After_a_restart_a_changed_unit_restarts_once_a_removed_one_stops_and_a_dead_one_starts_again()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var first = _harness.CreateSupervisor();
+        await first.InitializeAsync();
+        await first.ApplyAsync(
+        [
+            SupervisorHarness.Unit("kept", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("changed", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("removed", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("died", $"[Service]\nExecStart={sleeper}\n"),
+        ], "c1");
+        var pids = first.ListServices().ToDictionary(s => s.Name, s => s.Pid!.Value);
+
+        // While "no daemon runs": one service dies, and the next commit changes one unit and removes another.
+        _ = Interop.Processes.Kill(pids["died"], 9);
+        Assert.That(await ProcScan.WaitUntilAsync(() => !ProcScan.IsAlive(pids["died"]), TimeSpan.FromSeconds(5)), Is.True);
+        var second = _harness.CreateSupervisor();
+        await second.InitializeAsync();
+        var result = await second.ApplyAsync(
+        [
+            SupervisorHarness.Unit("kept", $"[Service]\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("changed", $"[Service]\nEnvironment=V=2\nExecStart={sleeper}\n"),
+            SupervisorHarness.Unit("died", $"[Service]\nExecStart={sleeper}\n"),
+        ], "c2");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Restarted, Is.EqualTo(new[] { "changed" }));
+            Assert.That(result.Stopped, Is.EqualTo(new[] { "removed" }));
+            Assert.That(second.GetStatus("kept").Pid, Is.EqualTo(pids["kept"]), "unchanged and alive: untouched");
+            Assert.That(second.GetStatus("changed").Pid, Is.Not.EqualTo(pids["changed"]));
+            Assert.That(ProcScan.IsAlive(pids["changed"]), Is.False);
+            Assert.That(ProcScan.IsAlive(pids["removed"]), Is.False);
+            Assert.That(second.GetStatus("died").Status, Is.EqualTo(ServiceStatus.Running), "what died meanwhile runs again");
+        });
+        Assert.That(_harness.Survivors(), Has.Count.EqualTo(3), "one process per service");
+        await second.DisposeAsync();
+        await first.DisposeAsync();
+    }
+
+    [Test]
+    public async Task An_adopted_process_that_exits_is_restarted_by_its_policy()
+    {
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nRestart=always\nRestartSec=0\n") };
+        var first = _harness.CreateSupervisor();
+        await first.InitializeAsync();
+        await first.ApplyAsync(units, "c1");
+        var oldPid = first.GetStatus("web").Pid!.Value;
+        var second = _harness.CreateSupervisor();
+        await second.InitializeAsync();
         await second.ApplyAsync(units, "c1");
 
-        var newPid = second.GetStatus("web").Pid!.Value;
-        Assert.That(newPid, Is.Not.EqualTo(oldPid));
-        Assert.That(_harness.Survivors(), Is.EquivalentTo(new[] { newPid }), "exactly one copy runs");
+        _ = Interop.Processes.Kill(oldPid, 9);
+        var restarted = await SupervisorHarness.WaitForAsync(
+            second, "web", s => s.Status == ServiceStatus.Running && s.Pid is { } pid && pid != oldPid && s.RestartCount == 1);
+
+        Assert.That(restarted.LastExit, Does.Contain("signal 9").Or.Contain("status unknown"));
         await second.DisposeAsync();
         await first.DisposeAsync();
     }

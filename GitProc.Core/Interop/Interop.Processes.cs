@@ -36,6 +36,7 @@ internal static partial class Interop
 
         internal const int O_RDONLY = 0;
         internal const int O_WRONLY = 1;
+        internal const int O_RDWR = 2;
         internal const int O_NONBLOCK = 0x800;
         internal const int O_CLOEXEC = 0x80000;
         internal const int X_OK = 1;
@@ -160,6 +161,17 @@ internal static partial class Interop
         [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
         internal static partial int Fcntl(SafeFileHandle fd, int command, int argument);
 
+        /// <summary>fcntl(2) on a bare descriptor number (one this process owns through a handle elsewhere).</summary>
+        [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        internal static partial int FcntlFd(int fd, int command, int argument);
+
+        /// <summary>execve(2): returns only on failure, with errno set.</summary>
+        [LibraryImport("libc", EntryPoint = "execve", SetLastError = true)]
+        internal static partial int ExecVe(byte* path, byte** argv, byte** envp);
+
+        [LibraryImport("libc", EntryPoint = "pthread_sigmask")]
+        internal static partial int PthreadSigMask(int how, void* set, void* oldSet);
+
         [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
         internal static partial nint Read(SafeFileHandle fd, byte* buffer, nint count);
 
@@ -169,6 +181,14 @@ internal static partial class Interop
         /// <summary>pidfd_open(2) (glibc ≥ 2.36 wrapper, kernel ≥ 5.3).</summary>
         [LibraryImport("libc", EntryPoint = "pidfd_open", SetLastError = true)]
         internal static partial int PidfdOpen(int pid, uint flags);
+
+        /// <summary>pidfd_send_signal(2) (glibc ≥ 2.36); signal 0 tells whether the process exists, a zombie included.</summary>
+        [LibraryImport("libc", EntryPoint = "pidfd_send_signal", SetLastError = true)]
+        internal static partial int PidfdSendSignal(SafeFileHandle pidfd, int signal, void* info, uint flags);
+
+        /// <summary>open(2); the mode is used only with O_CREAT.</summary>
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Open(string path, int flags, int mode);
 
         [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
         internal static partial int WaitId(int idType, SafeFileHandle id, byte* info, int options);

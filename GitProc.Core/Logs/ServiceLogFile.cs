@@ -156,6 +156,23 @@ internal sealed class ServiceLogFile
         writer.ReturnBuffer();
     }
 
+    /// <summary>Takes <paramref name="writer"/>'s partial line without writing it, and closes the writer.</summary>
+    public async ValueTask<byte[]> DetachPartialAsync(ServiceLogWriter writer)
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var partial = writer.Partial.ToArray();
+            writer.ClearPartial();
+            writer.IsClosed = true;
+            return partial;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     /// <summary>Writes every open writer's partial line and closes the file for good.</summary>
     public async ValueTask CloseAsync()
     {

@@ -32,6 +32,9 @@ internal sealed class ServiceLogWriter : IServiceLogWriter
     public ValueTask DisposeAsync() =>
         Interlocked.Exchange(ref _disposeStarted, 1) == 0 ? _file.CloseWriterAsync(this) : ValueTask.CompletedTask;
 
+    /// <summary>Takes the partial last line away (an in-place upgrade hands it to the next daemon); nothing more is written.</summary>
+    internal ValueTask<byte[]> DetachPartialAsync() => _file.DetachPartialAsync(this);
+
     internal void Keep(ReadOnlySpan<byte> bytes)
     {
         // Rented on first use: most chunks end on a line boundary, so most writers never need it.

@@ -39,6 +39,26 @@ public interface IProcessManager
     bool IsSameProcessAlive(int pid, long startTicks);
 
     /// <summary>
+    /// Takes over a service's main process that was started earlier — by this process before it re-executed itself
+    /// (an in-place upgrade), or by a daemon that has since died — without disturbing it: its exit is watched from
+    /// now on, and its output is read again from the pipe recorded in <paramref name="recorded"/>
+    /// (<see cref="ProcessInfo.OutputPipe"/>) into <see cref="ProcessLaunch.Output"/>. The exit status is exact when
+    /// this process is its parent (after re-executing); a process whose parent became init exits with
+    /// <see cref="ProcessExit.Unknown"/> unless its status could still be read while it was a zombie.
+    /// </summary>
+    /// <param name="launch">The unit and command it runs, where its output goes, its cgroups (as for a start).</param>
+    /// <param name="recorded">The process as recorded: pid, start ticks (which tell it from a reused pid), output pipe.</param>
+    /// <returns>The process, or <see langword="null"/> when that very process no longer runs (the output writer is then disposed).</returns>
+    IServiceProcess? Adopt(ProcessLaunch launch, ProcessInfo recorded);
+
+    /// <summary>
+    /// Stops observing processes for good, for an in-place upgrade: exits are no longer reaped and output no longer
+    /// read, so both wait in the kernel until the re-executed daemon takes the processes over
+    /// (<see cref="Adopt"/>). Processes keep running; nothing of theirs is lost.
+    /// </summary>
+    void Suspend();
+
+    /// <summary>
     /// Stops a process recorded earlier that is not a child of this process (a previous daemon's service):
     /// signals its process group, waits up to <paramref name="timeout"/>, then SIGKILLs what is left. Does
     /// nothing unless <see cref="IsSameProcessAlive"/> holds.

@@ -34,4 +34,13 @@ internal static partial class Log
 
     [LoggerMessage(309, LogLevel.Information, "Stopping recorded process {Pid} of a previous daemon with signal {Signal}")]
     public static partial void StoppingRecorded(ILogger logger, int pid, int signal);
+
+    [LoggerMessage(310, LogLevel.Debug, "Took over {Service} (pid {Pid}; this daemon is its parent: {IsChild})")]
+    public static partial void Adopted(ILogger logger, string service, int pid, bool isChild);
+
+    [LoggerMessage(311, LogLevel.Warning, "{Service} (pid {Pid}) no longer writes to the pipe GitProc gave it; its further output is not captured")]
+    public static partial void OutputNotReattached(ILogger logger, string service, int pid);
+
+    [LoggerMessage(312, LogLevel.Debug, "{Service} (pid {Pid}) ended, and its exit status could not be learnt: it was not this daemon's child")]
+    public static partial void ExitStatusUnknown(ILogger logger, string service, int pid);
 }

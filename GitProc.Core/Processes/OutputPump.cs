@@ -32,6 +32,7 @@ internal sealed class OutputPump : IEpollTarget
     private readonly string _service;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _id;
+    private Task _draining = Task.CompletedTask;
     private bool _writerFailed;
     private int _finished;
 
@@ -54,7 +55,17 @@ internal sealed class OutputPump : IEpollTarget
     }
 
     public void OnReady(uint events) =>
-        ThreadPool.UnsafeQueueUserWorkItem(static pump => _ = pump.DrainAsync(), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static pump => pump._draining = pump.DrainAsync(), this, preferLocal: false);
+
+    /// <summary>
+    /// For an in-place upgrade, once the event loop is suspended: waits for a copy in progress to finish, then takes
+    /// the start of a line read but not yet ended, which the re-executed daemon continues (nothing read is lost).
+    /// </summary>
+    public async Task<byte[]> DetachAsync()
+    {
+        await Volatile.Read(ref _draining).ConfigureAwait(false);
+        return _writer is ServiceLogWriter writer ? await writer.DetachPartialAsync().ConfigureAwait(false) : [];
+    }
 
     public void Abandon() => _ = FinishAsync();
 

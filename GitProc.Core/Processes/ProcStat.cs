@@ -12,6 +12,15 @@ namespace GitProc.Processes;
 [SupportedOSPlatform("linux")]
 internal readonly record struct ProcStat(char State, int ProcessGroup, int Session, long StartTicks)
 {
+    /// <summary>Field 4: the parent's pid.</summary>
+    public int ParentPid { get; init; }
+
+    /// <summary>
+    /// Field 52 (Linux 3.5): the exit status in <c>waitpid</c>'s encoding, meaningful once the process is a zombie;
+    /// <see langword="null"/> where the kernel does not show it.
+    /// </summary>
+    public int? WaitStatus { get; init; }
+
     /// <summary>A zombie (or dead) process: it can no longer run and only waits to be reaped.</summary>
     public bool IsDead => State is 'Z' or 'X' or 'x';
 
@@ -54,19 +63,24 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
         // After ") " comes field 3; field k is the (k-3)th space-separated token.
         var rest = content[(close + 2)..];
         char state = (char)rest[0];
-        int pgrp = 0, session = 0;
+        int parent = 0, pgrp = 0, session = 0, waitStatus = 0;
         long start = 0;
         var field = 3;
-        while (!rest.IsEmpty && field <= 22)
+        var hasWaitStatus = false;
+        while (!rest.IsEmpty && field <= 52)
         {
             var space = rest.IndexOf((byte)' ');
             var token = space < 0 ? rest : rest[..space];
             switch (field)
             {
+                case 4 when !Utf8Parser.TryParse(token, out parent, out _):
                 case 5 when !Utf8Parser.TryParse(token, out pgrp, out _):
                 case 6 when !Utf8Parser.TryParse(token, out session, out _):
                 case 22 when !Utf8Parser.TryParse(token, out start, out _):
                     return false;
+                case 52:
+                    hasWaitStatus = Utf8Parser.TryParse(token.TrimEnd((byte)'\n'), out waitStatus, out _);
+                    break;
             }
 
             field++;
@@ -78,7 +92,7 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
             return false;
         }
 
-        stat = new ProcStat(state, pgrp, session, start);
+        stat = new ProcStat(state, pgrp, session, start) { ParentPid = parent, WaitStatus = hasWaitStatus ? waitStatus : null };
         return true;
     }
 

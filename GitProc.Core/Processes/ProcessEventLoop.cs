@@ -25,6 +25,7 @@ internal sealed unsafe class ProcessEventLoop : IDisposable
     private readonly ILogger _logger;
     private long _nextId;
     private volatile bool _disposed;
+    private volatile bool _suspended;
 
     public ProcessEventLoop(ILogger logger)
     {
@@ -73,6 +74,21 @@ internal sealed unsafe class ProcessEventLoop : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops handling events for good, leaving every registration in place: exits stay unreaped and output stays in
+    /// its pipes, for a re-executed daemon to take over. Returns once the loop thread has stopped.
+    /// </summary>
+    public void Suspend()
+    {
+        if (_suspended || _disposed)
+        {
+            return;
+        }
+
+        _suspended = true;
+        StopThread();
+    }
+
     public void Dispose()
     {
         if (_disposed)
@@ -81,12 +97,7 @@ internal sealed unsafe class ProcessEventLoop : IDisposable
         }
 
         _disposed = true;
-        ulong one = 1;
-        _ = Interop.Processes.Write(_wake, (byte*)&one, sizeof(ulong));
-        if (Thread.CurrentThread != _thread)
-        {
-            _thread.Join();
-        }
+        StopThread();
 
         foreach (var id in _targets.Keys)
         {
@@ -100,6 +111,16 @@ internal sealed unsafe class ProcessEventLoop : IDisposable
         _wake.Dispose();
     }
 
+    private void StopThread()
+    {
+        ulong one = 1;
+        _ = Interop.Processes.Write(_wake, (byte*)&one, sizeof(ulong));
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+        }
+    }
+
     private void Run()
     {
         var size = Interop.Processes.EpollEventSize;
@@ -107,7 +128,7 @@ internal sealed unsafe class ProcessEventLoop : IDisposable
         var events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * size));
         try
         {
-            while (!_disposed)
+            while (!_disposed && !_suspended)
             {
                 var count = Interop.Processes.EpollWait(_epoll, events, MaxEvents, -1);
                 if (count < 0)

@@ -23,9 +23,24 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
     /// <summary>The kernel's OOM killer ended it (its cgroup hit <c>MemoryMax</c>).</summary>
     public bool OomKilled { get; init; }
 
+    /// <summary>
+    /// Whether the exit code or signal is known. It is not when the process was taken over from a daemon that died:
+    /// only a parent learns its child's exit status, and the process's parent became init.
+    /// </summary>
+    public bool IsKnown => ExitCode is not null || Signal is not null || TimedOut;
+
+    /// <summary>An exit whose status could not be learnt (see <see cref="IsKnown"/>).</summary>
+    public static ProcessExit Unknown { get; } = new(null, null);
+
     /// <inheritdoc />
     public override string ToString() => TimedOut
         ? "timed out"
         : OomKilled ? $"killed by the OOM killer (signal {Signal}): out of memory"
-        : Signal is { } signal ? $"killed by signal {signal}" : $"exited with code {ExitCode}";
+        : Signal is { } signal ? $"killed by signal {signal}"
+        : ExitCode is { } code ? $"exited with code {code}"
+        : "exited (status unknown: it was taken over from an earlier daemon and is not this daemon's child)";
+
+    /// <summary>Decodes a status in <c>waitpid</c>'s encoding (as <c>/proc/PID/stat</c> shows a zombie's).</summary>
+    internal static ProcessExit FromWaitStatus(int status) =>
+        (status & 0x7f) == 0 ? new ProcessExit((status >> 8) & 0xff, null) : new ProcessExit(null, status & 0x7f);
 }

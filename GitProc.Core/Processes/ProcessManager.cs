@@ -1,6 +1,6 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -201,6 +201,8 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
 
         await WaitRecordedGoneAsync(pid, startTicks, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
     }
+
+    public void Suspend() => _loop.Suspend();
 
     public unsafe void Dispose()
     {
@@ -507,6 +509,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         SafeFileHandle? writeEnd = null;
         var actions = NativeMemory.AllocZeroed(Interop.Processes.FileActionsSize);
         byte* block = null;
+        string? outputPipe = null;
         int pid;
         int error;
         var startTime = _timeProvider.GetUtcNow();
@@ -527,11 +530,22 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
                 }
 
                 readEnd = Interop.Processes.ToHandle(fds[0]);
-                writeEnd = Interop.Processes.ToHandle(fds[1]);
+                using (var pipeWriteEnd = Interop.Processes.ToHandle(fds[1]))
+                {
+                    // The service gets the pipe opened read-write (through /proc, which reopens the pipe itself): it
+                    // then counts as a reader too, so its writes never fail with EPIPE or SIGPIPE while no daemon reads
+                    // — a daemon that dies or re-executes itself must not kill its services. They block once the pipe
+                    // is full, until the next daemon reattaches (IProcessManager.Adopt) and drains it.
+                    writeEnd = OpenReadWrite(fds[1]) ?? throw new ProcessStartException(
+                        service, plan.Executable, $"cannot open its output pipe read-write: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                }
+
+                outputPipe = PipeName(readEnd);
                 var flags = Interop.Processes.Fcntl(readEnd, Interop.Processes.F_GETFL, 0);
                 _ = Interop.Processes.Fcntl(readEnd, Interop.Processes.F_SETFL, flags | Interop.Processes.O_NONBLOCK);
-                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, fds[1], 1);
-                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, fds[1], 2);
+                var childEnd = (int)writeEnd.DangerousGetHandle();
+                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, childEnd, 1);
+                _ = Interop.Processes.PosixSpawnFileActionsAddDup2(actions, childEnd, 2);
             }
             else
             {
@@ -572,12 +586,126 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
 
         // The process has executed (vfork semantics) and is not reaped yet, so its stat file exists.
         _ = ProcStat.TryRead(pid, out var stat);
-        var info = new ProcessInfo(service, pid, startTime, stat.StartTicks);
+        var info = new ProcessInfo(service, pid, startTime, stat.StartTicks) { OutputPipe = outputPipe };
         OutputPump? pump = readEnd is null ? null : new OutputPump(readEnd, launch.Output!, _loop, _logger, service);
-        var process = new ServiceProcess(info, Interop.Processes.ToHandle(pidfd), _loop, _logger, _timeProvider, launch, pump);
+        var process = new ServiceProcess(info, Interop.Processes.ToHandle(pidfd), _loop, _logger, _timeProvider, launch, pump, isChild: true);
         pump?.Start();
         Log.Started(_logger, service, pid, plan.Executable);
         return process;
+    }
+
+    public IServiceProcess? Adopt(ProcessLaunch launch, ProcessInfo recorded)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        ArgumentNullException.ThrowIfNull(recorded);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var process = TryAdopt(launch, recorded);
+        if (process is null && launch.Output is not null)
+        {
+            _ = launch.Output.DisposeAsync().AsTask();
+        }
+
+        return process;
+    }
+
+    private ServiceProcess? TryAdopt(ProcessLaunch launch, ProcessInfo recorded)
+    {
+        var service = launch.Unit.Name;
+        var pid = recorded.Pid;
+
+        // A zombie is taken over only by its parent (this process, re-executed), which reaps it for its status;
+        // another's zombie is gone in a moment and its service must start again.
+        if (pid <= 0 || !ProcStat.TryRead(pid, out var stat) || stat.StartTicks != recorded.StartTicks
+            || (stat.IsDead && stat.ParentPid != Environment.ProcessId))
+        {
+            return null;
+        }
+
+        var fd = Interop.Processes.PidfdOpen(pid, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var pidfd = Interop.Processes.ToHandle(fd);
+
+        // The pidfd pins this very process: checked again, a reused pid cannot slip in between.
+        if (!ProcStat.TryRead(pid, out stat) || stat.StartTicks != recorded.StartTicks)
+        {
+            pidfd.Dispose();
+            return null;
+        }
+
+        var readEnd = launch.Output is null || recorded.OutputPipe is null ? null : ReopenOutput(pid, recorded.OutputPipe);
+        var isChild = stat.ParentPid == Environment.ProcessId;
+        var info = recorded with { Service = service, OutputPipe = readEnd is null ? null : recorded.OutputPipe };
+        var pump = readEnd is null ? null : new OutputPump(readEnd, launch.Output!, _loop, _logger, service);
+        var process = new ServiceProcess(info, pidfd, _loop, _logger, _timeProvider, launch, pump, isChild);
+        if (pump is null && launch.Output is not null)
+        {
+            Log.OutputNotReattached(_logger, service, pid);
+            _ = launch.Output.DisposeAsync().AsTask();
+        }
+
+        pump?.Start();
+        Log.Adopted(_logger, service, pid, isChild);
+        return process;
+    }
+
+    /// <summary>
+    /// Opens, for reading, the pipe named <paramref name="pipe"/> through the process's stdout or stderr, checking it
+    /// is that very pipe (a process that has redirected its output elsewhere is not read from).
+    /// </summary>
+    private static SafeFileHandle? ReopenOutput(int pid, string pipe)
+    {
+        foreach (var stdio in (ReadOnlySpan<int>)[1, 2])
+        {
+            var path = string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/fd/{stdio}");
+            if (LinkTarget(path) != pipe)
+            {
+                continue;
+            }
+
+            var fd = Interop.Processes.Open(path, Interop.Processes.O_RDONLY | Interop.Processes.O_NONBLOCK | Interop.Processes.O_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                continue;
+            }
+
+            var handle = Interop.Processes.ToHandle(fd);
+            if (PipeName(handle) == pipe)
+            {
+                return handle;
+            }
+
+            handle.Dispose();
+        }
+
+        return null;
+    }
+
+    /// <summary>Reopens an open pipe end read-write through <c>/proc/self/fd</c>; null (errno set) when that fails.</summary>
+    private static SafeFileHandle? OpenReadWrite(int fd)
+    {
+        var reopened = Interop.Processes.Open(
+            string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{fd}"), Interop.Processes.O_RDWR | Interop.Processes.O_CLOEXEC, 0);
+        return reopened < 0 ? null : Interop.Processes.ToHandle(reopened);
+    }
+
+    /// <summary>A descriptor's pipe as <c>/proc</c> names it, <c>pipe:[INODE]</c>.</summary>
+    private static string? PipeName(SafeFileHandle handle) =>
+        LinkTarget(string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{handle.DangerousGetHandle()}"));
+
+    private static string? LinkTarget(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static unsafe void ReapUnwatched(int pid)
@@ -601,58 +729,4 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         Dictionary<string, string> Environment,
         string WorkingDirectory,
         string Executable);
-
-    /// <summary>argv and envp for posix_spawn in ONE native allocation: pointer arrays first, then the strings.</summary>
-    private static unsafe class NativeBlock
-    {
-        public static byte* Build(string program, List<string> arguments, Dictionary<string, string> environment, out byte* path, out byte** argv, out byte** envp)
-        {
-            var encoding = Encoding.UTF8;
-            var pointers = arguments.Count + 1 + environment.Count + 1;
-            nuint size = (nuint)(pointers * sizeof(byte*)) + (nuint)encoding.GetByteCount(program) + 1;
-            foreach (var argument in arguments)
-            {
-                size += (nuint)encoding.GetByteCount(argument) + 1;
-            }
-
-            foreach (var (key, value) in environment)
-            {
-                size += (nuint)(encoding.GetByteCount(key) + encoding.GetByteCount(value) + 2);
-            }
-
-            var block = (byte*)NativeMemory.Alloc(size);
-            var end = block + size;
-            argv = (byte**)block;
-            envp = argv + arguments.Count + 1;
-            var next = (byte*)(envp + environment.Count + 1);
-
-            path = next;
-            next = Put(program, next, end);
-            for (var i = 0; i < arguments.Count; i++)
-            {
-                argv[i] = next;
-                next = Put(arguments[i], next, end);
-            }
-
-            argv[arguments.Count] = null;
-            var j = 0;
-            foreach (var (key, value) in environment)
-            {
-                envp[j++] = next;
-                next += encoding.GetBytes(key, new Span<byte>(next, (int)(end - next)));
-                *next++ = (byte)'=';
-                next = Put(value, next, end);
-            }
-
-            envp[j] = null;
-            return block;
-        }
-
-        private static byte* Put(string text, byte* next, byte* end)
-        {
-            next += Encoding.UTF8.GetBytes(text, new Span<byte>(next, (int)(end - next)));
-            *next = 0;
-            return next + 1;
-        }
-    }
 }

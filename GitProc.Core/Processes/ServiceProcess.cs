@@ -31,6 +31,7 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
     private readonly int _defaultStopSignal;
     private readonly TimeSpan _defaultStopTimeout;
     private readonly Lock _lock = new();
+    private readonly bool _isChild;
     private Task<ProcessExit>? _stop;
 
     public ServiceProcess(
@@ -40,9 +41,11 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         ILogger logger,
         TimeProvider timeProvider,
         ProcessLaunch launch,
-        OutputPump? output)
+        OutputPump? output,
+        bool isChild)
     {
         Info = info;
+        _isChild = isChild;
         _pidfd = pidfd;
         _loop = loop;
         _logger = logger;
@@ -70,6 +73,9 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         }
     }
 
+    /// <summary>For an in-place upgrade (event loop suspended): the start of a line read from the output but not ended.</summary>
+    public Task<byte[]> DetachOutputAsync() => _output?.DetachAsync() ?? Task.FromResult(Array.Empty<byte>());
+
     /// <summary>Stops whatever is left of the tree (with the unit's KillSignal and TimeoutStopSec), so a disposed process leaves no orphans.</summary>
     public async ValueTask DisposeAsync() => await StopAsync(_defaultStopSignal, _defaultStopTimeout).ConfigureAwait(false);
 
@@ -86,13 +92,27 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         while (result < 0 && Marshal.GetLastPInvokeError() == Interop.Processes.EINTR);
 
         ProcessExit exit;
-        if (result < 0)
+        if (result < 0 && !_isChild)
+        {
+            // Taken over from a daemon that died: its parent is init, which reaps it. While it is still a zombie
+            // its status is in /proc; the pidfd (signal 0 reaches a zombie, not a reaped process) confirms the
+            // reading was of this very process.
+            exit = ProcStat.TryRead(Info.Pid, out var zombie) && zombie.IsDead && zombie.StartTicks == Info.StartTicks
+                && zombie.WaitStatus is { } status && Interop.Processes.PidfdSendSignal(_pidfd, 0, null, 0) == 0
+                ? ProcessExit.FromWaitStatus(status)
+                : ProcessExit.Unknown;
+            if (!exit.IsKnown)
+            {
+                Log.ExitStatusUnknown(_logger, Info.Service, Info.Pid);
+            }
+        }
+        else if (result < 0)
         {
             // ECHILD: someone else reaped it — .NET's SIGCHLD handling does that for all children when SIGCHLD was
             // ignored at start-up (it then reaps with waitpid(-1)); otherwise it only reaps its own Process objects.
             var errno = Marshal.GetLastPInvokeError();
             Log.ReapFailed(_logger, Info.Service, Info.Pid, Marshal.GetPInvokeErrorMessage(errno));
-            exit = new ProcessExit(null, null);
+            exit = ProcessExit.Unknown;
         }
         else
         {

@@ -28,4 +28,27 @@ public interface IResourceController
     /// </returns>
     /// <exception cref="ResourceControlException">The cgroup could not be created or configured; the message names the file and value.</exception>
     Task<IServiceCgroup?> CreateAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Like <see cref="CreateAsync"/>, but for a service whose running process is being taken over from a daemon that
+    /// died or re-executed itself: the existing cgroup is kept with everything in it (created when missing) and gets
+    /// <paramref name="limits"/>.
+    /// </summary>
+    /// <param name="service">The service name; also the cgroup's name.</param>
+    /// <param name="limits">The limits to apply.</param>
+    /// <param name="cancellationToken">Cancels the attachment.</param>
+    /// <returns>The cgroup, or <see langword="null"/> when cgroups are not enforced on this host.</returns>
+    /// <exception cref="ResourceControlException">The cgroup could not be created or configured.</exception>
+    Task<IServiceCgroup?> AttachAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes every service cgroup under the root except those of <paramref name="keep"/>, stopping what runs in them
+    /// first (SIGTERM, then SIGKILL after <see cref="ResourceControlOptions.RemoveTimeout"/>): after a daemon restart,
+    /// what a previous daemon left there belongs to no service this one runs.
+    /// </summary>
+    /// <param name="keep">The services whose cgroups stay (the ones running).</param>
+    /// <param name="cancellationToken">Cancels the sweep.</param>
+    /// <returns>The cgroups removed, each with the processes that were stopped in it; empty when cgroups are not enforced.</returns>
+    /// <exception cref="ResourceControlException">A cgroup could not be emptied or removed.</exception>
+    Task<IReadOnlyList<SweptCgroup>> SweepAsync(IReadOnlySet<string> keep, CancellationToken cancellationToken = default);
 }

@@ -14,6 +14,9 @@ namespace GitProc.ResourceControl;
 [SupportedOSPlatform("linux")]
 internal sealed class ResourceController : IResourceController, IAsyncDisposable
 {
+    private const int SigTerm = 15;
+    private static readonly TimeSpan SweepPollInterval = TimeSpan.FromMilliseconds(20);
+
     private readonly ResourceControlOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ResourceController> _logger;
@@ -31,7 +34,13 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
 
     public ResourceControlStatus Status => _layout.Value.Status;
 
-    public async Task<IServiceCgroup?> CreateAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default)
+    public Task<IServiceCgroup?> CreateAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default) =>
+        CreateAsync(service, limits, killLeftovers: true, cancellationToken);
+
+    public Task<IServiceCgroup?> AttachAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default) =>
+        CreateAsync(service, limits, killLeftovers: false, cancellationToken);
+
+    private async Task<IServiceCgroup?> CreateAsync(string service, ResourceLimits limits, bool killLeftovers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(limits);
         if (!IsValidName(service))
@@ -52,18 +61,7 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
             return null;
         }
 
-        ServiceCgroup cgroup = layout.Status.Backend == ResourceControlBackend.V2
-            ? new V2ServiceCgroup(service, Path.Combine(layout.Unified!, service), limits, _options.RemoveTimeout, _timeProvider, _logger)
-            : new V1ServiceCgroup(
-                service,
-                Path.Combine(layout.Memory!, service),
-                Path.Combine(layout.Cpu!, service),
-                layout.CpuAcct is null ? null : Path.Combine(layout.CpuAcct, service),
-                Path.Combine(layout.Pids!, service),
-                limits,
-                _options.RemoveTimeout,
-                _timeProvider,
-                _logger);
+        var cgroup = NewCgroup(layout, service, limits);
 
         var existed = false;
         foreach (var directory in cgroup.Directories)
@@ -82,7 +80,7 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
 
         try
         {
-            if (existed)
+            if (existed && killLeftovers)
             {
                 // Left by a daemon that died without stopping the service: its processes are orphans that would
                 // otherwise run beside the new start.
@@ -106,6 +104,71 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
         Log.Created(_logger, service, string.Join(", ", cgroup.Directories), limits);
         return cgroup;
     }
+
+    public async Task<IReadOnlyList<SweptCgroup>> SweepAsync(IReadOnlySet<string> keep, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        var layout = _layout.Value;
+        if (!layout.Status.Enforced)
+        {
+            return [];
+        }
+
+        // A service's cgroup has a directory in each hierarchy; one missing in some (a daemon killed mid-creation)
+        // is still found through the others.
+        var roots = layout.Status.Backend == ResourceControlBackend.V2
+            ? [layout.Unified!]
+            : new[] { layout.Memory, layout.Cpu, layout.CpuAcct, layout.Pids }.OfType<string>();
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var root in roots)
+        {
+            try
+            {
+                names.UnionWith(Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>());
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+        }
+
+        names.ExceptWith(keep);
+        var swept = await Task.WhenAll(names.Where(IsValidName).Select(name => SweepOneAsync(layout, name, cancellationToken))).ConfigureAwait(false);
+        return swept;
+    }
+
+    private async Task<SweptCgroup> SweepOneAsync(CgroupLayout layout, string service, CancellationToken cancellationToken)
+    {
+        var cgroup = NewCgroup(layout, service, ResourceLimits.None);
+        var pids = await cgroup.GetPidsAsync(cancellationToken).ConfigureAwait(false);
+        if (pids.Count > 0)
+        {
+            // Leftovers get the stop every service gets by default: SIGTERM, time to finish, then SIGKILL (by the removal).
+            await cgroup.KillAllAsync(SigTerm, cancellationToken).ConfigureAwait(false);
+            var start = _timeProvider.GetTimestamp();
+            while ((await cgroup.GetPidsAsync(cancellationToken).ConfigureAwait(false)).Count > 0
+                && _timeProvider.GetElapsedTime(start) < _options.RemoveTimeout)
+            {
+                await Task.Delay(SweepPollInterval, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await cgroup.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        return new SweptCgroup(service, pids);
+    }
+
+    private ServiceCgroup NewCgroup(CgroupLayout layout, string service, ResourceLimits limits) =>
+        layout.Status.Backend == ResourceControlBackend.V2
+            ? new V2ServiceCgroup(service, Path.Combine(layout.Unified!, service), limits, _options.RemoveTimeout, _timeProvider, _logger)
+            : new V1ServiceCgroup(
+                service,
+                Path.Combine(layout.Memory!, service),
+                Path.Combine(layout.Cpu!, service),
+                layout.CpuAcct is null ? null : Path.Combine(layout.CpuAcct, service),
+                Path.Combine(layout.Pids!, service),
+                limits,
+                _options.RemoveTimeout,
+                _timeProvider,
+                _logger);
 
     /// <summary>Removes the root cgroup directories the detection created, where no service cgroup is left in them.</summary>
     public ValueTask DisposeAsync()

@@ -10,13 +10,23 @@ namespace GitProc.Supervision;
 public interface ISupervisor : IAsyncDisposable
 {
     /// <summary>
-    /// Reads the previous run's state: stops any process it recorded that still runs (same pid and start time),
-    /// so two copies of a service never run, and restores operators' stops and restart counts. Call once, before
-    /// the first <see cref="ApplyAsync"/>.
+    /// Reads the previous run's state and takes over what it ran: the applied units (kept in the state) become the
+    /// current set again, and every service whose recorded main process still runs (same pid and start time) with an
+    /// unchanged unit is adopted as it is — same pid, no restart, its output captured again, its exit handled by its
+    /// restart policy. Any other process it recorded that still runs is stopped, and so is anything in a service
+    /// cgroup under the root that no adopted service owns, so a service never runs twice and nothing runs
+    /// unmanaged. Operators' stops and restart counts are restored. Call once, before the first
+    /// <see cref="ApplyAsync"/>, which then also starts the services that were not taken over.
     /// </summary>
     /// <param name="cancellationToken">Cancels the recovery.</param>
     /// <returns>The commit the previous run had applied, if any.</returns>
     Task<string?> InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The units of the current desired set: the last applied, or after <see cref="InitializeAsync"/> the previous
+    /// run's (from the state), so what ran can run again when the repository cannot be read.
+    /// </summary>
+    IReadOnlyList<UnitFile> AppliedUnits { get; }
 
     /// <summary>
     /// Makes <paramref name="units"/> the desired set: removed units stop and are forgotten, added units start,
@@ -70,6 +80,19 @@ public interface ISupervisor : IAsyncDisposable
     /// <summary>Every known service's status, ordered by name.</summary>
     /// <returns>The statuses.</returns>
     IReadOnlyList<ServiceStatusInfo> ListServices();
+
+    /// <summary>
+    /// Prepares an in-place upgrade: the process is about to re-execute itself (<c>execve</c>) and the new image will
+    /// take every service over with <see cref="InitializeAsync"/>. Waits for commands and applies in progress, then
+    /// stops acting for good (no command, restart or apply runs afterwards), stops observing processes so their exits
+    /// and output wait in the kernel, and saves the state with the start of any line of output read but not ended.
+    /// Services keep running. Afterwards only re-executing (or exiting, leaving the services to the next daemon)
+    /// makes sense; disposing does not stop services any more.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels waiting for the first state write, before anything changed.</param>
+    /// <returns>A task that completes once the state is saved.</returns>
+    /// <exception cref="GitProcException">The state could not be saved; nothing was changed and the supervisor runs on.</exception>
+    Task HandOverAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Stops every service in reverse dependency order (the daemon's shutdown); their desired state is kept.</summary>
     /// <param name="cancellationToken">Cancels waiting (stops already begun complete).</param>

@@ -41,6 +41,21 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Warning, "{Service} did not become healthy in time; its dependents are started without waiting")]
     public static partial void NotHealthyInTime(this ILogger logger, string service);
 
+    [LoggerMessage(1013, LogLevel.Information, "Took over {Service} (PID {Pid}) from the previous daemon: it keeps running")]
+    public static partial void ServiceAdopted(this ILogger logger, string service, int pid);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Stopped what ran unmanaged in the cgroup of {Service} ({Count} process(es): {Pids}) and removed the cgroup")]
+    public static partial void LeftoverCgroupSwept(this ILogger logger, string service, int count, string pids);
+
+    [LoggerMessage(1015, LogLevel.Error, "Sweeping the cgroups left by a previous daemon failed: {Reason}")]
+    public static partial void SweepFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(1016, LogLevel.Warning, "The state's copy of {FileName} no longer parses ({Reason}); its service is not taken over")]
+    public static partial void SnapshotUnitInvalid(this ILogger logger, string fileName, string reason);
+
+    [LoggerMessage(1017, LogLevel.Information, "Handed over to the re-executed daemon: {Count} service(s) keep running")]
+    public static partial void HandedOver(this ILogger logger, int count);
+
     [LoggerMessage(1009, LogLevel.Information, "Applied {Commit}: {Started} started, {Restarted} restarted, {Stopped} stopped")]
     public static partial void Applied(this ILogger logger, string commit, int started, int restarted, int stopped);
 }

@@ -30,6 +30,7 @@ internal sealed class ServiceController : IAsyncDisposable
     private readonly Lock _sync = new();
 
     private UnitFile _unit;
+    private string _digest;
     private ServiceStatus _status = ServiceStatus.Stopped;
     private string _subState = "dead";
     private IServiceProcess? _process;
@@ -39,6 +40,9 @@ internal sealed class ServiceController : IAsyncDisposable
     private int? _lastExitCode;
     private string? _failureReason;
     private bool _manuallyStopped;
+
+    // Set only when handing over to a re-executed daemon (DetachOutputAsync).
+    private string? _pendingOutput;
 
     // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
     private bool _launchFailed;
@@ -60,6 +64,7 @@ internal sealed class ServiceController : IAsyncDisposable
     public ServiceController(UnitFile unit, SupervisorContext context)
     {
         _unit = unit;
+        _digest = UnitDefinition.Digest(unit);
         _context = context;
     }
 
@@ -78,6 +83,9 @@ internal sealed class ServiceController : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The service has its own cgroup now (while it runs, where cgroups are used).</summary>
+    public bool HasCgroup => Volatile.Read(ref _cgroup) is not null;
 
     public bool ManuallyStopped
     {
@@ -140,6 +148,9 @@ internal sealed class ServiceController : IAsyncDisposable
                 RestartCount = _restartCount,
                 LastExitCode = _lastExitCode,
                 ManuallyStopped = _manuallyStopped,
+                UnitDigest = _process is null ? null : _digest,
+                OutputPipe = _process?.Info.OutputPipe,
+                PendingOutput = _process is null ? null : _pendingOutput,
             };
         }
     }
@@ -277,6 +288,7 @@ internal sealed class ServiceController : IAsyncDisposable
             lock (_sync)
             {
                 _unit = unit;
+                _digest = UnitDefinition.Digest(unit);
 
                 // A commit that changes the unit ends an operator's stop and a crash loop (CONTRACT §3).
                 _manuallyStopped = false;
@@ -289,6 +301,98 @@ internal sealed class ServiceController : IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes over the main process a previous daemon (or this one, before it re-executed itself) recorded for the
+    /// service, when that very process still runs and the unit is the one it was started with: same pid, no restart;
+    /// its output is read again and its exit handled by the restart policy. An operator's stop, a changed unit, a
+    /// oneshot, or a process that is gone means no: the caller then starts the service as usual.
+    /// </summary>
+    /// <returns>Whether the process was taken over.</returns>
+    public async Task<bool> AdoptAsync(ServiceState recorded, CancellationToken cancellationToken)
+    {
+        if (recorded is not { Pid: { } pid, ProcessStartTicks: { } ticks, ManuallyStopped: false }
+            || recorded.UnitDigest != _digest
+            || _unit.Type == ServiceType.Oneshot
+            || _unit.ExecStartCommands.Count == 0)
+        {
+            return false;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (IsActive)
+            {
+                return false;
+            }
+
+            var unit = _unit;
+            await EnsureCgroupAsync(unit, adopting: true).ConfigureAwait(false);
+            var launch = Launch(unit, unit.ExecStartCommands[0]);
+            if (recorded.PendingOutput is { Length: > 0 } pending && launch.Output is { } output)
+            {
+                // The start of a line the previous daemon had read but not stored: the line continues with what
+                // the process writes next.
+                await output.WriteAsync(Convert.FromBase64String(pending), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            var started = recorded.StartTime ?? _context.Time.GetUtcNow();
+            var process = _context.Processes.Adopt(launch, new ProcessInfo(Name, pid, started, ticks) { OutputPipe = recorded.OutputPipe });
+            if (process is null)
+            {
+                // Gone: whatever it left in its cgroup goes too, so the fresh start runs alone.
+                await RemoveCgroupAsync().ConfigureAwait(false);
+                return false;
+            }
+
+            int generation;
+            CancellationTokenSource cts;
+            lock (_sync)
+            {
+                generation = ++_generation;
+                _superviseCts?.Dispose();
+                cts = _superviseCts = new CancellationTokenSource();
+                _process = process;
+                _startTime = started;
+                _status = ServiceStatus.Running;
+                _subState = "running";
+                _failureReason = null;
+            }
+
+            _context.Logger.ServiceAdopted(Name, pid);
+            WatchHealth(unit);
+            _ = SuperviseAsync(BuildPipeline(unit, generation), process.Exited, generation, cts.Token);
+            _context.StateChanged();
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// For an in-place upgrade: takes the service's gate for good, so no command, restart or health action runs any
+    /// more in this process; what runs keeps running for the re-executed daemon to take over.
+    /// </summary>
+    public Task FreezeAsync() => _gate.WaitAsync();
+
+    /// <summary>
+    /// For an in-place upgrade, once the process manager is suspended: keeps, for the state, the start of a line of
+    /// output that was read but has not ended, which the next daemon continues (<see cref="AdoptAsync"/>).
+    /// </summary>
+    public async Task DetachOutputAsync()
+    {
+        if (OperatingSystem.IsLinux() && Volatile.Read(ref _process) is ServiceProcess process)
+        {
+            var pending = await process.DetachOutputAsync().ConfigureAwait(false);
+            lock (_sync)
+            {
+                _pendingOutput = pending.Length > 0 ? Convert.ToBase64String(pending) : null;
+            }
         }
     }
 
@@ -528,7 +632,7 @@ internal sealed class ServiceController : IAsyncDisposable
     /// cgroups work, limits or not, so a stop reaches every process it ever forked). Where cgroups cannot be used
     /// the service still runs and its status says its limits are not enforced.
     /// </summary>
-    private async Task EnsureCgroupAsync(UnitFile unit)
+    private async Task EnsureCgroupAsync(UnitFile unit, bool adopting = false)
     {
         if (_cgroup is not null || _context.Resources is not { } resources)
         {
@@ -543,7 +647,10 @@ internal sealed class ServiceController : IAsyncDisposable
 
         try
         {
-            _cgroup = await resources.CreateAsync(unit.Name, limits).ConfigureAwait(false);
+            // Taking a process over keeps what runs in its cgroup; a fresh start clears out what a dead daemon left.
+            _cgroup = adopting
+                ? await resources.AttachAsync(unit.Name, limits).ConfigureAwait(false)
+                : await resources.CreateAsync(unit.Name, limits).ConfigureAwait(false);
             _limitsNote = _cgroup is null && limits.HasAny
                 ? $"limits not enforced: {resources.Status.Reason}"
                 : null;
@@ -706,6 +813,7 @@ internal sealed class ServiceController : IAsyncDisposable
                         ? firstExit
                         : await RestartAsync(generation, token).ConfigureAwait(false);
                     var exit = await ended.WaitAsync(token).ConfigureAwait(false);
+                    await StopRemainingAsync(generation).ConfigureAwait(false);
                     return await AnnotateAsync(exit).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
@@ -721,6 +829,33 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             _context.Logger.SuperviseLoopFailed(Name, ex);
             SetFailedIfCurrent(generation, "failed", ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Once the main process has exited on its own, what it left running (its cgroup's processes, else its process
+    /// group's and session's) is stopped as the service itself would be, before the exit is handled: a service that
+    /// ended leaves nothing behind, and a restart never runs beside its predecessor's children (systemd's
+    /// <c>KillMode=control-group</c>).
+    /// </summary>
+    private async Task StopRemainingAsync(int generation)
+    {
+        IServiceProcess? process;
+        UnitFile unit;
+        lock (_sync)
+        {
+            if (generation != _generation)
+            {
+                return;
+            }
+
+            process = _process;
+            unit = _unit;
+        }
+
+        if (process is { Exited.IsCompleted: true })
+        {
+            await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
         }
     }
 

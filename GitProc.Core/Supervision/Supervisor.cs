@@ -32,9 +32,15 @@ internal sealed class Supervisor : ISupervisor
     private readonly Dictionary<string, ServiceController> _services = new(StringComparer.Ordinal);
 
     private readonly IHealthMonitor? _health;
+    private readonly IUnitFileParser _parser;
     private IDependencyResolver _graph;
     private Dictionary<string, ServiceState> _recovered = new(StringComparer.Ordinal);
     private string? _appliedCommit;
+    private IReadOnlyList<UnitFile> _appliedUnits = [];
+    private IReadOnlyList<UnitSnapshot> _appliedSnapshot = [];
+
+    // Set by InitializeAsync: the first apply also starts unchanged services that are not running.
+    private bool _startInactiveOnApply;
     private bool _disposed;
 
     // Set once the state was read (InitializeAsync) or a desired set applied. Until then this supervisor knows nothing
@@ -46,6 +52,7 @@ internal sealed class Supervisor : ISupervisor
         IProcessManager processes,
         IServiceLogs logs,
         IStateManager stateManager,
+        IUnitFileParser parser,
         IServiceProvider serviceProvider,
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
@@ -53,6 +60,7 @@ internal sealed class Supervisor : ISupervisor
     {
         _processes = processes;
         _stateManager = stateManager;
+        _parser = parser;
         _serviceProvider = serviceProvider;
         _logger = logger;
         var repository = options.Value.RepositoryPath;
@@ -81,10 +89,44 @@ internal sealed class Supervisor : ISupervisor
     public async Task<string?> InitializeAsync(CancellationToken cancellationToken = default)
     {
         var state = await _stateManager.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var recovered = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal);
+
+        // What ran before becomes the current set again, from the state's copy of the applied units: each service
+        // whose process still runs, unchanged, is taken over as it is, so a daemon's crash or upgrade restarts
+        // nothing. The first apply then diffs the branch's tip against this set as it would against its own.
+        var units = ParseApplied(state.AppliedUnits);
+        var graph = NewResolver();
+        var controllers = new Dictionary<string, ServiceController>(StringComparer.Ordinal);
+        foreach (var unit in units)
+        {
+            graph.AddUnit(unit);
+            var controller = new ServiceController(unit, _context);
+            if (recovered.Remove(unit.Name, out var record))
+            {
+                controller.Restore(record);
+            }
+
+            controllers[unit.Name] = controller;
+        }
+
+        if (!IsValid(graph))
+        {
+            graph = NewResolver();
+        }
+
+        var attempts = await Task.WhenAll(controllers.Values
+            .Where(c => state.Services.ContainsKey(c.Name))
+            .Select(async c => (c.Name, Adopted: await c.AdoptAsync(state.Services[c.Name], cancellationToken).ConfigureAwait(false))))
+            .ConfigureAwait(false);
+        var adopted = attempts.Where(a => a.Adopted).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+
+        // Whatever else a previous daemon recorded and still runs (a changed or removed unit, an operator's stop in
+        // flight, a state from before units were kept) is stopped, so no service ever runs twice.
         var leftovers = new List<Task>();
         foreach (var service in state.Services.Values)
         {
-            if (service.Pid is { } pid && service.ProcessStartTicks is { } ticks && _processes.IsSameProcessAlive(pid, ticks))
+            if (!adopted.Contains(service.Name) && service.Pid is { } pid && service.ProcessStartTicks is { } ticks
+                && _processes.IsSameProcessAlive(pid, ticks))
             {
                 _logger.StoppingLeftover(service.Name, pid);
                 leftovers.Add(_processes.StopRecordedAsync(pid, ticks, DefaultKillSignal, DefaultStopTimeout, cancellationToken));
@@ -92,14 +134,82 @@ internal sealed class Supervisor : ISupervisor
         }
 
         await Task.WhenAll(leftovers).ConfigureAwait(false);
+
+        // Nothing runs unmanaged: processes in cgroups of services not taken over are stopped, and the cgroups removed.
+        if (_context.Resources is { } resources)
+        {
+            var keep = controllers.Values.Where(c => c.HasCgroup).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+            try
+            {
+                foreach (var leftover in await resources.SweepAsync(keep, cancellationToken).ConfigureAwait(false))
+                {
+                    _logger.LeftoverCgroupSwept(leftover.Service, leftover.Pids.Count, string.Join(' ', leftover.Pids));
+                }
+            }
+            catch (GitProcException ex)
+            {
+                _logger.SweepFailed(ex.Message);
+            }
+        }
+
         lock (_lock)
         {
-            _recovered = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal);
+            foreach (var (name, controller) in controllers)
+            {
+                _services[name] = controller;
+            }
+
+            _graph = graph;
+            _recovered = recovered;
             _appliedCommit = state.AppliedCommit;
+            _appliedUnits = units;
+            _appliedSnapshot = [.. state.AppliedUnits];
+            _startInactiveOnApply = true;
         }
 
         _ownsState = true;
+        if (adopted.Count > 0)
+        {
+            _saver.Request();
+        }
+
         return state.AppliedCommit;
+    }
+
+    /// <summary>The previous run's applied units, parsed again; one that no longer parses is left out (its process is stopped).</summary>
+    private List<UnitFile> ParseApplied(IReadOnlyList<UnitSnapshot> snapshots)
+    {
+        var units = new List<UnitFile>(snapshots.Count);
+        foreach (var snapshot in snapshots)
+        {
+            try
+            {
+                var unit = _parser.Parse(snapshot.FileName, snapshot.Content);
+                if (units.All(u => u.Name != unit.Name))
+                {
+                    units.Add(unit);
+                }
+            }
+            catch (UnitFileParseException ex)
+            {
+                _logger.SnapshotUnitInvalid(snapshot.FileName, ex.Message);
+            }
+        }
+
+        return units;
+    }
+
+    private static bool IsValid(IDependencyResolver graph)
+    {
+        try
+        {
+            _ = graph.GetStartOrder();
+            return true;
+        }
+        catch (GitProcException)
+        {
+            return false;
+        }
     }
 
     public async Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default)
@@ -169,9 +279,22 @@ internal sealed class Supervisor : ISupervisor
                 _graph = graph;
                 _recovered.Clear();
                 _appliedCommit = commit ?? _appliedCommit;
+                _appliedUnits = [.. desired.Values];
+                _appliedSnapshot = desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal)
+                    .Select(u => new UnitSnapshot(u.FileName, UnitDefinition.Render(u)))
+                    .ToList();
             }
 
-            await StartInOrderAsync([.. added, .. changed], target: null, cancellationToken).ConfigureAwait(false);
+            // After a daemon restart, the services of the previous run that were not taken over start too (they died
+            // while no daemon ran), unless an operator stopped them; afterwards a commit starts only what it changed.
+            List<string> toStart = [.. added, .. changed];
+            if (_startInactiveOnApply)
+            {
+                _startInactiveOnApply = false;
+                toStart.AddRange(unchanged);
+            }
+
+            await StartInOrderAsync(toStart, target: null, cancellationToken).ConfigureAwait(false);
             await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
 
             var result = new ApplyResult(Sorted(added), Sorted(changed), Sorted(removed), Sorted(unchanged));
@@ -266,6 +389,17 @@ internal sealed class Supervisor : ISupervisor
         }
     }
 
+    public IReadOnlyList<UnitFile> AppliedUnits
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _appliedUnits;
+            }
+        }
+    }
+
     public IReadOnlyList<ServiceStatusInfo> ListServices()
     {
         lock (_lock)
@@ -296,6 +430,33 @@ internal sealed class Supervisor : ISupervisor
         {
             _applyGate.Release();
         }
+    }
+
+    public async Task HandOverAsync(CancellationToken cancellationToken = default)
+    {
+        // A state that cannot be written now would leave the next daemon with stale pids: fail before anything stops.
+        await _saver.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        // For good: no apply, command, restart or health action after this point.
+        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        List<ServiceController> controllers;
+        lock (_lock)
+        {
+            controllers = [.. _services.Values];
+        }
+
+        await Task.WhenAll(controllers.Select(c => c.FreezeAsync())).ConfigureAwait(false);
+        if (_health is not null)
+        {
+            _health.HealthChanged -= OnHealthChanged;
+        }
+
+        // From here exits stay unreaped and output stays in its pipes, for the next daemon.
+        _processes.Suspend();
+        await Task.WhenAll(controllers.Select(c => c.DetachOutputAsync())).ConfigureAwait(false);
+        await SaveQuietlyAsync(CancellationToken.None).ConfigureAwait(false);
+        _disposed = true;
+        _logger.HandedOver(controllers.Count(c => c.IsActive));
     }
 
     public async ValueTask DisposeAsync()
@@ -523,7 +684,7 @@ internal sealed class Supervisor : ISupervisor
                 services[name] = controller.ToState();
             }
 
-            return new SupervisorState { AppliedCommit = _appliedCommit, Services = services };
+            return new SupervisorState { AppliedCommit = _appliedCommit, Services = services, AppliedUnits = _appliedSnapshot };
         }
     }
 }

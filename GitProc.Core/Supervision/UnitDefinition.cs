@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using GitProc.UnitFiles;
 
 namespace GitProc.Supervision;
@@ -30,5 +32,62 @@ internal static class UnitDefinition
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// A digest of what <see cref="Same"/> compares (name, sections, keys, values in order), independent of the order of
+    /// sections and keys in the file: equal digests mean the same service definition. Kept in the state with a running
+    /// process, so a later daemon can tell whether the unit changed since that process started.
+    /// </summary>
+    public static string Digest(UnitFile unit)
+    {
+        var text = new StringBuilder();
+        Append(text, unit.Name);
+        foreach (var (section, keys) in unit.Sections.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            Append(text, "[" + section);
+            foreach (var (key, values) in keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+            {
+                Append(text, key);
+                text.Append(values.Count).Append(':');
+                foreach (var value in values)
+                {
+                    Append(text, value);
+                }
+            }
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+
+        // Length-prefixed, so no value can be confused with a neighbour's.
+        static void Append(StringBuilder text, string part) => text.Append(part.Length).Append(':').Append(part);
+    }
+
+    /// <summary>
+    /// The unit written back as a unit file: every section and assignment in order, as <see cref="UnitFile.Sections"/>
+    /// keeps them. Parsing it gives the same definition (<see cref="Same"/>), which is what the state's snapshot of the
+    /// applied units needs (comments and line breaks are not kept).
+    /// </summary>
+    public static string Render(UnitFile unit)
+    {
+        var text = new StringBuilder();
+        foreach (var (section, keys) in unit.Sections)
+        {
+            if (text.Length > 0)
+            {
+                text.Append('\n');
+            }
+
+            text.Append('[').Append(section).Append("]\n");
+            foreach (var (key, values) in keys)
+            {
+                foreach (var value in values)
+                {
+                    text.Append(key).Append('=').Append(value).Append('\n');
+                }
+            }
+        }
+
+        return text.ToString();
     }
 }
