@@ -98,6 +98,11 @@ internal static class StatusCommand
             output.WriteLine(string.Create(c, $"Tasks: {tasks}"));
         }
 
+        if (status.GitError is { } gitError)
+        {
+            output.WriteLine($"Git Error: {CliContext.OneLine(gitError)}");
+        }
+
         if (status.StateError is { } stateError)
         {
             output.WriteLine(status.StateErrorSince is { } since

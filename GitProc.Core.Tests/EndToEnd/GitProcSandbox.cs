@@ -316,6 +316,19 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return code;
     }
 
+    /// <summary>
+    /// Kills the daemon with SIGKILL, as a crash or the OOM killer would, and waits until it is gone; its services are
+    /// left as they are.
+    /// </summary>
+    public async Task KillDaemonAsync()
+    {
+        var daemon = _daemon ?? throw new InvalidOperationException("The daemon is not running.");
+        _ = Interop.Processes.Kill(daemon.Id, 9);
+        Assert.That(await ProcScan.WaitUntilAsync(() => daemon.HasExited, TimeSpan.FromSeconds(30)), Is.True, "the daemon survived SIGKILL");
+        _daemon = null;
+        daemon.Dispose();
+    }
+
     /// <summary>Live processes that ran inside the sandbox or sleep for its number, other than the daemon.</summary>
     public IReadOnlyList<int> FindProcesses() =>
         ProcScan.FindByCommandLine(Root).Concat(ProcScan.FindByCommandLine(SleepSeconds))

@@ -77,7 +77,7 @@ internal static class IpcClientJson
         Service = String(data, "service"u8) ?? "",
         State = String(data, "state"u8) ?? "",
         Pid = Int(data, "pid"u8),
-        StartTime = data.TryGetProperty("start_time"u8, out var start) && start.ValueKind == JsonValueKind.String ? start.GetDateTimeOffset() : null,
+        StartTime = Time(data, "start_time"u8),
         RestartCount = Int(data, "restart_count"u8) ?? 0,
         LastExitCode = Int(data, "last_exit_code"u8),
         SubState = String(data, "sub_state"u8),
@@ -94,8 +94,14 @@ internal static class IpcClientJson
         Health = String(data, "health"u8),
         HealthError = String(data, "health_error"u8),
         RejectedCommit = String(data, "rejected_commit"u8),
-        HealthErrorTime = data.TryGetProperty("health_error_time"u8, out var errorTime) && errorTime.ValueKind == JsonValueKind.String ? errorTime.GetDateTimeOffset() : null,
+        HealthErrorTime = Time(data, "health_error_time"u8),
+        GitError = String(data, "git_error"u8),
+        StateError = String(data, "state_error"u8),
+        StateErrorSince = Time(data, "state_error_since"u8),
     };
+
+    private static DateTimeOffset? Time(JsonElement data, ReadOnlySpan<byte> name) =>
+        data.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetDateTimeOffset() : null;
 
     public static IpcListResult ReadList(JsonElement data)
     {

@@ -77,10 +77,16 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         var status = await supervisor.GetStatusAsync(service, cancellationToken).ConfigureAwait(false);
         var result = ToResult(status);
 
-        // A rejected commit concerns every service: the one running is not the tip of the branch.
-        if (reconciler.Status is { Rejected: { } rejected })
+        // A rejected commit or an unreadable repository concerns every service: what runs is not the tip of the branch.
+        var reconciling = reconciler.Status;
+        if (reconciling is { Rejected: { } rejected })
         {
             result = result with { RejectedCommit = Describe(rejected) };
+        }
+
+        if (reconciling.GitError is { } gitError)
+        {
+            result = result with { GitError = gitError };
         }
 
         return IpcReply.Success(result, Json.IpcStatusResult);

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(1204, LogLevel.Warning, "Fetching the remote failed: {Reason}")]
     public static partial void FetchFailed(this ILogger logger, string reason);
 
+    [LoggerMessage(1206, LogLevel.Error, "The repository cannot be read ({Reason}); running the {Count} unit(s) of {Commit} as the state recorded them until it can")]
+    public static partial void RunningFromState(this ILogger logger, string commit, int count, string reason);
+
     [LoggerMessage(1205, LogLevel.Warning, "Commit {Commit}: {Warning}")]
     public static partial void UnitWarning(this ILogger logger, string commit, string warning);
 }

@@ -24,10 +24,13 @@ internal sealed class Reconciler : IReconciler
     private readonly ILogger<Reconciler> _logger;
     private readonly GitProcOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _errorLock = new();
 
     private string? _applied;
     private string? _lastGood;
     private RejectedCommit? _rejected;
+    private string? _gitError;
+    private string? _gitErrorCommit;
 
     public Reconciler(
         IGitIntegration git,
@@ -47,7 +50,8 @@ internal sealed class Reconciler : IReconciler
         _logger = logger;
     }
 
-    public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected));
+    public ReconcilerStatus Status =>
+        new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected)) { GitError = Volatile.Read(ref _gitError) };
 
     /// <summary>The commit a previous run applied (from the state), used when the tip is rejected at start-up.</summary>
     public void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
@@ -71,9 +75,21 @@ internal sealed class Reconciler : IReconciler
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var tip = await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            string? tip;
+            try
+            {
+                tip = await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (GitException ex)
+            {
+                RecordGitError(ex.Message, commit: null);
+                throw;
+            }
+
             if (tip is null || tip == Volatile.Read(ref _applied) || tip == Volatile.Read(ref _rejected)?.Commit)
             {
+                // The tip can be read again; an error reading a commit's units stays until units are read.
+                ClearGitError(commitRead: false);
                 return null;
             }
 
@@ -203,7 +219,39 @@ internal sealed class Reconciler : IReconciler
 
     private async Task<SyncResult> SyncUnderGateAsync(bool explicitRequest, CancellationToken cancellationToken)
     {
-        var tip = await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await SyncFromGitAsync(explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitException ex)
+        {
+            if (Volatile.Read(ref _applied) is null && _supervisor.AppliedUnits is { Count: > 0 } units && _lastGood is { } lastGood)
+            {
+                // A daemon starting on a repository it cannot read (a corrupt or missing object, say) runs what was
+                // applied before, from the state's copy of those units, until the repository can be read again.
+                _logger.RunningFromState(lastGood, units.Count, ex.Message);
+                await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _applied, lastGood);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<SyncResult> SyncFromGitAsync(bool explicitRequest, CancellationToken cancellationToken)
+    {
+        string? tip;
+        try
+        {
+            tip = await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitException ex)
+        {
+            RecordGitError(ex.Message, commit: null);
+            throw;
+        }
+
+        ClearGitError(commitRead: false);
         if (tip is null)
         {
             // An empty repository: nothing is desired yet.
@@ -220,7 +268,17 @@ internal sealed class Reconciler : IReconciler
         IReadOnlyList<DependencyDiagnostic> ignored;
         try
         {
-            units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GitException ex)
+            {
+                RecordGitError(ex.Message, tip);
+                throw;
+            }
+
+            ClearGitError(commitRead: true);
             ignored = Validate(units);
         }
         catch (UnitFileParseException ex)
@@ -270,6 +328,32 @@ internal sealed class Reconciler : IReconciler
 
         var shortSha = tip.Length > 7 ? tip[..7] : tip;
         return new CommitRejectedException(rejection, $"Commit {shortSha} rejected, nothing applied: {reason}");
+    }
+
+    /// <summary>Remembers a failed read, for status: of the repository or its tip (<paramref name="commit"/> null), or of a commit's units.</summary>
+    private void RecordGitError(string message, string? commit)
+    {
+        lock (_errorLock)
+        {
+            _gitError = message;
+            _gitErrorCommit = commit;
+        }
+    }
+
+    /// <summary>
+    /// Forgets a failed read once reading works again: any error once a commit's units were read, an error of the
+    /// repository or its tip once the tip was read.
+    /// </summary>
+    private void ClearGitError(bool commitRead)
+    {
+        lock (_errorLock)
+        {
+            if (commitRead || _gitErrorCommit is null)
+            {
+                _gitError = null;
+                _gitErrorCommit = null;
+            }
+        }
     }
 
     private async Task<IReadOnlyList<UnitFile>> LoadUnitsAsync(string commit, CancellationToken cancellationToken)

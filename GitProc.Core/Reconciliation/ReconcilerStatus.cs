@@ -6,4 +6,11 @@ namespace GitProc.Reconciliation;
 /// <param name="Branch">The watched branch.</param>
 /// <param name="AppliedCommit">The applied commit, if any.</param>
 /// <param name="Rejected">The last rejected commit, while the branch tip is that commit.</param>
-public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, RejectedCommit? Rejected);
+public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, RejectedCommit? Rejected)
+{
+    /// <summary>
+    /// Why the repository could not be read the last time it was tried (a missing repository, a corrupt object),
+    /// while that lasts; <see langword="null"/> when the last read worked. What runs meanwhile is the last applied set.
+    /// </summary>
+    public string? GitError { get; init; }
+}

@@ -1,0 +1,254 @@
+using System.Runtime.Versioning;
+using System.Text.RegularExpressions;
+using GitProc.Core.Tests.Ipc;
+using GitProc.Core.Tests.TestSupport;
+
+namespace GitProc.Core.Tests.EndToEnd;
+
+/// <summary>
+/// The daemon is never the outage (CONTRACT §9), with the real daemon, CLI, Git repository and processes: a daemon
+/// killed with SIGKILL leaves its services running, the next daemon takes them over (same PIDs, output still
+/// captured, exits still handled); an acknowledged command is on disk before its answer; a corrupt object in the
+/// applied commit does not stop a restarted daemon from running what it ran.
+/// </summary>
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[Category("Reliability")]
+[CancelAfter(120_000)]
+public sealed partial class ReliabilityTests
+{
+    private GitProcSandbox _sandbox = null!;
+
+    [SetUp]
+    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
+
+    [TearDown]
+    public async Task TearDown() => await _sandbox.DisposeAsync();
+
+    /// <summary>A unit printing n=1, n=2, … one line every few milliseconds, so a lost or torn line shows.</summary>
+    private static string CounterUnit(string extra = "") => $"""
+        [Service]
+        ExecStart=/bin/sh -c 'n=0; while :; do n=$((n+1)); echo "n=$n"; sleep 0.005; done'
+        {extra}
+
+        """;
+
+    [Test]
+    public async Task A_killed_daemons_services_keep_running_and_the_next_daemon_takes_them_over(CancellationToken token)
+    {
+        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=0"));
+        _sandbox.WriteUnit("worker", _sandbox.Unit("worker"));
+        _sandbox.WriteUnit("counter", CounterUnit());
+        await _sandbox.CommitAsync("three services", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "web", "worker", "counter");
+        await WaitForCounterAsync(10, token);
+
+        await _sandbox.KillDaemonAsync();
+        Assert.That(before.Values.Select(ProcScan.IsAlive), Is.All.True, "killing the daemon kills no service");
+        await Task.Delay(300, token);
+        await _sandbox.StartDaemonAsync(token);
+        var after = await _sandbox.WaitRunningAsync(token, "web", "worker", "counter");
+
+        Assert.That(after, Is.EqualTo(before), "every service was taken over with its PID: nothing restarted");
+        var restarts = await _sandbox.ClientAsync(token, "status", "web");
+        Assert.That(restarts.Lines, Does.Contain("Restarts: 0"), restarts.ToString);
+
+        // Output written while no daemon ran, and after, reaches the log: no line lost, none torn.
+        var seen = await WaitForCounterAsync(CounterNow() + 50, token);
+        AssertCounterComplete(seen);
+
+        // The adopted process's exit is noticed and handled by its policy.
+        _ = Interop.Processes.Kill(after["web"], 9);
+        var restarted = await _sandbox.WaitForListAsync(
+            l => l["web"] is { Status: "running", Pid: { } pid } && pid != after["web"], "web is restarted by its policy", token);
+        Assert.That(restarted["worker"].Pid, Is.EqualTo(before["worker"]));
+        var status = await _sandbox.ClientAsync(token, "status", "web");
+        Assert.That(status.Lines, Does.Contain("Restarts: 1"), status.ToString);
+    }
+
+    [Test]
+    public async Task A_unit_changed_or_removed_while_no_daemon_ran_is_restarted_once_or_stopped(CancellationToken token)
+    {
+        _sandbox.WriteUnit("kept", _sandbox.Unit("kept"));
+        _sandbox.WriteUnit("changed", _sandbox.Unit("changed"));
+        _sandbox.WriteUnit("removed", _sandbox.Unit("removed"));
+        await _sandbox.CommitAsync("three", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "kept", "changed", "removed");
+        await _sandbox.KillDaemonAsync();
+
+        _sandbox.WriteUnit("changed", _sandbox.Unit("changed", "Environment=VERSION=2"));
+        _sandbox.RemoveUnit("removed");
+        await _sandbox.CommitAsync("change one, remove one", token);
+        await _sandbox.StartDaemonAsync(token);
+
+        var after = await _sandbox.WaitForListAsync(
+            l => !l.ContainsKey("removed") && l["changed"] is { Status: "running", Pid: { } pid } && pid != before["changed"],
+            "changed restarts and removed is gone",
+            token);
+        Assert.That(after["kept"].Pid, Is.EqualTo(before["kept"]), "the unchanged service keeps its process");
+        Assert.That(ProcScan.IsAlive(before["changed"]), Is.False);
+        Assert.That(ProcScan.IsAlive(before["removed"]), Is.False);
+        Assert.That(await File.ReadAllTextAsync($"/proc/{after["changed"].Pid}/environ", token), Does.Contain("VERSION=2\0"));
+        Assert.That(
+            _sandbox.FindProcesses().Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("service.sh", StringComparison.Ordinal)).ToList(),
+            Has.Count.EqualTo(2),
+            "one main process per service, no copy of an old one");
+    }
+
+    [Test]
+    public async Task An_acknowledged_stop_or_start_survives_a_kill_right_after_the_answer(CancellationToken token)
+    {
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
+        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"));
+        await _sandbox.CommitAsync("two", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+
+        // The daemon dies the moment the answer arrives: what it acknowledged must already be on disk.
+        await RequestThenKillAsync("""{"command":"stop","service":"alpha"}""");
+        await _sandbox.StartDaemonAsync(token);
+        var afterStop = await _sandbox.WaitForListAsync(l => l["beta"].Status == "running", "beta runs", token);
+        Assert.That(afterStop["alpha"].Status, Is.EqualTo("stopped"), "the acknowledged stop was not undone");
+        Assert.That(afterStop["beta"].Pid, Is.EqualTo(before["beta"]));
+
+        var started = await RequestThenKillAsync("""{"command":"start","service":"alpha"}""");
+        await _sandbox.StartDaemonAsync(token);
+        var afterStart = await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        Assert.That(afterStart["alpha"], Is.EqualTo(started), "the acknowledged start kept its process: it was taken over, not restarted");
+        Assert.That(afterStart["beta"], Is.EqualTo(before["beta"]));
+    }
+
+    [Test]
+    public async Task A_state_directory_that_cannot_be_written_fails_the_stop_and_leaves_the_service_running(CancellationToken token)
+    {
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
+        await _sandbox.CommitAsync("one", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "alpha");
+
+        // The state's directory turns read-only (as a full or remounted disk would refuse writes). Root ignores
+        // permission bits, so the directory is replaced by a file the daemon cannot create anything in.
+        var directory = Path.GetDirectoryName(_sandbox.State)!;
+        var aside = directory + ".aside";
+        Directory.Move(directory, aside);
+        await File.WriteAllTextAsync(directory, "not a directory", token);
+        try
+        {
+            var stop = await _sandbox.ClientAsync(token, "stop", "alpha");
+            Assert.That(stop.ExitCode, Is.EqualTo(1), stop.ToString);
+            Assert.That(stop.Stderr, Does.Contain("Could not save the state, so alpha was not stopped"), stop.ToString);
+            Assert.That(ProcScan.IsAlive(before["alpha"]), Is.True, "the service was left running");
+            var status = await _sandbox.ClientAsync(token, "status", "alpha");
+            Assert.That(status.Lines, Does.Contain("Status: running"), status.ToString);
+            Assert.That(status.Lines.Any(l => l.StartsWith("State Error: ", StringComparison.Ordinal)), Is.True, status.ToString);
+        }
+        finally
+        {
+            File.Delete(directory);
+            Directory.Move(aside, directory);
+        }
+
+        var retried = await _sandbox.ClientAsync(token, "stop", "alpha");
+        Assert.That(retried.ExitCode, Is.Zero, retried.ToString);
+        var healed = await _sandbox.ClientAsync(token, "status", "alpha");
+        Assert.That(healed.Lines.Any(l => l.StartsWith("State Error: ", StringComparison.Ordinal)), Is.False, healed.ToString);
+    }
+
+    [Test]
+    public async Task A_corrupt_object_in_the_applied_commit_does_not_keep_a_restarted_daemon_from_running_its_services(CancellationToken token)
+    {
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
+        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"));
+        await _sandbox.CommitAsync("two", token);
+        await _sandbox.StartDaemonAsync(token);
+        await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero);
+
+        // Damage alpha's blob (a loose object) as a disk error would.
+        var blob = await _sandbox.GitAsync(token, "rev-parse", "HEAD:alpha.service");
+        var objectPath = Path.Combine(_sandbox.Repo, ".git", "objects", blob[..2], blob[2..]);
+        File.SetAttributes(objectPath, FileAttributes.Normal);
+        await File.WriteAllBytesAsync(objectPath, [1, 2, 3, 4, 5, 6, 7, 8], token);
+
+        await _sandbox.StartDaemonAsync(token);
+        await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        var status = await _sandbox.ClientAsync(token, "status", "alpha");
+        Assert.That(status.Lines.Any(l => l.StartsWith("Git Error: ", StringComparison.Ordinal)), Is.True, status.ToString);
+    }
+
+    [Test]
+    public async Task What_a_service_leaves_running_when_its_main_process_ends_is_stopped(CancellationToken token)
+    {
+        Assume.That(Environment.IsPrivilegedProcess, "needs root: without a cgroup a process that left the session cannot be found");
+        var marker = "3601." + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _sandbox.WriteUnit("forker", $"""
+            [Service]
+            ExecStart=/bin/sh -c 'setsid sleep {marker} & sleep 1; exit 0'
+
+            """);
+        await _sandbox.CommitAsync("forker", token);
+        await _sandbox.StartDaemonAsync(token);
+        Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine(marker).Count > 0, TimeSpan.FromSeconds(10)), Is.True);
+
+        await _sandbox.WaitForListAsync(l => l["forker"].Status == "stopped", "forker's main process ends", token);
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine(marker).Count == 0, TimeSpan.FromSeconds(15)),
+            Is.True,
+            "the child that left the session was stopped with the service");
+    }
+
+    /// <summary>Sends one request; SIGKILLs the daemon the moment the answer arrives; returns the answer's pid, if any.</summary>
+    private async Task<int?> RequestThenKillAsync(string request)
+    {
+        await using var client = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+        using var response = await client.RequestAsync(request);
+        await _sandbox.KillDaemonAsync();
+        Assert.That(response.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"), response.RootElement.ToString());
+        return response.RootElement.GetProperty("data").TryGetProperty("pid", out var pid) ? pid.GetInt32() : null;
+    }
+
+    private int CounterNow() => CounterValues().DefaultIfEmpty(0).Max();
+
+    /// <summary>Every n=K value in the counter's log, in file order (rotated files first).</summary>
+    private List<int> CounterValues()
+    {
+        var values = new List<int>();
+        var path = Path.Combine(_sandbox.Logs, "counter.log");
+        if (!File.Exists(path))
+        {
+            return values;
+        }
+
+        foreach (var line in File.ReadLines(path))
+        {
+            var match = CounterLine().Match(line);
+            Assert.That(match.Success, Is.True, $"a torn or foreign line in the counter's log: '{line}'");
+            values.Add(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return values;
+    }
+
+    private async Task<List<int>> WaitForCounterAsync(int atLeast, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
+        while (CounterNow() < atLeast)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the counter's log did not reach n={atLeast}\n{_sandbox.DaemonOutput}");
+            await Task.Delay(50, token);
+        }
+
+        return CounterValues();
+    }
+
+    private static void AssertCounterComplete(List<int> seen)
+    {
+        var expected = Enumerable.Range(1, seen.Count).ToList();
+        Assert.That(seen, Is.EqualTo(expected), "every line of the counter, once and in order");
+    }
+
+    [GeneratedRegex(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] n=(\d+)$")]
+    private static partial Regex CounterLine();
+}
