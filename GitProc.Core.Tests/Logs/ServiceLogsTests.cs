@@ -439,6 +439,114 @@ public sealed class ServiceLogsTests
         Assert.That(received, Is.Empty);
     }
 
+    [Test]
+    public async Task Over_the_rate_limit_lines_are_dropped_and_one_marker_counts_them_when_the_interval_ends()
+    {
+        const string Marker = "lines dropped: rate limit (LogRateLimitBurst=3 per LogRateLimitIntervalSec=10s)";
+        await using var logs = Create();
+        await using (var writer = logs.OpenWriter("web", new LogRateLimit(3, TimeSpan.FromSeconds(10))))
+        {
+            await WriteAsync(writer, NumberedLines(1, 10));
+            _time.Advance(TimeSpan.FromSeconds(9));
+            await WriteAsync(writer, NumberedLines(11, 12));
+            _time.Advance(TimeSpan.FromSeconds(1));
+
+            // The interval has ended: the marker comes first, then this interval's three lines.
+            await WriteAsync(writer, NumberedLines(13, 17));
+            Assert.That(
+                ReadLog("web.log"),
+                Is.EqualTo(Stamped(1, 3) + $"[2024-03-05 10:08:19] gitproc: 9 {Marker}\n" + Stamped(13, 15).Replace("10:08:09", "10:08:19", StringComparison.Ordinal)));
+        }
+
+        // The last writer closed (the service stopped): lines dropped in the current interval are announced now.
+        Assert.That(ReadLog("web.log"), Does.EndWith($"[2024-03-05 10:08:19] line 0015\n[2024-03-05 10:08:19] gitproc: 2 {Marker}\n"));
+    }
+
+    [Test]
+    public async Task An_interval_starts_with_the_first_output_after_the_last_one_ended_and_one_without_drops_leaves_no_marker()
+    {
+        await using var logs = Create();
+        await using var writer = logs.OpenWriter("web", new LogRateLimit(2, TimeSpan.FromSeconds(10)));
+        await WriteAsync(writer, NumberedLines(1, 2));
+        _time.Advance(TimeSpan.FromSeconds(25));
+
+        // A new interval from here (t = 25 s to 35 s), not from a grid of 10 s steps (which would start one at 30 s).
+        await WriteAsync(writer, NumberedLines(3, 5));
+        _time.Advance(TimeSpan.FromSeconds(9));
+        await WriteAsync(writer, NumberedLines(6, 6));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await WriteAsync(writer, NumberedLines(7, 7));
+
+        var lines = await logs.ReadLastLinesAsync("web", 100);
+        Assert.That(lines.Select(line => line[Stamp.Length..]), Is.EqualTo(new[]
+        {
+            "line 0001", "line 0002", "line 0003", "line 0004",
+            "gitproc: 2 lines dropped: rate limit (LogRateLimitBurst=2 per LogRateLimitIntervalSec=10s)", "line 0007",
+        }));
+    }
+
+    [Test]
+    public async Task The_rate_limit_is_the_services_counted_over_all_its_writers()
+    {
+        await using var logs = Create();
+        var limit = new LogRateLimit(5, TimeSpan.FromMinutes(1));
+        await using (var stdout = logs.OpenWriter("web", limit))
+        await using (var post = logs.OpenWriter("web", limit))
+        {
+            await WriteAsync(stdout, "out 1\nout 2\nout 3\n");
+            await WriteAsync(post, "post 1\npost 2\npost 3\n");
+            await WriteAsync(stdout, "out 4\n");
+        }
+
+        Assert.That(
+            ReadLog("web.log"),
+            Is.EqualTo($"{Stamp}out 1\n{Stamp}out 2\n{Stamp}out 3\n{Stamp}post 1\n{Stamp}post 2\n{Stamp}gitproc: 2 lines dropped: rate limit (LogRateLimitBurst=5 per LogRateLimitIntervalSec=1min)\n"));
+    }
+
+    [TestCase(0, 10)]
+    [TestCase(5, 0)]
+    [TestCase(0, 0)]
+    public async Task A_rate_limit_with_a_zero_burst_or_interval_stores_every_line(int burst, int seconds)
+    {
+        await using var logs = Create();
+        await using (var writer = logs.OpenWriter("web", new LogRateLimit(burst, TimeSpan.FromSeconds(seconds))))
+        {
+            await WriteAsync(writer, NumberedLines(1, 500));
+        }
+
+        Assert.That(ReadLog("web.log"), Is.EqualTo(Stamped(1, 500)));
+    }
+
+    [Test]
+    public async Task A_writer_opened_with_another_limit_changes_the_services_limit()
+    {
+        await using var logs = Create();
+        await using (var first = logs.OpenWriter("web", new LogRateLimit(1, TimeSpan.FromMinutes(1))))
+        {
+            await WriteAsync(first, NumberedLines(1, 3));
+        }
+
+        // The unit changed: its new writers come without a limit, and the drops of the old one were announced.
+        await using (var second = logs.OpenWriter("web"))
+        {
+            await WriteAsync(second, NumberedLines(4, 6));
+        }
+
+        var lines = await logs.ReadLastLinesAsync("web", 100);
+        Assert.That(lines.Select(line => line[Stamp.Length..]), Is.EqualTo(new[]
+        {
+            "line 0001", "gitproc: 2 lines dropped: rate limit (LogRateLimitBurst=1 per LogRateLimitIntervalSec=1min)",
+            "line 0004", "line 0005", "line 0006",
+        }));
+    }
+
+    [Test]
+    public void A_negative_rate_limit_is_refused()
+    {
+        Assert.That(() => new LogRateLimit(-1, TimeSpan.FromSeconds(1)), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => new LogRateLimit(1, TimeSpan.FromSeconds(-1)), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
     [TestCase("../etc/passwd")]
     [TestCase("a/b")]
     [TestCase(".hidden")]

@@ -431,4 +431,22 @@ public sealed class SupervisorTests
             Is.True);
         Assert.That(File.ReadAllLines(logFile), Has.Some.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] out-line$"));
     }
+
+    [Test]
+    public async Task The_units_log_rate_limit_applies_to_its_output()
+    {
+        var chatty = _harness.Script("chatty.sh", "for i in 1 2 3 4 5 6 7 8 9 10; do echo line $i; done");
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync(
+            [SupervisorHarness.Unit("chatty", $"[Service]\nType=oneshot\nExecStart={chatty}\nLogRateLimitIntervalSec=1h\nLogRateLimitBurst=3\n")]);
+
+        // The marker comes when the service's last writer closes (its process ended), as the hour is not over.
+        var logFile = Path.Combine(_harness.LogDirectory, "chatty.log");
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("dropped"), TimeSpan.FromSeconds(10)),
+            Is.True);
+        Assert.That(
+            File.ReadAllLines(logFile).Select(line => line[22..]),
+            Is.EqualTo(new[] { "line 1", "line 2", "line 3", "gitproc: 7 lines dropped: rate limit (LogRateLimitBurst=3 per LogRateLimitIntervalSec=1h)" }));
+    }
 }

@@ -108,6 +108,21 @@ public class SystemdTimeSpanTests
         Assert.That(error, Does.Contain("too large"));
     }
 
+    [TestCase(0L, "0")]
+    [TestCase(30_000_000L, "30s")]
+    [TestCase(90_000_000L, "1min 30s")]
+    [TestCase(500_000L, "500ms")]
+    [TestCase(1_500_000L, "1s 500ms")]
+    [TestCase(3_723_004_005L, "1h 2min 3s 4ms 5us")]
+    [TestCase(777_600_000_000L, "1w 2d")]
+    public void Formats_in_systemd_units_that_parse_back(long microseconds, string text)
+    {
+        var span = TimeSpan.FromMicroseconds(microseconds);
+        Assert.That(SystemdTimeSpan.Format(span), Is.EqualTo(text));
+        Assert.That(SystemdTimeSpan.TryParse(text, out var back, out _, out _), Is.True);
+        Assert.That(back, Is.EqualTo(span));
+    }
+
     [Test]
     public void A_bare_number_uses_the_default_unit()
     {

@@ -19,7 +19,7 @@ public class UnitFileParserFuzzTests
         "Type", "ExecStart", "ExecStartPre", "ExecStartPost", "ExecStop", "ExecReload", "Restart", "RestartSec",
         "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "User", "Group",
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
-        "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries", "WantedBy", "X-Extra",
+        "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries", "LogRateLimitIntervalSec", "LogRateLimitBurst", "WantedBy", "X-Extra",
         "ProtectSystem", "execstart", string.Empty, " ",
     ];
 
@@ -141,7 +141,8 @@ public class UnitFileParserFuzzTests
         }
 
         if (unit.CpuQuota is <= 0 || unit.MemoryLimit is <= 0 || unit.TasksMax is <= 0 || unit.HealthCheckRetries < 1
-            || unit.HealthCheckInterval <= TimeSpan.Zero || unit.RestartSec < TimeSpan.Zero)
+            || unit.HealthCheckInterval <= TimeSpan.Zero || unit.RestartSec < TimeSpan.Zero
+            || unit.LogRateLimitBurst < 0 || unit.LogRateLimitInterval < TimeSpan.Zero)
         {
             return "a typed value is out of range";
         }
@@ -172,7 +173,7 @@ public class UnitFileParserFuzzTests
             + "ExecReload=/bin/kill -HUP $MAINPID\nRestart=on-failure\nRestartSec=1.5s\nRestartSteps=3\nRestartMaxDelaySec=1min\nTimeoutStopSec=30\n"
             + "KillSignal=SIGINT\nUser=web\nGroup=web\nWorkingDirectory=-/srv/web\nEnvironment=\"A=1\" \"B=two words\"\nEnvironmentFile=-/etc/web.env\n"
             + "MemoryMax=512M\nMemoryLimit=1G\nCPUQuota=150%\nTasksMax=64\nHealthCheckURL=http://127.0.0.1:8080/health\nHealthCheckInterval=10s\n"
-            + "HealthCheckTimeout=2s\nHealthCheckRetries=5\n[Install]\nWantedBy=multi-user.target\n");
+            + "HealthCheckTimeout=2s\nHealthCheckRetries=5\nLogRateLimitIntervalSec=30s\nLogRateLimitBurst=1000\n[Install]\nWantedBy=multi-user.target\n");
         yield return ("job.service", "[Service]\r\nType=oneshot\r\nExecStart=/bin/a \\\r\n  --x\r\nExecStart=/bin/b ; /bin/c \\; d\r\n");
         yield return ("getty@.service", "[Service]\nExecStart=-/sbin/agetty -o '-p -- \\\\u' --noclear - $TERM\nType=idle\n");
 

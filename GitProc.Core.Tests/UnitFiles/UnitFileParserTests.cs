@@ -158,6 +158,8 @@ public class UnitFileParserTests
             Assert.That(unit.HealthCheckInterval, Is.EqualTo(TimeSpan.FromSeconds(30)));
             Assert.That(unit.HealthCheckTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(unit.HealthCheckRetries, Is.EqualTo(3));
+            Assert.That(unit.LogRateLimitInterval, Is.EqualTo(TimeSpan.Zero));
+            Assert.That(unit.LogRateLimitBurst, Is.Zero);
             Assert.That(unit.Warnings, Is.Empty);
         });
     }
@@ -964,6 +966,42 @@ public class UnitFileParserTests
         Assert.That(error.Line, Is.EqualTo(3));
         Assert.That(error.Key, Is.EqualTo(line[..line.IndexOf('=', StringComparison.Ordinal)]));
         Assert.That(error.Message, Does.Contain(reason));
+    }
+
+    // ---- Log rate limit ----
+
+    [TestCase("LogRateLimitIntervalSec=30s\nLogRateLimitBurst=1000", 30_000, 1000)]
+    [TestCase("LogRateLimitIntervalSec=1min 30s\nLogRateLimitBurst=5", 90_000, 5)]
+    [TestCase("LogRateLimitIntervalSec=2\nLogRateLimitBurst=0", 2_000, 0)]
+    [TestCase("LogRateLimitIntervalSec=500ms", 500, 0)]
+    [TestCase("LogRateLimitIntervalSec=0\nLogRateLimitBurst=10", 0, 10)]
+    [TestCase("LogRateLimitIntervalSec=30s\nLogRateLimitBurst=10\nLogRateLimitIntervalSec=\nLogRateLimitBurst=", 0, 0)]
+    public void Log_rate_limit_keys_are_read(string lines, int milliseconds, int burst)
+    {
+        var unit = Service(lines);
+        Assert.That((unit.LogRateLimitInterval, unit.LogRateLimitBurst), Is.EqualTo((TimeSpan.FromMilliseconds(milliseconds), burst)));
+        Assert.That(unit.Warnings, Is.Empty);
+    }
+
+    [TestCase("LogRateLimitIntervalSec=soon", "LogRateLimitIntervalSec=soon: The value is not a time span")]
+    [TestCase("LogRateLimitIntervalSec=-5s", "LogRateLimitIntervalSec=-5s: The value is negative")]
+    [TestCase("LogRateLimitIntervalSec=infinity", "LogRateLimitIntervalSec=infinity: GitProc does not accept infinity here; use 0 for no log rate limit")]
+    [TestCase("LogRateLimitBurst=lots", "LogRateLimitBurst=lots: The value is not a number; write a whole number, 0 or more.")]
+    [TestCase("LogRateLimitBurst=-1", "LogRateLimitBurst=-1: The value is not a number")]
+    [TestCase("LogRateLimitBurst=99999999999", "LogRateLimitBurst=99999999999: The value is not a number")]
+    public void Bad_log_rate_limits_name_file_line_key_and_value(string line, string message)
+    {
+        var error = RefusedService(line);
+        Assert.That(error.Message, Does.StartWith("web.service:3: " + message));
+        Assert.That((error.FileName, error.Line, error.Key, error.Value), Is.EqualTo(("web.service", 3, line[..line.IndexOf('=', StringComparison.Ordinal)], line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..])));
+    }
+
+    [Test]
+    public void Log_rate_limit_keys_in_Unit_get_a_hint_to_move_them()
+    {
+        var unit = Parse("[Unit]\nLogRateLimitBurst=5\n" + Minimal);
+        Assert.That(unit.LogRateLimitBurst, Is.Zero);
+        Assert.That(unit.Warnings.Single().Message, Does.Contain("belongs in [Service]"));
     }
 
     // ---- Entry points ----

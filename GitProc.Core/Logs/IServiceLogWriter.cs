@@ -14,7 +14,9 @@ public interface IServiceLogWriter : IAsyncDisposable
     /// (readers decode them as UTF-8, replacing invalid bytes). A line longer than 64 KiB is stored as several lines,
     /// so one endless line never grows memory. The returned task completes once the data is in the file (the OS
     /// page cache), so a producer faster than the disk is slowed down, never buffered without limit. A failing
-    /// file (disk full, no permission) does not fail the call: the output is dropped and the failure logged once.
+    /// file (disk full, no permission) does not fail the call: the output is dropped and the failure logged once; a
+    /// write that stored only part of a chunk is cut back to its last whole line, and once writing works again a
+    /// marker line (<c>gitproc: N lines dropped: No space left on device</c>) stands where the lines are missing.
     /// </summary>
     /// <param name="output">The bytes, as the process wrote them.</param>
     /// <param name="cancellationToken">Cancels waiting for other writers of the same service; once a chunk's

@@ -13,10 +13,15 @@ public interface IServiceLogs
     /// Opens a writer that appends a service's raw output to its log. Several writers of one service (stdout and
     /// stderr of the main process, an <c>ExecStartPost</c> command) may be open at once; each keeps its own partial
     /// line, and whole lines never interleave. The file is created (with its directory) on the first write.
+    /// Lines that cannot be stored (a failing disk, or over <paramref name="rateLimit"/>) leave one stamped marker line,
+    /// <c>gitproc: N lines dropped: REASON</c>, where they are missing.
     /// </summary>
     /// <param name="service">The service name.</param>
+    /// <param name="rateLimit">The service's log rate limit (<c>LogRateLimitBurst=</c> per
+    /// <c>LogRateLimitIntervalSec=</c>); <see langword="null"/> or a disabled limit for none. It is the service's, shared
+    /// by all its writers: the one given last applies.</param>
     /// <returns>A writer; dispose it to store a partial last line as a line.</returns>
-    IServiceLogWriter OpenWriter(string service);
+    IServiceLogWriter OpenWriter(string service, LogRateLimit? rateLimit = null);
 
     /// <summary>
     /// Reads the last <paramref name="count"/> stored lines of a service, oldest first, seeking from the end of

@@ -24,4 +24,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 405, Level = LogLevel.Warning,
         Message = "A follower of service {Service}'s log fell behind by more than one rotated file; lines in between were skipped.")]
     public static partial void FollowerSkipped(ILogger logger, string service);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Information,
+        Message = "Service {Service} wrote more log lines than its limit allows; {Count} lines were dropped: {Reason}.")]
+    public static partial void RateLimited(ILogger logger, string service, long count, string reason);
 }

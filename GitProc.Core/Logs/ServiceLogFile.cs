@@ -1,5 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -8,7 +10,10 @@ namespace GitProc.Logs;
 /// <summary>
 /// One service's log file (<c>NAME.log</c> and its rotated <c>NAME.log.1</c> … <c>NAME.log.N</c>), shared by
 /// every writer and follower of that service. Writers take <see cref="_lock"/> for a whole chunk, so complete
-/// lines of different writers never interleave and rotation happens between lines.
+/// lines of different writers never interleave and rotation happens between lines. Lines that cannot be stored (the
+/// disk failing, or over the service's <see cref="LogRateLimit"/>) are counted, and the count is stored as one stamped
+/// marker line (<c>gitproc: N lines dropped: REASON</c>) as soon as it can be: the file never holds half a line, and
+/// a gap in it is never silent.
 /// </summary>
 internal sealed class ServiceLogFile
 {
@@ -48,6 +53,29 @@ internal sealed class ServiceLogFile
     private FollowPoint? _committed;
     private TaskCompletionSource _appended = NewSignal();
 
+    // Where a failed write left part of its buffer that could not be cut off at once: cut before anything else is
+    // appended or the file is rotated.
+    private long? _cutTo;
+
+    // Lines lost to a failing file and not yet announced, and the OS's words for the last failure.
+    private long _failDropped;
+    private string _failReason = string.Empty;
+
+    // The rate limit: wanted (set by OpenWriter, read without the lock), in force (under the lock), and the lines left
+    // in the current interval.
+    private LogRateLimit? _wantedLimit;
+    private LogRateLimit? _limit;
+    private int _allowance;
+    private long _intervalStart;
+    private long _limitDropping;
+    private long _limitDropped;
+    private LogRateLimit? _limitDroppedUnder;
+
+    // Markers in the buffer and the counts they carry: subtracted once they are in the file, kept due if not.
+    private int _markersBuffered;
+    private long _failAnnounced;
+    private long _limitAnnounced;
+
     public ServiceLogFile(string service, string directory, LogOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _service = service;
@@ -64,6 +92,17 @@ internal sealed class ServiceLogFile
         Done,
         NeedFlush,
         NeedRotate,
+    }
+
+    /// <summary>
+    /// What happens to each line before it is stored. A type argument rather than a test per line, so that with no
+    /// limit the hot path compiles to the plain copy it was, and a limit costs only the services that have one.
+    /// </summary>
+    private interface ILineGate
+    {
+        static abstract bool Admit(ServiceLogFile file);
+
+        static abstract void Stored(ServiceLogFile file);
     }
 
     /// <summary>The service name.</summary>
@@ -86,13 +125,24 @@ internal sealed class ServiceLogFile
 
     public string RotatedPath(int index) => Path + "." + index.ToString(CultureInfo.InvariantCulture);
 
-    public ServiceLogWriter OpenWriter()
+    /// <summary>
+    /// Opens a writer. The rate limit belongs to the service, not the writer: the one given last applies to every
+    /// writer of the service (they all come from the same unit, and a changed unit opens new writers).
+    /// </summary>
+    public ServiceLogWriter OpenWriter(LogRateLimit? rateLimit)
     {
         var writer = new ServiceLogWriter(this);
+        var wanted = rateLimit is { IsEnabled: true } ? rateLimit : null;
         lock (_writers)
         {
             ObjectDisposedException.ThrowIf(_closed, typeof(ServiceLogs));
             _writers.Add(writer);
+
+            // Replaced only when it differs, so that reopening with the same limit keeps the interval running.
+            if (!Equals(_wantedLimit, wanted))
+            {
+                Volatile.Write(ref _wantedLimit, wanted);
+            }
         }
 
         return writer;
@@ -108,10 +158,16 @@ internal sealed class ServiceLogFile
             ObjectDisposedException.ThrowIf(writer.IsClosed || _closed, writer);
 
             // From here the chunk is written whole, whatever the token says: half a chunk would break a line.
-            Prepare();
+            if (Prepare())
+            {
+                await AppendMarkersAsync().ConfigureAwait(false);
+            }
+
             var position = 0;
             Outcome outcome;
-            while ((outcome = Consume(writer, data.Span, ref position)) != Outcome.Done)
+            while ((outcome = _limit is null
+                ? Consume<Unlimited>(writer, data.Span, ref position)
+                : Consume<RateLimited>(writer, data.Span, ref position)) != Outcome.Done)
             {
                 await MakeRoomAsync(outcome).ConfigureAwait(false);
             }
@@ -144,6 +200,7 @@ internal sealed class ServiceLogFile
                 if (last)
                 {
                     // A stopped service holds no file descriptor; the next writer reopens lazily.
+                    await AnnounceDropsAsync().ConfigureAwait(false);
                     CloseStream();
                 }
             }
@@ -192,6 +249,7 @@ internal sealed class ServiceLogFile
                 await WriteLastLineAsync(writer).ConfigureAwait(false);
             }
 
+            await AnnounceDropsAsync().ConfigureAwait(false);
             CloseStream();
         }
         finally
@@ -291,7 +349,8 @@ internal sealed class ServiceLogFile
     /// The cuts depend only on the bytes, never on how they were chunked: a line is cut into pieces of exactly
     /// <see cref="MaxLineBytes"/>, and a piece of that size followed by '\n' is one whole line.
     /// </summary>
-    private Outcome Consume(ServiceLogWriter writer, ReadOnlySpan<byte> data, ref int position)
+    private Outcome Consume<TGate>(ServiceLogWriter writer, ReadOnlySpan<byte> data, ref int position)
+        where TGate : struct, ILineGate
     {
         while (position < data.Length)
         {
@@ -303,7 +362,7 @@ internal sealed class ServiceLogFile
                 if (newline >= 0 && newline <= MaxLineBytes)
                 {
                     // The hot path: a whole line straight from the caller's chunk into the file buffer.
-                    if ((outcome = TryAppend(rest[..newline], lineEnd: true)) != Outcome.Done)
+                    if ((outcome = TryAppend<TGate>(rest[..newline], lineEnd: true)) != Outcome.Done)
                     {
                         return outcome;
                     }
@@ -317,7 +376,7 @@ internal sealed class ServiceLogFile
                 }
                 else
                 {
-                    if ((outcome = TryAppend(rest[..MaxLineBytes], lineEnd: false)) != Outcome.Done)
+                    if ((outcome = TryAppend<TGate>(rest[..MaxLineBytes], lineEnd: false)) != Outcome.Done)
                     {
                         return outcome;
                     }
@@ -327,7 +386,7 @@ internal sealed class ServiceLogFile
             }
             else if (newline == 0 || writer.PartialLength == MaxLineBytes)
             {
-                if ((outcome = TryAppend(writer.Partial, lineEnd: newline == 0)) != Outcome.Done)
+                if ((outcome = TryAppend<TGate>(writer.Partial, lineEnd: newline == 0)) != Outcome.Done)
                 {
                     return outcome;
                 }
@@ -349,13 +408,34 @@ internal sealed class ServiceLogFile
         return Outcome.Done;
     }
 
-    private Outcome TryAppend(ReadOnlySpan<byte> line, bool lineEnd)
+    /// <summary>Appends one line of the service's output, or drops it when <typeparamref name="TGate"/> says so.</summary>
+    private Outcome TryAppend<TGate>(ReadOnlySpan<byte> line, bool lineEnd)
+        where TGate : struct, ILineGate
     {
+        if (!TGate.Admit(this))
+        {
+            // Dropped before it costs a copy, a flush or a rotation: a flood over the limit is cheap.
+            return Outcome.Done;
+        }
+
         if (lineEnd && !line.IsEmpty && line[^1] == (byte)'\r')
         {
             line = line[..^1];
         }
 
+        var outcome = TryStore(line);
+        if (outcome == Outcome.Done)
+        {
+            TGate.Stored(this);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Copies a stamped line into the buffer unless the buffer needs flushing or the file rotating first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Outcome TryStore(ReadOnlySpan<byte> line)
+    {
         var size = StampBytes + line.Length + 1;
 
         // A line alone bigger than the limit still goes into an empty file rather than rotating forever.
@@ -395,9 +475,15 @@ internal sealed class ServiceLogFile
         writer.IsClosed = true;
         if (writer.PartialLength > 0)
         {
-            Prepare();
+            if (Prepare())
+            {
+                await AppendMarkersAsync().ConfigureAwait(false);
+            }
+
             Outcome outcome;
-            while ((outcome = TryAppend(writer.Partial, lineEnd: true)) != Outcome.Done)
+            while ((outcome = _limit is null
+                ? TryAppend<Unlimited>(writer.Partial, lineEnd: true)
+                : TryAppend<RateLimited>(writer.Partial, lineEnd: true)) != Outcome.Done)
             {
                 await MakeRoomAsync(outcome).ConfigureAwait(false);
             }
@@ -407,8 +493,11 @@ internal sealed class ServiceLogFile
         }
     }
 
-    /// <summary>Refreshes the stamp and makes sure the file is open; called under the lock before appending.</summary>
-    private void Prepare()
+    /// <summary>
+    /// Refreshes the stamp, makes sure the file is open and moves the rate limit's interval on; called under the lock
+    /// before appending. Returns whether markers are due, which the caller then appends before any line.
+    /// </summary>
+    private bool Prepare()
     {
         // One clock read per chunk, not per line: the lines of a chunk arrived together, and a per-line clock
         // read would cost more than the copying at hundreds of MB/s.
@@ -418,6 +507,119 @@ internal sealed class ServiceLogFile
         {
             Open();
         }
+
+        var wanted = Volatile.Read(ref _wantedLimit);
+        if (wanted is not null || _limit is not null)
+        {
+            AdvanceInterval(wanted);
+        }
+
+        return _failDropped != 0 || _limitDropped != 0;
+    }
+
+    /// <summary>
+    /// Starts a new interval when the current one has ended (journald's rule: it starts with the first output after
+    /// the previous one, and its length counts from there), or when the limit changed.
+    /// </summary>
+    private void AdvanceInterval(LogRateLimit? wanted)
+    {
+        var now = _timeProvider.GetTimestamp();
+        if (ReferenceEquals(wanted, _limit) && _timeProvider.GetElapsedTime(_intervalStart, now) < wanted!.Interval)
+        {
+            return;
+        }
+
+        EndInterval();
+        _limit = wanted;
+        _intervalStart = now;
+        _allowance = wanted?.Burst ?? 0;
+    }
+
+    /// <summary>Makes the lines dropped in the current interval due for a marker.</summary>
+    private void EndInterval()
+    {
+        if (_limitDropping != 0)
+        {
+            _limitDropped += _limitDropping;
+            _limitDropping = 0;
+            _limitDroppedUnder = _limit;
+        }
+    }
+
+    /// <summary>
+    /// Appends the due markers, ahead of the lines that follow them. Nothing while the file cannot be opened: they
+    /// would only be dropped, and they stay due.
+    /// </summary>
+    private async ValueTask AppendMarkersAsync()
+    {
+        if (_stream is null)
+        {
+            return;
+        }
+
+        Outcome outcome;
+        while ((outcome = TryAppendMarkers()) != Outcome.Done)
+        {
+            await MakeRoomAsync(outcome).ConfigureAwait(false);
+        }
+    }
+
+    private Outcome TryAppendMarkers()
+    {
+        Outcome outcome;
+        if (_failDropped != 0 && _failAnnounced == 0)
+        {
+            if ((outcome = TryStoreMarker(_failDropped, _failReason)) != Outcome.Done)
+            {
+                return outcome;
+            }
+
+            _failAnnounced = _failDropped;
+        }
+
+        if (_limitDropped != 0 && _limitAnnounced == 0)
+        {
+            if ((outcome = TryStoreMarker(_limitDropped, _limitDroppedUnder!.DropReason)) != Outcome.Done)
+            {
+                return outcome;
+            }
+
+            _limitAnnounced = _limitDropped;
+        }
+
+        return Outcome.Done;
+    }
+
+    private Outcome TryStoreMarker(long count, string reason)
+    {
+        var text = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"gitproc: {count} lines dropped: {reason}"));
+        var outcome = TryStore(text);
+        if (outcome == Outcome.Done)
+        {
+            _markersBuffered++;
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// When the last writer closes (the service stopped) or the store closes: the lines dropped so far are announced
+    /// now, if the file can take it, rather than at output that may never come.
+    /// </summary>
+    private async ValueTask AnnounceDropsAsync()
+    {
+        EndInterval();
+        if (_failDropped == 0 && _limitDropped == 0)
+        {
+            return;
+        }
+
+        if (Prepare())
+        {
+            await AppendMarkersAsync().ConfigureAwait(false);
+        }
+
+        await FlushAsync().ConfigureAwait(false);
     }
 
     private void UpdateStamp(DateTime now)
@@ -479,16 +681,44 @@ internal sealed class ServiceLogFile
                 Directory.CreateDirectory(_directory);
             }
 
+            CutTornEnd();
             _stream = new FileStream(Path, options);
             _length = _stream.Length;
             Publish();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The chunk still goes through the buffer and is dropped at the flush; the next chunk retries.
+            // The chunk still goes through the buffer and is dropped (and counted) at the flush; the next chunk retries.
             _length = 0;
             ReportFailure(e);
         }
+    }
+
+    /// <summary>
+    /// Cuts off what a failed write left after the last whole line, if cutting it at the time failed too. Throws
+    /// while it still cannot, so nothing is appended after half a line.
+    /// </summary>
+    private void CutTornEnd()
+    {
+        if (_cutTo is not { } length)
+        {
+            return;
+        }
+
+        try
+        {
+            using var handle = File.OpenHandle(Path, System.IO.FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            if (RandomAccess.GetLength(handle) > length)
+            {
+                RandomAccess.SetLength(handle, length);
+            }
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Gone (deleted by someone): nothing torn is left to append to.
+        }
+
+        _cutTo = null;
     }
 
     private async ValueTask FlushAsync()
@@ -498,11 +728,14 @@ internal sealed class ServiceLogFile
             return;
         }
 
+        var written = false;
         if (_stream is not null)
         {
+            var committed = _stream.Position;
             try
             {
                 await _stream.WriteAsync(_buffer.AsMemory(0, _buffered), CancellationToken.None).ConfigureAwait(false);
+                written = true;
                 Publish();
                 if (_failing)
                 {
@@ -512,15 +745,59 @@ internal sealed class ServiceLogFile
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A full disk must not stop the service: its output is dropped (and said so once) until writing
-                // works again. Reopening next time re-reads the true length.
+                // A full disk must not stop the service: its output is dropped (counted, and logged once) until
+                // writing works again. The write may have stored part of the buffer, ending inside a line: cut back to
+                // the last whole line before anything else is appended. Reopening next time re-reads the true length.
                 ReportFailure(e);
+                CutBack(committed);
                 CloseStream();
             }
         }
 
+        if (_markersBuffered != 0 || !written)
+        {
+            Settle(written);
+        }
+
         _buffered = 0;
         Signal();
+    }
+
+    /// <summary>Accounts for a buffer that holds markers or was dropped (the rare paths, kept off the hot one).</summary>
+    private void Settle(bool written)
+    {
+        if (written)
+        {
+            _failDropped -= _failAnnounced;
+            _limitDropped -= _limitAnnounced;
+            if (_limitAnnounced != 0)
+            {
+                Log.RateLimited(_logger, _service, _limitAnnounced, _limitDroppedUnder!.DropReason);
+            }
+        }
+        else
+        {
+            // Every line in the buffer is whole, so its newlines count its lines; the markers among them stay due.
+            _failDropped += _buffer.AsSpan(0, _buffered).Count((byte)'\n') - _markersBuffered;
+            _length -= _buffered;
+        }
+
+        _failAnnounced = 0;
+        _limitAnnounced = 0;
+        _markersBuffered = 0;
+    }
+
+    private void CutBack(long committed)
+    {
+        try
+        {
+            RandomAccess.SetLength(_stream!.SafeFileHandle, committed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Even truncating fails (a file system gone read-only): done before the file is appended to again.
+            _cutTo = committed;
+        }
     }
 
     private async ValueTask RotateAsync()
@@ -529,6 +806,8 @@ internal sealed class ServiceLogFile
         CloseStream();
         try
         {
+            // A torn end is cut first: the rotated file must hold whole lines too. If it cannot be, nothing moves.
+            CutTornEnd();
             if (_maxFiles == 0)
             {
                 File.Delete(Path);
@@ -563,6 +842,14 @@ internal sealed class ServiceLogFile
         // Even when rotation failed, count from zero again: retrying on every line would only fail again.
         _length = 0;
         Publish();
+
+        // Lines dropped before the rotation are announced at the top of the new file. It is empty, so they fit;
+        // whatever does not stays due for the next chunk.
+        if (_stream is not null)
+        {
+            _ = TryAppendMarkers();
+        }
+
         Signal();
     }
 
@@ -584,10 +871,39 @@ internal sealed class ServiceLogFile
 
     private void ReportFailure(Exception exception)
     {
+        // The marker gives the OS's words ("No space left on device"), not .NET's sentence with the path in it.
+        _failReason = exception is IOException && exception.HResult is > 0 and < 4096
+            ? Marshal.GetPInvokeErrorMessage(exception.HResult)
+            : exception.Message;
         if (!_failing)
         {
             _failing = true;
             Log.WriteFailed(_logger, _service, Path, exception);
         }
+    }
+
+    private readonly struct Unlimited : ILineGate
+    {
+        public static bool Admit(ServiceLogFile file) => true;
+
+        public static void Stored(ServiceLogFile file)
+        {
+        }
+    }
+
+    private readonly struct RateLimited : ILineGate
+    {
+        public static bool Admit(ServiceLogFile file)
+        {
+            if (file._allowance != 0)
+            {
+                return true;
+            }
+
+            file._limitDropping++;
+            return false;
+        }
+
+        public static void Stored(ServiceLogFile file) => file._allowance--;
     }
 }

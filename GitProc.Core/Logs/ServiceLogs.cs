@@ -37,7 +37,7 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
         _logger = logger;
     }
 
-    public IServiceLogWriter OpenWriter(string service) => GetFile(service).OpenWriter();
+    public IServiceLogWriter OpenWriter(string service, LogRateLimit? rateLimit = null) => GetFile(service).OpenWriter(rateLimit);
 
     public async Task<IReadOnlyList<string>> ReadLastLinesAsync(string service, int count, CancellationToken cancellationToken = default)
     {

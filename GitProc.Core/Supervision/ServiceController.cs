@@ -1,4 +1,5 @@
 using GitProc.Health;
+using GitProc.Logs;
 using GitProc.Processes;
 using GitProc.ResourceControl;
 using GitProc.State;
@@ -621,7 +622,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
     private ProcessLaunch Launch(UnitFile unit, UnitCommand command) => new(unit, command)
     {
-        Output = _context.Logs.OpenWriter(unit.Name),
+        Output = _context.Logs.OpenWriter(unit.Name, new LogRateLimit(unit.LogRateLimitBurst, unit.LogRateLimitInterval)),
         DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
         CgroupProcsFiles = _cgroup?.ProcsFiles ?? [],
         CgroupJoinFiles = _cgroup?.JoinFiles ?? [],

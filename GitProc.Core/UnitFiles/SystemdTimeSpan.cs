@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
 
 namespace GitProc.UnitFiles;
 
@@ -60,6 +62,19 @@ internal static class SystemdTimeSpan
         ("\u00b5s", 1UL), // MICRO SIGN
     ];
 
+    // Largest first, as systemd's format_timespan() writes them; months and years are left out because their
+    // fractional days (30.44, 365.25) would turn a round number of days into hours and minutes.
+    private static readonly (string Suffix, ulong Microseconds)[] FormatUnits =
+    [
+        ("w", MicrosecondsPerWeek),
+        ("d", MicrosecondsPerDay),
+        ("h", MicrosecondsPerHour),
+        ("min", MicrosecondsPerMinute),
+        ("s", MicrosecondsPerSecond),
+        ("ms", 1_000UL),
+        ("us", 1UL),
+    ];
+
     /// <summary>Parses a time span whose bare numbers are seconds.</summary>
     /// <param name="text">The value as written.</param>
     /// <param name="value">The span; meaningless when <paramref name="isInfinity"/> is set.</param>
@@ -103,6 +118,38 @@ internal static class SystemdTimeSpan
                 error = $"is not a time span: {Syntax}";
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Writes a span in systemd.time(7) units, largest first (<c>30s</c>, <c>1min 30s</c>, <c>1s 500ms</c>; <c>0</c> for
+    /// zero), so a message shows it the way a unit file would say it and <see cref="TryParse(ReadOnlySpan{char}, out TimeSpan, out bool, out string?)"/>
+    /// reads it back. Below a microsecond is dropped.
+    /// </summary>
+    internal static string Format(TimeSpan span)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(span, TimeSpan.Zero);
+        var microseconds = (ulong)(span.Ticks / TimeSpan.TicksPerMicrosecond);
+        if (microseconds == 0)
+        {
+            return "0";
+        }
+
+        var text = new StringBuilder();
+        foreach (var (suffix, size) in FormatUnits)
+        {
+            if (microseconds >= size)
+            {
+                if (text.Length > 0)
+                {
+                    text.Append(' ');
+                }
+
+                text.Append(CultureInfo.InvariantCulture, $"{microseconds / size}{suffix}");
+                microseconds %= size;
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>The core of systemd's <c>parse_time()</c>: microseconds, <see cref="ulong.MaxValue"/> for infinity.</summary>

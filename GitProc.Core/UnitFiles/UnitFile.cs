@@ -122,6 +122,18 @@ public sealed record UnitFile
     public int HealthCheckRetries { get; init; } = 3;
 
     /// <summary>
+    /// <c>[Service] LogRateLimitIntervalSec</c>: the interval of the service's log rate limit (journald's rule: at most
+    /// <see cref="LogRateLimitBurst"/> lines are stored per interval, the rest dropped and counted in one marker line).
+    /// Default <see cref="TimeSpan.Zero"/>: no limit.
+    /// </summary>
+    public TimeSpan LogRateLimitInterval { get; init; }
+
+    /// <summary>
+    /// <c>[Service] LogRateLimitBurst</c>: log lines stored per <see cref="LogRateLimitInterval"/>. Default 0: no limit.
+    /// </summary>
+    public int LogRateLimitBurst { get; init; }
+
+    /// <summary>
     /// Every section and key as written (section name → key → values in order of assignment, empty assignments
     /// included, values trimmed and joined across continuation lines), including the ones GitProc does not act on.
     /// Section names and keys are case-sensitive, as in systemd.

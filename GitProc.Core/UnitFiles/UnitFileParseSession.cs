@@ -23,6 +23,7 @@ internal sealed class UnitFileParseSession
         "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "User", "Group",
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
         "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
+        "LogRateLimitIntervalSec", "LogRateLimitBurst",
     };
 
     private readonly string _fileName;
@@ -69,6 +70,8 @@ internal sealed class UnitFileParseSession
     private TimeSpan _healthCheckInterval = TimeSpan.FromSeconds(30);
     private TimeSpan _healthCheckTimeout = TimeSpan.FromSeconds(5);
     private int _healthCheckRetries = 3;
+    private TimeSpan _logRateLimitInterval;
+    private int _logRateLimitBurst;
 
     internal UnitFileParseSession(string fileName, string name)
     {
@@ -240,6 +243,8 @@ internal sealed class UnitFileParseSession
             HealthCheckInterval = _healthCheckInterval,
             HealthCheckTimeout = _healthCheckTimeout,
             HealthCheckRetries = _healthCheckRetries,
+            LogRateLimitInterval = _logRateLimitInterval,
+            LogRateLimitBurst = _logRateLimitBurst,
             Sections = sections.AsReadOnly(),
             Warnings = _warnings.AsReadOnly(),
         };
@@ -514,6 +519,12 @@ internal sealed class UnitFileParseSession
                 break;
             case "HealthCheckRetries":
                 _healthCheckRetries = value.Length == 0 ? 3 : ParseCount(key, value, line, 1);
+                break;
+            case "LogRateLimitIntervalSec":
+                _logRateLimitInterval = value.Length == 0 ? TimeSpan.Zero : ParseFiniteTime(key, value, line, "use 0 for no log rate limit");
+                break;
+            case "LogRateLimitBurst":
+                _logRateLimitBurst = value.Length == 0 ? 0 : ParseCount(key, value, line, 0);
                 break;
             case "StartLimitBurst":
             case "StartLimitIntervalSec":
