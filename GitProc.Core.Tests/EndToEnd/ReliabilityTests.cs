@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using System.Text.RegularExpressions;
 using GitProc.Core.Tests.Ipc;
 using GitProc.Core.Tests.TestSupport;
 
@@ -15,7 +14,7 @@ namespace GitProc.Core.Tests.EndToEnd;
 [SupportedOSPlatform("linux")]
 [Category("Reliability")]
 [CancelAfter(120_000)]
-public sealed partial class ReliabilityTests
+public sealed class ReliabilityTests
 {
     private GitProcSandbox _sandbox = null!;
 
@@ -25,20 +24,12 @@ public sealed partial class ReliabilityTests
     [TearDown]
     public async Task TearDown() => await _sandbox.DisposeAsync();
 
-    /// <summary>A unit printing n=1, n=2, … one line every few milliseconds, so a lost or torn line shows.</summary>
-    private static string CounterUnit(string extra = "") => $"""
-        [Service]
-        ExecStart=/bin/sh -c 'n=0; while :; do n=$((n+1)); echo "n=$n"; sleep 0.005; done'
-        {extra}
-
-        """;
-
     [Test]
     public async Task A_killed_daemons_services_keep_running_and_the_next_daemon_takes_them_over(CancellationToken token)
     {
         _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=0"));
         _sandbox.WriteUnit("worker", _sandbox.Unit("worker"));
-        _sandbox.WriteUnit("counter", CounterUnit());
+        _sandbox.WriteUnit("counter", CounterLog.Unit());
         await _sandbox.CommitAsync("three services", token);
         await _sandbox.StartDaemonAsync(token);
         var before = await _sandbox.WaitRunningAsync(token, "web", "worker", "counter");
@@ -56,7 +47,7 @@ public sealed partial class ReliabilityTests
 
         // Output written while no daemon ran, and after, reaches the log: no line lost, none torn.
         var seen = await WaitForCounterAsync(CounterNow() + 50, token);
-        AssertCounterComplete(seen);
+        CounterLog.AssertComplete(seen);
 
         // The adopted process's exit is noticed and handled by its policy.
         _ = Interop.Processes.Kill(after["web"], 9);
@@ -209,27 +200,9 @@ public sealed partial class ReliabilityTests
         return response.RootElement.GetProperty("data").TryGetProperty("pid", out var pid) ? pid.GetInt32() : null;
     }
 
-    private int CounterNow() => CounterValues().DefaultIfEmpty(0).Max();
+    private string CounterLogPath => Path.Combine(_sandbox.Logs, "counter.log");
 
-    /// <summary>Every n=K value in the counter's log, in file order (rotated files first).</summary>
-    private List<int> CounterValues()
-    {
-        var values = new List<int>();
-        var path = Path.Combine(_sandbox.Logs, "counter.log");
-        if (!File.Exists(path))
-        {
-            return values;
-        }
-
-        foreach (var line in File.ReadLines(path))
-        {
-            var match = CounterLine().Match(line);
-            Assert.That(match.Success, Is.True, $"a torn or foreign line in the counter's log: '{line}'");
-            values.Add(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        return values;
-    }
+    private int CounterNow() => CounterLog.Values(CounterLogPath).DefaultIfEmpty(0).Max();
 
     private async Task<List<int>> WaitForCounterAsync(int atLeast, CancellationToken token)
     {
@@ -240,15 +213,6 @@ public sealed partial class ReliabilityTests
             await Task.Delay(50, token);
         }
 
-        return CounterValues();
+        return CounterLog.Values(CounterLogPath);
     }
-
-    private static void AssertCounterComplete(List<int> seen)
-    {
-        var expected = Enumerable.Range(1, seen.Count).ToList();
-        Assert.That(seen, Is.EqualTo(expected), "every line of the counter, once and in order");
-    }
-
-    [GeneratedRegex(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] n=(\d+)$")]
-    private static partial Regex CounterLine();
 }
