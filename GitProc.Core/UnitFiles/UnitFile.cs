@@ -79,6 +79,9 @@ public sealed record UnitFile
     /// <summary><c>[Service] KillSignal</c> as a signal number. Default 15 (SIGTERM).</summary>
     public int KillSignal { get; init; } = 15;
 
+    /// <summary><c>[Service] KillMode</c>: which processes a stop signals. Default <see cref="UnitFiles.KillMode.ControlGroup"/>.</summary>
+    public KillMode KillMode { get; init; } = KillMode.ControlGroup;
+
     /// <summary><c>[Service] User</c>; <see langword="null"/> runs as the daemon's user.</summary>
     public string? User { get; init; }
 

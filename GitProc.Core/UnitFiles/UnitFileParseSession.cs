@@ -20,7 +20,7 @@ internal sealed class UnitFileParseSession
     private static readonly HashSet<string> ServiceKeys = new(StringComparer.Ordinal)
     {
         "Type", "ExecStart", "ExecStartPre", "ExecStartPost", "ExecStop", "ExecReload", "Restart", "RestartSec",
-        "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "User", "Group",
+        "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "KillMode", "User", "Group",
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
         "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
         "LogRateLimitIntervalSec", "LogRateLimitBurst",
@@ -58,6 +58,7 @@ internal sealed class UnitFileParseSession
     private TimeSpan? _restartMaxDelay;
     private TimeSpan _timeoutStop = TimeSpan.FromSeconds(10);
     private int _killSignal = 15;
+    private KillMode _killMode = KillMode.ControlGroup;
     private string? _user;
     private string? _group;
     private string? _workingDirectory;
@@ -230,6 +231,7 @@ internal sealed class UnitFileParseSession
             RestartMaxDelay = _restartMaxDelay,
             TimeoutStop = _timeoutStop,
             KillSignal = _killSignal,
+            KillMode = _killMode,
             User = _user,
             Group = _group,
             WorkingDirectory = _workingDirectory,
@@ -481,6 +483,9 @@ internal sealed class UnitFileParseSession
             case "KillSignal":
                 _killSignal = value.Length == 0 ? 15 : ParseSignal(key, value, line);
                 break;
+            case "KillMode":
+                _killMode = value.Length == 0 ? KillMode.ControlGroup : ParseKillMode(key, value, line);
+                break;
             case "User":
                 _user = value.Length == 0 ? null : ParseAccount(key, value, line, "user");
                 break;
@@ -578,6 +583,24 @@ internal sealed class UnitFileParseSession
         }
 
         throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec or oneshot.");
+    }
+
+    private KillMode ParseKillMode(string key, string value, int line)
+    {
+        switch (value)
+        {
+            case "control-group":
+                return KillMode.ControlGroup;
+            case "mixed":
+                return KillMode.Mixed;
+            case "process":
+                return KillMode.Process;
+            case "none":
+                Warn(line, key, "KillMode=none is treated as process: only the main process is signalled (systemd deprecates none).");
+                return KillMode.Process;
+        }
+
+        throw Error(line, key, value, "The value is not a kill mode; use control-group, mixed or process.");
     }
 
     private RestartPolicy ParseRestart(string key, string value, int line)
