@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from procwatch import ChildWatcher, stat_fields
+from procwatch import ChildWatcher, GoneWatcher, descendants, stat_fields
 
 
 def sleep_match(argv):
@@ -234,6 +234,81 @@ class Pm2(Peer):
                 pass
         self.pid = None
         self._kill_leftovers()
+
+
+class ScanDirPeer(Peer):
+    """A daemontools-style supervisor: a scan directory with one directory (holding a run script) per service."""
+
+    def __init__(self, work, services):
+        super().__init__(work)
+        self.scan = os.path.join(work, "scan")
+        os.makedirs(self.scan)
+        self.dirs = []
+        for s in services:
+            d = os.path.join(self.scan, s.name)
+            os.makedirs(d)
+            with open(os.path.join(d, "run"), "w") as f:
+                f.write("#!/bin/sh\nexec " + " ".join(s.argv) + "\n")
+            os.chmod(os.path.join(d, "run"), 0o755)
+            self.dirs.append(d)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.scan_command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        return self.pid
+
+    def tree(self):
+        """The scanner's descendants now (supervisors and services), to wait for or clean up later."""
+        procs = descendants(self.pid)
+        self._seen_children |= set(procs)
+        return procs
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            procs = self.tree()
+            self.shutdown()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            w = GoneWatcher(procs)
+            deadline = time.time() + 30
+            while w.poll() and time.time() < deadline:
+                time.sleep(0.01)
+        self.proc = None
+        self._kill_leftovers()
+
+
+class Runit(ScanDirPeer):
+    """runit's runsvdir with one runsv per service; runsvdir -P as Debian runs it (each runsv in its own session)."""
+
+    name = "runit"
+
+    def scan_command(self):
+        return ["runsvdir", "-P", self.scan]
+
+    def shutdown(self):
+        # runit's own way to stop everything: on SIGHUP runsvdir sends TERM to each runsv (which takes its service
+        # down and exits) and exits.
+        self.proc.send_signal(signal.SIGHUP)
+
+
+class S6(ScanDirPeer):
+    """skarnet's s6-svscan with one s6-supervise per service."""
+
+    name = "s6"
+
+    def scan_command(self):
+        return ["s6-svscan", self.scan]
+
+    def shutdown(self):
+        # s6-svscanctl -t: s6-svscan sends SIGTERM to each s6-supervise (which takes its service down and exits), then exits.
+        subprocess.run(["s6-svscanctl", "-t", self.scan], check=True)
 
 
 def remove(path):
