@@ -116,10 +116,16 @@ if stop:
             cells = []
             for n in sizes:
                 r = v.get(str(n))
-                cells.append("–" if r is None else f"{f(r['median'], 2)} ({f(r['median'] / n * 1000, 2)} ms)")
-            left = sum(r["processes_left"] for r in v.values())
-            cgroups = sum(r["cgroups_left"] for r in v.values())
-            runs = max(r["n"] for r in v.values())
+                cells.append("–" if r is None else "failed" if "error" in r
+                             else f"{f(r['median'], 2)} ({f(r['median'] / n * 1000, 2)} ms)")
+            ok = [r for r in v.values() if "error" not in r]
+            left = sum(r["processes_left"] for r in ok)
+            cgroups = sum(r["cgroups_left"] for r in ok)
+            runs = max((r["n"] for r in ok), default=0)
             rows.append([k] + cells + [runs, f"{left} / {cgroups}"])
         print(table(rows, [""] + [f"{n:,}" for n in sizes] + ["runs", "processes / cgroups left"]))
+        for k, v in stop.items():
+            for n, r in v.items():
+                if "error" in r:
+                    print(f"\n{k}, {n} services failed: {r['error']}")
         print()
