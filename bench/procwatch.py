@@ -16,15 +16,20 @@ def last_pid():
         return int(f.read().split()[-1])
 
 
-def stat_fields(pid):
-    """(ppid, state) of pid, or None when it is gone."""
+def stat_rest(pid):
+    """The fields of /proc/PID/stat from field 3 (state) on, or None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
-    rest = data[data.rindex(b")") + 2:].split()
-    return int(rest[1]), rest[0]
+    return data[data.rindex(b")") + 2:].split()
+
+
+def stat_fields(pid):
+    """(ppid, state) of pid, or None when it is gone."""
+    rest = stat_rest(pid)
+    return None if rest is None else (int(rest[1]), rest[0])
 
 
 def cmdline(pid):
@@ -111,26 +116,16 @@ class ChildWatcher:
 
 def start_ticks(pid):
     """Field 22 of /proc/PID/stat (start time), or None when the process is gone or a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    rest = data[data.rindex(b")") + 2:].split()
-    return None if rest[0] in (b"Z", b"X") else int(rest[19])
+    rest = stat_rest(pid)
+    return None if rest is None or rest[0] in (b"Z", b"X") else int(rest[19])
 
 
 def descendants(root):
     """{pid: start ticks} of every live process below root (one walk of /proc)."""
     parent, ticks = {}, {}
     for pid in all_pids():
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        rest = data[data.rindex(b")") + 2:].split()
-        if rest[0] in (b"Z", b"X"):
+        rest = stat_rest(pid)
+        if rest is None or rest[0] in (b"Z", b"X"):
             continue
         parent[pid] = int(rest[1])
         ticks[pid] = int(rest[19])
