@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""GitProc benchmark suite: GitProc against supervisord and PM2 on this machine. Run through bench/run.sh.
+"""GitProc benchmark suite: GitProc against supervisord, PM2, runit and s6 on this machine. Run through bench/run.sh.
 
 Only Debian's python3 standard library is used. Every supervisor started here is stopped by its pid, and every
 temporary directory is removed, also on failure or Ctrl-C.
@@ -24,9 +24,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procwatch import ChildWatcher, cpu_ms, rss_kib, stat_fields  # noqa: E402
+from procwatch import ChildWatcher, GoneWatcher, cmdline, cpu_ms, rss_kib, start_ticks, stat_fields  # noqa: E402
 import peers  # noqa: E402
-from peers import Pm2, Service, Supervisord, remove, sleep_match  # noqa: E402
+from peers import Pm2, Runit, S6, Service, Supervisord, remove, sleep_match  # noqa: E402
 
 EXTRA_CONFIG = {}
 
@@ -700,6 +700,197 @@ def health_run(ctx, protocol):
     return out
 
 
+# ---------------------------------------------------------------- stopping N services at once
+
+CGROUP_HIERARCHIES = ("memory", "cpu", "cpuacct", "pids", "unified")
+
+
+def cgroup_dirs(root):
+    return [d for d in (os.path.join("/sys/fs/cgroup", h, root) for h in CGROUP_HIERARCHIES) if os.path.isdir(d)]
+
+
+def cgroup_children(root):
+    """Names of the service cgroups left under a daemon's cgroup root, over every hierarchy."""
+    return sorted({e.name for d in cgroup_dirs(root) for e in os.scandir(d) if e.is_dir()})
+
+
+def remove_cgroup_root(root):
+    for d in cgroup_dirs(root):
+        for e in os.scandir(d):
+            if e.is_dir():
+                try:
+                    os.rmdir(e.path)
+                except OSError as ex:
+                    log(f"cannot remove cgroup {e.path}: {ex}")
+        try:
+            os.rmdir(d)
+        except OSError as ex:
+            log(f"cannot remove cgroup {d}: {ex}")
+
+
+def wait_gone(procs, t0, what, timeout=300):
+    w = GoneWatcher(procs)
+    while w.poll():
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError(f"{what}: {len(w.remaining)} processes still alive after {timeout} s")
+        time.sleep(0.001)
+    return time.perf_counter() - t0
+
+
+def ipc_stop_all(sock_path, names, connections):
+    """Sends `stop` for every name over `connections` concurrent connections (each sends its share one by one)."""
+    shares = [names[i::connections] for i in range(connections)]
+    socks = []
+    for _ in shares:
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(sock_path)
+        socks.append(c)
+    failures = []
+
+    def run(c, share):
+        f = c.makefile("rb")
+        for name in share:
+            c.sendall(json.dumps({"command": "stop", "service": name}).encode() + b"\n")
+            line = f.readline()
+            if b'"success"' not in line:
+                failures.append(line[:200])
+
+    threads = [threading.Thread(target=run, args=(c, share)) for c, share in zip(socks, shares)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    for c in socks:
+        c.close()
+    if failures:
+        raise RuntimeError(f"{len(failures)} stop requests failed, e.g. {failures[0]!r}")
+    return elapsed
+
+
+def gitproc_stop_run(ctx, n, how, run):
+    """One GitProc daemon with n sleep services, stopped all at once by `how`; returns seconds and leftovers."""
+    root = f"gitproc-bench-stop-{os.getpid()}-{how}-{n}-{run}"
+    sleep = ["/bin/sleep", "100000"]
+    services = [Service(f"s{i:04d}", sleep) for i in range(n)]
+    keep = [Service("keep", ["/bin/sleep", "100001"])] if how == "commit" else []
+    g = live(GitProc(os.path.join(ctx.work, f"stop-gitproc-{how}-{n}-{run}"), ctx.gitproc,
+                     config={"ResourceControl": {"CgroupRoot": root}}))
+    try:
+        g.write_units(services + keep)
+        g.commit()
+        g.start()
+        wait_children(g, n + len(keep), time.perf_counter(), timeout=300)
+        time.sleep(1)
+        procs = {pid: start_ticks(pid) for pid in g._seen_children if (cmdline(pid) or [b"", b""])[1:2] == [b"100000"]}
+        if len(procs) != n:
+            raise RuntimeError(f"expected {n} services, found {len(procs)}")
+        if how == "sigterm":
+            t0 = time.perf_counter()
+            os.kill(g.pid, signal.SIGTERM)
+            g.proc.wait(timeout=600)
+            elapsed = time.perf_counter() - t0
+        elif how == "commit":
+            for svc in services:
+                os.unlink(os.path.join(g.repo, svc.name + ".service"))
+            g.commit(f"remove {n} services")
+            t0 = time.perf_counter()
+            wait_gone(procs, t0, "GitProc commit")
+            while set(cgroup_children(root)) - {"keep"}:
+                if time.perf_counter() - t0 > 300:
+                    raise RuntimeError("GitProc commit: service cgroups not removed within 300 s")
+                time.sleep(0.001)
+            elapsed = time.perf_counter() - t0
+        else:
+            elapsed = ipc_stop_all(g.socket, [svc.name for svc in services], min(ctx.stop_connections, n))
+        left = GoneWatcher(procs).poll()
+        done(g)
+        cgroups_left = [c for c in cgroup_children(root) if c != "keep"]
+        return elapsed, left, len(cgroups_left)
+    finally:
+        done(g)
+        remove_cgroup_root(root)
+        remove(g.work)
+
+
+def scandir_stop_run(ctx, cls, n, how, run):
+    """One runit or s6 scan directory with n sleep services, stopped all at once by `how`; returns seconds and leftovers."""
+    p = live(cls(os.path.join(ctx.work, f"stop-{cls.name}-{how}-{n}-{run}"), [Service(f"s{i:04d}", ["/bin/sleep", "100000"]) for i in range(n)]))
+    try:
+        p.start()
+        deadline = time.time() + 300
+        while True:
+            procs = p.tree()
+            sleeps = {pid: t for pid, t in procs.items() if sleep_match(cmdline(pid) or [b""])}
+            if len(sleeps) >= n:
+                break
+            if time.time() > deadline:
+                raise RuntimeError(f"{cls.name}: only {len(sleeps)} of {n} services after 300 s")
+            time.sleep(0.2)
+        time.sleep(1)
+        procs = p.tree()
+        t0 = time.perf_counter()
+        if how == "scanner":
+            # The supervisor tree's own stop-everything-and-exit, as GitProc's SIGTERM: done when every process is gone.
+            p.shutdown()
+            p.wait_scanners(600)
+            elapsed = wait_gone(procs, t0, cls.name)
+        else:
+            # Every service told to go down at once, the supervisors staying: until every service process is gone.
+            if cls is Runit:
+                # One sv for all (without -w: sv -w re-checks only every 420 ms).
+                subprocess.run(["sv", "down", *p.dirs], check=True, stdout=subprocess.DEVNULL)
+            else:
+                # "d" into each service's control FIFO: what s6-svc -d writes, without a process per service.
+                for d in p.dirs:
+                    fd = os.open(os.path.join(d, "supervise", "control"), os.O_WRONLY | os.O_NONBLOCK)
+                    os.write(fd, b"d")
+                    os.close(fd)
+            elapsed = wait_gone(sleeps, t0, cls.name)
+        left = GoneWatcher(sleeps).poll()
+        return elapsed, left, 0
+    finally:
+        done(p)
+        remove(p.work)
+
+
+def scenario_stop(ctx):
+    variants = [("GitProc: daemon SIGTERM", lambda n, r: gitproc_stop_run(ctx, n, "sigterm", r)),
+                ("GitProc: commit removing them", lambda n, r: gitproc_stop_run(ctx, n, "commit", r)),
+                (f"GitProc: `stop` each over IPC ({ctx.stop_connections} connections)", lambda n, r: gitproc_stop_run(ctx, n, "ipc", r))]
+    if ctx.runit:
+        variants += [("runit: SIGHUP to runsvdir", lambda n, r: scandir_stop_run(ctx, Runit, n, "scanner", r)),
+                     ("runit: `sv down` on all", lambda n, r: scandir_stop_run(ctx, Runit, n, "down", r))]
+    if ctx.s6:
+        variants += [("s6: `s6-svscanctl -t`", lambda n, r: scandir_stop_run(ctx, S6, n, "scanner", r)),
+                     ("s6: `s6-svc -d` on each", lambda n, r: scandir_stop_run(ctx, S6, n, "down", r))]
+    if ctx.stop_only:
+        variants = [(label, fn) for label, fn in variants if any(w in label for w in ctx.stop_only.split(","))]
+    out = {}
+    for label, fn in variants:
+        for n in ctx.stop_sizes:
+            times, left, cgroups_left = [], 0, 0
+            try:
+                for r in range(ctx.stop_runs):
+                    t, l, c = fn(n, r)
+                    times.append(t)
+                    left += l
+                    cgroups_left += c
+            except Exception as ex:  # noqa: BLE001 - one failed size must not lose the others
+                reason = repr(ex)[:300]
+                log(f"  {label}, {n} services failed: {reason}")
+                out.setdefault(label, {})[str(n)] = {"error": reason}
+                stop_all()
+                continue
+            res = summary(times, "s")
+            res["processes_left"] = left
+            res["cgroups_left"] = cgroups_left
+            out.setdefault(label, {})[str(n)] = res
+            log(f"  {label}, {n} services: median {res['median']:.2f} s, processes left {left}, cgroups left {cgroups_left}")
+    return out
+
+
 # ---------------------------------------------------------------- machine
 
 def machine(ctx):
@@ -721,6 +912,8 @@ def machine(ctx):
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kib / 1024 ** 2, 1), "kernel": platform.release(),
             "dotnet": ver(["dotnet", "--version"]), "supervisord": ver(["supervisord", "--version"]) if ctx.supervisord else None,
             "pm2": pm2_version() if ctx.pm2 else None, "node": ver(["node", "--version"]) if ctx.pm2 else None,
+            "runit": ver(["dpkg-query", "-W", "-f", "${Version}\n", "runit"]) if ctx.runit else None,
+            "s6": ver(["dpkg-query", "-W", "-f", "${Version}\n", "s6"]) if ctx.s6 else None,
             "python": platform.python_version(), "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
             "cgroup_mounts": [" ".join(line.split()[1:4]) for line in open("/proc/mounts") if line.split()[2] in ("cgroup", "cgroup2")],
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
@@ -737,7 +930,7 @@ def pm2_version():
 
 
 SCENARIOS = {"restart": scenario_restart, "many": scenario_many, "idle": scenario_idle, "logs": scenario_logs,
-             "crash": scenario_crash, "health": scenario_health}
+             "crash": scenario_crash, "health": scenario_health, "stop": scenario_stop}
 
 
 def main():
@@ -749,6 +942,8 @@ def main():
     ap.add_argument("--only", default=",".join(SCENARIOS))
     ap.add_argument("--no-supervisord", action="store_true")
     ap.add_argument("--no-pm2", action="store_true")
+    ap.add_argument("--no-runit", action="store_true")
+    ap.add_argument("--no-s6", action="store_true")
     ap.add_argument("--trials", type=int, default=30)
     ap.add_argument("--many", type=int, default=500)
     ap.add_argument("--many-runs", type=int, default=3)
@@ -759,12 +954,19 @@ def main():
     ap.add_argument("--log-lines", type=int, default=5_000_000)
     ap.add_argument("--log-runs", type=int, default=3)
     ap.add_argument("--health-services", type=int, default=200)
+    ap.add_argument("--stop-sizes", default="200,1000,2000")
+    ap.add_argument("--stop-runs", type=int, default=3)
+    ap.add_argument("--stop-connections", type=int, default=100)
+    ap.add_argument("--stop-only", default="", help="comma-separated parts of the stop variants' labels to run, e.g. runit,s6")
     ap.add_argument("--gitproc-config", default="{}",
                     help='JSON merged into every GitProc daemon\'s "GitProc" section, e.g. {"ResourceControl": {"Enabled": false}}')
     ctx = ap.parse_args()
     EXTRA_CONFIG.update(json.loads(ctx.gitproc_config))
     ctx.supervisord = not ctx.no_supervisord and have("supervisord")
     ctx.pm2 = not ctx.no_pm2 and have("pm2")
+    ctx.runit = not ctx.no_runit and have("runsvdir") and have("sv")
+    ctx.s6 = not ctx.no_s6 and have("s6-svscan") and have("s6-svscanctl")
+    ctx.stop_sizes = [int(x) for x in ctx.stop_sizes.split(",")]
     ctx.work = tempfile.mkdtemp(prefix="gitproc-bench-")
     atexit.register(lambda: (stop_all(), remove(ctx.work)))
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -772,7 +974,8 @@ def main():
 
     RESULTS["machine"] = machine(ctx)
     RESULTS["gitproc_config"] = EXTRA_CONFIG
-    RESULTS["skipped_peers"] = {k: "not installed" for k, on in (("supervisord", ctx.supervisord), ("PM2", ctx.pm2)) if not on}
+    RESULTS["skipped_peers"] = {k: "not installed" for k, on in (("supervisord", ctx.supervisord), ("PM2", ctx.pm2),
+                                                                 ("runit", ctx.runit), ("s6", ctx.s6)) if not on}
     if os.path.exists(ctx.out):
         with open(ctx.out) as f:
             RESULTS.update({k: v for k, v in json.load(f).items() if k not in RESULTS})

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from procwatch import ChildWatcher, stat_fields
+from procwatch import ChildWatcher, GoneWatcher, descendants, stat_fields
 
 
 def sleep_match(argv):
@@ -234,6 +234,101 @@ class Pm2(Peer):
                 pass
         self.pid = None
         self._kill_leftovers()
+
+
+class ScanDirPeer(Peer):
+    """A daemontools-style supervisor: scan directories with one directory (holding a run script) per service, and
+    one scanner process per scan directory (more than one only where a scanner has a fixed limit)."""
+
+    per_scanner = None  # services one scanner can hold; None: no limit
+
+    def __init__(self, work, services):
+        super().__init__(work)
+        chunk = self.per_scanner or max(len(services), 1)
+        self.scans, self.dirs = [], []
+        for k in range(0, max(len(services), 1), chunk):
+            scan = os.path.join(work, f"scan{len(self.scans)}")
+            os.makedirs(scan)
+            self.scans.append(scan)
+            for s in services[k:k + chunk]:
+                d = os.path.join(scan, s.name)
+                os.makedirs(d)
+                with open(os.path.join(d, "run"), "w") as f:
+                    f.write("#!/bin/sh\nexec " + " ".join(s.argv) + "\n")
+                os.chmod(os.path.join(d, "run"), 0o755)
+                self.dirs.append(d)
+        self.procs = []
+        self.proc = None
+
+    def start(self):
+        self.procs = [subprocess.Popen(self.scan_command(scan), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       stdin=subprocess.DEVNULL) for scan in self.scans]
+        self.proc = self.procs[0]
+        self.pid = self.proc.pid
+        return self.pid
+
+    def tree(self):
+        """The scanners' descendants now (supervisors and services), to wait for or clean up later."""
+        procs = {}
+        for p in self.procs:
+            procs.update(descendants(p.pid))
+        self._seen_children |= set(procs)
+        return procs
+
+    def wait_scanners(self, timeout):
+        for p in self.procs:
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def stop(self):
+        if not self.procs:
+            return
+        if any(p.poll() is None for p in self.procs):
+            procs = self.tree()
+            self.shutdown()
+            self.wait_scanners(60)
+            w = GoneWatcher(procs)
+            deadline = time.time() + 30
+            while w.poll() and time.time() < deadline:
+                time.sleep(0.01)
+        self.procs, self.proc = [], None
+        self._kill_leftovers()
+
+
+class Runit(ScanDirPeer):
+    """runit's runsvdir with one runsv per service; runsvdir -P as Debian runs it (each runsv in its own session).
+    runsvdir supervises at most 1,000 service directories (a compile-time limit), so more take several."""
+
+    name = "runit"
+    per_scanner = 1000
+
+    def scan_command(self, scan):
+        return ["runsvdir", "-P", scan]
+
+    def shutdown(self):
+        # runit's own way to stop everything: on SIGHUP runsvdir sends TERM to each runsv (which takes its service
+        # down and exits) and exits.
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGHUP)
+
+
+class S6(ScanDirPeer):
+    """skarnet's s6-svscan with one s6-supervise per service; -c raises its default limit of 1,000 services."""
+
+    name = "s6"
+
+    def scan_command(self, scan):
+        return ["s6-svscan", "-c", str(max(1000, len(self.dirs) + 10)), scan]
+
+    def shutdown(self):
+        # s6-svscanctl -t: s6-svscan sends SIGTERM to each s6-supervise (which takes its service down and exits), then exits.
+        for scan, p in zip(self.scans, self.procs):
+            if p.poll() is None:
+                subprocess.run(["s6-svscanctl", "-t", scan], check=True)
 
 
 def remove(path):

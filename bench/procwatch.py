@@ -16,15 +16,20 @@ def last_pid():
         return int(f.read().split()[-1])
 
 
-def stat_fields(pid):
-    """(ppid, state) of pid, or None when it is gone."""
+def stat_rest(pid):
+    """The fields of /proc/PID/stat from field 3 (state) on, or None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
-    rest = data[data.rindex(b")") + 2:].split()
-    return int(rest[1]), rest[0]
+    return data[data.rindex(b")") + 2:].split()
+
+
+def stat_fields(pid):
+    """(ppid, state) of pid, or None when it is gone."""
+    rest = stat_rest(pid)
+    return None if rest is None else (int(rest[1]), rest[0])
 
 
 def cmdline(pid):
@@ -107,3 +112,42 @@ class ChildWatcher:
             if st is None or st[1] == b"Z" or st[0] != self.parent:
                 self.children.discard(pid)
         return self.children
+
+
+def start_ticks(pid):
+    """Field 22 of /proc/PID/stat (start time), or None when the process is gone or a zombie."""
+    rest = stat_rest(pid)
+    return None if rest is None or rest[0] in (b"Z", b"X") else int(rest[19])
+
+
+def descendants(root):
+    """{pid: start ticks} of every live process below root (one walk of /proc)."""
+    parent, ticks = {}, {}
+    for pid in all_pids():
+        rest = stat_rest(pid)
+        if rest is None or rest[0] in (b"Z", b"X"):
+            continue
+        parent[pid] = int(rest[1])
+        ticks[pid] = int(rest[19])
+    children = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = {}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = ticks[child]
+            todo.append(child)
+    return found
+
+
+class GoneWatcher:
+    """Waits until every process of a recorded set (pid and start ticks, so a reused pid does not count) is gone."""
+
+    def __init__(self, procs):
+        self.remaining = dict(procs)
+
+    def poll(self):
+        for pid, ticks in list(self.remaining.items()):
+            if start_ticks(pid) != ticks:
+                del self.remaining[pid]
+        return len(self.remaining)

@@ -20,6 +20,7 @@ def table(rows, head):
 m = d.get("machine", {})
 print(f"Run {m.get('date')}: {m.get('nproc')} × {m.get('cpu')}, {m.get('ram_gib')} GiB RAM, kernel {m.get('kernel')}, "
       f".NET SDK {m.get('dotnet')}, supervisord {m.get('supervisord')}, PM2 {m.get('pm2')} (Node {m.get('node')}), "
+      f"runit {m.get('runit')}, s6 {m.get('s6')}, "
       f"Python {m.get('python')}; load average at start {' '.join(m.get('loadavg_at_start', []))}.\n")
 if m.get("cgroup_mounts"):
     print("cgroup mounts: " + "; ".join(f"`{x}`" for x in m["cgroup_mounts"]) + "\n")
@@ -102,3 +103,29 @@ for name, h in health.items():
               f"min {i['min']}, max {i['max']} (n = {i['n']}).", end="")
     print()
 print()
+
+stop = d.get("stop", {})
+if stop:
+    print("### Stopping N services at once, s (median; per service in brackets)\n")
+    if "error" in stop:
+        print(f"failed: {stop['error']}\n")
+    else:
+        sizes = sorted({int(n) for v in stop.values() for n in v}, key=int)
+        rows = []
+        for k, v in stop.items():
+            cells = []
+            for n in sizes:
+                r = v.get(str(n))
+                cells.append("–" if r is None else "failed" if "error" in r
+                             else f"{f(r['median'], 2)} ({f(r['median'] / n * 1000, 2)} ms)")
+            ok = [r for r in v.values() if "error" not in r]
+            left = sum(r["processes_left"] for r in ok)
+            cgroups = sum(r["cgroups_left"] for r in ok)
+            runs = max((r["n"] for r in ok), default=0)
+            rows.append([k] + cells + [runs, f"{left} / {cgroups}"])
+        print(table(rows, [""] + [f"{n:,}" for n in sizes] + ["runs", "processes / cgroups left"]))
+        for k, v in stop.items():
+            for n, r in v.items():
+                if "error" in r:
+                    print(f"\n{k}, {n} services failed: {r['error']}")
+        print()

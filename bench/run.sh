@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GitProc benchmark suite: builds Release (and a NativeAOT CLI), installs the peers when root and missing, then runs
-# bench/bench.py. Results: bench/results/latest.json and bench/results/latest.md. Takes about 12 minutes.
+# bench/bench.py. Results: bench/results/latest.json and bench/results/latest.md. Takes about 17 minutes.
 # Not part of the test suite. Extra arguments go to bench.py (e.g. --only restart,idle --trials 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,19 @@ if [ "$(id -u)" = 0 ]; then
       || echo "supervisor could not be installed: supervisord is skipped"
     # Debian's package may start its own instance; the suite starts private ones and leaves that one alone.
   fi
+  if ! command -v runsvdir >/dev/null || ! command -v s6-svscan >/dev/null; then
+    echo "== installing runit and s6"
+    # No package may start a system daemon (runit's recommended runit-run would run runsvdir on /etc/service, so
+    # recommends are left out too); the suite starts private scanners on temporary directories. A policy-rc.d made
+    # here is removed again.
+    made_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+    fi
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runit s6) >/dev/null \
+      || echo "runit/s6 could not be installed: they are skipped"
+    [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+  fi
   if ! command -v pm2 >/dev/null && command -v npm >/dev/null; then
     echo "== installing pm2"
     npm install -g pm2 >/dev/null 2>&1 || echo "pm2 could not be installed: PM2 is skipped"
@@ -45,7 +58,7 @@ else
   echo "not root: peers are used only if already installed"
 fi
 
-echo "== running (about 12 minutes)"
+echo "== running (about 17 minutes)"
 mkdir -p bench/results
 [ $# -eq 0 ] && rm -f bench/results/latest.json  # a full run starts afresh; a partial one updates its scenarios
 /usr/bin/python3 bench/bench.py "${gitproc_args[@]}" --out bench/results/latest.json "$@"

@@ -66,6 +66,13 @@ internal sealed class SupervisorHarness : IAsyncDisposable
 
     public static UnitFile Unit(string name, string text) => UnitFileParser.Parse(name + ".service", text);
 
+    /// <summary>This harness's cgroup root in each hierarchy where it exists (none once the supervisor removed them).</summary>
+    public IReadOnlyList<string> CgroupDirectories() =>
+        new[] { "memory", "cpu", "cpuacct", "pids", "unified" }
+            .Select(c => Path.Combine("/sys/fs/cgroup", c, CgroupRoot))
+            .Where(Directory.Exists)
+            .ToList();
+
     /// <summary>Live processes started from this test's directory.</summary>
     public IReadOnlyList<int> Survivors() => ProcScan.FindByCommandLine(Root);
 

@@ -23,7 +23,7 @@ public sealed class SupervisorResourceAndHealthTests
     {
         await _harness.DisposeAsync();
         Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-        Assert.That(CgroupDirectories(), Is.Empty, "cgroups of the test were left behind");
+        Assert.That(_harness.CgroupDirectories(), Is.Empty, "cgroups of the test were left behind");
     }
 
     [Test]
@@ -59,7 +59,7 @@ public sealed class SupervisorResourceAndHealthTests
 
         Assert.That(_harness.Survivors(), Is.Empty, "a process that left the process group survived the stop");
         Assert.That(
-            CgroupDirectories().Select(d => Path.Combine(d, "escapee")).Where(Directory.Exists),
+            _harness.CgroupDirectories().Select(d => Path.Combine(d, "escapee")).Where(Directory.Exists),
             Is.Empty,
             "the service's cgroup is removed after stop");
     }
@@ -127,8 +127,8 @@ public sealed class SupervisorResourceAndHealthTests
         Assert.That(plain.LimitsEnforced, Is.False);
         Assert.That(plain.LimitsNote, Is.Null, "a unit without limits has nothing to enforce, so nothing to warn about");
         Assert.That(limited.LimitsEnforced, Is.True);
-        Assert.That(CgroupDirectories().Select(d => Path.Combine(d, "plain")).Where(Directory.Exists), Is.Empty);
-        Assert.That(CgroupDirectories().Select(d => Path.Combine(d, "limited")).Where(Directory.Exists), Is.Not.Empty);
+        Assert.That(_harness.CgroupDirectories().Select(d => Path.Combine(d, "plain")).Where(Directory.Exists), Is.Empty);
+        Assert.That(_harness.CgroupDirectories().Select(d => Path.Combine(d, "limited")).Where(Directory.Exists), Is.Not.Empty);
 
         await supervisor.StopAsync("plain");
         Assert.That((await supervisor.GetStatusAsync("plain")).Status, Is.EqualTo(ServiceStatus.Stopped));
@@ -195,11 +195,6 @@ public sealed class SupervisorResourceAndHealthTests
         Assert.That(supervisor.GetStatus("app").Status, Is.EqualTo(ServiceStatus.Running));
     }
 
-    private IReadOnlyList<string> CgroupDirectories() =>
-        new[] { "memory", "cpu", "cpuacct", "pids", "unified" }
-            .Select(c => Path.Combine("/sys/fs/cgroup", c, _harness.CgroupRoot))
-            .Where(Directory.Exists)
-            .ToList();
 
     private static void RequireRoot()
     {

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.IO.Enumeration;
 using System.Runtime.Versioning;
 
 namespace GitProc.Processes;
@@ -97,45 +96,8 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
     }
 
     /// <summary>
-    /// The live (non-zombie) processes whose process group or session is <paramref name="leader"/>. Zombies do not
-    /// count: they cannot run, and PID 1 in a container may never reap the orphans among them.
+    /// The live (non-zombie) processes whose process group or session is <paramref name="leader"/>, from a walk of
+    /// <c>/proc</c> of its own. Where several stops look at the same time, <see cref="SharedProcScan"/> shares one walk.
     /// </summary>
-    public static List<int> FindLiveMembers(int leader)
-    {
-        var members = new List<int>();
-        var pids = new FileSystemEnumerable<int>(
-            "/proc",
-            static (ref FileSystemEntry entry) => int.Parse(entry.FileName, provider: null),
-            new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
-        {
-            ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsAllDigits(entry.FileName),
-        };
-        foreach (var pid in pids)
-        {
-            if (TryRead(pid, out var stat) && !stat.IsDead && (stat.ProcessGroup == leader || stat.Session == leader))
-            {
-                members.Add(pid);
-            }
-        }
-
-        return members;
-    }
-
-    private static bool IsAllDigits(ReadOnlySpan<char> name)
-    {
-        if (name.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static List<int> FindLiveMembers(int leader) => ProcSnapshot.Take().LiveMembers(leader);
 }

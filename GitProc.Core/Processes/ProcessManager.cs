@@ -177,11 +177,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
 
         // Not our child, so no pidfd event reaps it: a short re-check loop, only while stopping.
         Log.StoppingRecorded(_logger, pid, signal);
-        SignalRecorded(pid, signal);
-        if (signal != Interop.Processes.SIGKILL)
-        {
-            SignalRecorded(pid, Interop.Processes.SIGCONT);
-        }
+        await SignalRecordedAsync(pid, signal, signal != Interop.Processes.SIGKILL ? Interop.Processes.SIGCONT : 0).ConfigureAwait(false);
 
         try
         {
@@ -193,9 +189,9 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         finally
         {
             // Also when cancelled: the SIGKILL is always sent.
-            if (IsSameProcessAlive(pid, startTicks) || ProcStat.FindLiveMembers(pid).Count > 0)
+            if (IsSameProcessAlive(pid, startTicks) || (await SharedProcScan.Shared.LiveMembersAsync(pid).ConfigureAwait(false)).Count > 0)
             {
-                SignalRecorded(pid, Interop.Processes.SIGKILL);
+                await SignalRecordedAsync(pid, Interop.Processes.SIGKILL, 0).ConfigureAwait(false);
             }
         }
 
@@ -222,13 +218,13 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         return ValueTask.CompletedTask;
     }
 
-    private static void SignalRecorded(int pid, int signal)
+    private static async Task SignalRecordedAsync(int pid, int signal, int then)
     {
         // The recorded pid is a live session leader (checked by the caller), so -pid is its group.
-        _ = Interop.Processes.Kill(-pid, signal);
-        foreach (var member in ProcStat.FindLiveMembers(pid))
+        ServiceProcess.Signal(-pid, signal, then);
+        foreach (var member in await SharedProcScan.Shared.OutsideGroupAsync(pid).ConfigureAwait(false))
         {
-            _ = Interop.Processes.Kill(member, signal);
+            ServiceProcess.Signal(member, signal, then);
         }
     }
 
@@ -236,7 +232,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     {
         var start = _timeProvider.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(1);
-        while (IsSameProcessAlive(pid, startTicks) || ProcStat.FindLiveMembers(pid).Count > 0)
+        while (IsSameProcessAlive(pid, startTicks) || (await SharedProcScan.Shared.LiveMembersAsync(pid).ConfigureAwait(false)).Count > 0)
         {
             var remaining = timeout == Timeout.InfiniteTimeSpan ? delay : timeout - _timeProvider.GetElapsedTime(start);
             if (remaining <= TimeSpan.Zero)

@@ -154,20 +154,15 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         timeout = NormalizeTimeout(timeout);
         // Everything below runs to the end whatever happens to the caller (no token): a half-run ladder would
         // leave orphans (dotnet-watch's ProcessRunner does the same).
-        if (Exited.IsCompleted && LiveMembers().Count == 0)
+        if (Exited.IsCompleted && (await LiveMembersAsync().ConfigureAwait(false)).Count == 0)
         {
             return await Exited.ConfigureAwait(false);
         }
 
         if (signal != Interop.Processes.SIGKILL && timeout != TimeSpan.Zero)
         {
-            SignalTree(signal);
-
             // As systemd does: a stopped (SIGSTOP) process only acts on the signal once continued.
-            if (signal != Interop.Processes.SIGCONT)
-            {
-                SignalTree(Interop.Processes.SIGCONT);
-            }
+            await SignalTreeAsync(signal, signal != Interop.Processes.SIGCONT ? Interop.Processes.SIGCONT : 0).ConfigureAwait(false);
 
             if (await WaitGoneAsync(timeout).ConfigureAwait(false))
             {
@@ -177,18 +172,18 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
             Log.StopEscalated(_logger, Info.Service, Info.Pid, signal, timeout);
         }
 
-        SignalTree(Interop.Processes.SIGKILL);
+        await SignalTreeAsync(Interop.Processes.SIGKILL, 0).ConfigureAwait(false);
         if (!await WaitGoneAsync(KillWait).ConfigureAwait(false))
         {
-            Log.StopIncomplete(_logger, Info.Service, Info.Pid, string.Join(' ', LiveMembers()));
+            Log.StopIncomplete(_logger, Info.Service, Info.Pid, string.Join(' ', await LiveMembersAsync().ConfigureAwait(false)));
         }
 
         return await Exited.ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Waits until the main process has been reaped (an event, no polling) and no live process of the group,
-    /// session or cgroups remains (a short re-check loop, run only during a stop).
+    /// Waits until the main process has been reaped (an event, no polling) and no live process of the cgroups (else
+    /// of the group and session) remains (a short re-check loop, run only during a stop).
     /// </summary>
     private async Task<bool> WaitGoneAsync(TimeSpan timeout)
     {
@@ -210,7 +205,7 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         }
 
         var delay = TimeSpan.FromMilliseconds(1);
-        while (LiveMembers().Count > 0)
+        while ((await LiveMembersAsync().ConfigureAwait(false)).Count > 0)
         {
             var remaining = timeout == Timeout.InfiniteTimeSpan ? delay : timeout - _timeProvider.GetElapsedTime(start);
             if (remaining <= TimeSpan.Zero)
@@ -225,30 +220,62 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         return true;
     }
 
-    private void SignalTree(int signal)
+    /// <summary>
+    /// Sends <paramref name="signal"/>, then <paramref name="then"/> (unless 0), once to every process of the tree.
+    /// With cgroups: each process they list, and the main process's group while the main process is not listed yet
+    /// (the exec shim has not joined; it has forked nothing). Without: the process group in one call, then the
+    /// members that moved to another group of the same session, found in a shared walk of <c>/proc</c>.
+    /// </summary>
+    private async Task SignalTreeAsync(int signal, int then)
     {
-        if (GroupIsOurs())
+        if (_cgroupProcsFiles.Count > 0)
         {
-            // The group in one call; then members that moved to another group of the same session.
-            _ = Interop.Processes.Kill(-Info.Pid, signal);
-            foreach (var pid in ProcStat.FindLiveMembers(Info.Pid))
+            var pids = CgroupPids();
+            if (!Exited.IsCompleted && !pids.Contains(Info.Pid))
             {
-                _ = Interop.Processes.Kill(pid, signal);
+                Signal(-Info.Pid, signal, then);
+            }
+
+            foreach (var pid in pids)
+            {
+                Signal(pid, signal, then);
             }
         }
-
-        foreach (var pid in CgroupPids())
+        else if (GroupIsOurs())
         {
-            _ = Interop.Processes.Kill(pid, signal);
+            Signal(-Info.Pid, signal, then);
+            foreach (var pid in await SharedProcScan.Shared.OutsideGroupAsync(Info.Pid).ConfigureAwait(false))
+            {
+                Signal(pid, signal, then);
+            }
         }
     }
 
-    private List<int> LiveMembers()
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/> (a group when negative), then <paramref name="then"/> unless 0.</summary>
+    internal static void Signal(int pid, int signal, int then)
     {
-        var members = GroupIsOurs() ? ProcStat.FindLiveMembers(Info.Pid) : [];
+        _ = Interop.Processes.Kill(pid, signal);
+        if (then != 0)
+        {
+            _ = Interop.Processes.Kill(pid, then);
+        }
+    }
+
+    /// <summary>
+    /// The live processes of the service. A cgroup lists every process the service ever forked, so where there is
+    /// one it is the answer, with no walk of <c>/proc</c>; elsewhere the process group and session are.
+    /// </summary>
+    private async Task<List<int>> LiveMembersAsync()
+    {
+        if (_cgroupProcsFiles.Count == 0)
+        {
+            return GroupIsOurs() ? await SharedProcScan.Shared.LiveMembersAsync(Info.Pid).ConfigureAwait(false) : [];
+        }
+
+        var members = new List<int>();
         foreach (var pid in CgroupPids())
         {
-            if (!members.Contains(pid) && ProcStat.TryRead(pid, out var stat) && !stat.IsDead)
+            if (ProcStat.TryRead(pid, out var stat) && !stat.IsDead)
             {
                 members.Add(pid);
             }
@@ -266,9 +293,10 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
     private bool GroupIsOurs() =>
         !Exited.IsCompleted || !ProcStat.TryRead(Info.Pid, out var stat) || stat.StartTicks == Info.StartTicks;
 
-    private List<int> CgroupPids()
+    /// <summary>The processes in any of the service's cgroups (in v1 each process is listed once per hierarchy).</summary>
+    private HashSet<int> CgroupPids()
     {
-        var pids = new List<int>();
+        var pids = new HashSet<int>();
         foreach (var file in _cgroupProcsFiles)
         {
             try

@@ -623,9 +623,10 @@ internal sealed class Supervisor : ISupervisor
 
         var selected = new HashSet<string>(names, StringComparer.Ordinal);
         var order = graph.GetStopOrder(names).Where(selected.Contains).ToList();
+        var placed = new HashSet<string>(order, StringComparer.Ordinal);
         foreach (var name in names)
         {
-            if (!order.Contains(name))
+            if (placed.Add(name))
             {
                 order.Add(name);
             }
