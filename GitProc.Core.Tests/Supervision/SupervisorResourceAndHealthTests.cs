@@ -44,6 +44,22 @@ public sealed class SupervisorResourceAndHealthTests
     }
 
     [Test]
+    public async Task An_ExecStartPost_command_run_to_completion_does_not_stop_the_main_process_in_the_same_cgroup()
+    {
+        RequireRoot();
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("post", $"[Service]\nExecStart={sleeper}\nExecStartPost=/bin/true\n")]);
+
+        // The apply returns once ExecStartPost has run and its tree was stopped; had that tree been the cgroup, the
+        // main process would be gone by now.
+        var status = supervisor.GetStatus("post");
+        Assert.That(status.Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(status.RestartCount, Is.Zero);
+        Assert.That(ProcScan.IsAlive(status.Pid!.Value), Is.True);
+    }
+
+    [Test]
     public async Task Stop_reaches_a_process_that_double_forked_and_called_setsid()
     {
         RequireRoot();

@@ -116,9 +116,7 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
 
         // A service's cgroup has a directory in each hierarchy; one missing in some (a daemon killed mid-creation)
         // is still found through the others.
-        var roots = layout.Status.Backend == ResourceControlBackend.V2
-            ? [layout.Unified!]
-            : new[] { layout.Memory, layout.Cpu, layout.CpuAcct, layout.Pids }.OfType<string>();
+        var roots = RootDirectories(layout);
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
@@ -173,13 +171,22 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
     /// <summary>Removes the root cgroup directories the detection created, where no service cgroup is left in them.</summary>
     public ValueTask DisposeAsync()
     {
-        if (_layout.IsValueCreated)
+        if (_layout.IsValueCreated && _layout.Value.Status.Enforced)
         {
-            CgroupDetector.RemoveCreated(_layout.Value.CreatedDirectories);
+            // The root goes too when a daemon that died left it (no service cgroup is left in it by now); removing
+            // runs in reverse, so those leaves go before the directories this run created.
+            var layout = _layout.Value;
+            var roots = RootDirectories(layout).Except(layout.CreatedDirectories, StringComparer.Ordinal);
+            CgroupDetector.RemoveCreated([.. layout.CreatedDirectories, .. roots]);
         }
 
         return ValueTask.CompletedTask;
     }
+
+    private static IEnumerable<string> RootDirectories(CgroupLayout layout) =>
+        layout.Status.Backend == ResourceControlBackend.V2
+            ? [layout.Unified!]
+            : new[] { layout.Memory, layout.Cpu, layout.CpuAcct, layout.Pids }.OfType<string>();
 
     /// <summary>The rule of CONTRACT §2 for service names; the name becomes a directory, so it must stay one component.</summary>
     internal static bool IsValidName(string? name) => UnitFileParser.IsValidServiceName(name);

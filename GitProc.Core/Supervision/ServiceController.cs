@@ -332,7 +332,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
             var unit = _unit;
             await EnsureCgroupAsync(unit, adopting: true).ConfigureAwait(false);
-            var launch = Launch(unit, unit.ExecStartCommands[0]);
+            var launch = Launch(unit, unit.ExecStartCommands[0], main: true);
             if (recorded.PendingOutput is { Length: > 0 } pending && launch.Output is { } output)
             {
                 // The start of a line the previous daemon had read but not stored: the line continues with what
@@ -563,7 +563,7 @@ internal sealed class ServiceController : IAsyncDisposable
         IServiceProcess process;
         try
         {
-            process = await _context.Processes.StartAsync(Launch(unit, unit.ExecStartCommands[0])).ConfigureAwait(false);
+            process = await _context.Processes.StartAsync(Launch(unit, unit.ExecStartCommands[0], main: true)).ConfigureAwait(false);
         }
         catch (ProcessStartException ex)
         {
@@ -620,11 +620,16 @@ internal sealed class ServiceController : IAsyncDisposable
         return null;
     }
 
-    private ProcessLaunch Launch(UnitFile unit, UnitCommand command) => new(unit, command)
+    /// <summary>
+    /// A launch of one of the unit's commands. Every command joins the service's cgroup, but only the main process's
+    /// tree is the cgroup: an ExecStartPre/ExecStartPost/ExecStop command run to completion is stopped as its own
+    /// process group and session, never with the main process it runs beside.
+    /// </summary>
+    private ProcessLaunch Launch(UnitFile unit, UnitCommand command, bool main = false) => new(unit, command)
     {
         Output = _context.Logs.OpenWriter(unit.Name, new LogRateLimit(unit.LogRateLimitBurst, unit.LogRateLimitInterval)),
         DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
-        CgroupProcsFiles = _cgroup?.ProcsFiles ?? [],
+        CgroupProcsFiles = main ? _cgroup?.ProcsFiles ?? [] : [],
         CgroupJoinFiles = _cgroup?.JoinFiles ?? [],
     };
 
