@@ -253,6 +253,36 @@ public sealed class SupervisorTests
         await first.DisposeAsync();
     }
 
+    [TestCase("control-group", true, true)]
+    [TestCase("mixed", false, true)]
+    [TestCase("process", false, false)]
+    public async Task KillMode_decides_who_gets_the_stop_signal_and_what_survives_the_stop(string mode, bool childGetsTerm, bool childStops)
+    {
+        var termed = _harness.PathOf("child-got-term");
+        var child = _harness.Script("child.sh", $"trap 'echo TERM > {termed}' TERM\nwhile :; do sleep 0.05; done");
+        var main = _harness.Script("main.sh", $"{child} &\nexec sleep 300");
+
+        // The child ignores SIGTERM (it only notes it): with control-group only the timeout's SIGKILL ends it, while
+        // mixed and process signal the main process alone and must not wait for that timeout.
+        var timeout = mode == "control-group" ? 1 : 60;
+        await using var supervisor = _harness.CreateSupervisor();
+        await supervisor.ApplyAsync([SupervisorHarness.Unit("svc", $"[Service]\nExecStart={main}\nKillMode={mode}\nTimeoutStopSec={timeout}\n")]);
+        Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine(child).Count == 1, TimeSpan.FromSeconds(5)), Is.True);
+        var childPid = ProcScan.FindByCommandLine(child)[0];
+        var group = supervisor.GetStatus("svc").Pid!.Value;
+
+        var stop = supervisor.StopAsync("svc");
+        Assert.That(await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(30))), Is.SameAs(stop), "the stop waited for a timeout it should not have");
+        await stop;
+
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => ProcScan.IsAlive(childPid) != childStops, TimeSpan.FromSeconds(5)),
+            Is.True,
+            childStops ? "the child was stopped with the service" : "the child was left running");
+        Assert.That(File.Exists(termed), Is.EqualTo(childGetsTerm), "whether the child got the stop signal");
+        _ = Interop.Processes.Kill(-group, 9);
+    }
+
     [Test]
     public async Task Apply_restarts_changed_units_stops_removed_ones_and_leaves_the_rest_alone()
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -32,6 +33,7 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
     private readonly TimeSpan _defaultStopTimeout;
     private readonly Lock _lock = new();
     private readonly bool _isChild;
+    private readonly KillMode _killMode;
     private Task<ProcessExit>? _stop;
 
     public ServiceProcess(
@@ -46,6 +48,7 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
     {
         Info = info;
         _isChild = isChild;
+        _killMode = launch.Unit.KillMode;
         _pidfd = pidfd;
         _loop = loop;
         _logger = logger;
@@ -154,6 +157,11 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         timeout = NormalizeTimeout(timeout);
         // Everything below runs to the end whatever happens to the caller (no token): a half-run ladder would
         // leave orphans (dotnet-watch's ProcessRunner does the same).
+        if (_killMode != KillMode.ControlGroup)
+        {
+            return await StopMainFirstAsync(signal, timeout).ConfigureAwait(false);
+        }
+
         if (Exited.IsCompleted && (await LiveMembersAsync().ConfigureAwait(false)).Count == 0)
         {
             return await Exited.ConfigureAwait(false);
@@ -179,6 +187,68 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         }
 
         return await Exited.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>KillMode=mixed</c> and <c>process</c>: the stop signal goes to the main process alone, SIGKILL to it at the
+    /// timeout; then, for <c>mixed</c>, SIGKILL to whatever is left of the tree, while <c>process</c> leaves the rest
+    /// running.
+    /// </summary>
+    private async Task<ProcessExit> StopMainFirstAsync(int signal, TimeSpan timeout)
+    {
+        if (!Exited.IsCompleted)
+        {
+            if (signal != Interop.Processes.SIGKILL && timeout != TimeSpan.Zero)
+            {
+                SignalMain(signal);
+                SignalMain(Interop.Processes.SIGCONT);
+                try
+                {
+                    await Exited.WaitAsync(timeout, _timeProvider).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Log.StopEscalated(_logger, Info.Service, Info.Pid, signal, timeout);
+                }
+            }
+
+            if (!Exited.IsCompleted)
+            {
+                SignalMain(Interop.Processes.SIGKILL);
+                try
+                {
+                    await Exited.WaitAsync(KillWait, _timeProvider).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Log.StopIncomplete(_logger, Info.Service, Info.Pid, Info.Pid.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        if (_killMode == KillMode.Mixed && (await LiveMembersAsync().ConfigureAwait(false)).Count > 0)
+        {
+            await SignalTreeAsync(Interop.Processes.SIGKILL, 0).ConfigureAwait(false);
+            if (!await WaitGoneAsync(KillWait).ConfigureAwait(false))
+            {
+                Log.StopIncomplete(_logger, Info.Service, Info.Pid, string.Join(' ', await LiveMembersAsync().ConfigureAwait(false)));
+            }
+        }
+
+        return await Exited.ConfigureAwait(false);
+    }
+
+    /// <summary>Signals the main process through its pidfd, so a pid reused after it was reaped is never hit.</summary>
+    private unsafe void SignalMain(int signal)
+    {
+        try
+        {
+            _ = Interop.Processes.PidfdSendSignal(_pidfd, signal, null, 0);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Reaped meanwhile: nothing to signal.
+        }
     }
 
     /// <summary>

@@ -512,7 +512,12 @@ internal sealed class ServiceController : IAsyncDisposable
             _context.Logger.ServiceStopped(Name, process.Info.Pid, exit.ToString());
         }
 
-        await RemoveCgroupAsync().ConfigureAwait(false);
+        // KillMode=process leaves what the main process forked running, so their cgroup stays while they do (and is
+        // taken again by the next start).
+        if (unit.KillMode != KillMode.Process || !await CgroupHoldsProcessesAsync().ConfigureAwait(false))
+        {
+            await RemoveCgroupAsync().ConfigureAwait(false);
+        }
 
         lock (_sync)
         {
@@ -670,6 +675,18 @@ internal sealed class ServiceController : IAsyncDisposable
         if (_cgroup is not null)
         {
             _oomKillsBefore = await SafeOomKillsAsync(_cgroup).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> CgroupHoldsProcessesAsync()
+    {
+        try
+        {
+            return _cgroup is { } cgroup && (await cgroup.GetPidsAsync().ConfigureAwait(false)).Count > 0;
+        }
+        catch (Exception ex) when (ex is IOException or GitProcException)
+        {
+            return false;
         }
     }
 
