@@ -48,7 +48,7 @@ public sealed class GitProcOptions
     /// <summary>Service log files: rotation size and how many old files are kept.</summary>
     public LogOptions Logs { get; set; } = new();
 
-    /// <summary>The IPC socket's permissions.</summary>
+    /// <summary>The IPC socket: its permissions, connection limit and idle timeout.</summary>
     public IpcOptions Ipc { get; set; } = new();
 
     /// <summary>Per-service cgroups.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GitProc.Ipc;
 using Microsoft.Extensions.Options;
 
 namespace GitProc;
@@ -33,6 +34,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         if (options.Ipc.MaxConnections < 1)
         {
             failures.Add($"Ipc.{nameof(options.Ipc.MaxConnections)} must be at least 1 (was {options.Ipc.MaxConnections}).");
+        }
+
+        if (options.Ipc.IdleTimeout < IpcOptions.MinIdleTimeout)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Ipc.{nameof(options.Ipc.IdleTimeout)} must be at least 1 second, such as 00:05:00 for 5 minutes (was {options.Ipc.IdleTimeout})."));
         }
 
         if (!TryParseMode(options.Ipc.SocketMode, out _))

@@ -164,6 +164,7 @@ public class DaemonCommandTests
 
     [TestCase("""{ "GitProc": { "Ipc": { "SocketMode": "rw-------" } } }""", "SocketMode")]
     [TestCase("""{ "GitProc": { "Ipc": { "MaxConnections": 0 } } }""", "MaxConnections must be at least 1 (was 0)")]
+    [TestCase("""{ "GitProc": { "Ipc": { "IdleTimeout": "00:00:00.5" } } }""", "Ipc.IdleTimeout must be at least 1 second, such as 00:05:00 for 5 minutes (was 00:00:00.5000000)")]
     public async Task Invalid_settings_exit_1_naming_the_field(string json, string named)
     {
         var config = Path.Combine(_directory, "gitproc.json");

@@ -229,8 +229,11 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return new CliResult(args, process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Starts <c>gitproc daemon</c> with every path inside the sandbox and waits until its socket answers.</summary>
-    public async Task StartDaemonAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts <c>gitproc daemon</c> with every path inside the sandbox and waits until its socket answers (or, with
+    /// <paramref name="connect"/> false, until the socket file exists: the daemon then has served no client yet).
+    /// </summary>
+    public async Task StartDaemonAsync(CancellationToken cancellationToken, bool connect = true)
     {
         Assert.That(_daemon, Is.Null, "The daemon is already running.");
         var daemonArgs = DaemonArguments;
@@ -248,7 +251,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         _daemon = daemon;
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await AnswersAsync(cancellationToken))
+        while (!(connect ? await AnswersAsync(cancellationToken) : File.Exists(Socket)))
         {
             if (daemon.HasExited)
             {

@@ -20,6 +20,8 @@ public partial class SharedDaemonTests
     [TestCase("""{"command": "status", "service": "../../etc"}""", TestName = "A service name with slashes")]
     [TestCase("""{"command": "stop", "service": ".web"}""", TestName = "A service name starting with a dot")]
     [TestCase("""{"command": "logs", "service": "web", "args": {"lines": "many"}}""", TestName = "lines that is not a number")]
+    [TestCase("""{"command": "status", "service": "nope", "service": "web"}""", TestName = "A duplicate key")]
+    [TestCase("""{"command": "logs", "service": "web", "args": {"lines": 1, "lines": 2}}""", TestName = "A duplicate key in args")]
     public async Task Bad_input_gets_an_error_response_and_the_connection_and_daemon_keep_working(string line, CancellationToken token)
     {
         await using var bystander = await RawIpcClient.ConnectAsync(_sandbox.Socket);

@@ -25,6 +25,7 @@ public class GitProcDaemonServiceCollectionExtensionsTests
                 ["GitProc:SocketPath"] = "/tmp/x/d.sock",
                 ["GitProc:WatchBranch"] = "production",
                 ["GitProc:Ipc:SocketMode"] = "0660",
+                ["GitProc:Ipc:IdleTimeout"] = "00:10:00",
             })
             .Build();
         var services = new ServiceCollection();
@@ -44,6 +45,7 @@ public class GitProcDaemonServiceCollectionExtensionsTests
             Assert.That(options.SocketPath, Is.EqualTo("/tmp/x/d.sock"));
             Assert.That(options.WatchBranch, Is.EqualTo("production"));
             Assert.That(options.Ipc.SocketMode, Is.EqualTo("0660"));
+            Assert.That(options.Ipc.IdleTimeout, Is.EqualTo(TimeSpan.FromMinutes(10)));
             Assert.That(provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout,
                 Is.EqualTo(GitProcDaemonServiceCollectionExtensions.DefaultShutdownTimeout));
         });

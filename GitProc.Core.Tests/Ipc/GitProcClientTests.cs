@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using GitProc.Ipc;
 using GitProc.Supervision;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace GitProc.Core.Tests.Ipc;
@@ -84,5 +85,24 @@ public class GitProcClientTests
 
         Assert.That(status.Pid, Is.EqualTo(7));
         await first.Server.DisposeAsync();
+    }
+
+    [Test]
+    public async Task A_connection_the_daemon_closed_as_idle_is_replaced_by_a_new_one_on_the_next_call()
+    {
+        var time = new FakeTimeProvider();
+        await using var host = await IpcTestServer.StartAsync(timeProvider: time);
+        host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 7));
+        await using var client = new GitProcClient(host.SocketPath);
+        await client.GetStatusAsync("web");
+
+        await IpcTestServer.AdvanceUntilAsync(
+            time, TimeSpan.FromMinutes(1), () => host.Server.ConnectionCount == 0, 20, "the daemon closes the idle connection");
+
+        // The client looks for a close only after a pause (so back-to-back calls cost no extra system call).
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        var status = await client.GetStatusAsync("web");
+
+        Assert.That(status.Pid, Is.EqualTo(7), "answered on a new connection, not with the old one's parting error line");
     }
 }

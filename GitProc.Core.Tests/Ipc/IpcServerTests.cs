@@ -10,6 +10,7 @@ using GitProc.Ipc;
 using GitProc.Reconciliation;
 using GitProc.State;
 using GitProc.Supervision;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace GitProc.Core.Tests.Ipc;
@@ -17,7 +18,7 @@ namespace GitProc.Core.Tests.Ipc;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(60_000)]
-public class IpcServerTests
+public partial class IpcServerTests
 {
     private static readonly DateTimeOffset Started = new(2024, 10, 25, 14, 30, 15, TimeSpan.Zero);
 
@@ -252,6 +253,13 @@ public class IpcServerTests
     [TestCase("""{"command":"status","service":"two words"}""", "invalid service name: two words")]
     [TestCase("""{"command":"status","service":""}""", "invalid service name: ")]
     [TestCase("""{"command":"logs","service":"web","args":{"lines":-1}}""", "invalid value for args.lines: -1 (must be 0 or more)")]
+    [TestCase("""{"command":"stop","command":"start","service":"web"}""", "duplicate key: command")]
+    [TestCase("""{"command":"status","service":"db","service":"web"}""", "duplicate key: service")]
+    [TestCase("""{"command":"status","service":"web","comm\u0061nd":"status"}""", "duplicate key: command")]
+    [TestCase("""{"command":"logs","service":"web","args":{"lines":1,"lines":2}}""", "duplicate key: args.lines")]
+    [TestCase("""{"command":"logs","service":"web","args":{},"args":{}}""", "duplicate key: args")]
+    [TestCase("""{"command":"status","service":"web","extra":1,"extra":2}""", "duplicate key: extra")]
+    [TestCase("""{"command":"status","service":"web","args":{"x":[{"y":{"z":1,"z":1}}]}}""", "duplicate key: args.x[0].y.z")]
     public async Task Bad_input_gets_an_error_response_and_the_connection_stays_open(string line, string expectedError)
     {
         await using var host = await IpcTestServer.StartAsync();
@@ -266,6 +274,8 @@ public class IpcServerTests
             Assert.That(response.RootElement.GetProperty("status").GetString(), Is.EqualTo("error"));
             Assert.That(response.RootElement.GetProperty("error").GetString(), Does.StartWith(expectedError));
             Assert.That(response.RootElement.TryGetProperty("data", out _), Is.False);
+            host.Supervisor.Verify(s => s.StopAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+            host.Supervisor.Verify(s => s.StartAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
             Assert.That(next.RootElement.GetProperty("data").GetProperty("service").GetString(), Is.EqualTo("web"));
         });
     }
@@ -418,7 +428,8 @@ public class IpcServerTests
     [Test]
     public async Task A_client_over_MaxConnections_gets_an_error_and_a_closed_connection_and_the_others_are_served()
     {
-        await using var host = await IpcTestServer.StartAsync(o => o.Ipc.MaxConnections = 2);
+        // The clock stands still, so the connections open never count as idle long enough to make room.
+        await using var host = await IpcTestServer.StartAsync(o => o.Ipc.MaxConnections = 2, timeProvider: new FakeTimeProvider());
         host.Supervisor.Setup(s => s.GetStatusAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((string name, CancellationToken _) => Running(name));
         await using var first = await host.ConnectAsync();
         await using var second = await host.ConnectAsync();

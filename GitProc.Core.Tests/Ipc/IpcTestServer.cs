@@ -4,6 +4,7 @@ using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.Supervision;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace GitProc.Core.Tests.Ipc;
@@ -42,7 +43,8 @@ internal sealed class IpcTestServer : IAsyncDisposable
         Action<GitProcOptions>? configure = null,
         ISupervisor? supervisor = null,
         bool start = true,
-        string? directory = null)
+        string? directory = null,
+        TimeProvider? timeProvider = null)
     {
         directory ??= CreateTempDirectory();
         var options = new GitProcOptions { SocketPath = Path.Combine(directory, "gitproc.sock") };
@@ -57,7 +59,7 @@ internal sealed class IpcTestServer : IAsyncDisposable
             logs.Object,
             Microsoft.Extensions.Options.Options.Create(options),
             NullLogger<IpcServer>.Instance,
-            TimeProvider.System);
+            timeProvider ?? TimeProvider.System);
         var host = new IpcTestServer(directory, options.SocketPath, options, server)
         {
             Supervisor = supervisorMock,
@@ -73,6 +75,30 @@ internal sealed class IpcTestServer : IAsyncDisposable
     }
 
     public Task<RawIpcClient> ConnectAsync() => RawIpcClient.ConnectAsync(SocketPath);
+
+    /// <summary>
+    /// Advances <paramref name="time"/> a step at a time, giving the server a moment of real time after each, until
+    /// <paramref name="done"/> holds; returns how far the clock moved, or fails after <paramref name="maxSteps"/>.
+    /// Steps, because the server stamps its idle times on its own threads: one that lands after a jump just starts later.
+    /// </summary>
+    public static async Task<TimeSpan> AdvanceUntilAsync(FakeTimeProvider time, TimeSpan step, Func<bool> done, int maxSteps, string what)
+    {
+        for (var i = 1; i <= maxSteps; i++)
+        {
+            time.Advance(step);
+            for (var wait = 0; wait < 20 && !done(); wait++)
+            {
+                await Task.Delay(5);
+            }
+
+            if (done())
+            {
+                return step * i;
+            }
+        }
+
+        throw new AssertionException($"Not after advancing the clock {maxSteps} x {step}: {what}");
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -7,7 +8,8 @@ namespace GitProc.Ipc;
 
 /// <summary>
 /// A client of the daemon's Unix socket (CONTRACT §7). Connects on first use and keeps one connection for any number
-/// of requests, sent one at a time. Reflection-free and light on generic code, so a CLI process starts fast and can
+/// of requests, sent one at a time; if the daemon closed it meanwhile (idle timeout, connection limit), the next
+/// request reconnects. Reflection-free and light on generic code, so a CLI process starts fast and can
 /// be NativeAOT-compiled.
 /// </summary>
 /// <example>
@@ -18,12 +20,21 @@ namespace GitProc.Ipc;
 /// </example>
 public sealed class GitProcClient : IAsyncDisposable
 {
+    /// <summary>
+    /// After this long unused, the connection is checked for a close by the daemon before it is used again. The
+    /// daemon closes a connection only after it has been idle a second or more (<see cref="IpcOptions.IdleTimeout"/>
+    /// is at least that, and so is the grace before a connection is evicted at the limit), so busy clients skip the
+    /// check's system call.
+    /// </summary>
+    private static readonly TimeSpan CheckAfter = TimeSpan.FromMilliseconds(250);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _requestBuffer = new(256);
     private Socket? _socket;
     private byte[] _buffer = [];
     private int _start;
     private int _end;
+    private long _lastUsed;
 
     /// <summary>Creates a client of the daemon listening on <paramref name="socketPath"/>; nothing is connected yet.</summary>
     /// <param name="socketPath">The daemon's socket.</param>
@@ -262,6 +273,7 @@ public sealed class GitProcClient : IAsyncDisposable
                 {
                     var line = _buffer.AsMemory(_start, newline - _start);
                     _start = newline + 1;
+                    _lastUsed = Stopwatch.GetTimestamp();
                     return Parse(line);
                 }
 
@@ -329,7 +341,12 @@ public sealed class GitProcClient : IAsyncDisposable
     {
         if (_socket is not null)
         {
-            return;
+            if (!ClosedByDaemon(_socket))
+            {
+                return;
+            }
+
+            Disconnect();
         }
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -362,6 +379,33 @@ public sealed class GitProcClient : IAsyncDisposable
 
         _socket = socket;
         _start = _end = 0;
+        _lastUsed = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Whether the daemon has closed a connection that was idle: between requests it sends nothing, so anything to
+    /// read (its parting error line, or the end of the stream) means it is gone.
+    /// </summary>
+    private bool ClosedByDaemon(Socket socket)
+    {
+        if (_start < _end)
+        {
+            return true;
+        }
+
+        if (Stopwatch.GetElapsedTime(_lastUsed) < CheckAfter)
+        {
+            return false;
+        }
+
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
     }
 
     private void Disconnect()

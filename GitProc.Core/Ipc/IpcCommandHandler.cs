@@ -61,14 +61,14 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         }
     }
 
-    /// <summary>The lines appended to a service's log from now on, each ending with <c>\n</c>.</summary>
-    public async IAsyncEnumerable<string> FollowAsync(
+    /// <summary>The lines appended to a service's log from now on, one reply each, each line ending with <c>\n</c>.</summary>
+    private async IAsyncEnumerable<IpcReply> FollowAsync(
         string service,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var line in logs.FollowAsync(service, cancellationToken).ConfigureAwait(false))
         {
-            yield return line + "\n";
+            yield return IpcReply.Success(new IpcLogsResult { Logs = line + "\n" }, Json.IpcLogsResult);
         }
     }
 
@@ -200,8 +200,10 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             text.Append(line).Append('\n');
         }
 
-        var follow = args?.Follow == true ? service : null;
-        return IpcReply.Success(new IpcLogsResult { Logs = text.ToString() }, Json.IpcLogsResult, follow);
+        var result = new IpcLogsResult { Logs = text.ToString() };
+        return args?.Follow == true
+            ? IpcReply.Success(result, Json.IpcLogsResult, token => FollowAsync(service, token))
+            : IpcReply.Success(result, Json.IpcLogsResult);
     }
 
     private async ValueTask<IpcReply> SyncAsync(CancellationToken cancellationToken)

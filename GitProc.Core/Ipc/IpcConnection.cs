@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using GitProc.Health;
 using Microsoft.Extensions.Logging;
 
 namespace GitProc.Ipc;
@@ -12,10 +14,22 @@ namespace GitProc.Ipc;
 /// <see cref="MaxRequestBytes"/> plus one read), answers each in order with one JSON line written straight into the
 /// pipe's pooled buffers, and flushes once per batch of pipelined requests (or before a command that has to wait).
 /// </summary>
+/// <remarks>
+/// The server may close a connection as idle (<see cref="TryCloseIdle"/>) while it waits for a request or for the
+/// client to read its replies, never while a request is in progress or a reply streams. The connection publishes when
+/// it became idle in one field per kind of wait and takes it back with a compare-and-swap before serving: a batch of
+/// requests costs one timestamp, one write and one compare-and-swap, and the server and the connection never both win.
+/// </remarks>
 internal sealed class IpcConnection : IAsyncDisposable
 {
     /// <summary>The longest request line accepted: 1 MiB (CONTRACT §7). A longer one gets an error and a closed connection.</summary>
     internal const int MaxRequestBytes = 1024 * 1024;
+
+    /// <summary>The value of an idle field while the connection is not idle that way.</summary>
+    private const long NotIdle = 0;
+
+    /// <summary>How long the closing error line may take to leave when the client does not read.</summary>
+    private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly JsonEncodedText StatusKey = JsonEncodedText.Encode("status");
     private static readonly JsonEncodedText DataKey = JsonEncodedText.Encode("data");
@@ -36,10 +50,22 @@ internal sealed class IpcConnection : IAsyncDisposable
     private readonly PipeWriter _writer;
     private readonly Utf8JsonWriter _json;
     private readonly IpcCommandHandler _handler;
+    private readonly IpcOptions _options;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private IpcDuplicateKeys? _duplicateKeys;
     private bool _unflushed;
 
-    public IpcConnection(Socket socket, IpcCommandHandler handler, ILogger logger)
+    /// <summary>
+    /// When the connection started waiting for a request (a <see cref="TimeProvider"/> timestamp); <see cref="NotIdle"/>
+    /// while it serves, sends or streams; a negative <see cref="IpcCloseReason"/> once the server closed it.
+    /// </summary>
+    private long _waitingSince;
+
+    /// <summary>Likewise, when a flush of replies started waiting for the client to read them.</summary>
+    private long _sendingSince;
+
+    public IpcConnection(Socket socket, IpcCommandHandler handler, IpcOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -47,7 +73,59 @@ internal sealed class IpcConnection : IAsyncDisposable
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
         _json = new Utf8JsonWriter(_writer, WriterOptions);
         _handler = handler;
+        _options = options;
+        _timeProvider = timeProvider;
         _logger = logger;
+
+        // Idle from the start: a client that connects and sends nothing is timed out (or evicted) like any other.
+        _waitingSince = Now();
+    }
+
+    /// <summary>
+    /// Since when the connection has been idle (waiting for a request, or for the client to read its replies), as a
+    /// <see cref="TimeProvider"/> timestamp; 0 if it is not idle (serving a request, streaming, or closing).
+    /// </summary>
+    public long IdleSince
+    {
+        get
+        {
+            var since = Volatile.Read(ref _waitingSince);
+            return since > NotIdle ? since : Math.Max(NotIdle, Volatile.Read(ref _sendingSince));
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection if it is still idle since <paramref name="since"/> (as read from <see cref="IdleSince"/>):
+    /// a connection waiting for a request gets one error line saying why, one whose client does not read is cut off.
+    /// </summary>
+    /// <returns><see langword="false"/> if the connection became busy (or was closed) meanwhile.</returns>
+    public bool TryCloseIdle(IpcCloseReason reason, long since)
+    {
+        if (since <= NotIdle)
+        {
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref _waitingSince, (long)reason, since) == since)
+        {
+            // The serving loop wakes with a cancelled read, sees the reason and says goodbye itself: only it writes.
+            _reader.CancelPendingRead();
+            return true;
+        }
+
+        if (Interlocked.CompareExchange(ref _sendingSince, (long)reason, since) == since)
+        {
+            // Its send buffer is full, so no error line can reach it: closing the socket fails the pending flush.
+            if (reason == IpcCloseReason.IdleTimeout)
+            {
+                Log.ConnectionClosedAsIdle(_logger, "its client left the replies unread", HealthProbe.FormatDuration(_options.IdleTimeout));
+            }
+
+            _socket.Dispose();
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Serves the connection until the client closes it, it misbehaves, or <paramref name="cancellationToken"/> fires.</summary>
@@ -78,11 +156,21 @@ internal sealed class IpcConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _reader.CompleteAsync().ConfigureAwait(false);
-        await _writer.CompleteAsync().ConfigureAwait(false);
-        await _json.DisposeAsync().ConfigureAwait(false);
+        // The socket goes first: completing the writer flushes what is left, which must fail fast rather than wait
+        // for a client that does not read.
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
+        await _reader.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await _writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Replies the client did not wait for.
+        }
+
+        await _json.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task ServeAsync(CancellationToken cancellationToken)
@@ -90,11 +178,19 @@ internal sealed class IpcConnection : IAsyncDisposable
         // Bytes at the start of the unconsumed buffer already searched for a newline, so a long partial line is
         // scanned once, not once per read.
         long scanned = 0;
+        var waitingSince = Volatile.Read(ref _waitingSince);
         while (true)
         {
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var state = Interlocked.CompareExchange(ref _waitingSince, NotIdle, waitingSince);
+            if (state != waitingSince)
+            {
+                await SayGoodbyeAsync((IpcCloseReason)state, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             var buffer = result.Buffer;
-            string? follow = null;
+            Func<CancellationToken, IAsyncEnumerable<IpcReply>>? stream = null;
 
             while (TryReadLine(ref buffer, ref scanned, out var line))
             {
@@ -108,19 +204,19 @@ internal sealed class IpcConnection : IAsyncDisposable
                 if (reply is { } r)
                 {
                     WriteReply(r);
-                    if (r.FollowService is not null)
+                    if (r.Stream is not null)
                     {
-                        follow = r.FollowService;
+                        stream = r.Stream;
                         break;
                     }
                 }
             }
 
-            if (follow is not null)
+            if (stream is not null)
             {
-                // Following owns the rest of the connection; anything the client sent after it is ignored.
+                // Streaming owns the rest of the connection; anything the client sent after it is ignored.
                 _reader.AdvanceTo(result.Buffer.End);
-                await FollowAsync(follow, cancellationToken).ConfigureAwait(false);
+                await StreamAsync(stream, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -131,15 +227,70 @@ internal sealed class IpcConnection : IAsyncDisposable
             }
 
             _reader.AdvanceTo(buffer.Start, buffer.End);
-            if (_unflushed)
+            if (_unflushed && !await FlushRepliesAsync(cancellationToken).ConfigureAwait(false))
             {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                return;
             }
 
             if (result.IsCompleted)
             {
                 return;
             }
+
+            waitingSince = Now();
+            Volatile.Write(ref _waitingSince, waitingSince);
+        }
+    }
+
+    /// <summary>
+    /// Flushes a batch's replies. A flush that has to wait for the client to read makes the connection idle meanwhile;
+    /// <see langword="false"/> if the server closed it for that.
+    /// </summary>
+    private async ValueTask<bool> FlushRepliesAsync(CancellationToken cancellationToken)
+    {
+        _unflushed = false;
+        var flush = _writer.FlushAsync(cancellationToken);
+        if (flush.IsCompleted)
+        {
+            flush.GetAwaiter().GetResult();
+            return true;
+        }
+
+        var since = Now();
+        Volatile.Write(ref _sendingSince, since);
+        await flush.ConfigureAwait(false);
+        return Interlocked.CompareExchange(ref _sendingSince, NotIdle, since) == since;
+    }
+
+    /// <summary>Tells the client why the server closes its idle connection, waiting briefly for the line to leave.</summary>
+    private async Task SayGoodbyeAsync(IpcCloseReason reason, CancellationToken cancellationToken)
+    {
+        string message;
+        if (reason == IpcCloseReason.ConnectionLimit)
+        {
+            message = string.Create(
+                CultureInfo.InvariantCulture,
+                $"closed: the daemon is at its connection limit ({_options.MaxConnections}) and this connection was the longest idle; reconnect to send more requests");
+        }
+        else
+        {
+            var timeout = HealthProbe.FormatDuration(_options.IdleTimeout);
+            Log.ConnectionClosedAsIdle(_logger, "it received no request", timeout);
+            message = $"idle timeout: no request for {timeout} (Ipc:IdleTimeout), so the daemon closed this connection; reconnect to send more requests";
+        }
+
+        WriteReply(IpcReply.Failure(message));
+
+        // Real time on purpose: this only bounds a write to a client that does not read; no test waits for it.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(GoodbyeTimeout);
+        try
+        {
+            await FlushAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The client does not read: close without the line.
         }
     }
 
@@ -170,7 +321,7 @@ internal sealed class IpcConnection : IAsyncDisposable
         IpcRequest? request;
         try
         {
-            var reader = new Utf8JsonReader(line);
+            var reader = IpcDuplicateKeys.CreateReader(line);
             request = JsonSerializer.Deserialize(ref reader, IpcJsonContext.Default.IpcRequest);
             if (reader.Read())
             {
@@ -185,6 +336,13 @@ internal sealed class IpcConnection : IAsyncDisposable
         if (request is null)
         {
             return new(IpcReply.Failure("invalid JSON: a request must be a JSON object"));
+        }
+
+        // Checked on the parsed line, so it sees only well-formed JSON; scanning costs far less than serving.
+        _duplicateKeys ??= new IpcDuplicateKeys();
+        if (_duplicateKeys.Find(line) is { } duplicate)
+        {
+            return new(IpcReply.Failure("duplicate key: " + duplicate));
         }
 
         return ExecuteAsync(request, cancellationToken);
@@ -218,18 +376,22 @@ internal sealed class IpcConnection : IAsyncDisposable
         }
     }
 
-    private async Task FollowAsync(string service, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a streaming command's further replies (a <c>logs</c> follow) until the stream ends or the client closes
+    /// the connection. A streaming connection is never idle: the server neither times it out nor evicts it.
+    /// </summary>
+    private async Task StreamAsync(Func<CancellationToken, IAsyncEnumerable<IpcReply>> stream, CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
 
-        using var follow = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var watcher = WatchForCloseAsync(follow);
+        using var streaming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watcher = WatchForCloseAsync(streaming);
         try
         {
-            await foreach (var text in _handler.FollowAsync(service, follow.Token).ConfigureAwait(false))
+            await foreach (var reply in stream(streaming.Token).ConfigureAwait(false))
             {
-                WriteReply(IpcReply.Success(new IpcLogsResult { Logs = text }, IpcJsonContext.Default.IpcLogsResult));
-                var flushed = await _writer.FlushAsync(follow.Token).ConfigureAwait(false);
+                WriteReply(reply);
+                var flushed = await _writer.FlushAsync(streaming.Token).ConfigureAwait(false);
                 _unflushed = false;
                 if (flushed.IsCompleted)
                 {
@@ -237,9 +399,9 @@ internal sealed class IpcConnection : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (follow.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (streaming.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            // The client closed the connection: the normal end of following.
+            // The client closed the connection: the normal end of a stream.
         }
         catch (GitProcException ex)
         {
@@ -248,19 +410,19 @@ internal sealed class IpcConnection : IAsyncDisposable
         }
         finally
         {
-            await follow.CancelAsync().ConfigureAwait(false);
+            await streaming.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reads (and drops) whatever the client sends while following, to notice when it closes.</summary>
-    private async Task WatchForCloseAsync(CancellationTokenSource follow)
+    /// <summary>Reads (and drops) whatever the client sends while a reply streams, to notice when it closes.</summary>
+    private async Task WatchForCloseAsync(CancellationTokenSource streaming)
     {
         try
         {
             while (true)
             {
-                var result = await _reader.ReadAsync(follow.Token).ConfigureAwait(false);
+                var result = await _reader.ReadAsync(streaming.Token).ConfigureAwait(false);
                 _reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted || result.IsCanceled)
                 {
@@ -270,11 +432,11 @@ internal sealed class IpcConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
-            // Either following ended first, or the connection broke: both end the follow.
+            // Either the stream ended first, or the connection broke: both end the stream.
         }
         finally
         {
-            await follow.CancelAsync().ConfigureAwait(false);
+            await streaming.CancelAsync().ConfigureAwait(false);
         }
     }
 
@@ -313,6 +475,9 @@ internal sealed class IpcConnection : IAsyncDisposable
         _unflushed = false;
         await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A nonzero timestamp: zero means "not idle".</summary>
+    private long Now() => Math.Max(1, _timeProvider.GetTimestamp());
 
     private static bool IsBlank(in ReadOnlySequence<byte> line)
     {

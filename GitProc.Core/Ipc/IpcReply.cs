@@ -6,11 +6,19 @@ namespace GitProc.Ipc;
 /// <param name="Data">The success data.</param>
 /// <param name="TypeInfo">How to serialize <paramref name="Data"/>; <see langword="null"/> for an error.</param>
 /// <param name="Error">The error message, for an error.</param>
-/// <param name="FollowService">For <c>logs</c> with <c>follow</c>: keep sending this service's new lines.</param>
-internal readonly record struct IpcReply(object? Data, JsonTypeInfo? TypeInfo, string? Error, string? FollowService = null)
+/// <param name="Stream">
+/// For a streaming command (<c>logs</c> with <c>follow</c>): the further replies, sent one a line after this one until
+/// the client closes the connection or the stream ends. A streaming connection serves no further request and is never
+/// closed as idle.
+/// </param>
+internal readonly record struct IpcReply(
+    object? Data,
+    JsonTypeInfo? TypeInfo,
+    string? Error,
+    Func<CancellationToken, IAsyncEnumerable<IpcReply>>? Stream = null)
 {
-    public static IpcReply Success<T>(T data, JsonTypeInfo<T> typeInfo, string? followService = null)
-        where T : class => new(data, typeInfo, null, followService);
+    public static IpcReply Success<T>(T data, JsonTypeInfo<T> typeInfo, Func<CancellationToken, IAsyncEnumerable<IpcReply>>? stream = null)
+        where T : class => new(data, typeInfo, null, stream);
 
     public static IpcReply Failure(string error) => new(null, null, error);
 }

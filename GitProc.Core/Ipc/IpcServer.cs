@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
+using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.Supervision;
@@ -17,9 +18,21 @@ namespace GitProc.Ipc;
 /// sets its mode and group before any client can reach it, and serves every connection independently: one slow,
 /// broken or hostile client never delays or crashes another.
 /// </summary>
+/// <remarks>
+/// Idle clients cannot lock others out (CONTRACT §9): a sweeper closes connections idle for
+/// <see cref="IpcOptions.IdleTimeout"/>, waking only when the next one can expire, and a client arriving at
+/// <see cref="IpcOptions.MaxConnections"/> takes the place of the longest-idle connection. Only then are the
+/// connections scanned; below the limit an accept costs one counter read.
+/// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed class IpcServer : IAsyncDisposable
 {
+    /// <summary>How long a connection must have been idle before a newcomer at the limit may take its place.</summary>
+    private static readonly TimeSpan EvictionGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the accept loop pauses after a failed accept (out of descriptors and the like).</summary>
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly IpcCommandHandler _handler;
     private readonly GitProcOptions _options;
     private readonly ILogger<IpcServer> _logger;
@@ -28,8 +41,12 @@ internal sealed class IpcServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
+    private Task? _sweeper;
     private int _stopped;
+    private int _connectionCount;
     private long _lastRefusalLog;
+    private long _lastEvictionLog;
+    private long _lastAcceptFailureLog;
 
     public IpcServer(
         ISupervisor supervisor,
@@ -50,7 +67,7 @@ internal sealed class IpcServer : IAsyncDisposable
     public string SocketPath { get; }
 
     /// <summary>How many client connections are open now.</summary>
-    public int ConnectionCount => _connections.Count;
+    public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     /// <summary>Claims the socket and starts serving clients.</summary>
     /// <exception cref="IpcSocketInUseException">A live daemon listens on the socket.</exception>
@@ -78,6 +95,8 @@ internal sealed class IpcServer : IAsyncDisposable
         {
             throw new GitProcException($"The socket mode '{_options.Ipc.SocketMode}' is not an octal mode such as 0600.");
         }
+
+        await WarmUpAsync(cancellationToken).ConfigureAwait(false);
 
         var directory = Path.GetDirectoryName(SocketPath)!;
         try
@@ -135,11 +154,57 @@ internal sealed class IpcServer : IAsyncDisposable
         Log.Listening(_logger, SocketPath);
     }
 
+    /// <summary>
+    /// Serves one request (an invalid one, which touches no component) over a private connection before any client
+    /// can connect. A JIT-compiled daemon loads assemblies on first use, and a type whose initializer failed for want
+    /// of a descriptor stays broken for the process's life: serving once while descriptors are plentiful means a later
+    /// shortage only makes new clients wait in the backlog, instead of failing every connection from then on.
+    /// </summary>
+    private async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        // An abstract address (leading NUL): no file, and no client can reach it.
+        var address = new UnixDomainSocketEndPoint(string.Create(
+            CultureInfo.InvariantCulture, $"\0gitproc-warm-up-{Environment.ProcessId}-{Random.Shared.Next():x8}"));
+        try
+        {
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(address);
+            listener.Listen(1);
+            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await client.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
+            var connection = new IpcConnection(
+                await listener.AcceptAsync(cancellationToken).ConfigureAwait(false), _handler, _options.Ipc, _timeProvider, _logger);
+            var serving = connection.RunAsync(cancellationToken);
+            await client.SendAsync("{}\n"u8.ToArray(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var reply = new byte[256];
+            var received = 0;
+            while (received < reply.Length && Array.IndexOf(reply, (byte)'\n', 0, received) < 0)
+            {
+                var read = await client.ReceiveAsync(reply.AsMemory(received), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received += read;
+            }
+
+            client.Shutdown(SocketShutdown.Both);
+            await serving.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            // Only a head start: serving works without it.
+            Log.WarmUpFailed(_logger, ex);
+        }
+    }
+
     /// <summary>Starts accepting clients on the bound socket.</summary>
     public void StartAccepting()
     {
         var listener = _listener ?? throw new InvalidOperationException("Call BindAsync before StartAccepting.");
         _acceptLoop ??= Task.Run(() => AcceptLoopAsync(listener, _stopping.Token));
+        _sweeper ??= Task.Run(() => SweepIdleConnectionsAsync(_stopping.Token));
     }
 
     /// <summary>
@@ -158,6 +223,11 @@ internal sealed class IpcServer : IAsyncDisposable
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
+        }
+
+        if (_sweeper is not null)
+        {
+            await _sweeper.ConfigureAwait(false);
         }
 
         try
@@ -181,8 +251,34 @@ internal sealed class IpcServer : IAsyncDisposable
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
     {
+        using var reserve = new IpcDescriptorReserve();
+        var shortOfDescriptors = false;
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (!reserve.TryHold())
+            {
+                // Out of descriptors: leave what is free to the process (clients wait in the backlog) and look again
+                // shortly, ten cheap tries a second rather than a spinning core.
+                if (!shortOfDescriptors)
+                {
+                    shortOfDescriptors = true;
+                    Log.OutOfDescriptors(_logger, SocketPath, IpcDescriptorReserve.Size);
+                }
+
+                if (!await PauseAsync(AcceptRetryDelay, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (shortOfDescriptors)
+            {
+                shortOfDescriptors = false;
+                Log.AcceptingAgain(_logger, SocketPath);
+            }
+
             Socket client;
             try
             {
@@ -192,15 +288,21 @@ internal sealed class IpcServer : IAsyncDisposable
             {
                 break;
             }
-            catch (SocketException ex)
+            catch (Exception ex)
             {
-                // Out of file descriptors and the like: log, breathe, go on serving the connections we have.
-                Log.AcceptFailed(_logger, SocketPath, ex);
-                try
+                // Out of file descriptors (the client stays queued in the backlog) and the like: log, pause, and go
+                // on serving the connections we have. Nothing ends this loop but stopping.
+                if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets })
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(100), _timeProvider, cancellationToken).ConfigureAwait(false);
+                    reserve.Release();
                 }
-                catch (OperationCanceledException)
+
+                if (ShouldLog(ref _lastAcceptFailureLog))
+                {
+                    Log.AcceptFailed(_logger, SocketPath, ex);
+                }
+
+                if (!await PauseAsync(AcceptRetryDelay, cancellationToken).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -208,30 +310,159 @@ internal sealed class IpcServer : IAsyncDisposable
                 continue;
             }
 
-            if (_connections.Count >= _options.Ipc.MaxConnections)
+            // A client that took the last free descriptor must not leave the process without any until the next one
+            // comes along: one open and close a connection, much less than serving it.
+            reserve.KeepIfRoomLeft();
+            try
             {
-                Refuse(client);
-                continue;
+                Admit(client, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                client.Dispose();
+                if (ShouldLog(ref _lastAcceptFailureLog))
+                {
+                    Log.AcceptFailed(_logger, SocketPath, ex);
+                }
+            }
+        }
+    }
+
+    private void Admit(Socket client, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _connectionCount) >= _options.Ipc.MaxConnections && !TryEvictLongestIdle())
+        {
+            Refuse(client);
+            return;
+        }
+
+        var connection = new IpcConnection(client, _handler, _options.Ipc, _timeProvider, _logger);
+        Interlocked.Increment(ref _connectionCount);
+        var task = Task.Run(() => connection.RunAsync(cancellationToken), CancellationToken.None);
+        _connections[connection] = task;
+        _ = task.ContinueWith(
+            _ =>
+            {
+                _connections.TryRemove(connection, out Task? _);
+                Interlocked.Decrement(ref _connectionCount);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Makes room for a newcomer at the connection limit by closing the connection idle longest, if it has been idle
+    /// for <see cref="EvictionGrace"/> at least (so a burst of active clients does not push each other out). The
+    /// closed connection leaves once it has sent its error line; the newcomer is served at once.
+    /// </summary>
+    private bool TryEvictLongestIdle()
+    {
+        // A connection may turn busy between the scan and the close: then look again, a few times at most.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            IpcConnection? oldest = null;
+            var oldestSince = long.MaxValue;
+            foreach (var pair in _connections)
+            {
+                var since = pair.Key.IdleSince;
+                if (since > 0 && since < oldestSince)
+                {
+                    oldest = pair.Key;
+                    oldestSince = since;
+                }
             }
 
-            var connection = new IpcConnection(client, _handler, _logger);
-            var task = Task.Run(() => connection.RunAsync(cancellationToken), CancellationToken.None);
-            _connections[connection] = task;
-            _ = task.ContinueWith(
-                _ => _connections.TryRemove(connection, out Task? _),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            var idle = oldest is null ? TimeSpan.Zero : _timeProvider.GetElapsedTime(oldestSince);
+            if (oldest is null || idle < EvictionGrace)
+            {
+                return false;
+            }
+
+            if (oldest.TryCloseIdle(IpcCloseReason.ConnectionLimit, oldestSince))
+            {
+                if (ShouldLog(ref _lastEvictionLog))
+                {
+                    Log.EvictedLongestIdle(_logger, HealthProbe.FormatDuration(idle), _options.Ipc.MaxConnections);
+                }
+
+                return true;
+            }
         }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Closes connections idle for <see cref="IpcOptions.IdleTimeout"/>. Sleeps until the earliest one can expire (a
+    /// connection that turns idle later expires later still), so an idle daemon wakes once per timeout at most.
+    /// </summary>
+    private async Task SweepIdleConnectionsAsync(CancellationToken cancellationToken)
+    {
+        var timeout = _options.Ipc.IdleTimeout;
+        while (true)
+        {
+            var next = timeout;
+            foreach (var pair in _connections)
+            {
+                var since = pair.Key.IdleSince;
+                if (since <= 0)
+                {
+                    continue;
+                }
+
+                var left = timeout - _timeProvider.GetElapsedTime(since);
+                if (left > TimeSpan.Zero)
+                {
+                    next = left < next ? left : next;
+                }
+                else
+                {
+                    pair.Key.TryCloseIdle(IpcCloseReason.IdleTimeout, since);
+                }
+            }
+
+            // Bounded both ways: no spinning on a clock that does not move, no delay beyond what a timer takes.
+            next = TimeSpan.FromTicks(Math.Clamp(next.Ticks, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerDay));
+            if (!await PauseAsync(next, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Waits on the injected clock; <see langword="false"/> if the server is stopping.</summary>
+    private async Task<bool> PauseAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether a message logged at most once a second is due; marks it logged if so.</summary>
+    private bool ShouldLog(ref long last)
+    {
+        var now = _timeProvider.GetTimestamp();
+        if (last != 0 && _timeProvider.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1))
+        {
+            return false;
+        }
+
+        last = now;
+        return true;
     }
 
     /// <summary>Answers a client over the connection limit with one error line and closes it; logs once a second at most.</summary>
     private void Refuse(Socket client)
     {
-        var now = _timeProvider.GetTimestamp();
-        if (_lastRefusalLog == 0 || _timeProvider.GetElapsedTime(_lastRefusalLog, now) >= TimeSpan.FromSeconds(1))
+        if (ShouldLog(ref _lastRefusalLog))
         {
-            _lastRefusalLog = now;
             Log.TooManyConnections(_logger, _options.Ipc.MaxConnections);
         }
 

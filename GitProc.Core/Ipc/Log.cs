@@ -23,7 +23,7 @@ internal static partial class Log
     [LoggerMessage(905, LogLevel.Warning, "A client sent a request line over {MaxBytes} bytes; its connection was closed")]
     public static partial void OversizedRequest(ILogger logger, int maxBytes);
 
-    [LoggerMessage(906, LogLevel.Error, "Accepting a client connection on {SocketPath} failed")]
+    [LoggerMessage(906, LogLevel.Error, "Accepting a client connection on {SocketPath} failed; retrying shortly (clients wait in the backlog meanwhile)")]
     public static partial void AcceptFailed(ILogger logger, string socketPath, Exception exception);
 
     [LoggerMessage(907, LogLevel.Error, "A client connection failed unexpectedly")]
@@ -31,4 +31,19 @@ internal static partial class Log
 
     [LoggerMessage(908, LogLevel.Warning, "Refused a client connection: {MaxConnections} clients are connected already (Ipc.MaxConnections)")]
     public static partial void TooManyConnections(ILogger logger, int maxConnections);
+
+    [LoggerMessage(909, LogLevel.Warning, "Closed the longest-idle client connection (idle {IdleTime}) to admit a new client: {MaxConnections} clients are connected (Ipc.MaxConnections)")]
+    public static partial void EvictedLongestIdle(ILogger logger, string idleTime, int maxConnections);
+
+    [LoggerMessage(910, LogLevel.Debug, "Closed an idle client connection: {Reason} for {IdleTimeout} (Ipc.IdleTimeout)")]
+    public static partial void ConnectionClosedAsIdle(ILogger logger, string reason, string idleTimeout);
+
+    [LoggerMessage(911, LogLevel.Warning, "Could not serve a first request privately before listening; clients are served all the same")]
+    public static partial void WarmUpFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(912, LogLevel.Information, "File descriptors are available again: accepting gitproc clients on {SocketPath}")]
+    public static partial void AcceptingAgain(ILogger logger, string socketPath);
+
+    [LoggerMessage(913, LogLevel.Warning, "Out of file descriptors: new gitproc clients on {SocketPath} wait until some are free; {Reserve} are left to the daemon meanwhile")]
+    public static partial void OutOfDescriptors(ILogger logger, string socketPath, int reserve);
 }
