@@ -13,6 +13,9 @@ namespace GitProc.Ipc;
 /// </summary>
 internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs)
 {
+    /// <summary>Starts an in-place upgrade; <see langword="null"/> where the host cannot re-execute itself.</summary>
+    public Action? Reexec { get; set; }
+
     private static readonly IpcJsonContext Json = IpcJsonContext.Default;
 
     public ValueTask<IpcReply> HandleAsync(IpcRequest request, CancellationToken cancellationToken)
@@ -50,6 +53,11 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             case IpcCommands.Sync:
                 return SyncAsync(cancellationToken);
 
+            case IpcCommands.Reexec:
+                return new(Reexec is { } reexec
+                    ? IpcReply.Success(new IpcReexecResult { Pid = Environment.ProcessId }, Json.IpcReexecResult) with { AfterSent = reexec }
+                    : IpcReply.Failure("reexec is not available: this daemon was not started by 'gitproc daemon' (InPlaceUpgradeOptions.Executable is not set)"));
+
             case IpcCommands.Rollback:
                 var commit = request.Args?.Commit;
                 return string.IsNullOrWhiteSpace(commit)
@@ -84,7 +92,7 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             result = result with { RejectedCommit = Describe(rejected) };
         }
 
-        if (reconciling.GitError is { } gitError)
+        if (reconciling?.GitError is { } gitError)
         {
             result = result with { GitError = gitError };
         }

@@ -27,6 +27,12 @@ public static class IpcCommands
     /// <summary><c>sync</c>: applies the tip of the watched branch now; data <see cref="IpcSyncResult"/>.</summary>
     public const string Sync = "sync";
 
+    /// <summary>
+    /// <c>reexec</c>: an in-place upgrade; data <c>{"pid"}</c> (the daemon's, unchanged by the upgrade), then the daemon
+    /// re-executes its binary keeping every service running.
+    /// </summary>
+    public const string Reexec = "reexec";
+
     /// <summary>How many log lines <c>logs</c> returns when the request does not say: 100, as in the reference API.</summary>
     public const int DefaultLogLines = 100;
 }

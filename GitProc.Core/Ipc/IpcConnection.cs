@@ -204,6 +204,12 @@ internal sealed class IpcConnection : IAsyncDisposable
                 if (reply is { } r)
                 {
                     WriteReply(r);
+                    if (r.AfterSent is { } afterSent)
+                    {
+                        await FlushAsync(cancellationToken).ConfigureAwait(false);
+                        afterSent();
+                    }
+
                     if (r.Stream is not null)
                     {
                         stream = r.Stream;

@@ -13,6 +13,7 @@ namespace GitProc.Ipc;
 [JsonSerializable(typeof(IpcResponse))]
 [JsonSerializable(typeof(IpcStartResult))]
 [JsonSerializable(typeof(IpcStopResult))]
+[JsonSerializable(typeof(IpcReexecResult))]
 [JsonSerializable(typeof(IpcStatusResult))]
 [JsonSerializable(typeof(IpcListResult))]
 [JsonSerializable(typeof(IpcLogsResult))]

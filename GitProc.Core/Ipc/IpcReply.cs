@@ -11,11 +11,13 @@ namespace GitProc.Ipc;
 /// the client closes the connection or the stream ends. A streaming connection serves no further request and is never
 /// closed as idle.
 /// </param>
+/// <param name="AfterSent">Run once this reply has been sent (flushed): <c>reexec</c> answers before the daemon re-executes.</param>
 internal readonly record struct IpcReply(
     object? Data,
     JsonTypeInfo? TypeInfo,
     string? Error,
-    Func<CancellationToken, IAsyncEnumerable<IpcReply>>? Stream = null)
+    Func<CancellationToken, IAsyncEnumerable<IpcReply>>? Stream = null,
+    Action? AfterSent = null)
 {
     public static IpcReply Success<T>(T data, JsonTypeInfo<T> typeInfo, Func<CancellationToken, IAsyncEnumerable<IpcReply>>? stream = null)
         where T : class => new(data, typeInfo, null, stream);

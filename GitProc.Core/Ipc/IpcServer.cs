@@ -199,6 +199,50 @@ internal sealed class IpcServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts an in-place upgrade when a client sends <c>reexec</c>; <see langword="null"/> refuses it.</summary>
+    public Action? Reexec
+    {
+        get => _handler.Reexec;
+        set => _handler.Reexec = value;
+    }
+
+    /// <summary>
+    /// Listens on a socket inherited from the daemon this process was before it re-executed itself, instead of
+    /// <see cref="BindAsync"/>: clients that connected meanwhile wait in its backlog and are served.
+    /// </summary>
+    /// <param name="descriptor">The listening socket's descriptor.</param>
+    public void UseInheritedListener(int descriptor)
+    {
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The IPC server is already bound.");
+        }
+
+        _listener = new Socket(new SafeSocketHandle(descriptor, ownsHandle: true));
+        Log.Listening(_logger, SocketPath);
+    }
+
+    /// <summary>
+    /// For an in-place upgrade: stops accepting and closes the connections, but keeps the listening socket (and its
+    /// file) for the re-executed daemon, whose clients meanwhile wait in the backlog.
+    /// </summary>
+    /// <returns>The listening socket, to be kept across <c>execve</c>.</returns>
+    public async Task<SafeSocketHandle> DetachListenerAsync()
+    {
+        var listener = _listener ?? throw new InvalidOperationException("The IPC server is not bound.");
+        Interlocked.Exchange(ref _stopped, 1);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var task in new[] { _acceptLoop, _sweeper })
+        {
+            if (task is not null)
+            {
+                await task.ConfigureAwait(false);
+            }
+        }
+
+        return listener.SafeHandle;
+    }
+
     /// <summary>Starts accepting clients on the bound socket.</summary>
     public void StartAccepting()
     {
