@@ -1,6 +1,8 @@
 using System.Runtime.Versioning;
 using GitProc.Ipc;
+using GitProc.Locking;
 using GitProc.Reconciliation;
+using GitProc.ResourceControl;
 using GitProc.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,20 +10,34 @@ using Microsoft.Extensions.Logging;
 namespace GitProc.Hosting;
 
 /// <summary>
-/// The daemon's life: on start, claim the IPC socket first (so a second daemon touches no service), recover the
-/// previous run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service
-/// in reverse dependency order within the host's shutdown timeout.
+/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root,
+/// then claim the IPC socket (so a second daemon touches nothing), recover the previous
+/// run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service in reverse
+/// dependency order within the host's shutdown timeout.
 /// </summary>
+/// <remarks>
+/// <paramref name="locks"/> comes first so the container creates it before the other components and disposes it after
+/// them: the state lock is held until the last state save.
+/// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed class GitProcDaemonService(
+    DaemonLocks locks,
     ISupervisor supervisor,
     IReconciler reconciler,
     IpcServer ipc,
+    IResourceController resources,
     ILogger<GitProcDaemonService> logger) : IHostedService
 {
+    /// <exception cref="LockHeldException">Another daemon owns the state or the cgroup root; nothing was touched.</exception>
     /// <exception cref="IpcSocketInUseException">Another daemon owns the socket; nothing was touched.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        locks.AcquireState();
+        if (resources is ResourceController controller)
+        {
+            controller.ClaimRoot();
+        }
+
         await ipc.BindAsync(cancellationToken).ConfigureAwait(false);
         var initialized = false;
         try

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(1104, LogLevel.Information, "Stopped")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(1111, LogLevel.Debug, "Holding the state lock {LockPath}")]
+    public static partial void StateLocked(ILogger logger, string lockPath);
 }
