@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using GitProc.Ipc;
 using GitProc.Locking;
+using GitProc.Processes;
 using GitProc.Reconciliation;
 using GitProc.ResourceControl;
 using GitProc.Supervision;
@@ -10,8 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace GitProc.Hosting;
 
 /// <summary>
-/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root,
-/// then claim the IPC socket (so a second daemon touches nothing), recover the previous
+/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root, raise
+/// the open-file soft limit, then claim the IPC socket (so a second daemon touches nothing), recover the previous
 /// run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service in reverse
 /// dependency order within the host's shutdown timeout.
 /// </summary>
@@ -37,6 +38,8 @@ internal sealed class GitProcDaemonService(
         {
             controller.ClaimRoot();
         }
+
+        RaiseOpenFileLimit();
 
         await ipc.BindAsync(cancellationToken).ConfigureAwait(false);
         var initialized = false;
@@ -75,6 +78,22 @@ internal sealed class GitProcDaemonService(
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Many services cost the daemon descriptors (a pipe and a pidfd each, log files, cgroup files, clients), so it runs
+    /// with its soft limit at the hard limit; its services get their own (see <see cref="FileDescriptorLimit"/>).
+    /// </summary>
+    private void RaiseOpenFileLimit()
+    {
+        var (before, after) = FileDescriptorLimit.RaiseSoftToHard();
+        var services = FileDescriptorLimit.ServiceDefault.ToString();
+        if (FileDescriptorLimit.OriginalUnknown)
+        {
+            services += " (the .NET runtime raised the soft limit before the daemon could read it, so services get the usual default 1024)";
+        }
+
+        Log.OpenFileLimit(logger, before.Soft, before.Hard, after.Soft, services);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -26,7 +27,9 @@ namespace GitProc.Processes;
 /// command runs (so nothing it forks escapes its cgroup), so those starts go through a fixed shim:
 /// <c>/bin/sh -c SCRIPT</c> joins each cgroup (writing <c>0</c>, "myself", into its join file) and execs
 /// <c>setpriv</c> (for a user) and then the command. The command's argv is passed as positional parameters, never put into the script, so no
-/// shell parsing of the command happens. Without a cgroup or user the program is spawned directly.
+/// shell parsing of the command happens. The shim also sets the service's open-file limit (<c>ulimit</c>) when it
+/// differs from the daemon's, which raised its own (see <see cref="FileDescriptorLimit"/>); posix_spawn cannot set
+/// rlimits. Without a cgroup, a user or a limit to change, the program is spawned directly.
 /// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -367,20 +370,21 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         }
 
         var executable = ResolveExecutable(name, arg0, environment["PATH"], workingDirectory);
+        var limitCommands = LimitCommands(unit);
 
         var joinFiles = launch.CgroupJoinFiles.Count > 0 ? launch.CgroupJoinFiles : launch.CgroupProcsFiles;
-        if (joinFiles.Count == 0 && switchGroup is null)
+        if (joinFiles.Count == 0 && switchGroup is null && limitCommands.Length == 0)
         {
             return new SpawnPlan(executable, argv, environment, workingDirectory, executable);
         }
 
-        // The shim: [sh -c SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
+        // The shim: [sh -c [LIMITS]SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
         var wrapped = new List<string>(argv.Count + joinFiles.Count + 10);
         string program;
-        if (joinFiles.Count > 0)
+        if (joinFiles.Count > 0 || limitCommands.Length > 0)
         {
             program = Shell;
-            wrapped.AddRange([Shell, "-c", ShimScript, "gitproc-exec", joinFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            wrapped.AddRange([Shell, "-c", limitCommands + ShimScript, "gitproc-exec", joinFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             wrapped.AddRange(joinFiles);
         }
         else
@@ -416,6 +420,17 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         }
 
         return new SpawnPlan(program, wrapped, environment, workingDirectory, executable);
+    }
+
+    /// <summary>
+    /// The shim's <c>ulimit</c> commands giving the service its open-file limit (its unit's <c>LimitNOFILE=</c>, else the
+    /// daemon's original one); empty when that is the daemon's current limit, so such a service needs no shim.
+    /// </summary>
+    private static string LimitCommands(UnitFile unit)
+    {
+        var current = FileDescriptorLimit.Current;
+        var wanted = FileDescriptorLimit.ForService(unit.LimitNOFILE, current, FileDescriptorLimit.MayRaiseHard);
+        return FileDescriptorLimit.ShellCommands(wanted, current);
     }
 
     private static string ResolveWorkingDirectory(ProcessLaunch launch, UserAccount account, string arg0)
