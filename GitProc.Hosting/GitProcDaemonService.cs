@@ -40,6 +40,7 @@ internal sealed class GitProcDaemonService(
         }
 
         RaiseOpenFileLimit();
+        Log.AssembliesPreloaded(logger, AssemblyPreloader.LoadReferences(typeof(GitProcDaemonService).Assembly));
 
         await ipc.BindAsync(cancellationToken).ConfigureAwait(false);
         var initialized = false;
@@ -93,7 +94,10 @@ internal sealed class GitProcDaemonService(
             services += " (the .NET runtime raised the soft limit before the daemon could read it, so services get the usual default 1024)";
         }
 
-        Log.OpenFileLimit(logger, before.Soft, before.Hard, after.Soft, services);
+        // A thirty-second of the limit, between 8 and 32: room for the runtime, clients and state saves when starts run dry.
+        var reserve = (int)Math.Clamp(after.Soft / 32, 8, 32);
+        DescriptorReserve.Hold(reserve);
+        Log.OpenFileLimit(logger, before.Soft, before.Hard, after.Soft, reserve, services);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -101,6 +105,7 @@ internal sealed class GitProcDaemonService(
         Log.Stopping(logger);
         await ipc.StopAsync(cancellationToken).ConfigureAwait(false);
         await supervisor.StopAllAsync(cancellationToken).ConfigureAwait(false);
+        DescriptorReserve.Stop();
         Log.Stopped(logger);
     }
 }

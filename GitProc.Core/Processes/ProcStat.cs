@@ -16,9 +16,16 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
     public bool IsDead => State is 'Z' or 'X' or 'x';
 
     /// <summary>Reads <c>/proc/<paramref name="pid"/>/stat</c>; <see langword="false"/> when the process does not exist.</summary>
-    public static bool TryRead(int pid, out ProcStat stat)
+    public static bool TryRead(int pid, out ProcStat stat) => TryRead(pid, out stat, out _);
+
+    /// <summary>
+    /// <see cref="TryRead(int, out ProcStat)"/>, telling why a read failed: <paramref name="error"/> is the errno
+    /// (<c>EMFILE</c> when the daemon is out of descriptors, not when the process is gone), or 0.
+    /// </summary>
+    public static bool TryRead(int pid, out ProcStat stat, out int error)
     {
         stat = default;
+        error = 0;
         Span<byte> buffer = stackalloc byte[1024];
         int length;
         try
@@ -26,12 +33,14 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
             using var handle = File.OpenHandle($"/proc/{pid}/stat");
             length = RandomAccess.Read(handle, buffer, 0);
         }
-        catch (IOException)
+        catch (IOException ex)
         {
+            error = ex is FileNotFoundException or DirectoryNotFoundException ? 2 /* ENOENT */ : ex.HResult;
             return false;
         }
         catch (UnauthorizedAccessException)
         {
+            error = 13; // EACCES
             return false;
         }
 
@@ -89,19 +98,28 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
     public static List<int> FindLiveMembers(int leader)
     {
         var members = new List<int>();
-        var pids = new FileSystemEnumerable<int>(
-            "/proc",
-            static (ref FileSystemEntry entry) => int.Parse(entry.FileName, provider: null),
-            new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
+        try
         {
-            ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsAllDigits(entry.FileName),
-        };
-        foreach (var pid in pids)
-        {
-            if (TryRead(pid, out var stat) && !stat.IsDead && (stat.ProcessGroup == leader || stat.Session == leader))
+            // The enumerable opens /proc as it is constructed, so that is inside the try too.
+            var pids = new FileSystemEnumerable<int>(
+                "/proc",
+                static (ref FileSystemEntry entry) => int.Parse(entry.FileName, provider: null),
+                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
             {
-                members.Add(pid);
+                ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsAllDigits(entry.FileName),
+            };
+            foreach (var pid in pids)
+            {
+                if (TryRead(pid, out var stat) && !stat.IsDead && (stat.ProcessGroup == leader || stat.Session == leader))
+                {
+                    members.Add(pid);
+                }
             }
+        }
+        catch (IOException)
+        {
+            // /proc could not be opened (the daemon is out of descriptors): what was found so far is all we know,
+            // and the callers look again.
         }
 
         return members;

@@ -275,7 +275,11 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex);
+                DescriptorReserve.ReleaseOn(ex.HResult);
+                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex)
+                {
+                    IsResourceShortage = ResourceShortage.Is(ex),
+                };
             }
 
             EnvironmentFileReader.Parse(content, fromFiles);
@@ -518,6 +522,17 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     private unsafe ServiceProcess Spawn(ProcessLaunch launch, SpawnPlan plan)
     {
         var service = launch.Unit.Name;
+        if (!DescriptorReserve.EnsureHeld())
+        {
+            throw new ProcessStartException(
+                service,
+                plan.Executable,
+                $"the daemon is out of file descriptors: fewer are free than the {DescriptorReserve.Size} it keeps for itself")
+            {
+                IsResourceShortage = true,
+            };
+        }
+
         SafeFileHandle? readEnd = null;
         SafeFileHandle? writeEnd = null;
         var actions = NativeMemory.AllocZeroed(Interop.Processes.FileActionsSize);
@@ -538,7 +553,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
                 var fds = stackalloc int[2];
                 if (Interop.Processes.Pipe2(fds, Interop.Processes.O_CLOEXEC) != 0)
                 {
-                    throw new ProcessStartException(service, plan.Executable, $"cannot create its output pipe: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                    throw Failed(service, plan.Executable, "cannot create its output pipe", Marshal.GetLastPInvokeError());
                 }
 
                 readEnd = Interop.Processes.ToHandle(fds[0]);
@@ -572,21 +587,29 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         if (error != 0)
         {
             readEnd?.Dispose();
-            throw new ProcessStartException(service, plan.Executable, SpawnErrorReason(error));
+            throw ResourceShortage.IsShortage(error)
+                ? Failed(service, plan.Executable, "posix_spawn failed", error)
+                : new ProcessStartException(service, plan.Executable, SpawnErrorReason(error));
         }
 
         var pidfd = Interop.Processes.PidfdOpen(pid, 0);
-        if (pidfd < 0)
+
+        // The process has executed (vfork semantics) and is not reaped yet, so its stat file exists; only a shortage
+        // keeps it from being read, and without its start time the process could not be told apart later.
+        var statError = 0;
+        if (pidfd < 0 || !ProcStat.TryRead(pid, out var stat, out statError))
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = pidfd < 0 ? Marshal.GetLastPInvokeError() : statError;
             readEnd?.Dispose();
             _ = Interop.Processes.Kill(-pid, Interop.Processes.SIGKILL);
-            ReapUnwatched(pid);
-            throw new ProcessStartException(service, plan.Executable, $"cannot watch process {pid}: pidfd_open failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
+            if (pidfd >= 0)
+            {
+                Interop.Processes.ToHandle(pidfd).Dispose();
+            }
 
-        // The process has executed (vfork semantics) and is not reaped yet, so its stat file exists.
-        _ = ProcStat.TryRead(pid, out var stat);
+            ReapUnwatched(pid);
+            throw Failed(service, plan.Executable, pidfd < 0 ? $"cannot watch process {pid}: pidfd_open failed" : $"cannot read /proc/{pid}/stat", errno);
+        }
         var info = new ProcessInfo(service, pid, startTime, stat.StartTicks);
         OutputPump? pump = readEnd is null ? null : new OutputPump(readEnd, launch.Output!, _loop, _logger, service);
         var process = new ServiceProcess(info, Interop.Processes.ToHandle(pidfd), _loop, _logger, _timeProvider, launch, pump);
@@ -599,6 +622,18 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     {
         var info = stackalloc byte[Interop.Processes.SigInfoSize];
         _ = Interop.Processes.WaitIdPid(1 /* P_PID */, pid, info, Interop.Processes.WEXITED);
+    }
+
+    /// <summary>A failed system call of the start, marked as the daemon's shortage when its errno says so.</summary>
+    private static ProcessStartException Failed(string service, string executable, string what, int errno)
+    {
+        if (!ResourceShortage.IsShortage(errno))
+        {
+            return new(service, executable, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        DescriptorReserve.ReleaseOn(errno);
+        return new(service, executable, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}: {ResourceShortage.Describe(errno)}") { IsResourceShortage = true };
     }
 
     private static string SpawnErrorReason(int error) => error switch

@@ -150,9 +150,9 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
         {
             await cgroup.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ResourceControlException)
+        catch (Exception ex) when (ex is ResourceControlException or IOException)
         {
-            // The original error is the one worth reporting.
+            // The original error is the one worth reporting; a cgroup left behind is taken over at the next start.
         }
     }
 
@@ -179,8 +179,9 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
         {
             Log.Enforced(_logger, layout.Status);
         }
-        else
+        else if (_rootHeld is null)
         {
+            // A held root is the daemon's refusal to start (ClaimRoot), not a warning; Status says it to others.
             Log.NotEnforced(_logger, layout.Status.Reason!);
         }
 
