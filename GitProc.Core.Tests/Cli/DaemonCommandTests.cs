@@ -177,6 +177,39 @@ public class DaemonCommandTests
     }
 
     [Test]
+    public async Task The_state_lock_is_held_until_the_supervisor_with_its_last_state_save_is_disposed()
+    {
+        var lockPath = Path.Combine(_directory, "state.json") + ".lock";
+        bool? heldWhileDisposing = null;
+        _supervisor.Setup(s => s.DisposeAsync()).Returns(() =>
+        {
+            using var probe = GitProc.Locking.ExclusiveLock.TryAcquireFile(lockPath, out _);
+            heldWhileDisposing = probe is null;
+            return ValueTask.CompletedTask;
+        });
+        var cli = new GitProcCli(
+            _ => null,
+            configureDaemonServices: services =>
+            {
+                // Created by the container, so disposed by it, as the real supervisor is.
+                services.AddSingleton<ISupervisor>(_ => _supervisor.Object);
+                services.AddSingleton(_reconciler.Object);
+                services.AddSingleton(Mock.Of<IServiceLogs>());
+                services.AddSingleton(Mock.Of<IResourceController>());
+            });
+        using var stop = new CancellationTokenSource();
+
+        var daemon = cli.RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, TextWriter.Null, stop.Token);
+        Assert.That(() => HasCalled("sync") || daemon.IsCompleted, Is.True.After(30_000, 50));
+        await stop.CancelAsync();
+
+        Assert.That(await daemon.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+        Assert.That(heldWhileDisposing, Is.True, "the supervisor's last save happens under the lock");
+        using var free = GitProc.Locking.ExclusiveLock.TryAcquireFile(lockPath, out _);
+        Assert.That(free, Is.Not.Null, "and the lock is released when the daemon is gone");
+    }
+
+    [Test]
     public async Task Settings_come_from_a_top_level_config_file_below_environment_and_command_line()
     {
         var config = Path.Combine(_directory, "gitproc.json");
