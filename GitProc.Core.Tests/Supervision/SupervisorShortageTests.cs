@@ -99,6 +99,19 @@ public sealed class SupervisorShortageTests
     }
 
     [Test]
+    public async Task An_operators_start_of_a_waiting_service_says_it_waits_and_why()
+    {
+        _processes.Plan = "S";
+        await _supervisor.ApplyAsync([SupervisorHarness.Unit("svc", "[Service]\nExecStart=/bin/sleep 300\n")]);
+
+        var error = Assert.ThrowsAsync<ServiceOperationException>(() => _supervisor.StartAsync("svc"));
+
+        Assert.That(error!.Message, Does.StartWith("Service svc is waiting for the daemon's resources and starts by itself once they return: ").And.Contain("out of file descriptors"));
+        await AdvanceUntilAsync(s => s.Status == ServiceStatus.Running);
+        Assert.That(_processes.Attempts, Is.EqualTo(2), "the refused start did not start a second attempt");
+    }
+
+    [Test]
     public async Task A_shortage_in_ExecStartPre_waits_too_even_for_a_command_whose_failure_is_ignored()
     {
         var unit = SupervisorHarness.Unit("svc", "[Service]\nExecStartPre=-/bin/true\nExecStart=/bin/sleep 300\n");

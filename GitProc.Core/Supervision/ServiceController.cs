@@ -163,7 +163,7 @@ internal sealed class ServiceController : IAsyncDisposable
             {
                 if (mode == StartMode.Operator)
                 {
-                    throw new ServiceOperationException(Name, $"Service already running: {Name}");
+                    throw AlreadyActive();
                 }
 
                 return Snapshot();
@@ -891,6 +891,15 @@ internal sealed class ServiceController : IAsyncDisposable
                 _failureReason = reason;
             }
         }
+    }
+
+    /// <summary>An operator's start of an active service: running, waiting to restart, or waiting for the daemon's resources.</summary>
+    internal ServiceOperationException AlreadyActive()
+    {
+        var status = Snapshot();
+        return status.SubState == WaitingForResources
+            ? new ServiceOperationException(Name, $"Service {Name} is waiting for the daemon's resources and starts by itself once they return: {status.FailureReason}")
+            : new ServiceOperationException(Name, $"Service already running: {Name}");
     }
 
     /// <summary>The launch could not start for the daemon's own shortage: the outcome OnEnded turns into a retry.</summary>

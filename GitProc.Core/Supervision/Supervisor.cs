@@ -188,7 +188,7 @@ internal sealed class Supervisor : ISupervisor
         var controller = Get(service);
         if (controller.IsActive)
         {
-            throw new ServiceOperationException(service, $"Service already running: {service}");
+            throw controller.AlreadyActive();
         }
 
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
