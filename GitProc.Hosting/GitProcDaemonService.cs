@@ -1,6 +1,9 @@
 using System.Runtime.Versioning;
 using GitProc.Ipc;
+using GitProc.Locking;
+using GitProc.Processes;
 using GitProc.Reconciliation;
+using GitProc.ResourceControl;
 using GitProc.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,20 +11,37 @@ using Microsoft.Extensions.Logging;
 namespace GitProc.Hosting;
 
 /// <summary>
-/// The daemon's life: on start, claim the IPC socket first (so a second daemon touches no service), recover the
-/// previous run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service
-/// in reverse dependency order within the host's shutdown timeout.
+/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root, raise
+/// the open-file soft limit, then claim the IPC socket (so a second daemon touches nothing), recover the previous
+/// run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service in reverse
+/// dependency order within the host's shutdown timeout.
 /// </summary>
+/// <remarks>
+/// <paramref name="locks"/> comes first so the container creates it before the other components and disposes it after
+/// them: the state lock is held until the last state save.
+/// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed class GitProcDaemonService(
+    DaemonLocks locks,
     ISupervisor supervisor,
     IReconciler reconciler,
     IpcServer ipc,
+    IResourceController resources,
     ILogger<GitProcDaemonService> logger) : IHostedService
 {
+    /// <exception cref="LockHeldException">Another daemon owns the state or the cgroup root; nothing was touched.</exception>
     /// <exception cref="IpcSocketInUseException">Another daemon owns the socket; nothing was touched.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        locks.AcquireState();
+        if (resources is ResourceController controller)
+        {
+            controller.ClaimRoot();
+        }
+
+        RaiseOpenFileLimit();
+        Log.AssembliesPreloaded(logger, AssemblyPreloader.LoadReferences(typeof(GitProcDaemonService).Assembly));
+
         await ipc.BindAsync(cancellationToken).ConfigureAwait(false);
         var initialized = false;
         try
@@ -61,11 +81,31 @@ internal sealed class GitProcDaemonService(
         }
     }
 
+    /// <summary>
+    /// Many services cost the daemon descriptors (a pipe and a pidfd each, log files, cgroup files, clients), so it runs
+    /// with its soft limit at the hard limit; its services get their own (see <see cref="FileDescriptorLimit"/>).
+    /// </summary>
+    private void RaiseOpenFileLimit()
+    {
+        var (before, after) = FileDescriptorLimit.RaiseSoftToHard();
+        var services = FileDescriptorLimit.ServiceDefault.ToString();
+        if (FileDescriptorLimit.OriginalUnknown)
+        {
+            services += " (the .NET runtime raised the soft limit before the daemon could read it, so services get the usual default 1024)";
+        }
+
+        // A thirty-second of the limit, between 8 and 32: room for the runtime, clients and state saves when starts run dry.
+        var reserve = (int)Math.Clamp(after.Soft / 32, 8, 32);
+        DescriptorReserve.Hold(reserve);
+        Log.OpenFileLimit(logger, before.Soft, before.Hard, after.Soft, reserve, services);
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(logger);
         await ipc.StopAsync(cancellationToken).ConfigureAwait(false);
         await supervisor.StopAllAsync(cancellationToken).ConfigureAwait(false);
+        DescriptorReserve.Stop();
         Log.Stopped(logger);
     }
 }

@@ -17,8 +17,9 @@ public static class GitProcDaemonServiceCollectionExtensions
 
     /// <summary>
     /// Registers GitProc (<see cref="GitProcServiceCollectionExtensions.AddGitProc"/>) and the daemon: a hosted service
-    /// that claims the IPC socket, recovers the previous run's state, applies the watched branch, serves clients, and
-    /// on shutdown stops serving, then stops every service in reverse dependency order. Safe to call more than once.
+    /// that locks its state and its cgroup root against a second daemon, raises its open-file soft limit, claims the IPC
+    /// socket, recovers the previous run's state, applies the watched branch, serves clients, and on shutdown stops
+    /// serving, then stops every service in reverse dependency order. Safe to call more than once.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">
@@ -43,6 +44,7 @@ public static class GitProcDaemonServiceCollectionExtensions
         }
 
         services.TryAddSingleton<IpcServer>();
+        services.TryAddSingleton<DaemonLocks>();
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 

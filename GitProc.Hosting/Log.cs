@@ -19,4 +19,13 @@ internal static partial class Log
 
     [LoggerMessage(1104, LogLevel.Information, "Stopped")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(1110, LogLevel.Information, "Open files: soft limit {Soft}, hard limit {Hard}; the daemon runs with {Raised} and keeps {Reserve} in reserve for itself; services get {Services} unless their unit sets LimitNOFILE=")]
+    public static partial void OpenFileLimit(ILogger logger, ulong soft, ulong hard, ulong raised, int reserve, string services);
+
+    [LoggerMessage(1111, LogLevel.Debug, "Holding the state lock {LockPath}")]
+    public static partial void StateLocked(ILogger logger, string lockPath);
+
+    [LoggerMessage(1112, LogLevel.Debug, "Loaded {Count} referenced assemblies up front, so a later shortage of descriptors cannot fail a load")]
+    public static partial void AssembliesPreloaded(ILogger logger, int count);
 }

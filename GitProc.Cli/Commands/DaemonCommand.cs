@@ -12,7 +12,7 @@ namespace GitProc.Cli.Commands;
 /// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH]</c>: runs the
 /// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
 /// command line over environment (<c>GITPROC_*</c>) over the config file over defaults. Exit 1 when another daemon
-/// owns the socket or the settings are invalid.
+/// owns the state, the cgroup root or the socket, or the settings are invalid.
 /// </summary>
 internal static class DaemonCommand
 {
@@ -69,7 +69,7 @@ internal static class DaemonCommand
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
 
-        // A start-up failure (another daemon owns the socket, say) is reported by this command as one line on stderr
+        // A start-up failure (another daemon owns the state or the socket, say) is reported by this command as one line on stderr
         // with exit code 1; the host would also log it, with a stack trace, on stdout. Only the host's own Error
         // events are dropped: a crashed background service is still logged, at Critical, when it stops the host.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);

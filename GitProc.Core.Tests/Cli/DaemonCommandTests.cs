@@ -3,6 +3,7 @@ using GitProc.Cli;
 using GitProc.Core.Tests.Ipc;
 using GitProc.Logs;
 using GitProc.Reconciliation;
+using GitProc.ResourceControl;
 using GitProc.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
@@ -53,6 +54,14 @@ public class DaemonCommandTests
         }
     }
 
+    private bool HasCalled(string call)
+    {
+        lock (_calls)
+        {
+            return _calls.Contains(call);
+        }
+    }
+
     private GitProcCli Cli(IReadOnlyDictionary<string, string>? environment = null) => new(
         name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
         configureDaemonServices: services =>
@@ -60,6 +69,9 @@ public class DaemonCommandTests
             services.AddSingleton(_supervisor.Object);
             services.AddSingleton(_reconciler.Object);
             services.AddSingleton(Mock.Of<IServiceLogs>());
+
+            // No real cgroups for a daemon whose services are mocked.
+            services.AddSingleton(Mock.Of<IResourceController>());
         });
 
     private string[] DaemonArgs(params string[] more) =>
@@ -123,6 +135,78 @@ public class DaemonCommandTests
         Assert.That(error.ToString(), Is.EqualTo($"Error: Another gitproc daemon is already listening on {_socket}; stop it first or choose another socket with --socket.\n"));
         _supervisor.Verify(s => s.InitializeAsync(It.IsAny<CancellationToken>()), Times.Never);
         Assert.That(File.Exists(_socket), Is.True, "the live daemon's socket is left alone");
+    }
+
+    [Test]
+    public async Task A_second_daemon_on_the_same_state_exits_1_with_one_line_naming_the_holder_before_touching_anything()
+    {
+        using var stop = new CancellationTokenSource();
+        var first = Cli().RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, TextWriter.Null, stop.Token);
+        Assert.That(() => HasCalled("sync") || first.IsCompleted, Is.True.After(30_000, 50));
+        lock (_calls)
+        {
+            _calls.Clear();
+        }
+
+        var otherSocket = Path.Combine(_directory, "other.sock");
+        var error = new StringWriter();
+
+        var exitCode = await Cli().RunAsync(DaemonArgs("--socket", otherSocket), TextWriter.Null, error);
+
+        var state = Path.Combine(_directory, "state.json");
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(1));
+            Assert.That(error.ToString(), Is.EqualTo(
+                $"Error: Another gitproc daemon (PID {Environment.ProcessId}) owns the state {state} (lock {state}.lock); stop it first or give this one its own --state.\n"));
+            Assert.That(_calls, Is.Empty, "the second daemon neither read the state nor started or stopped anything");
+            Assert.That(File.Exists(otherSocket), Is.False, "the second daemon did not claim its socket");
+            Assert.That(first.IsCompleted, Is.False, "the first daemon keeps running");
+        });
+
+        await stop.CancelAsync();
+        Assert.That(await first.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+
+        // Its lock went with it.
+        using var again = new CancellationTokenSource();
+        var next = Cli().RunAsync(DaemonArgs("--socket", otherSocket), TextWriter.Null, TextWriter.Null, again.Token);
+        Assert.That(() => File.Exists(otherSocket) || next.IsCompleted, Is.True.After(30_000, 50));
+        Assert.That(next.IsCompleted, Is.False);
+        await again.CancelAsync();
+        Assert.That(await next.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+    }
+
+    [Test]
+    public async Task The_state_lock_is_held_until_the_supervisor_with_its_last_state_save_is_disposed()
+    {
+        var lockPath = Path.Combine(_directory, "state.json") + ".lock";
+        bool? heldWhileDisposing = null;
+        _supervisor.Setup(s => s.DisposeAsync()).Returns(() =>
+        {
+            using var probe = GitProc.Locking.ExclusiveLock.TryAcquireFile(lockPath, out _);
+            heldWhileDisposing = probe is null;
+            return ValueTask.CompletedTask;
+        });
+        var cli = new GitProcCli(
+            _ => null,
+            configureDaemonServices: services =>
+            {
+                // Created by the container, so disposed by it, as the real supervisor is.
+                services.AddSingleton<ISupervisor>(_ => _supervisor.Object);
+                services.AddSingleton(_reconciler.Object);
+                services.AddSingleton(Mock.Of<IServiceLogs>());
+                services.AddSingleton(Mock.Of<IResourceController>());
+            });
+        using var stop = new CancellationTokenSource();
+
+        var daemon = cli.RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, TextWriter.Null, stop.Token);
+        Assert.That(() => HasCalled("sync") || daemon.IsCompleted, Is.True.After(30_000, 50));
+        await stop.CancelAsync();
+
+        Assert.That(await daemon.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(0));
+        Assert.That(heldWhileDisposing, Is.True, "the supervisor's last save happens under the lock");
+        using var free = GitProc.Locking.ExclusiveLock.TryAcquireFile(lockPath, out _);
+        Assert.That(free, Is.Not.Null, "and the lock is released when the daemon is gone");
     }
 
     [Test]

@@ -233,13 +233,21 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// Starts <c>gitproc daemon</c> with every path inside the sandbox and waits until its socket answers (or, with
     /// <paramref name="connect"/> false, until the socket file exists: the daemon then has served no client yet).
     /// </summary>
-    public async Task StartDaemonAsync(CancellationToken cancellationToken, bool connect = true)
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="connect">Whether to wait for an answer rather than for the socket file.</param>
+    /// <param name="wrapper">
+    /// A command that execs the daemon (<c>prlimit --nofile=… --</c>), so its pid is the daemon's; none by default.
+    /// </param>
+    public async Task StartDaemonAsync(CancellationToken cancellationToken, bool connect = true, IReadOnlyList<string>? wrapper = null)
     {
         Assert.That(_daemon, Is.Null, "The daemon is already running.");
-        var daemonArgs = DaemonArguments;
-        var info = Executable is { } executable
-            ? StartInfo(executable, daemonArgs, null)
-            : StartInfo(DotnetHost, [CliDll, .. daemonArgs], null);
+        string[] command = Executable is { } executable ? [executable, .. DaemonArguments] : [DotnetHost, CliDll, .. DaemonArguments];
+        if (wrapper is { Count: > 0 })
+        {
+            command = [.. wrapper, .. command];
+        }
+
+        var info = StartInfo(command[0], command[1..], null);
         info.WorkingDirectory = Root;
         var daemon = new Process { StartInfo = info };
         daemon.OutputDataReceived += (_, e) => Collect(e.Data);

@@ -3,6 +3,7 @@ using GitProc.Core.Tests.Ipc;
 using GitProc.Hosting;
 using GitProc.Logs;
 using GitProc.Reconciliation;
+using GitProc.ResourceControl;
 using GitProc.Supervision;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,8 +70,13 @@ public class GitProcDaemonServiceCollectionExtensionsTests
             services.AddSingleton(supervisor.Object);
             services.AddSingleton(reconciler.Object);
             services.AddSingleton(Mock.Of<IServiceLogs>());
+            services.AddSingleton(Mock.Of<IResourceController>());
             services.AddGitProcDaemon();
-            services.Configure<GitProcOptions>(o => o.SocketPath = socket);
+            services.Configure<GitProcOptions>(o =>
+            {
+                o.SocketPath = socket;
+                o.StatePath = Path.Combine(directory, "state.json");
+            });
             await using var provider = services.BuildServiceProvider();
             var daemon = provider.GetRequiredService<GitProcDaemonService>();
 

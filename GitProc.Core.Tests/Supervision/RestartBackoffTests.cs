@@ -34,4 +34,12 @@ public sealed class RestartBackoffTests
         var unit = UnitFileParser.Parse("x.service", "[Service]\nExecStart=/bin/true\nRestartSec=1s\nRestartSteps=5\n");
         Assert.That(RestartBackoff.Delay(unit, 3), Is.EqualTo(TimeSpan.FromSeconds(1)));
     }
+
+    [Test]
+    public void A_start_the_daemon_could_not_make_is_retried_after_1_s_doubling_up_to_30_s()
+    {
+        var delays = Enumerable.Range(1, 8).Select(RestartBackoff.ShortageDelay).Select(d => d.TotalSeconds);
+
+        Assert.That(delays, Is.EqualTo(new double[] { 1, 2, 4, 8, 16, 30, 30, 30 }));
+    }
 }

@@ -41,4 +41,21 @@ public sealed class StartLimiterTests
         Assert.That(limiter.TryAcquire(1, TimeSpan.FromSeconds(10), T0), Is.True);
         Assert.That(limiter.TryAcquire(1, TimeSpan.Zero, T0), Is.True);
     }
+
+    [Test]
+    public void Forget_takes_back_only_the_most_recent_start()
+    {
+        var limiter = new StartLimiter();
+        Assert.That(limiter.TryAcquire(2, TimeSpan.FromSeconds(10), T0), Is.True);
+        Assert.That(limiter.TryAcquire(2, TimeSpan.FromSeconds(10), T0.AddSeconds(1)), Is.True);
+        Assert.That(limiter.TryAcquire(2, TimeSpan.FromSeconds(10), T0.AddSeconds(2)), Is.False);
+
+        limiter.Forget();
+
+        Assert.That(limiter.TryAcquire(2, TimeSpan.FromSeconds(10), T0.AddSeconds(2)), Is.True);
+        Assert.That(limiter.TryAcquire(2, TimeSpan.FromSeconds(10), T0.AddSeconds(3)), Is.False, "the first start still counts");
+        limiter.Reset();
+        limiter.Forget();
+        Assert.That(limiter.TryAcquire(2, TimeSpan.FromSeconds(10), T0), Is.True, "forgetting with nothing recorded is harmless");
+    }
 }

@@ -33,10 +33,15 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     /// <summary>The cgroup root when a test enables cgroups (unique per harness; removed by the supervisor).</summary>
     public string CgroupRoot { get; } = "gitproc-test-" + Guid.NewGuid().ToString("N")[..10];
 
-    public ISupervisor CreateSupervisor(bool cgroups = false, TimeSpan? healthStartPeriod = null, bool cgroupForEveryService = true)
+    /// <param name="cgroups">Whether services get cgroups.</param>
+    /// <param name="healthStartPeriod">The health checks' start period (default none).</param>
+    /// <param name="cgroupForEveryService">Whether services without limits get a cgroup too.</param>
+    /// <param name="configure">Replacements registered before AddGitProc (a time provider, a process manager).</param>
+    public ISupervisor CreateSupervisor(bool cgroups = false, TimeSpan? healthStartPeriod = null, bool cgroupForEveryService = true, Action<IServiceCollection>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        configure?.Invoke(services);
         services.AddGitProc(o =>
         {
             o.RepositoryPath = Path.Combine(Root, "repo");

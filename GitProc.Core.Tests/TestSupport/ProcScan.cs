@@ -87,4 +87,12 @@ internal static class ProcScan
 
         return condition();
     }
+
+    /// <summary>A process's open-file limit, as <c>/proc/PID/limits</c> shows it.</summary>
+    public static (ulong Soft, ulong Hard) OpenFileLimit(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+        var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (ulong.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
 }

@@ -940,6 +940,36 @@ public class UnitFileParserTests
         Assert.That(RefusedService(line).Message, Does.Contain(reason));
     }
 
+    [Test]
+    public void LimitNOFILE_takes_a_count_soft_and_hard_or_infinity_as_systemd_does()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Service(string.Empty).LimitNOFILE, Is.Null);
+            Assert.That(Service("LimitNOFILE=4096").LimitNOFILE, Is.EqualTo(new ProcessLimit(4096, 4096)));
+            Assert.That(Service("LimitNOFILE=1024:524288").LimitNOFILE, Is.EqualTo(new ProcessLimit(1024, 524288)));
+            Assert.That(Service("LimitNOFILE=infinity").LimitNOFILE, Is.EqualTo(new ProcessLimit(ProcessLimit.Infinity, ProcessLimit.Infinity)));
+            Assert.That(Service("LimitNOFILE=1024:infinity").LimitNOFILE, Is.EqualTo(new ProcessLimit(1024, ProcessLimit.Infinity)));
+            Assert.That(Service("LimitNOFILE=64\nLimitNOFILE=").LimitNOFILE, Is.Null, "an empty assignment resets it");
+            Assert.That(Service("LimitNOFILE=1024:infinity").LimitNOFILE.ToString(), Is.EqualTo("1024:infinity"));
+            Assert.That(Service("LimitNOFILE=64").Warnings, Is.Empty);
+        });
+    }
+
+    [TestCase("LimitNOFILE=lots", "not an open-file limit")]
+    [TestCase("LimitNOFILE=1024:", "not an open-file limit")]
+    [TestCase("LimitNOFILE=-1", "not an open-file limit")]
+    [TestCase("LimitNOFILE=1K", "not an open-file limit")]
+    [TestCase("LimitNOFILE=0", "is zero")]
+    [TestCase("LimitNOFILE=4096:1024", "soft limit is above the hard limit")]
+    public void Bad_open_file_limits_are_errors_naming_file_line_key_and_value(string line, string reason)
+    {
+        var error = RefusedService(line);
+
+        Assert.That(error.Message, Does.Contain(reason).And.StartWith($"web.service:3: {line}:"));
+        Assert.That((error.Line, error.Key, error.Value), Is.EqualTo((3, "LimitNOFILE", line["LimitNOFILE=".Length..])));
+    }
+
     // ---- Health checks ----
 
     [Test]

@@ -59,22 +59,23 @@ internal sealed class HealthProbe : IDisposable
     }
 
     /// <summary>
-    /// Checks <paramref name="url"/> once. Returns <see langword="null"/> when it answered 2xx or 3xx in time,
-    /// else why not, in a few words. Throws only <see cref="OperationCanceledException"/> for
-    /// <paramref name="cancellationToken"/>.
+    /// Checks <paramref name="url"/> once. The error is <see langword="null"/> when it answered 2xx or 3xx in time,
+    /// else why not, in a few words; the outcome says when the check could not even be made because the daemon is out
+    /// of descriptors or memory, which says nothing about the service. Throws only
+    /// <see cref="OperationCanceledException"/> for <paramref name="cancellationToken"/>.
     /// </summary>
-    public async ValueTask<string?> CheckAsync(Uri url, ResiliencePipeline pipeline, TimeSpan timeout, CancellationToken cancellationToken)
+    public async ValueTask<ProbeOutcome> CheckAsync(Uri url, ResiliencePipeline pipeline, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
-            return await pipeline.ExecuteAsync(
+            return new ProbeOutcome(await pipeline.ExecuteAsync(
                 static (state, token) => state.Probe.GetAsync(state.Url, token),
                 (Probe: this, Url: url),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken).ConfigureAwait(false));
         }
         catch (TimeoutRejectedException)
         {
-            return "timed out after " + FormatDuration(timeout);
+            return new ProbeOutcome("timed out after " + FormatDuration(timeout));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -83,17 +84,17 @@ internal sealed class HealthProbe : IDisposable
         catch (OperationCanceledException)
         {
             // The handler's ConnectTimeout, the only other source of cancellation.
-            return "timed out while connecting";
+            return new ProbeOutcome("timed out while connecting");
         }
         catch (HttpRequestException e)
         {
-            return Describe(e, url);
+            return new ProbeOutcome(Describe(e, url), IsDaemonShortage(e));
         }
 #pragma warning disable CA1031 // Any failure of a check is a failed check, never a crashed loop.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return e.Message;
+            return new ProbeOutcome(e.Message, IsDaemonShortage(e));
         }
     }
 
@@ -108,6 +109,12 @@ internal sealed class HealthProbe : IDisposable
 
         return string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.###}s");
     }
+
+    /// <summary>The check could not open a socket (EMFILE, ENFILE, ENOBUFS) or failed for another shortage of the daemon's.</summary>
+    internal static bool IsDaemonShortage(Exception e) =>
+        ResourceShortage.Is(e)
+        || e.InnerException is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable }
+        || e is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable };
 
     private static string Describe(HttpRequestException e, Uri url)
     {

@@ -69,8 +69,15 @@ internal sealed class HealthWatch
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 var startedAt = _timeProvider.GetTimestamp();
-                var error = await _probe.CheckAsync(Check.Url, _pipeline, Check.Timeout, cancellationToken).ConfigureAwait(false);
-                var (oldState, changed) = Record(error, startedAt);
+                var outcome = await _probe.CheckAsync(Check.Url, _pipeline, Check.Timeout, cancellationToken).ConfigureAwait(false);
+                if (outcome.DaemonShortage)
+                {
+                    // The daemon's shortage is not the service's failure: the verdict waits for a real check.
+                    Log.CheckSkipped(_logger, Check.Service, outcome.Error!);
+                    continue;
+                }
+
+                var (oldState, changed) = Record(outcome.Error, startedAt);
                 if (inStartPeriod && !InStartPeriod(_timeProvider.GetTimestamp()))
                 {
                     inStartPeriod = false;

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 806, Level = LogLevel.Error, Message = "The health check loop of {Service} stopped unexpectedly; its health is no longer checked")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string service);
+
+    [LoggerMessage(EventId = 820, Level = LogLevel.Warning, Message = "Health check of {Service} skipped, not counted: {Error}")]
+    public static partial void CheckSkipped(ILogger logger, string service, string error);
 }

@@ -44,6 +44,9 @@ internal static partial class Interop
         internal const int F_SETFL = 4;
 
         internal const int EINTR = 4;
+        internal const int ENOMEM = 12;
+        internal const int ENFILE = 23;
+        internal const int EMFILE = 24;
         internal const int EAGAIN = 11;
         internal const int ESRCH = 3;
         internal const int ENOENT = 2;
@@ -233,6 +236,23 @@ internal static partial class Interop
 
         [LibraryImport("libc", EntryPoint = "getgrgid_r")]
         internal static partial int GetGrGidR(uint gid, Group* entry, byte* buffer, nuint bufferLength, Group** result);
+
+        /// <summary><c>RLIMIT_NOFILE</c> (7 on x86-64 and arm64 alike).</summary>
+        internal const int RLIMIT_NOFILE = 7;
+
+        /// <summary><c>struct rlimit</c>: two <c>rlim_t</c> (64-bit on 64-bit Linux).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct RLimit
+        {
+            public ulong Current;
+            public ulong Maximum;
+        }
+
+        [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+        internal static partial int GetRLimit(int resource, out RLimit limit);
+
+        [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+        internal static partial int SetRLimit(int resource, in RLimit limit);
 
         /// <summary>Wraps a file descriptor returned by a call above (or -1) in a handle that closes it.</summary>
         internal static SafeFileHandle ToHandle(int fd) => new((nint)fd, ownsHandle: true);

@@ -20,23 +20,32 @@ internal sealed class ProcSnapshot
     public static ProcSnapshot Take()
     {
         var byLeader = new Dictionary<int, List<(int Pid, int Group)>>();
-        var pids = new FileSystemEnumerable<int>(
-            "/proc",
-            static (ref FileSystemEntry entry) => int.Parse(entry.FileName, provider: null),
-            new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
+        try
         {
-            ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsAllDigits(entry.FileName),
-        };
-        foreach (var pid in pids)
-        {
-            if (ProcStat.TryRead(pid, out var stat) && !stat.IsDead)
+            // The enumerable opens /proc as it is constructed, so that is inside the try too.
+            var pids = new FileSystemEnumerable<int>(
+                "/proc",
+                static (ref FileSystemEntry entry) => int.Parse(entry.FileName, provider: null),
+                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 })
             {
-                Add(byLeader, stat.ProcessGroup, (pid, stat.ProcessGroup));
-                if (stat.Session != stat.ProcessGroup)
+                ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsAllDigits(entry.FileName),
+            };
+            foreach (var pid in pids)
+            {
+                if (ProcStat.TryRead(pid, out var stat) && !stat.IsDead)
                 {
-                    Add(byLeader, stat.Session, (pid, stat.ProcessGroup));
+                    Add(byLeader, stat.ProcessGroup, (pid, stat.ProcessGroup));
+                    if (stat.Session != stat.ProcessGroup)
+                    {
+                        Add(byLeader, stat.Session, (pid, stat.ProcessGroup));
+                    }
                 }
             }
+        }
+        catch (IOException)
+        {
+            // /proc could not be opened (the daemon is out of descriptors): what was found so far is all we know,
+            // and the callers look again.
         }
 
         return new ProcSnapshot(byLeader);

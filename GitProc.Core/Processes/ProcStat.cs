@@ -24,9 +24,16 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
     public bool IsDead => State is 'Z' or 'X' or 'x';
 
     /// <summary>Reads <c>/proc/<paramref name="pid"/>/stat</c>; <see langword="false"/> when the process does not exist.</summary>
-    public static bool TryRead(int pid, out ProcStat stat)
+    public static bool TryRead(int pid, out ProcStat stat) => TryRead(pid, out stat, out _);
+
+    /// <summary>
+    /// <see cref="TryRead(int, out ProcStat)"/>, telling why a read failed: <paramref name="error"/> is the errno
+    /// (<c>EMFILE</c> when the daemon is out of descriptors, not when the process is gone), or 0.
+    /// </summary>
+    public static bool TryRead(int pid, out ProcStat stat, out int error)
     {
         stat = default;
+        error = 0;
         Span<byte> buffer = stackalloc byte[1024];
         int length;
         try
@@ -34,12 +41,14 @@ internal readonly record struct ProcStat(char State, int ProcessGroup, int Sessi
             using var handle = File.OpenHandle($"/proc/{pid}/stat");
             length = RandomAccess.Read(handle, buffer, 0);
         }
-        catch (IOException)
+        catch (IOException ex)
         {
+            error = ex is FileNotFoundException or DirectoryNotFoundException ? 2 /* ENOENT */ : ex.HResult;
             return false;
         }
         catch (UnauthorizedAccessException)
         {
+            error = 13; // EACCES
             return false;
         }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -26,7 +27,9 @@ namespace GitProc.Processes;
 /// command runs (so nothing it forks escapes its cgroup), so those starts go through a fixed shim:
 /// <c>/bin/sh -c SCRIPT</c> joins each cgroup (writing <c>0</c>, "myself", into its join file) and execs
 /// <c>setpriv</c> (for a user) and then the command. The command's argv is passed as positional parameters, never put into the script, so no
-/// shell parsing of the command happens. Without a cgroup or user the program is spawned directly.
+/// shell parsing of the command happens. The shim also sets the service's open-file limit (<c>ulimit</c>) when it
+/// differs from the daemon's, which raised its own (see <see cref="FileDescriptorLimit"/>); posix_spawn cannot set
+/// rlimits. Without a cgroup, a user or a limit to change, the program is spawned directly.
 /// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -270,7 +273,11 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex);
+                DescriptorReserve.ReleaseOn(ex.HResult);
+                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex)
+                {
+                    IsResourceShortage = ResourceShortage.Is(ex),
+                };
             }
 
             EnvironmentFileReader.Parse(content, fromFiles);
@@ -365,20 +372,21 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         }
 
         var executable = ResolveExecutable(name, arg0, environment["PATH"], workingDirectory);
+        var limitCommands = LimitCommands(unit);
 
         var joinFiles = launch.CgroupJoinFiles.Count > 0 ? launch.CgroupJoinFiles : launch.CgroupProcsFiles;
-        if (joinFiles.Count == 0 && switchGroup is null)
+        if (joinFiles.Count == 0 && switchGroup is null && limitCommands.Length == 0)
         {
             return new SpawnPlan(executable, argv, environment, workingDirectory, executable);
         }
 
-        // The shim: [sh -c SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
+        // The shim: [sh -c [LIMITS]SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
         var wrapped = new List<string>(argv.Count + joinFiles.Count + 10);
         string program;
-        if (joinFiles.Count > 0)
+        if (joinFiles.Count > 0 || limitCommands.Length > 0)
         {
             program = Shell;
-            wrapped.AddRange([Shell, "-c", ShimScript, "gitproc-exec", joinFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            wrapped.AddRange([Shell, "-c", limitCommands + ShimScript, "gitproc-exec", joinFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             wrapped.AddRange(joinFiles);
         }
         else
@@ -414,6 +422,17 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         }
 
         return new SpawnPlan(program, wrapped, environment, workingDirectory, executable);
+    }
+
+    /// <summary>
+    /// The shim's <c>ulimit</c> commands giving the service its open-file limit (its unit's <c>LimitNOFILE=</c>, else the
+    /// daemon's original one); empty when that is the daemon's current limit, so such a service needs no shim.
+    /// </summary>
+    private static string LimitCommands(UnitFile unit)
+    {
+        var current = FileDescriptorLimit.Current;
+        var wanted = FileDescriptorLimit.ForService(unit.LimitNOFILE, current, FileDescriptorLimit.MayRaiseHard);
+        return FileDescriptorLimit.ShellCommands(wanted, current);
     }
 
     private static string ResolveWorkingDirectory(ProcessLaunch launch, UserAccount account, string arg0)
@@ -501,6 +520,17 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     private unsafe ServiceProcess Spawn(ProcessLaunch launch, SpawnPlan plan)
     {
         var service = launch.Unit.Name;
+        if (!DescriptorReserve.EnsureHeld())
+        {
+            throw new ProcessStartException(
+                service,
+                plan.Executable,
+                $"the daemon is out of file descriptors: fewer are free than the {DescriptorReserve.Size} it keeps for itself")
+            {
+                IsResourceShortage = true,
+            };
+        }
+
         SafeFileHandle? readEnd = null;
         SafeFileHandle? writeEnd = null;
         var actions = NativeMemory.AllocZeroed(Interop.Processes.FileActionsSize);
@@ -522,7 +552,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
                 var fds = stackalloc int[2];
                 if (Interop.Processes.Pipe2(fds, Interop.Processes.O_CLOEXEC) != 0)
                 {
-                    throw new ProcessStartException(service, plan.Executable, $"cannot create its output pipe: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                    throw Failed(service, plan.Executable, "cannot create its output pipe", Marshal.GetLastPInvokeError());
                 }
 
                 readEnd = Interop.Processes.ToHandle(fds[0]);
@@ -532,8 +562,8 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
                     // then counts as a reader too, so its writes never fail with EPIPE or SIGPIPE while no daemon reads
                     // — a daemon that dies or re-executes itself must not kill its services. They block once the pipe
                     // is full, until the next daemon reattaches (IProcessManager.Adopt) and drains it.
-                    writeEnd = OpenReadWrite(fds[1]) ?? throw new ProcessStartException(
-                        service, plan.Executable, $"cannot open its output pipe read-write: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                    writeEnd = OpenReadWrite(fds[1]) ?? throw Failed(
+                        service, plan.Executable, "cannot open its output pipe read-write", Marshal.GetLastPInvokeError());
                 }
 
                 outputPipe = PipeName(readEnd);
@@ -567,21 +597,30 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         if (error != 0)
         {
             readEnd?.Dispose();
-            throw new ProcessStartException(service, plan.Executable, SpawnErrorReason(error));
+            throw ResourceShortage.IsShortage(error)
+                ? Failed(service, plan.Executable, "posix_spawn failed", error)
+                : new ProcessStartException(service, plan.Executable, SpawnErrorReason(error));
         }
 
         var pidfd = Interop.Processes.PidfdOpen(pid, 0);
-        if (pidfd < 0)
+
+        // The process has executed (vfork semantics) and is not reaped yet, so its stat file exists; only a shortage
+        // keeps it from being read, and without its start time the process could not be told apart later.
+        var statError = 0;
+        if (pidfd < 0 || !ProcStat.TryRead(pid, out var stat, out statError))
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = pidfd < 0 ? Marshal.GetLastPInvokeError() : statError;
             readEnd?.Dispose();
             _ = Interop.Processes.Kill(-pid, Interop.Processes.SIGKILL);
+            if (pidfd >= 0)
+            {
+                Interop.Processes.ToHandle(pidfd).Dispose();
+            }
+
             ReapUnwatched(pid);
-            throw new ProcessStartException(service, plan.Executable, $"cannot watch process {pid}: pidfd_open failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+            throw Failed(service, plan.Executable, pidfd < 0 ? $"cannot watch process {pid}: pidfd_open failed" : $"cannot read /proc/{pid}/stat", errno);
         }
 
-        // The process has executed (vfork semantics) and is not reaped yet, so its stat file exists.
-        _ = ProcStat.TryRead(pid, out var stat);
         var info = new ProcessInfo(service, pid, startTime, stat.StartTicks) { OutputPipe = outputPipe };
         OutputPump? pump = readEnd is null ? null : new OutputPump(readEnd, launch.Output!, _loop, _logger, service);
         var process = new ServiceProcess(info, Interop.Processes.ToHandle(pidfd), _loop, _logger, _timeProvider, launch, pump, isChild: true);
@@ -708,6 +747,18 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     {
         var info = stackalloc byte[Interop.Processes.SigInfoSize];
         _ = Interop.Processes.WaitIdPid(1 /* P_PID */, pid, info, Interop.Processes.WEXITED);
+    }
+
+    /// <summary>A failed system call of the start, marked as the daemon's shortage when its errno says so.</summary>
+    private static ProcessStartException Failed(string service, string executable, string what, int errno)
+    {
+        if (!ResourceShortage.IsShortage(errno))
+        {
+            return new(service, executable, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        DescriptorReserve.ReleaseOn(errno);
+        return new(service, executable, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}: {ResourceShortage.Describe(errno)}") { IsResourceShortage = true };
     }
 
     private static string SpawnErrorReason(int error) => error switch

@@ -24,4 +24,11 @@ public sealed class ProcessStartException : GitProcException
 
     /// <summary>Why it failed.</summary>
     public string Reason { get; }
+
+    /// <summary>
+    /// The daemon, not the service, ran short: out of file descriptors or memory (EMFILE, ENFILE, ENOMEM, EAGAIN from
+    /// a pipe, the spawn, or opening a file). Such a start is retried with backoff and never counts as the service's
+    /// failure. Default <see langword="false"/>.
+    /// </summary>
+    public bool IsResourceShortage { get; init; }
 }

@@ -50,6 +50,7 @@ internal static class CgroupFiles
     }
 
     /// <summary>The file's text, or <see langword="null"/> when it (or its cgroup) does not exist.</summary>
+    /// <exception cref="ResourceControlException">The file exists but cannot be read.</exception>
     /// <remarks>
     /// Read synchronously on purpose: cgroup files are generated from kernel memory, so a read never waits for a
     /// disk, and the asynchronous file path (a thread-pool hop and a buffered stream per file) cost more than the
@@ -100,6 +101,13 @@ internal static class CgroupFiles
         {
             // A cgroup being removed answers ENODEV for a moment: it is gone as far as callers care.
             return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Typically EMFILE: the daemon is out of descriptors. Callers skip the reading (ResourceShortage tells
+            // them why) instead of letting an I/O error escape a background loop.
+            Processes.DescriptorReserve.ReleaseOn(ex.HResult);
+            throw new ResourceControlException(null, path, $"Cannot read {path}: {ex.Message}", ex);
         }
     }
 

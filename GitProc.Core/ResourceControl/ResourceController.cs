@@ -1,6 +1,7 @@
-using GitProc.UnitFiles;
 using System.Collections.Concurrent;
 using System.Runtime.Versioning;
+using GitProc.Locking;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,8 +9,9 @@ namespace GitProc.ResourceControl;
 
 /// <summary>
 /// Per-service cgroups (see <see cref="IResourceController"/>). The host is examined once, on first use, by
-/// <see cref="CgroupDetector"/>; disposing the controller removes the root cgroup again if it made it and no
-/// service cgroup is left in it.
+/// <see cref="CgroupDetector"/>, and the root is then claimed with an exclusive lock held until disposal, so two
+/// daemons never share (and sweep) one cgroup root. Disposing the controller removes the root cgroup again if it made it
+/// and no service cgroup is left in it.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class ResourceController : IResourceController, IAsyncDisposable
@@ -22,6 +24,8 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
     private readonly ILogger<ResourceController> _logger;
     private readonly Lazy<CgroupLayout> _layout;
     private readonly ConcurrentDictionary<string, bool> _warnedServices = new(StringComparer.Ordinal);
+    private ExclusiveLock? _rootLock;
+    private LockHeldException? _rootHeld;
 
     public ResourceController(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<ResourceController> logger)
     {
@@ -33,6 +37,23 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
     }
 
     public ResourceControlStatus Status => _layout.Value.Status;
+
+    /// <summary>The lock on the cgroup root, once claimed (<see langword="null"/> when cgroups are not in use).</summary>
+    internal ExclusiveLock? RootLock => _rootLock;
+
+    /// <summary>
+    /// Examines the host and claims the cgroup root now rather than at the first service start: the daemon calls it at
+    /// start-up, before it touches anything else, so a second daemon on the same root stops there.
+    /// </summary>
+    /// <exception cref="LockHeldException">Another process holds the cgroup root; the message names it and what to do.</exception>
+    internal void ClaimRoot()
+    {
+        _ = _layout.Value;
+        if (_rootHeld is { } held)
+        {
+            throw new LockHeldException(held.Path, held.LockPath, held.HolderPid, held.Message);
+        }
+    }
 
     public Task<IServiceCgroup?> CreateAsync(string service, ResourceLimits limits, CancellationToken cancellationToken = default) =>
         CreateAsync(service, limits, killLeftovers: true, cancellationToken);
@@ -180,6 +201,8 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
             CgroupDetector.RemoveCreated([.. layout.CreatedDirectories, .. roots]);
         }
 
+        // Released last: until the root is removed, it is still ours.
+        _rootLock?.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -197,9 +220,9 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
         {
             await cgroup.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (ResourceControlException)
+        catch (Exception ex) when (ex is ResourceControlException or IOException)
         {
-            // The original error is the one worth reporting.
+            // The original error is the one worth reporting; a cgroup left behind is taken over at the next start.
         }
     }
 
@@ -208,10 +231,27 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
         var layout = CgroupDetector.Detect(_options);
         if (layout.Status.Enforced)
         {
+            try
+            {
+                _rootLock = CgroupRootLock.Acquire(layout.Unified ?? layout.Memory!, _logger);
+            }
+            catch (Exception ex) when (ex is LockHeldException or ResourceControlException)
+            {
+                // Services of an embedding application still run, without cgroups; the daemon refuses to start
+                // (ClaimRoot) rather than run beside another one.
+                _rootHeld = ex as LockHeldException;
+                CgroupDetector.RemoveCreated(layout.CreatedDirectories);
+                layout = CgroupLayout.NotEnforced(ex.Message);
+            }
+        }
+
+        if (layout.Status.Enforced)
+        {
             Log.Enforced(_logger, layout.Status);
         }
-        else
+        else if (_rootHeld is null)
         {
+            // A held root is the daemon's refusal to start (ClaimRoot), not a warning; Status says it to others.
             Log.NotEnforced(_logger, layout.Status.Reason!);
         }
 

@@ -197,7 +197,18 @@ internal abstract class ServiceCgroup : IServiceCgroup
         var start = TimeProvider.GetTimestamp();
         while (true)
         {
-            var pids = await GetPidsAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<int> pids;
+            try
+            {
+                pids = await GetPidsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ResourceControlException ex) when (ResourceShortage.Is(ex) && TimeProvider.GetElapsedTime(start) < _removeTimeout)
+            {
+                // Out of descriptors for a moment: keep trying until the timeout rather than leave processes behind.
+                await Task.Delay(PollInterval, TimeProvider, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             if (pids.Count == 0)
             {
                 return;
@@ -213,7 +224,15 @@ internal abstract class ServiceCgroup : IServiceCgroup
             }
 
             // Repeated every round: in v1 a process forked while the previous round was signalling is only seen now.
-            await KillAllAsync(SigKill, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await KillAllAsync(SigKill, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ResourceControlException ex) when (ResourceShortage.Is(ex))
+            {
+                // Retried with the next round.
+            }
+
             await Task.Delay(PollInterval, TimeProvider, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -58,4 +58,7 @@ internal static partial class Log
 
     [LoggerMessage(1009, LogLevel.Information, "Applied {Commit}: {Started} started, {Restarted} restarted, {Stopped} stopped")]
     public static partial void Applied(this ILogger logger, string commit, int started, int restarted, int stopped);
+
+    [LoggerMessage(1040, LogLevel.Warning, "{Service} waits for the daemon's resources: {Reason}")]
+    public static partial void ServiceWaitingForResources(this ILogger logger, string service, string reason);
 }

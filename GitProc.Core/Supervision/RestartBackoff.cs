@@ -9,6 +9,9 @@ namespace GitProc.Supervision;
 /// </summary>
 internal static class RestartBackoff
 {
+    private static readonly TimeSpan FirstShortageDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxShortageDelay = TimeSpan.FromSeconds(30);
+
     /// <summary>The delay before restart number <paramref name="restartNumber"/> (1 for the first).</summary>
     public static TimeSpan Delay(UnitFile unit, int restartNumber)
     {
@@ -28,5 +31,16 @@ internal static class RestartBackoff
         var ratio = max.TotalMilliseconds / r0;
         var step = Math.Max(restartNumber, 0);
         return TimeSpan.FromMilliseconds(r0 * Math.Pow(ratio, (double)step / unit.RestartSteps));
+    }
+
+    /// <summary>
+    /// The delay before retry number <paramref name="retry"/> (1 for the first) of a start the daemon could not make
+    /// for want of descriptors or memory: 1 s, doubling up to 30 s, whatever the unit's restart settings say.
+    /// </summary>
+    public static TimeSpan ShortageDelay(int retry)
+    {
+        var doublings = Math.Clamp(retry - 1, 0, 5);
+        var delay = FirstShortageDelay * (1 << doublings);
+        return delay < MaxShortageDelay ? delay : MaxShortageDelay;
     }
 }

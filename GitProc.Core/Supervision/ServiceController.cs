@@ -23,6 +23,9 @@ internal sealed class ServiceController : IAsyncDisposable
     // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
     private const int ExitExec = 203;
 
+    // The sub-state of a service whose start waits because the daemon is short of descriptors or memory.
+    internal const string WaitingForResources = "waiting-for-resources";
+
     private static readonly TimeSpan UsageMaxAge = TimeSpan.FromSeconds(1);
 
     private readonly SupervisorContext _context;
@@ -47,6 +50,11 @@ internal sealed class ServiceController : IAsyncDisposable
 
     // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
     private bool _launchFailed;
+
+    // Set (under _sync) when the last launch failed for the daemon's own shortage, not the service's: its message.
+    // Such a start is retried after ShortageDelay(_shortageRetries), is not counted, and never fails the service.
+    private string? _shortage;
+    private int _shortageRetries;
 
     // The service's cgroup, kept across automatic restarts and removed when the service stops.
     private IServiceCgroup? _cgroup;
@@ -80,7 +88,7 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                return _process is not null || _subState == "auto-restart";
+                return _process is not null || _subState is "auto-restart" or WaitingForResources;
             }
         }
     }
@@ -167,7 +175,7 @@ internal sealed class ServiceController : IAsyncDisposable
             {
                 if (mode == StartMode.Operator)
                 {
-                    throw new ServiceOperationException(Name, $"Service already running: {Name}");
+                    throw AlreadyActive();
                 }
 
                 return Snapshot();
@@ -545,7 +553,16 @@ internal sealed class ServiceController : IAsyncDisposable
     {
         var unit = _unit;
         _launchFailed = true;
-        await EnsureCgroupAsync(unit).ConfigureAwait(false);
+        SetShortage(null);
+        try
+        {
+            await EnsureCgroupAsync(unit).ConfigureAwait(false);
+        }
+        catch (GitProcException ex) when (ResourceShortage.Is(ex))
+        {
+            return ShortOfResources(ex.Message);
+        }
+
         var pre = await RunCommandsAsync(unit, unit.ExecStartPre, StartCommandTimeout, "ExecStartPre").ConfigureAwait(false);
         if (pre is not null)
         {
@@ -569,6 +586,10 @@ internal sealed class ServiceController : IAsyncDisposable
         try
         {
             process = await _context.Processes.StartAsync(Launch(unit, unit.ExecStartCommands[0], main: true)).ConfigureAwait(false);
+        }
+        catch (ProcessStartException ex) when (ex.IsResourceShortage)
+        {
+            return ShortOfResources(ex.Message);
         }
         catch (ProcessStartException ex)
         {
@@ -606,6 +627,13 @@ internal sealed class ServiceController : IAsyncDisposable
             }
             catch (ProcessStartException ex)
             {
+                if (ex.IsResourceShortage)
+                {
+                    // Even a '-' command is retried: it did not fail, it never ran.
+                    SetShortage(ex.Message);
+                    return new ProcessExit(ExitExec, null);
+                }
+
                 if (command.IgnoreFailure)
                 {
                     continue;
@@ -666,7 +694,7 @@ internal sealed class ServiceController : IAsyncDisposable
                 ? $"limits not enforced: {resources.Status.Reason}"
                 : null;
         }
-        catch (GitProcException ex)
+        catch (GitProcException ex) when (!ResourceShortage.Is(ex))
         {
             _limitsNote = $"limits not enforced: {ex.Message}";
             _context.Logger.ServiceFailed(Name, _limitsNote);
@@ -896,7 +924,12 @@ internal sealed class ServiceController : IAsyncDisposable
                     throw new OperationCanceledException(cancellationToken);
                 }
 
-                _restartCount++;
+                // A retry of a start the daemon could not make is not a restart.
+                if (_shortage is null)
+                {
+                    _restartCount++;
+                }
+
                 _subState = "starting";
             }
 
@@ -927,6 +960,35 @@ internal sealed class ServiceController : IAsyncDisposable
         var clean = forgiven.IsClean && !exit.OomKilled;
         bool restart;
         bool limitHit;
+
+        string? waiting = null;
+        lock (_sync)
+        {
+            if (generation != _generation)
+            {
+                return false;
+            }
+
+            if (_shortage is { } shortage)
+            {
+                // The start never happened: retried whatever Restart= says, and the service is neither failed nor
+                // given an exit code. Its place in the start limit goes to the retry, so only starts that happen count.
+                _limiter.Forget();
+                _ = _limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
+                _shortageRetries++;
+                _process = null;
+                _status = ServiceStatus.Stopped;
+                _subState = WaitingForResources;
+                waiting = _failureReason = $"{shortage}; not the service's failure: the start is retried in {RestartBackoff.ShortageDelay(_shortageRetries).TotalSeconds:0.#} s";
+            }
+        }
+
+        if (waiting is not null)
+        {
+            _context.Logger.ServiceWaitingForResources(Name, waiting);
+            _context.StateChanged();
+            return true;
+        }
 
         lock (_sync)
         {
@@ -999,6 +1061,11 @@ internal sealed class ServiceController : IAsyncDisposable
                 int restartNumber;
                 lock (_sync)
                 {
+                    if (_shortage is not null)
+                    {
+                        return ValueTask.FromResult<TimeSpan?>(RestartBackoff.ShortageDelay(_shortageRetries));
+                    }
+
                     restartNumber = _restartCount + 1;
                 }
 
@@ -1021,6 +1088,7 @@ internal sealed class ServiceController : IAsyncDisposable
             _status = ServiceStatus.Running;
             _subState = "running";
             _failureReason = null;
+            _shortageRetries = 0;
         }
 
         _context.StateChanged();
@@ -1034,6 +1102,31 @@ internal sealed class ServiceController : IAsyncDisposable
             {
                 _failureReason = reason;
             }
+        }
+    }
+
+    /// <summary>An operator's start of an active service: running, waiting to restart, or waiting for the daemon's resources.</summary>
+    internal ServiceOperationException AlreadyActive()
+    {
+        var status = Snapshot();
+        return status.SubState == WaitingForResources
+            ? new ServiceOperationException(Name, $"Service {Name} is waiting for the daemon's resources and starts by itself once they return: {status.FailureReason}")
+            : new ServiceOperationException(Name, $"Service already running: {Name}");
+    }
+
+    /// <summary>The launch could not start for the daemon's own shortage: the outcome OnEnded turns into a retry.</summary>
+    private Task<ProcessExit> ShortOfResources(string message)
+    {
+        SetShortage(message);
+        return Task.FromResult(new ProcessExit(ExitExec, null));
+    }
+
+    private void SetShortage(string? message)
+    {
+        lock (_sync)
+        {
+            _shortage = message;
+            _failureReason = message ?? _failureReason;
         }
     }
 

@@ -15,7 +15,8 @@ public sealed record ServiceStatusInfo
     /// <summary>
     /// More detail: <c>starting</c>, <c>running</c>, <c>stopping</c>, <c>auto-restart</c> (waiting to restart),
     /// <c>exited</c> (a oneshot that succeeded), <c>dead</c> (stopped), <c>failed</c>, <c>start-limit-hit</c>,
-    /// <c>dependency-failed</c>.
+    /// <c>dependency-failed</c>, <c>waiting-for-resources</c> (the daemon is short of file descriptors or memory; the
+    /// start is retried, and <see cref="FailureReason"/> says why).
     /// </summary>
     public required string SubState { get; init; }
 

@@ -2,11 +2,13 @@ namespace GitProc.Supervision;
 
 /// <summary>
 /// <c>StartLimitBurst</c>/<c>StartLimitIntervalSec</c>: more than Burst starts within Interval is a crash loop,
-/// after which the service is failed until an operator starts it or its unit changes.
+/// after which the service is failed until an operator starts it or its unit changes. A start that never happened
+/// because the daemon ran short of resources is taken back (<see cref="Forget"/>): it is not the service's crash loop.
 /// </summary>
 internal sealed class StartLimiter
 {
-    private readonly Queue<DateTimeOffset> _starts = new();
+    // Oldest first.
+    private readonly LinkedList<DateTimeOffset> _starts = new();
 
     /// <summary>Records a start at <paramref name="now"/> unless it would exceed the limit.</summary>
     /// <returns><see langword="false"/> when the limit is hit (the start must not happen).</returns>
@@ -17,9 +19,9 @@ internal sealed class StartLimiter
             return true;
         }
 
-        while (_starts.Count > 0 && now - _starts.Peek() >= interval)
+        while (_starts.First is { } oldest && now - oldest.Value >= interval)
         {
-            _starts.Dequeue();
+            _starts.RemoveFirst();
         }
 
         if (_starts.Count >= burst)
@@ -27,8 +29,17 @@ internal sealed class StartLimiter
             return false;
         }
 
-        _starts.Enqueue(now);
+        _starts.AddLast(now);
         return true;
+    }
+
+    /// <summary>Takes back the most recent start: it did not happen (the daemon was short of resources).</summary>
+    public void Forget()
+    {
+        if (_starts.Count > 0)
+        {
+            _starts.RemoveLast();
+        }
     }
 
     /// <summary>Forgets past starts (an operator's start, a changed unit).</summary>

@@ -312,7 +312,7 @@ internal sealed class Supervisor : ISupervisor
         var controller = Get(service);
         if (controller.IsActive)
         {
-            throw new ServiceOperationException(service, $"Service already running: {service}");
+            throw controller.AlreadyActive();
         }
 
         await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);

@@ -112,6 +112,12 @@ public sealed record UnitFile
     /// <summary><c>TasksMax</c>; <see langword="null"/> for none or <c>infinity</c>.</summary>
     public long? TasksMax { get; init; }
 
+    /// <summary>
+    /// <c>LimitNOFILE</c>: the service's open-file limit; <see langword="null"/> gives it the daemon's soft limit at
+    /// start (never the raised limit the daemon runs with) and the daemon's hard limit.
+    /// </summary>
+    public ProcessLimit? LimitNOFILE { get; init; }
+
     /// <summary><c>HealthCheckURL</c>; <see langword="null"/> when the service has no health check.</summary>
     public Uri? HealthCheckUrl { get; init; }
 

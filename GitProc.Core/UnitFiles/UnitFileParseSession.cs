@@ -22,7 +22,7 @@ internal sealed class UnitFileParseSession
         "Type", "ExecStart", "ExecStartPre", "ExecStartPost", "ExecStop", "ExecReload", "Restart", "RestartSec",
         "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "KillMode", "User", "Group",
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
-        "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
+        "LimitNOFILE", "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
         "LogRateLimitIntervalSec", "LogRateLimitBurst",
     };
 
@@ -67,6 +67,7 @@ internal sealed class UnitFileParseSession
     private (bool Set, long? Bytes) _memoryLimitAlias;
     private int? _cpuQuota;
     private long? _tasksMax;
+    private ProcessLimit? _limitNoFile;
     private Uri? _healthCheckUrl;
     private TimeSpan _healthCheckInterval = TimeSpan.FromSeconds(30);
     private TimeSpan _healthCheckTimeout = TimeSpan.FromSeconds(5);
@@ -241,6 +242,7 @@ internal sealed class UnitFileParseSession
             MemoryLimit = _memoryMax.Set ? _memoryMax.Bytes : _memoryLimitAlias.Bytes,
             CpuQuota = _cpuQuota,
             TasksMax = _tasksMax,
+            LimitNOFILE = _limitNoFile,
             HealthCheckUrl = _healthCheckUrl,
             HealthCheckInterval = _healthCheckInterval,
             HealthCheckTimeout = _healthCheckTimeout,
@@ -512,6 +514,9 @@ internal sealed class UnitFileParseSession
                 break;
             case "TasksMax":
                 _tasksMax = value.Length == 0 ? null : ParseTasksMax(key, value, line);
+                break;
+            case "LimitNOFILE":
+                _limitNoFile = value.Length == 0 ? null : ParseOpenFileLimit(key, value, line);
                 break;
             case "HealthCheckURL":
                 _healthCheckUrl = value.Length == 0 ? null : ParseHealthCheckUrl(key, value, line);
@@ -1055,6 +1060,44 @@ internal sealed class UnitFileParseSession
         }
 
         return tasks;
+    }
+
+    /// <summary>systemd's <c>rlimit_parse()</c> for a plain count: <c>N</c> (soft and hard), <c>SOFT:HARD</c>, <c>infinity</c>.</summary>
+    private ProcessLimit ParseOpenFileLimit(string key, string value, int line)
+    {
+        const string Hint = "write a number of open files such as 4096, SOFT:HARD such as 1024:524288, or infinity";
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
+        var softText = colon < 0 ? value : value[..colon];
+        var hardText = colon < 0 ? value : value[(colon + 1)..];
+        if (!TryParseLimit(softText, out var soft) || !TryParseLimit(hardText, out var hard))
+        {
+            throw Error(line, key, value, $"The value is not an open-file limit; {Hint}.");
+        }
+
+        if (soft == 0 || hard == 0)
+        {
+            throw Error(line, key, value, "The value is zero, which would leave the service no file descriptors (not even for loading its libraries); write 1 or more, or infinity.");
+        }
+
+        if (soft > hard)
+        {
+            throw Error(line, key, value, "The soft limit is above the hard limit; write SOFT:HARD with SOFT at most HARD, such as 1024:524288.");
+        }
+
+        return new ProcessLimit(soft, hard);
+
+        static bool TryParseLimit(string text, out ulong limit)
+        {
+            limit = ProcessLimit.Infinity;
+            if (text == "infinity")
+            {
+                return true;
+            }
+
+            var parsed = SystemdValues.TryParseNonNegative(text, long.MaxValue, out var number);
+            limit = (ulong)number;
+            return parsed;
+        }
     }
 
     private Uri ParseHealthCheckUrl(string key, string value, int line)
