@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using GitProc.Ipc;
 using GitProc.Locking;
@@ -27,8 +28,11 @@ internal sealed class GitProcDaemonService(
     IReconciler reconciler,
     IpcServer ipc,
     IResourceController resources,
-    ILogger<GitProcDaemonService> logger) : IHostedService
+    InPlaceUpgrade upgrade,
+    ILogger<GitProcDaemonService> logger) : IHostedService, IDisposable
 {
+    private PosixSignalRegistration? _hangUp;
+
     /// <exception cref="LockHeldException">Another daemon owns the state or the cgroup root; nothing was touched.</exception>
     /// <exception cref="IpcSocketInUseException">Another daemon owns the socket; nothing was touched.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -67,6 +71,18 @@ internal sealed class GitProcDaemonService(
                 Log.InitialSyncFailed(logger, ex.Message);
             }
 
+            // SIGHUP (systemctl reload) and IPC reexec upgrade in place; without an executable to re-execute, SIGHUP
+            // is caught anyway, so that it never ends the daemon and its services as its default action would.
+            _hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                upgrade.Request();
+            });
+            if (upgrade.IsAvailable)
+            {
+                ipc.Reexec = upgrade.Request;
+            }
+
             ipc.StartAccepting();
         }
         catch
@@ -100,8 +116,11 @@ internal sealed class GitProcDaemonService(
         Log.OpenFileLimit(logger, before.Soft, before.Hard, after.Soft, reserve, services);
     }
 
+    public void Dispose() => _hangUp?.Dispose();
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _hangUp?.Dispose();
         Log.Stopping(logger);
         await ipc.StopAsync(cancellationToken).ConfigureAwait(false);
         await supervisor.StopAllAsync(cancellationToken).ConfigureAwait(false);

@@ -45,6 +45,7 @@ public static class GitProcDaemonServiceCollectionExtensions
 
         services.TryAddSingleton<IpcServer>();
         services.TryAddSingleton<DaemonLocks>();
+        services.TryAddSingleton<InPlaceUpgrade>();
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 

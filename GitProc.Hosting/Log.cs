@@ -28,4 +28,16 @@ internal static partial class Log
 
     [LoggerMessage(1112, LogLevel.Debug, "Loaded {Count} referenced assemblies up front, so a later shortage of descriptors cannot fail a load")]
     public static partial void AssembliesPreloaded(ILogger logger, int count);
+
+    [LoggerMessage(1113, LogLevel.Warning, "In-place upgrade requested, but this daemon cannot re-execute itself (InPlaceUpgradeOptions.Executable is not set); nothing changes")]
+    public static partial void UpgradeUnavailable(ILogger logger);
+
+    [LoggerMessage(1114, LogLevel.Error, "In-place upgrade refused, nothing changed: {Reason}")]
+    public static partial void UpgradeRefused(ILogger logger, string reason);
+
+    [LoggerMessage(1115, LogLevel.Information, "In-place upgrade: re-executing {Executable}; every service keeps running")]
+    public static partial void Reexecuting(ILogger logger, string executable);
+
+    [LoggerMessage(1116, LogLevel.Critical, "In-place upgrade failed to re-execute ({Reason}); exiting with 1 and leaving every service running for the next daemon to take over")]
+    public static partial void ReexecFailed(ILogger logger, string reason);
 }

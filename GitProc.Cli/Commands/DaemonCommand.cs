@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.Versioning;
+using GitProc.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -82,6 +83,19 @@ internal static class DaemonCommand
         // Replacements first: AddGitProcDaemon registers with TryAdd.
         context.ConfigureDaemonServices?.Invoke(builder.Services);
         builder.Services.AddGitProcDaemon(builder.Configuration);
+        if (OwnCommandLine() is { } self)
+        {
+            // SIGHUP and IPC reexec re-execute this very command: the binary at the same path (a new version once
+            // installed there) with the same arguments.
+            builder.Services.Configure<InPlaceUpgradeOptions>(o =>
+            {
+                o.Executable = self.Executable;
+                foreach (var argument in self.Arguments)
+                {
+                    o.Arguments.Add(argument);
+                }
+            });
+        }
 
         try
         {
@@ -135,6 +149,26 @@ internal static class DaemonCommand
         configuration.AddInMemoryCollection(file.AsEnumerable()
             .Where(pair => pair.Value is not null)
             .Select(pair => new KeyValuePair<string, string?>(Section + pair.Key, pair.Value)));
+    }
+
+    /// <summary>
+    /// This process's executable and command line, when this process is the gitproc command (the native binary, the
+    /// app host, or <c>dotnet gitproc.dll</c>); <see langword="null"/> when the command runs inside another program
+    /// (a test host), which must never be re-executed in its place.
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    private static (string Executable, IReadOnlyList<string> Arguments)? OwnCommandLine()
+    {
+        if (Environment.ProcessPath is not { } executable)
+        {
+            return null;
+        }
+
+        var arguments = GitProc.Processes.SelfExec.CurrentArguments();
+        var name = Path.GetFileName(executable);
+        var isGitProc = name == "gitproc"
+            || (name == "dotnet" && arguments.Count > 1 && Path.GetFileName(arguments[1]) == "gitproc.dll");
+        return isGitProc ? (executable, arguments) : null;
     }
 
     private static Option<string?> PathOption(string name, string description, string variable) => new(name)

@@ -190,6 +190,108 @@ public sealed class ReliabilityTests
             "the child that left the session was stopped with the service");
     }
 
+    [Test]
+    public async Task An_in_place_upgrade_keeps_every_service_and_every_line_and_status_answers_throughout(CancellationToken token)
+    {
+        var names = Enumerable.Range(1, 30).Select(i => $"s{i:00}").ToList();
+        foreach (var name in names)
+        {
+            _sandbox.WriteUnit(name, _sandbox.Unit(name));
+        }
+
+        _sandbox.WriteUnit("counter", CounterLog.Unit(extra: "Restart=always\nRestartSec=0"));
+        await _sandbox.CommitAsync("31 services", token);
+        await _sandbox.StartDaemonAsync(token);
+        var daemon = _sandbox.DaemonPid;
+        var before = await _sandbox.WaitRunningAsync(token, [.. names, "counter"]);
+        await WaitForCounterAsync(20, token);
+
+        // Status is asked all through the upgrade, each time on a new connection, as scripts do.
+        using var stopAsking = new CancellationTokenSource();
+        var asking = AskStatusUntilAsync(stopAsking.Token);
+        _ = Interop.Processes.Kill(daemon, 1);
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => Occurrences(_sandbox.DaemonOutput, "Took over counter") == 1, GitProcSandbox.Deadline),
+            Is.True,
+            "the re-executed daemon took the services over\n" + _sandbox.DaemonOutput);
+        var after = await _sandbox.WaitRunningAsync(token, [.. names, "counter"]);
+        await Task.Delay(200, token);
+        await stopAsking.CancelAsync();
+        var (answered, failures) = await asking;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_sandbox.DaemonPid, Is.EqualTo(daemon), "the daemon re-executed in place");
+            Assert.That(after, Is.EqualTo(before), "no service restarted");
+            Assert.That(failures, Is.Empty, "every status asked during the upgrade was answered");
+            Assert.That(answered, Is.GreaterThan(0));
+            Assert.That(_sandbox.DaemonOutput, Does.Contain("In-place upgrade: re-executing"));
+        });
+        CounterLog.AssertComplete(await WaitForCounterAsync(CounterNow() + 20, token));
+
+        // The services are still the daemon's children: an exit's status is exact.
+        _ = Interop.Processes.Kill(after["counter"], 9);
+        await _sandbox.WaitForListAsync(l => l["counter"] is { Status: "running", Pid: { } pid } && pid != after["counter"], "counter restarts", token);
+        var status = await _sandbox.ClientAsync(token, "status", "counter");
+        Assert.That(status.Lines, Does.Contain("Last Exit: killed by signal 9").And.Contain("Restarts: 1"), status.ToString);
+    }
+
+    [Test]
+    public async Task The_reexec_command_answers_the_daemons_pid_then_upgrades_in_place(CancellationToken token)
+    {
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
+        await _sandbox.CommitAsync("one", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "alpha");
+
+        var reply = await _sandbox.RequestAsync("""{"command":"reexec"}""");
+        Assert.That(reply.GetProperty("status").GetString(), Is.EqualTo("success"), reply.ToString);
+        Assert.That(reply.GetProperty("data").GetProperty("pid").GetInt32(), Is.EqualTo(_sandbox.DaemonPid));
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => Occurrences(_sandbox.DaemonOutput, "Took over alpha") == 1, GitProcSandbox.Deadline),
+            Is.True,
+            _sandbox.DaemonOutput);
+        Assert.That(await _sandbox.WaitRunningAsync(token, "alpha"), Is.EqualTo(before));
+
+        // The locks came along: a second daemon is still refused.
+        var second = await _sandbox.CliAsync(_sandbox.DaemonArguments, cancellationToken: token);
+        Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString);
+        Assert.That(second.Stderr, Does.Contain(_sandbox.DaemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture)), second.ToString);
+    }
+
+    private async Task<(int Answered, List<string> Failures)> AskStatusUntilAsync(CancellationToken stop)
+    {
+        var answered = 0;
+        var failures = new List<string>();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var client = new GitProc.Ipc.GitProcClient(_sandbox.Socket);
+                var status = await client.GetStatusAsync("counter", CancellationToken.None);
+                if (status.State == "running")
+                {
+                    answered++;
+                }
+                else
+                {
+                    failures.Add($"state {status.State}");
+                }
+            }
+            catch (GitProcException ex)
+            {
+                failures.Add(ex.Message);
+            }
+
+            await Task.Delay(10, CancellationToken.None);
+        }
+
+        return (answered, failures);
+    }
+
+    private static int Occurrences(string text, string what) =>
+        (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
+
     /// <summary>Sends one request; SIGKILLs the daemon the moment the answer arrives; returns the answer's pid, if any.</summary>
     private async Task<int?> RequestThenKillAsync(string request)
     {

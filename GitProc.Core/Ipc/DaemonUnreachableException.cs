@@ -15,4 +15,7 @@ public sealed class DaemonUnreachableException : GitProcException
 
     /// <summary>The socket tried.</summary>
     public string SocketPath { get; }
+
+    /// <summary>The daemon accepted the request's connection and closed it without answering (it was stopping or upgrading).</summary>
+    internal bool ClosedBeforeAnswer { get; init; }
 }

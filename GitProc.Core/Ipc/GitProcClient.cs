@@ -240,6 +240,21 @@ public sealed class GitProcClient : IAsyncDisposable
 
     private async Task<IpcResponse> ExchangeAsync(IpcRequest request, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ExchangeOnceAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DaemonUnreachableException ex) when (ex.ClosedBeforeAnswer && request.Command is IpcCommands.Status or IpcCommands.List or IpcCommands.Logs)
+        {
+            // The daemon closed the connection without answering: it was stopping, or upgrading in place (a new
+            // connection then waits in the socket's backlog for the new image). A question that changes nothing is
+            // asked again, once.
+            return await ExchangeOnceAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IpcResponse> ExchangeOnceAsync(IpcRequest request, CancellationToken cancellationToken)
+    {
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         _requestBuffer.ResetWrittenCount();
         IpcClientJson.WriteRequest(_requestBuffer, request);
@@ -282,7 +297,7 @@ public sealed class GitProcClient : IAsyncDisposable
                 if (read == 0)
                 {
                     Disconnect();
-                    throw new DaemonUnreachableException(SocketPath, "the daemon closed the connection before answering");
+                    throw new DaemonUnreachableException(SocketPath, "the daemon closed the connection before answering") { ClosedBeforeAnswer = true };
                 }
 
                 _end += read;

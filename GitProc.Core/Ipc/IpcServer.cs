@@ -6,6 +6,7 @@ using System.Runtime.Versioning;
 using System.Text;
 using GitProc.Health;
 using GitProc.Logs;
+using GitProc.Processes;
 using GitProc.Reconciliation;
 using GitProc.Supervision;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,9 @@ namespace GitProc.Ipc;
 [SupportedOSPlatform("linux")]
 internal sealed class IpcServer : IAsyncDisposable
 {
+    /// <summary>The name the listening socket is handed over under across an in-place upgrade.</summary>
+    internal const string InheritedListenerName = "listener";
+
     /// <summary>How long a connection must have been idle before a newcomer at the limit may take its place.</summary>
     private static readonly TimeSpan EvictionGrace = TimeSpan.FromSeconds(1);
 
@@ -97,6 +101,15 @@ internal sealed class IpcServer : IAsyncDisposable
         }
 
         await WarmUpAsync(cancellationToken).ConfigureAwait(false);
+
+        // A re-executed daemon listens on the socket its previous image handed over: clients that connected during
+        // the upgrade wait in its backlog and are served.
+        if (SelfExec.TryTakeInherited(InheritedListenerName, out var inherited))
+        {
+            _listener = new Socket(new SafeSocketHandle(inherited, ownsHandle: true));
+            Log.Listening(_logger, SocketPath);
+            return;
+        }
 
         var directory = Path.GetDirectoryName(SocketPath)!;
         try
@@ -204,22 +217,6 @@ internal sealed class IpcServer : IAsyncDisposable
     {
         get => _handler.Reexec;
         set => _handler.Reexec = value;
-    }
-
-    /// <summary>
-    /// Listens on a socket inherited from the daemon this process was before it re-executed itself, instead of
-    /// <see cref="BindAsync"/>: clients that connected meanwhile wait in its backlog and are served.
-    /// </summary>
-    /// <param name="descriptor">The listening socket's descriptor.</param>
-    public void UseInheritedListener(int descriptor)
-    {
-        if (_listener is not null)
-        {
-            throw new InvalidOperationException("The IPC server is already bound.");
-        }
-
-        _listener = new Socket(new SafeSocketHandle(descriptor, ownsHandle: true));
-        Log.Listening(_logger, SocketPath);
     }
 
     /// <summary>

@@ -38,6 +38,9 @@ internal sealed class ExclusiveLock : IDisposable
     /// <summary>The descriptor number, to pass to a re-executed daemon.</summary>
     public int Descriptor => checked((int)_handle.DangerousGetHandle());
 
+    /// <summary>The descriptor holding the lock, to hand over across an in-place upgrade (<see cref="Processes.SelfExec"/>).</summary>
+    public SafeFileHandle Handle => _handle;
+
     /// <summary>
     /// Locks <paramref name="path"/>, creating the file when missing, and writes this process's pid into it for people
     /// (the lock itself, not the content, decides who holds it). A file that exists but cannot be opened for writing

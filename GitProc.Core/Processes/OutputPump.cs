@@ -32,7 +32,9 @@ internal sealed class OutputPump : IEpollTarget
     private readonly string _service;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _id;
-    private Task _draining = Task.CompletedTask;
+    private readonly Lock _turnLock = new();
+    private TaskCompletionSource? _turn;
+    private bool _detached;
     private bool _writerFailed;
     private int _finished;
 
@@ -55,7 +57,7 @@ internal sealed class OutputPump : IEpollTarget
     }
 
     public void OnReady(uint events) =>
-        ThreadPool.UnsafeQueueUserWorkItem(static pump => pump._draining = pump.DrainAsync(), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static pump => _ = pump.DrainTurnAsync(), this, preferLocal: false);
 
     /// <summary>
     /// For an in-place upgrade, once the event loop is suspended: waits for a copy in progress to finish, then takes
@@ -63,8 +65,51 @@ internal sealed class OutputPump : IEpollTarget
     /// </summary>
     public async Task<byte[]> DetachAsync()
     {
-        await Volatile.Read(ref _draining).ConfigureAwait(false);
+        Task? turn;
+        lock (_turnLock)
+        {
+            _detached = true;
+            turn = _turn?.Task;
+        }
+
+        if (turn is not null)
+        {
+            await turn.ConfigureAwait(false);
+        }
+
         return _writer is ServiceLogWriter writer ? await writer.DetachPartialAsync().ConfigureAwait(false) : [];
+    }
+
+    /// <summary>
+    /// One turn of copying, unless the pump was detached: a turn queued before the detach but not yet begun must not
+    /// read what the next daemon is to read, and a turn under way is waited for by <see cref="DetachAsync"/>.
+    /// </summary>
+    private async Task DrainTurnAsync()
+    {
+        TaskCompletionSource turn;
+        lock (_turnLock)
+        {
+            if (_detached)
+            {
+                return;
+            }
+
+            turn = _turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        try
+        {
+            await DrainAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_turnLock)
+            {
+                _turn = null;
+            }
+
+            turn.TrySetResult();
+        }
     }
 
     public void Abandon() => _ = FinishAsync();

@@ -17,12 +17,49 @@ public static class SelfExec
     private const int FdCloexec = 1;
     private const int SigSetMask = 2;
 
+    /// <summary>The variable naming the descriptors a re-executed program inherits: <c>name=fd,name=fd</c>.</summary>
+    internal const string InheritedVariable = "GITPROC_INHERITED_FDS";
+
+    private static readonly Lock InheritedLock = new();
+    private static Dictionary<string, int>? _inherited;
+
     /// <summary>The command line this process was started with (<c>/proc/self/cmdline</c>), argv[0] included.</summary>
     /// <returns>The arguments.</returns>
     public static IReadOnlyList<string> CurrentArguments()
     {
         var text = File.ReadAllText("/proc/self/cmdline");
         return text.TrimEnd('\0').Split('\0');
+    }
+
+    /// <summary>
+    /// Takes the descriptor the previous image of this process handed over under <paramref name="name"/> (see
+    /// <see cref="Execute"/>): once, and only in the process that was re-executed (the variable naming them is read
+    /// and removed from the environment on first use, so nothing started later inherits it).
+    /// </summary>
+    /// <param name="name">The name it was handed over under.</param>
+    /// <param name="fd">The descriptor, now this image's to own.</param>
+    /// <returns>Whether one was handed over under that name.</returns>
+    internal static bool TryTakeInherited(string name, out int fd)
+    {
+        lock (InheritedLock)
+        {
+            if (_inherited is null)
+            {
+                _inherited = new Dictionary<string, int>(StringComparer.Ordinal);
+                foreach (var pair in (Environment.GetEnvironmentVariable(InheritedVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (equals > 0 && int.TryParse(pair.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+                    {
+                        _inherited[pair[..equals]] = number;
+                    }
+                }
+
+                Environment.SetEnvironmentVariable(InheritedVariable, null);
+            }
+
+            return _inherited.Remove(name, out fd);
+        }
     }
 
     /// <summary>Marks a descriptor to survive <see cref="Execute"/> (clears its close-on-exec flag).</summary>
@@ -51,14 +88,29 @@ public static class SelfExec
     /// <param name="executable">The program's path.</param>
     /// <param name="arguments">Its argv, argv[0] included.</param>
     /// <param name="environment">Its whole environment.</param>
+    /// <param name="handOver">
+    /// Descriptors the new image takes over, by name: kept open across the exec and named in its environment, where
+    /// GitProc's components find them (<c>listener</c>: the IPC socket; <c>state-lock</c>, <c>cgroup-lock</c>).
+    /// </param>
     /// <exception cref="GitProcException">execve failed; the message says why. This program keeps running.</exception>
-    public static unsafe void Execute(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    public static unsafe void Execute(
+        string executable,
+        IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string> environment,
+        IReadOnlyDictionary<string, SafeHandle>? handOver = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(executable);
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(environment);
-        var block = NativeBlock.Build(
-            executable, [.. arguments], new Dictionary<string, string>(environment, StringComparer.Ordinal), out var path, out var argv, out var envp);
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        variables.Remove(InheritedVariable);
+        if (handOver is { Count: > 0 })
+        {
+            variables[InheritedVariable] = string.Join(
+                ',', handOver.Select(pair => string.Create(CultureInfo.InvariantCulture, $"{pair.Key}={KeepAcrossExec(pair.Value)}")));
+        }
+
+        var block = NativeBlock.Build(executable, [.. arguments], variables, out var path, out var argv, out var envp);
         try
         {
             var empty = stackalloc byte[Interop.Processes.SigSetSize];

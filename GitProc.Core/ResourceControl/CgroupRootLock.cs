@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using GitProc.Locking;
+using GitProc.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace GitProc.ResourceControl;
@@ -13,6 +14,9 @@ namespace GitProc.ResourceControl;
 [SupportedOSPlatform("linux")]
 internal static class CgroupRootLock
 {
+    /// <summary>The name its descriptor is handed over under across an in-place upgrade.</summary>
+    public const string InheritedName = "cgroup-lock";
+
     /// <summary>Takes the lock on <paramref name="root"/>.</summary>
     /// <exception cref="LockHeldException">Another process holds it; the message names its pid and the setting to change.</exception>
     /// <exception cref="ResourceControlException">The root (or the stand-in lock file) cannot be opened.</exception>
@@ -20,6 +24,12 @@ internal static class CgroupRootLock
     {
         try
         {
+            // A re-executed daemon still holds it, through the descriptor its previous image handed over.
+            if (SelfExec.TryTakeInherited(InheritedName, out var inherited))
+            {
+                return ExclusiveLock.FromInheritedDescriptor(inherited, root);
+            }
+
             return ExclusiveLock.TryAcquireDirectory(root, out var holder) ?? throw Held(root, root, holder);
         }
         catch (NotSupportedException ex)

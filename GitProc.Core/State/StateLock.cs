@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using GitProc.Locking;
+using GitProc.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace GitProc.State;
@@ -14,6 +15,9 @@ internal static class StateLock
     /// <summary>The lock file's name is the state file's plus this.</summary>
     public const string Suffix = ".lock";
 
+    /// <summary>The name its descriptor is handed over under across an in-place upgrade.</summary>
+    public const string InheritedName = "state-lock";
+
     /// <summary>Takes the lock, creating the state's directory and the lock file when missing.</summary>
     /// <param name="statePath">The state file.</param>
     /// <param name="logger">Where a file system without <c>flock</c> is reported.</param>
@@ -26,6 +30,12 @@ internal static class StateLock
         var lockPath = path + Suffix;
         try
         {
+            // A re-executed daemon still holds it, through the descriptor its previous image handed over.
+            if (SelfExec.TryTakeInherited(InheritedName, out var inherited))
+            {
+                return ExclusiveLock.FromInheritedDescriptor(inherited, lockPath);
+            }
+
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             return ExclusiveLock.TryAcquireFile(lockPath, out var holder)
                 ?? throw new LockHeldException(

@@ -1,0 +1,105 @@
+using System.Collections;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using GitProc.Ipc;
+using GitProc.Processes;
+using GitProc.ResourceControl;
+using GitProc.State;
+using GitProc.Supervision;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.Hosting;
+
+/// <summary>
+/// The daemon's in-place upgrade (like <c>systemctl daemon-reexec</c>): the supervisor hands its services over (stops
+/// acting, leaves their exits and output in the kernel, saves the state), the IPC server stops accepting but keeps its
+/// listening socket, and the process re-executes its program with that socket and its two locks kept open. The new
+/// image takes them over and adopts every service as its parent. If the exec itself fails, the process exits 1 and
+/// leaves the services running for the next daemon to take over.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class InPlaceUpgrade(
+    ISupervisor supervisor,
+    IpcServer ipc,
+    DaemonLocks locks,
+    IResourceController resources,
+    IOptions<InPlaceUpgradeOptions> options,
+    ILogger<InPlaceUpgrade> logger)
+{
+    private int _running;
+
+    /// <summary>Whether this daemon may re-execute itself (<see cref="InPlaceUpgradeOptions.Executable"/> is set).</summary>
+    public bool IsAvailable => !string.IsNullOrEmpty(options.Value.Executable);
+
+    /// <summary>Starts the upgrade in the background (once: later requests while it runs are ignored).</summary>
+    public void Request()
+    {
+        if (!IsAvailable)
+        {
+            Log.UpgradeUnavailable(logger);
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _running, 1) == 0)
+        {
+            _ = Task.Run(RunAsync);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var executable = options.Value.Executable!;
+        if (!File.Exists(executable))
+        {
+            Log.UpgradeRefused(logger, $"{executable} does not exist");
+            Volatile.Write(ref _running, 0);
+            return;
+        }
+
+        try
+        {
+            await supervisor.HandOverAsync().ConfigureAwait(false);
+        }
+        catch (GitProcException ex)
+        {
+            // Nothing changed: the supervisor refuses before it stops acting.
+            Log.UpgradeRefused(logger, ex.Message);
+            Volatile.Write(ref _running, 0);
+            return;
+        }
+
+        // No way back from here: the supervisor no longer acts.
+        var handOver = new Dictionary<string, SafeHandle>(StringComparer.Ordinal)
+        {
+            [IpcServer.InheritedListenerName] = await ipc.DetachListenerAsync().ConfigureAwait(false),
+        };
+        if (locks.State is { } stateLock)
+        {
+            handOver[StateLock.InheritedName] = stateLock.Handle;
+        }
+
+        if (resources is ResourceController { RootLock: { } rootLock })
+        {
+            handOver[CgroupRootLock.InheritedName] = rootLock.Handle;
+        }
+
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)variable.Key] = (string?)variable.Value ?? "";
+        }
+
+        var arguments = options.Value.Arguments.Count > 0 ? [.. options.Value.Arguments] : SelfExec.CurrentArguments();
+        Log.Reexecuting(logger, executable);
+        try
+        {
+            SelfExec.Execute(executable, arguments, environment, handOver);
+        }
+        catch (GitProcException ex)
+        {
+            Log.ReexecFailed(logger, ex.Message);
+            Environment.Exit(1);
+        }
+    }
+}
