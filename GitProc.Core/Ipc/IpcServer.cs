@@ -335,10 +335,15 @@ internal sealed class IpcServer : IAsyncDisposable
                 // on serving the connections we have. Nothing ends this loop but stopping.
                 if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets })
                 {
+                    // An expected condition, said once as such (not as a failure with a stack trace).
                     reserve.Release();
+                    if (!shortOfDescriptors)
+                    {
+                        shortOfDescriptors = true;
+                        Log.OutOfDescriptors(_logger, SocketPath, IpcDescriptorReserve.Size);
+                    }
                 }
-
-                if (ShouldLog(ref _lastAcceptFailureLog))
+                else if (ShouldLog(ref _lastAcceptFailureLog))
                 {
                     Log.AcceptFailed(_logger, SocketPath, ex);
                 }
