@@ -146,7 +146,7 @@ public sealed class CrashRoundsTests
         TestContext.Out.WriteLine(json);
         if (Environment.GetEnvironmentVariable("GITPROC_RELIABILITY_REPORT") is { Length: > 0 } path)
         {
-            await File.WriteAllTextAsync(path, json, token);
+            await File.WriteAllTextAsync($"{path}.rounds.json", json, token);
         }
 
         Assert.That(report.Failures, Is.Empty, string.Join('\n', report.Failures));

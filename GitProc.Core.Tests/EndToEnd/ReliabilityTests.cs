@@ -193,7 +193,8 @@ public sealed class ReliabilityTests
     [Test]
     public async Task An_in_place_upgrade_keeps_every_service_and_every_line_and_status_answers_throughout(CancellationToken token)
     {
-        var names = Enumerable.Range(1, 30).Select(i => $"s{i:00}").ToList();
+        var count = int.TryParse(Environment.GetEnvironmentVariable("GITPROC_RELIABILITY_UPGRADE_SERVICES"), System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 30;
+        var names = Enumerable.Range(1, count).Select(i => $"s{i:000}").ToList();
         foreach (var name in names)
         {
             _sandbox.WriteUnit(name, _sandbox.Unit(name));
@@ -209,15 +210,28 @@ public sealed class ReliabilityTests
         // Status is asked all through the upgrade, each time on a new connection, as scripts do.
         using var stopAsking = new CancellationTokenSource();
         var asking = AskStatusUntilAsync(stopAsking.Token);
+        var upgrade = System.Diagnostics.Stopwatch.StartNew();
         _ = Interop.Processes.Kill(daemon, 1);
         Assert.That(
             await ProcScan.WaitUntilAsync(() => Occurrences(_sandbox.DaemonOutput, "Took over counter") == 1, GitProcSandbox.Deadline),
             Is.True,
             "the re-executed daemon took the services over\n" + _sandbox.DaemonOutput);
         var after = await _sandbox.WaitRunningAsync(token, [.. names, "counter"]);
+        var upgradeMs = upgrade.Elapsed.TotalMilliseconds;
         await Task.Delay(200, token);
         await stopAsking.CancelAsync();
         var (answered, failures) = await asking;
+        var lines = await WaitForCounterAsync(CounterNow() + 20, token);
+        await ReportAsync("upgrade", new Dictionary<string, object>
+        {
+            ["services"] = count + 1,
+            ["pids_changed"] = after.Count(p => before[p.Key] != p.Value),
+            ["counter_lines"] = lines.Count,
+            ["counter_lines_lost"] = lines[^1] - lines.Count,
+            ["status_answered"] = answered,
+            ["status_failed"] = failures.Count,
+            ["sighup_to_all_running_ms"] = Math.Round(upgradeMs),
+        });
 
         Assert.Multiple(() =>
         {
@@ -227,7 +241,7 @@ public sealed class ReliabilityTests
             Assert.That(answered, Is.GreaterThan(0));
             Assert.That(_sandbox.DaemonOutput, Does.Contain("In-place upgrade: re-executing"));
         });
-        CounterLog.AssertComplete(await WaitForCounterAsync(CounterNow() + 20, token));
+        CounterLog.AssertComplete(lines);
 
         // The services are still the daemon's children: an exit's status is exact.
         _ = Interop.Processes.Kill(after["counter"], 9);
@@ -287,6 +301,17 @@ public sealed class ReliabilityTests
         }
 
         return (answered, failures);
+    }
+
+    /// <summary>Writes figures for docs/reliability.md where GITPROC_RELIABILITY_REPORT names a file (bench/reliability.sh).</summary>
+    private static async Task ReportAsync(string name, Dictionary<string, object> figures)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(figures);
+        await TestContext.Out.WriteLineAsync($"{name}: {json}");
+        if (Environment.GetEnvironmentVariable("GITPROC_RELIABILITY_REPORT") is { Length: > 0 } path)
+        {
+            await File.WriteAllTextAsync($"{path}.{name}.json", json);
+        }
     }
 
     private static int Occurrences(string text, string what) =>
