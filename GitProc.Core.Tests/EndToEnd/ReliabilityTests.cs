@@ -148,6 +148,70 @@ public sealed class ReliabilityTests
     }
 
     [Test]
+    public async Task Full_state_and_log_file_systems_fail_what_must_be_saved_keep_services_running_and_mark_dropped_lines(CancellationToken token)
+    {
+        using var stateFs = TinyTmpfs.Mount(Path.GetDirectoryName(_sandbox.State)!, "256k");
+        using var logsFs = TinyTmpfs.Mount(_sandbox.Logs, "256k");
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
+        _sandbox.WriteUnit("counter", CounterLog.Unit());
+        await _sandbox.CommitAsync("two", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "alpha", "counter");
+        await WaitForCounterAsync(20, token);
+
+        var stateFiller = stateFs.FillUp();
+        var logsFiller = logsFs.FillUp();
+        var stop = await _sandbox.ClientAsync(token, "stop", "alpha");
+        Assert.That(stop.ExitCode, Is.EqualTo(1), stop.ToString);
+        Assert.That(stop.Stderr, Does.Contain("Could not save the state, so alpha was not stopped").And.Contain("No space left on device"), stop.ToString);
+        var status = await _sandbox.ClientAsync(token, "status", "alpha");
+        Assert.That(status.Lines, Does.Contain("Status: running"), status.ToString);
+        Assert.That(status.Lines.Any(l => l.StartsWith("State Error: ", StringComparison.Ordinal)), Is.True, status.ToString);
+
+        // The counter goes on writing; once the log's last page is full too, its lines are dropped.
+        long size = -1;
+        while (new FileInfo(CounterLogPath).Length != size)
+        {
+            size = new FileInfo(CounterLogPath).Length;
+            await Task.Delay(500, token);
+        }
+
+        File.Delete(stateFiller);
+        File.Delete(logsFiller);
+        var retried = await _sandbox.ClientAsync(token, "stop", "alpha");
+        Assert.That(retried.ExitCode, Is.Zero, retried.ToString);
+        Assert.That(ProcScan.IsAlive(before["alpha"]), Is.False);
+        Assert.That(ProcScan.IsAlive(before["counter"]), Is.True, "the counter kept running while its log could not be written");
+
+        // The counter's log: whole lines only, and where lines are missing, a marker saying exactly how many and why.
+        var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
+        List<string> lines;
+        while (!(lines = File.ReadAllLines(CounterLogPath).ToList()).Any(l => l.Contains("gitproc: ", StringComparison.Ordinal)))
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "no dropped-lines marker was written once space returned");
+            await Task.Delay(50, token);
+        }
+
+        var expected = 1;
+        foreach (var line in lines)
+        {
+            var marker = System.Text.RegularExpressions.Regex.Match(line, @"^\[[^\]]+\] gitproc: (\d+) lines dropped: No space left on device$");
+            if (marker.Success)
+            {
+                expected += int.Parse(marker.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                continue;
+            }
+
+            Assert.That(line, Does.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] n=\d+$"), "a whole stamped line");
+            Assert.That(line, Does.EndWith($"] n={expected}"), "every line is there, or counted by a marker");
+            expected++;
+        }
+
+        // Before the file systems go: the daemon's last state save lands on them.
+        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero, _sandbox.DaemonOutput);
+    }
+
+    [Test]
     public async Task A_corrupt_object_in_the_applied_commit_does_not_keep_a_restarted_daemon_from_running_its_services(CancellationToken token)
     {
         _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));

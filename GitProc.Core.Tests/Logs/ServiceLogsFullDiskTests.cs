@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using GitProc.Core.Tests.ResourceControl;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Logs;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -24,29 +24,25 @@ public sealed partial class ServiceLogsFullDiskTests
 
     private string _directory = null!;
     private string _mount = null!;
-    private bool _mounted;
+    private TinyTmpfs? _tmpfs;
     private FakeTimeProvider _time = null!;
     private CapturingLogger<ServiceLogs> _logger = null!;
 
     [SetUp]
     public void SetUp()
     {
-        if (!Environment.IsPrivilegedProcess)
-        {
-            Assert.Ignore("needs root: mounts a small tmpfs to fill up");
-        }
-
         _directory = Path.Combine(Path.GetTempPath(), "gitproc-logs-full-" + Guid.NewGuid().ToString("N"));
         _mount = Path.Combine(_directory, "fs");
-        Directory.CreateDirectory(_mount);
-        var (exit, error) = Run("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "gitproc-test-full", _mount);
-        if (exit != 0)
+        try
+        {
+            _tmpfs = TinyTmpfs.Mount(_mount, "64k");
+        }
+        catch (IgnoreException)
         {
             Directory.Delete(_directory, recursive: true);
-            Assert.Ignore($"cannot mount a tmpfs here: {error.Trim()}");
+            throw;
         }
 
-        _mounted = true;
         _time = new FakeTimeProvider(new DateTimeOffset(2024, 3, 5, 10, 8, 9, TimeSpan.Zero));
         _time.SetLocalTimeZone(TimeZoneInfo.Utc);
         _logger = new CapturingLogger<ServiceLogs>();
@@ -55,17 +51,8 @@ public sealed partial class ServiceLogsFullDiskTests
     [TearDown]
     public void TearDown()
     {
-        if (_mounted)
-        {
-            // Lazily if something still holds it open (a failed test): the mount must not outlive the test.
-            if (Run("umount", _mount).Exit != 0)
-            {
-                Run("umount", "-l", _mount);
-            }
-
-            _mounted = false;
-        }
-
+        _tmpfs?.Dispose();
+        _tmpfs = null;
         if (_directory is not null && Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
@@ -122,25 +109,6 @@ public sealed partial class ServiceLogsFullDiskTests
         Assert.That(lines[1], Is.EqualTo($"{Stamp}line 01213"));
     }
 
-    private static (int Exit, string Error) Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill();
-            Assert.Fail($"{program} did not finish");
-        }
-
-        return (process.ExitCode, error);
-    }
-
     private static string Numbered(int first, int last) =>
         string.Concat(Enumerable.Range(first, last - first + 1).Select(i => $"line {i:D5}\n"));
 
@@ -169,12 +137,7 @@ public sealed partial class ServiceLogsFullDiskTests
         await WriteLinesAsync(writer, full + 1, last);
     }
 
-    private string Fill(int bytes)
-    {
-        var path = Path.Combine(_mount, "filler-" + bytes.ToString(CultureInfo.InvariantCulture));
-        File.WriteAllBytes(path, new byte[bytes]);
-        return path;
-    }
+    private string Fill(int bytes) => _tmpfs!.Fill(bytes);
 
     /// <summary>
     /// Reads the log and checks what a reader relies on: it ends with a newline, every line is a whole stamped line
