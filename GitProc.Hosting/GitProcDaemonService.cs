@@ -5,6 +5,7 @@ using GitProc.Locking;
 using GitProc.Processes;
 using GitProc.Reconciliation;
 using GitProc.ResourceControl;
+using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -68,7 +69,7 @@ internal sealed class GitProcDaemonService(
             {
                 // A rejected tip or an empty repository is not fatal: the last good commit keeps running, and
                 // `gitproc sync` / `status` report the error until a good commit arrives.
-                Log.InitialSyncFailed(logger, ex.Message);
+                Log.InitialSyncFailed(logger, ex.Message, supervisor.ListServices().Count(s => s.Status == ServiceStatus.Running));
             }
 
             // SIGHUP (systemctl reload) and IPC reexec upgrade in place; without an executable to re-execute, SIGHUP

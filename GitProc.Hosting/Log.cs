@@ -11,8 +11,8 @@ internal static partial class Log
     [LoggerMessage(1101, LogLevel.Information, "Applied commit {Commit} ({Reloaded} services reloaded)")]
     public static partial void InitialSync(ILogger logger, string commit, int reloaded);
 
-    [LoggerMessage(1102, LogLevel.Error, "The watched branch could not be applied at start-up; running what was applied before: {Reason}")]
-    public static partial void InitialSyncFailed(ILogger logger, string reason);
+    [LoggerMessage(1102, LogLevel.Error, "The watched branch could not be applied at start-up ({Reason}); {Running} service(s) of what was applied before run meanwhile")]
+    public static partial void InitialSyncFailed(ILogger logger, string reason, int running);
 
     [LoggerMessage(1103, LogLevel.Information, "Stopping: closing the socket, then stopping every service")]
     public static partial void Stopping(ILogger logger);
