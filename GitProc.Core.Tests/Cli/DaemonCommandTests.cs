@@ -31,6 +31,7 @@ public class DaemonCommandTests
         _supervisor = new Mock<ISupervisor>();
         _supervisor.Setup(s => s.InitializeAsync(It.IsAny<CancellationToken>())).Callback(() => Record("initialize")).ReturnsAsync((string?)null);
         _supervisor.Setup(s => s.StopAllAsync(It.IsAny<CancellationToken>())).Callback(() => Record("stop-all")).Returns(Task.CompletedTask);
+        _supervisor.Setup(s => s.ListServices()).Returns([IpcServerTests.Running("web", 99)]);
         _supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 99));
         _reconciler = new Mock<IReconciler>();
         _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>())).Callback(() => Record("sync"))
