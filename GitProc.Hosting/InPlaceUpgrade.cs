@@ -25,6 +25,7 @@ internal sealed class InPlaceUpgrade(
     DaemonLocks locks,
     IResourceController resources,
     IOptions<InPlaceUpgradeOptions> options,
+    IEnumerable<ILoggerProvider> loggerProviders,
     ILogger<InPlaceUpgrade> logger)
 {
     private int _running;
@@ -92,13 +93,23 @@ internal sealed class InPlaceUpgrade(
 
         var arguments = options.Value.Arguments.Count > 0 ? [.. options.Value.Arguments] : SelfExec.CurrentArguments();
         Log.Reexecuting(logger, executable);
+
+        // Loggers write from a queue on their own thread (the console's does): disposing them writes out what is
+        // queued, which execve would otherwise drop.
+        foreach (var provider in loggerProviders)
+        {
+            provider.Dispose();
+        }
+
         try
         {
             SelfExec.Execute(executable, arguments, environment, handOver);
         }
         catch (GitProcException ex)
         {
-            Log.ReexecFailed(logger, ex.Message);
+            // The loggers are gone: straight to stderr, where the daemon's log goes.
+            await Console.Error.WriteLineAsync(
+                $"gitproc: the in-place upgrade failed to re-execute ({ex.Message}); exiting with 1 and leaving every service running for the next daemon to take over").ConfigureAwait(false);
             Environment.Exit(1);
         }
     }

@@ -37,7 +37,4 @@ internal static partial class Log
 
     [LoggerMessage(1115, LogLevel.Information, "In-place upgrade: re-executing {Executable}; every service keeps running")]
     public static partial void Reexecuting(ILogger logger, string executable);
-
-    [LoggerMessage(1116, LogLevel.Critical, "In-place upgrade failed to re-execute ({Reason}); exiting with 1 and leaving every service running for the next daemon to take over")]
-    public static partial void ReexecFailed(ILogger logger, string reason);
 }

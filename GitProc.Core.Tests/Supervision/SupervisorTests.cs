@@ -168,10 +168,7 @@ public sealed class SupervisorTests
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
         var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n") };
 
-        // The first supervisor "crashes": its state is on disk and its process still runs.
-        var first = _harness.CreateSupervisor();
-        await first.InitializeAsync();
-        await first.ApplyAsync(units, "c1");
+        var first = await CrashedSupervisorAsync(units);
         var oldPid = first.GetStatus("web").Pid!.Value;
 
         var second = _harness.CreateSupervisor();
@@ -193,15 +190,13 @@ public sealed class SupervisorTests
     public async Task After_a_restart_a_changed_unit_restarts_once_a_removed_one_stops_and_a_dead_one_starts_again()
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        var first = _harness.CreateSupervisor();
-        await first.InitializeAsync();
-        await first.ApplyAsync(
+        var first = await CrashedSupervisorAsync(
         [
             SupervisorHarness.Unit("kept", $"[Service]\nExecStart={sleeper}\n"),
             SupervisorHarness.Unit("changed", $"[Service]\nExecStart={sleeper}\n"),
             SupervisorHarness.Unit("removed", $"[Service]\nExecStart={sleeper}\n"),
             SupervisorHarness.Unit("died", $"[Service]\nExecStart={sleeper}\n"),
-        ], "c1");
+        ]);
         var pids = first.ListServices().ToDictionary(s => s.Name, s => s.Pid!.Value);
 
         // While "no daemon runs": one service dies, and the next commit changes one unit and removes another.
@@ -236,9 +231,7 @@ public sealed class SupervisorTests
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
         var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nRestart=always\nRestartSec=0\n") };
-        var first = _harness.CreateSupervisor();
-        await first.InitializeAsync();
-        await first.ApplyAsync(units, "c1");
+        var first = await CrashedSupervisorAsync(units);
         var oldPid = first.GetStatus("web").Pid!.Value;
         var second = _harness.CreateSupervisor();
         await second.InitializeAsync();
@@ -251,6 +244,18 @@ public sealed class SupervisorTests
         Assert.That(restarted.LastExit, Does.Contain("signal 9").Or.Contain("status unknown"));
         await second.DisposeAsync();
         await first.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A supervisor that "crashes" after applying <paramref name="units"/>: its state is on disk and its processes run
+    /// on; a second supervisor over the same state plays the daemon started afterwards.
+    /// </summary>
+    private async Task<ISupervisor> CrashedSupervisorAsync(IReadOnlyCollection<GitProc.UnitFiles.UnitFile> units)
+    {
+        var first = _harness.CreateSupervisor();
+        await first.InitializeAsync();
+        await first.ApplyAsync(units, "c1");
+        return first;
     }
 
     [TestCase("control-group", true, true)]

@@ -177,8 +177,32 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         }
 
         timeout = ServiceProcess.NormalizeTimeout(timeout);
+        try
+        {
+            await StopRecordedCoreAsync(pid, startTicks, signal, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReapIfOurs(pid, startTicks);
+        }
+    }
 
-        // Not our child, so no pidfd event reaps it: a short re-check loop, only while stopping.
+    /// <summary>
+    /// A recorded process that is this process's child (the daemon re-executed itself since it started it) stays a
+    /// zombie once stopped until reaped here: nothing else waits for it.
+    /// </summary>
+    private static unsafe void ReapIfOurs(int pid, long startTicks)
+    {
+        if (ProcStat.TryRead(pid, out var stat) && stat.IsDead && stat.StartTicks == startTicks && stat.ParentPid == Environment.ProcessId)
+        {
+            var info = stackalloc byte[Interop.Processes.SigInfoSize];
+            _ = Interop.Processes.WaitIdPid(1 /* P_PID */, pid, info, Interop.Processes.WEXITED | Interop.Processes.WNOHANG);
+        }
+    }
+
+    private async Task StopRecordedCoreAsync(int pid, long startTicks, int signal, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Not watched through a pidfd: a short re-check loop, only while stopping.
         Log.StoppingRecorded(_logger, pid, signal);
         await SignalRecordedAsync(pid, signal, signal != Interop.Processes.SIGKILL ? Interop.Processes.SIGCONT : 0).ConfigureAwait(false);
 
