@@ -12,8 +12,9 @@ namespace GitProc.Cli.Commands;
 /// <summary>
 /// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH]</c>: runs the
 /// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
-/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults. Exit 1 when another daemon
-/// owns the state, the cgroup root or the socket, or the settings are invalid.
+/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults. Exit 1, with one line on
+/// stderr, when the daemon cannot start (another daemon owns the state, the cgroup root or the socket; no repository and
+/// nothing applied before; a directory it cannot write; invalid settings) or stops because of a failure.
 /// </summary>
 internal static class DaemonCommand
 {
@@ -100,12 +101,20 @@ internal static class DaemonCommand
         try
         {
             using var host = builder.Build();
+
+            // Taken before the run, which disposes the host's services.
+            var background = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
-            return ExitCodes.Success;
+
+            // A background service that failed stopped the host (logged at Critical); the host still returns normally,
+            // but for systemd's Restart=on-failure and for scripts this is a failure, not a clean stop.
+            return background.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null) is { } failure
+                ? context.Fail(failure is GitProcException ? failure.Message : $"the daemon stopped after an internal failure: {failure.GetType().Name}: {failure.Message}")
+                : ExitCodes.Success;
         }
-        catch (AggregateException ex) when (ex.InnerExceptions is [GitProcException inner])
+        catch (AggregateException ex) when (ex.InnerExceptions is [var inner])
         {
-            return context.Fail(inner.Message);
+            return context.Fail(inner is GitProcException ? inner.Message : $"the daemon could not start: {inner.GetType().Name}: {inner.Message}");
         }
         catch (OptionsValidationException ex)
         {

@@ -98,6 +98,7 @@ internal static class IpcClientJson
         GitError = String(data, "git_error"u8),
         StateError = String(data, "state_error"u8),
         StateErrorSince = Time(data, "state_error_since"u8),
+        Warnings = Warnings(data),
     };
 
     private static DateTimeOffset? Time(JsonElement data, ReadOnlySpan<byte> name) =>
@@ -126,10 +127,13 @@ internal static class IpcClientJson
     public static IpcSyncResult ReadSync(JsonElement data) => new()
     {
         Commit = String(data, "commit"u8) ?? "",
+        Branch = String(data, "branch"u8) ?? "",
+        Repository = String(data, "repository"u8) ?? "",
         Reloaded = Int(data, "reloaded"u8) ?? 0,
         Started = Strings(data, "started"u8),
         Restarted = Strings(data, "restarted"u8),
         Stopped = Strings(data, "stopped"u8),
+        Warnings = Warnings(data),
     };
 
     public static IpcRollbackResult ReadRollback(JsonElement data) => new()
@@ -153,6 +157,31 @@ internal static class IpcClientJson
 
     private static double? Double(JsonElement obj, ReadOnlySpan<byte> name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+
+    private static IpcWarning[] Warnings(JsonElement obj)
+    {
+        if (!obj.TryGetProperty("warnings"u8, out var array) || array.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        var result = new List<IpcWarning>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Object)
+            {
+                result.Add(new IpcWarning
+                {
+                    File = String(item, "file"u8) ?? "",
+                    Line = Int(item, "line"u8),
+                    Key = String(item, "key"u8),
+                    Message = String(item, "message"u8) ?? "",
+                });
+            }
+        }
+
+        return [.. result];
+    }
 
     private static string[] Strings(JsonElement obj, ReadOnlySpan<byte> name)
     {

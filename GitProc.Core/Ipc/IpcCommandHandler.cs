@@ -11,7 +11,11 @@ namespace GitProc.Ipc;
 /// Turns one parsed request into a reply by calling the supervisor, the reconciler or the log store. Validates every
 /// field first; exceptions of the components propagate to the connection, which maps them to error responses.
 /// </summary>
-internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs)
+/// <param name="supervisor">The services.</param>
+/// <param name="reconciler">The units repository's applied commit, for <c>sync</c>, <c>rollback</c> and <c>status</c>.</param>
+/// <param name="logs">The services' logs.</param>
+/// <param name="repository">The units repository, named by <c>sync</c>'s reply.</param>
+internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs, string repository)
 {
     /// <summary>Starts an in-place upgrade; <see langword="null"/> where the host cannot re-execute itself.</summary>
     public Action? Reexec { get; set; }
@@ -97,6 +101,11 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             result = result with { GitError = gitError };
         }
 
+        if (reconciling is { Warnings.Count: > 0 })
+        {
+            result = result with { Warnings = ToResult(CommitWarnings.Of(reconciling.Warnings, service)) };
+        }
+
         return IpcReply.Success(result, Json.IpcStatusResult);
     }
 
@@ -143,6 +152,9 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
 
         return new IpcListResult { Services = entries };
     }
+
+    private static IpcWarning[] ToResult(IReadOnlyList<UnitFileWarning>? warnings) =>
+        warnings is null ? [] : [.. warnings.Select(w => new IpcWarning { File = w.FileName, Line = w.Line > 0 ? w.Line : null, Key = w.Key, Message = w.Message })];
 
     private static string ToText(ServiceStatus status) => status switch
     {
@@ -222,10 +234,13 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             new IpcSyncResult
             {
                 Commit = result.Commit,
+                Branch = reconciler.Status?.Branch ?? "",
+                Repository = repository,
                 Reloaded = result.ReloadedCount,
                 Started = changes.Started,
                 Restarted = changes.Restarted,
                 Stopped = changes.Stopped,
+                Warnings = ToResult(result.Warnings),
             },
             Json.IpcSyncResult);
     }

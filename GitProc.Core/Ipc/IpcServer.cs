@@ -60,8 +60,8 @@ internal sealed class IpcServer : IAsyncDisposable
         ILogger<IpcServer> logger,
         TimeProvider timeProvider)
     {
-        _handler = new IpcCommandHandler(supervisor, reconciler, logs);
         _options = options.Value;
+        _handler = new IpcCommandHandler(supervisor, reconciler, logs, _options.RepositoryPath);
         _logger = logger;
         _timeProvider = timeProvider;
         SocketPath = Path.GetFullPath(_options.SocketPath);

@@ -1,10 +1,16 @@
 namespace GitProc.Ipc;
 
-/// <summary>The data of a successful <c>sync</c>: the applied commit and what changed.</summary>
+/// <summary>The data of a successful <c>sync</c>: the applied commit, what changed, and the applied commit's warnings.</summary>
 public sealed record IpcSyncResult
 {
-    /// <summary>The commit now applied (full hash).</summary>
+    /// <summary>The commit now applied (full hash); empty when the watched branch has no commit yet.</summary>
     public string Commit { get; init; } = "";
+
+    /// <summary>The watched branch.</summary>
+    public string Branch { get; init; } = "";
+
+    /// <summary>The units repository.</summary>
+    public string Repository { get; init; } = "";
 
     /// <summary>How many services were started, restarted or stopped.</summary>
     public int Reloaded { get; init; }
@@ -17,4 +23,7 @@ public sealed record IpcSyncResult
 
     /// <summary>Services removed and stopped.</summary>
     public IReadOnlyList<string> Stopped { get; init; } = [];
+
+    /// <summary>What the applied commit has that GitProc ignores, by file and line (whichever sync applied it).</summary>
+    public IReadOnlyList<IpcWarning> Warnings { get; init; } = [];
 }

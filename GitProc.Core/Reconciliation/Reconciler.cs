@@ -24,6 +24,7 @@ internal sealed class Reconciler : IReconciler
     private readonly ILogger<Reconciler> _logger;
     private readonly GitProcOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _fetchGate = new(1, 1);
     private readonly Lock _errorLock = new();
 
     private string? _applied;
@@ -31,6 +32,7 @@ internal sealed class Reconciler : IReconciler
     private RejectedCommit? _rejected;
     private string? _gitError;
     private string? _gitErrorCommit;
+    private IReadOnlyList<UnitFileWarning> _appliedWarnings = [];
 
     public Reconciler(
         IGitIntegration git,
@@ -51,13 +53,28 @@ internal sealed class Reconciler : IReconciler
     }
 
     public ReconcilerStatus Status =>
-        new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected)) { GitError = Volatile.Read(ref _gitError) };
+        new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))
+        {
+            GitError = Volatile.Read(ref _gitError),
+            Warnings = Volatile.Read(ref _appliedWarnings),
+        };
 
     /// <summary>The commit a previous run applied (from the state), used when the tip is rejected at start-up.</summary>
     public void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
 
-    public async Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default)
+    public Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(fetch: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SyncAsync(CancellationToken)"/>, fetching the remote first (when one is set) only if
+    /// <paramref name="fetch"/>: the daemon's first sync applies the local tip, so a daemon starting offline runs.
+    /// </summary>
+    public async Task<SyncResult> SyncAsync(bool fetch, CancellationToken cancellationToken)
     {
+        if (fetch && _options.Git.RemoteUrl is not null)
+        {
+            await FetchAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -156,17 +173,18 @@ internal sealed class Reconciler : IReconciler
             }
         }
 
-        using var watch = _git.WatchBranch(Wake);
+        using var watch = new RetryingBranchWatch(_git, Wake, _logger);
         var nextFetch = _time.GetUtcNow();
         string? lastError = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                watch.EnsureStarted();
                 if (_options.Git.RemoteUrl is not null && _time.GetUtcNow() >= nextFetch)
                 {
                     nextFetch = _time.GetUtcNow() + _options.Git.FetchInterval;
-                    await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+                    await FetchAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 await SyncIfChangedAsync(cancellationToken).ConfigureAwait(false);
@@ -191,12 +209,26 @@ internal sealed class Reconciler : IReconciler
 
             try
             {
-                await wake.WaitAsync(NextWake(nextFetch, retrying: lastError is not null), cancellationToken).ConfigureAwait(false);
+                await wake.WaitAsync(NextWake(nextFetch, retrying: lastError is not null || !watch.IsStarted), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+        }
+    }
+
+    /// <summary>One fetch at a time: the watch loop's and an explicit <c>sync</c>'s would race for the same references.</summary>
+    private async Task FetchAsync(CancellationToken cancellationToken)
+    {
+        await _fetchGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _fetchGate.Release();
         }
     }
 
@@ -261,7 +293,7 @@ internal sealed class Reconciler : IReconciler
         var applied = Volatile.Read(ref _applied);
         if (tip == applied)
         {
-            return new SyncResult(tip, Empty);
+            return new SyncResult(tip, Empty) { Warnings = Volatile.Read(ref _appliedWarnings) };
         }
 
         IReadOnlyList<UnitFile> units;
@@ -290,12 +322,14 @@ internal sealed class Reconciler : IReconciler
             throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
         }
 
-        LogIgnored(tip, units, ignored);
+        var warnings = await CommitWarnings.CollectAsync(_git, tip, units, ignored, cancellationToken).ConfigureAwait(false);
+        LogIgnored(tip, warnings);
         var changes = await _supervisor.ApplyAsync(units, tip, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _applied, tip);
+        Volatile.Write(ref _appliedWarnings, warnings);
         _lastGood = tip;
         Volatile.Write(ref _rejected, null);
-        return new SyncResult(tip, changes);
+        return new SyncResult(tip, changes) { Warnings = warnings };
     }
 
     /// <summary>
@@ -317,8 +351,10 @@ internal sealed class Reconciler : IReconciler
             try
             {
                 var units = await LoadUnitsAsync(lastGood, cancellationToken).ConfigureAwait(false);
+                var warnings = await CommitWarnings.CollectAsync(_git, lastGood, units, Validate(units), cancellationToken).ConfigureAwait(false);
                 await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _applied, lastGood);
+                Volatile.Write(ref _appliedWarnings, warnings);
             }
             catch (GitProcException ex)
             {
@@ -386,20 +422,12 @@ internal sealed class Reconciler : IReconciler
     /// are not services), as systemd logs "Unknown key name ..., ignoring": a typo in a key must not pass silently.
     /// Once per applied commit.
     /// </summary>
-    private void LogIgnored(string commit, IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+    private void LogIgnored(string commit, IReadOnlyList<UnitFileWarning> warnings)
     {
         var shortSha = commit.Length > 7 ? commit[..7] : commit;
-        foreach (var unit in units)
+        foreach (var warning in warnings)
         {
-            foreach (var warning in unit.Warnings)
-            {
-                _logger.UnitWarning(shortSha, warning.ToString());
-            }
-        }
-
-        foreach (var warning in dependencyWarnings)
-        {
-            _logger.UnitWarning(shortSha, warning.Message);
+            _logger.UnitWarning(shortSha, warning.ToString());
         }
     }
 

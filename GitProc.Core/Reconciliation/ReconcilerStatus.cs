@@ -1,4 +1,5 @@
 using GitProc.State;
+using GitProc.UnitFiles;
 
 namespace GitProc.Reconciliation;
 
@@ -13,4 +14,10 @@ public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, Reje
     /// while that lasts; <see langword="null"/> when the last read worked. What runs meanwhile is the last applied set.
     /// </summary>
     public string? GitError { get; init; }
+
+    /// <summary>
+    /// What the applied commit has that GitProc ignores (keys it does not act on or in the wrong section, dependencies on
+    /// units that are not services), each naming its file, line and key; empty when nothing is applied.
+    /// </summary>
+    public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
 }
