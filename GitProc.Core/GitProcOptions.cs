@@ -1,3 +1,4 @@
+using GitProc.Delivery;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
@@ -56,4 +57,7 @@ public sealed class GitProcOptions
 
     /// <summary>HTTP health checks.</summary>
     public HealthOptions Health { get; set; } = new();
+
+    /// <summary>How applied commits are verified, rolled back and remembered.</summary>
+    public DeliveryOptions Delivery { get; set; } = new();
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using GitProc.Delivery;
 using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.State;
@@ -14,8 +15,9 @@ namespace GitProc.Ipc;
 /// <param name="supervisor">The services.</param>
 /// <param name="reconciler">The units repository's applied commit, for <c>sync</c>, <c>rollback</c> and <c>status</c>.</param>
 /// <param name="logs">The services' logs.</param>
+/// <param name="history">The per-commit delivery records, for <c>history</c>.</param>
 /// <param name="repository">The units repository, named by <c>sync</c>'s reply.</param>
-internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs, string repository)
+internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs, IDeliveryHistory history, string repository)
 {
     /// <summary>Starts an in-place upgrade; <see langword="null"/> where the host cannot re-execute itself.</summary>
     public Action? Reexec { get; set; }
@@ -40,7 +42,9 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 return StatusAsync(service, cancellationToken);
 
             case IpcCommands.List:
-                return new(IpcReply.Success(ToResult(supervisor.ListServices()), Json.IpcListResult));
+                return new(IpcReply.Success(
+                    ToResult(supervisor.ListServices()) with { RolledBack = reconciler.Status?.LastRollback is { } rollback ? Describe(rollback) : null },
+                    Json.IpcListResult));
 
             case IpcCommands.Start:
                 return TryGetService(request, out service, out error) ? StartAsync(service, cancellationToken) : new(error);
@@ -55,7 +59,15 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 return TryGetService(request, out service, out error) ? LogsAsync(service, request.Args, cancellationToken) : new(error);
 
             case IpcCommands.Sync:
-                return SyncAsync(cancellationToken);
+                return SyncAsync(request.Args?.Wait == true, cancellationToken);
+
+            case IpcCommands.Plan:
+                return PlanAsync(request.Args?.Commit, cancellationToken);
+
+            case IpcCommands.History:
+                return request.Args?.Limit is < 0
+                    ? new(IpcReply.Failure($"invalid value for args.limit: {request.Args.Limit} (must be 0 or more)"))
+                    : HistoryAsync(request.Args?.Limit, cancellationToken);
 
             case IpcCommands.Reexec:
                 return new(Reexec is { } reexec
@@ -106,8 +118,23 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             result = result with { Warnings = ToResult(CommitWarnings.Of(reconciling.Warnings, service)) };
         }
 
+        if (reconciling is { VerifyingCommit: { } verifying })
+        {
+            result = result with { VerifyingCommit = verifying, VerifyingUntil = reconciling.VerifyingUntil };
+        }
+
+        if (reconciling?.LastRollback is { } rollback)
+        {
+            result = result with { RolledBackCommit = rollback.Commit, RollbackReason = rollback.RollbackReason };
+        }
+
         return IpcReply.Success(result, Json.IpcStatusResult);
     }
+
+    private static string Describe(DeliveryRecord rollback) =>
+        $"{Short(rollback.Commit)}: {rollback.RollbackReason}" + (rollback.RestoredCommit is { } restored ? $"; running {Short(restored)}" : "");
+
+    private static string Short(string commit) => commit.Length > 7 ? commit[..7] : commit;
 
     private static string Describe(RejectedCommit rejected)
     {
@@ -226,10 +253,13 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             : IpcReply.Success(result, Json.IpcLogsResult);
     }
 
-    private async ValueTask<IpcReply> SyncAsync(CancellationToken cancellationToken)
+    private async ValueTask<IpcReply> SyncAsync(bool wait, CancellationToken cancellationToken)
     {
         var result = await reconciler.SyncAsync(cancellationToken).ConfigureAwait(false);
         var changes = result.Changes;
+        var verdict = wait && result.Commit.Length > 0
+            ? await reconciler.WaitForVerdictAsync(result.Commit, cancellationToken).ConfigureAwait(false)
+            : null;
         return IpcReply.Success(
             new IpcSyncResult
             {
@@ -241,9 +271,55 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 Restarted = changes.Restarted,
                 Stopped = changes.Stopped,
                 Warnings = ToResult(result.Warnings),
+                Result = verdict is null ? null : ToText(verdict.Result),
+                RollbackReason = verdict?.RollbackReason,
+                RestoredCommit = verdict?.RestoredCommit,
             },
             Json.IpcSyncResult);
     }
+
+    private async ValueTask<IpcReply> PlanAsync(string? revision, CancellationToken cancellationToken)
+    {
+        var plan = await reconciler.PlanAsync(string.IsNullOrWhiteSpace(revision) ? null : revision, cancellationToken).ConfigureAwait(false);
+        var actions = plan.Plan?.Changes.Select(c => new IpcPlannedAction
+        {
+            Service = c.Service,
+            Action = c.Action.ToString().ToLowerInvariant(),
+            Changed = c.ChangedKeys,
+            Reason = c.Reason,
+        }).ToList() ?? [];
+        return IpcReply.Success(new IpcPlanResult { Commit = plan.Commit, Actions = actions, Errors = plan.Errors }, Json.IpcPlanResult);
+    }
+
+    private async ValueTask<IpcReply> HistoryAsync(int? limit, CancellationToken cancellationToken)
+    {
+        await history.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var records = history.Records.Take(limit ?? int.MaxValue).Select(ToResult).ToList();
+        return IpcReply.Success(new IpcHistoryResult { Records = records }, Json.IpcHistoryResult);
+    }
+
+    private static IpcHistoryRecord ToResult(DeliveryRecord record) => new()
+    {
+        Commit = record.Commit,
+        Author = record.Author,
+        Subject = record.Subject,
+        Received = record.Received,
+        Applied = record.Applied,
+        Result = ToText(record.Result),
+        Started = record.Started,
+        Restarted = record.Restarted,
+        Stopped = record.Stopped,
+        Errors = record.Errors,
+        RollbackReason = record.RollbackReason,
+        RestoredCommit = record.RestoredCommit,
+    };
+
+    /// <summary>A result as users see it: <c>applied</c>, <c>rejected</c>, <c>rolled back</c>, <c>superseded</c>, <c>verifying</c>.</summary>
+    internal static string ToText(DeliveryResult result) => result switch
+    {
+        DeliveryResult.RolledBack => "rolled back",
+        _ => result.ToString().ToLowerInvariant(),
+    };
 
     private async ValueTask<IpcReply> RollbackAsync(string commit, CancellationToken cancellationToken)
     {

@@ -26,4 +26,16 @@ public sealed record IpcSyncResult
 
     /// <summary>What the applied commit has that GitProc ignores, by file and line (whichever sync applied it).</summary>
     public IReadOnlyList<IpcWarning> Warnings { get; init; } = [];
+
+    /// <summary>
+    /// With <c>wait</c>: what became of the commit once its verification ended (<c>applied</c>, <c>rolled back</c>,
+    /// <c>superseded</c>); <see langword="null"/> without.
+    /// </summary>
+    public string? Result { get; init; }
+
+    /// <summary>With <c>wait</c>, when the commit was rolled back: why.</summary>
+    public string? RollbackReason { get; init; }
+
+    /// <summary>With <c>wait</c>, when the commit was rolled back: the commit whose definitions run again.</summary>
+    public string? RestoredCommit { get; init; }
 }

@@ -20,4 +20,13 @@ public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, Reje
     /// units that are not services), each naming its file, line and key; empty when nothing is applied.
     /// </summary>
     public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
+
+    /// <summary>The applied commit whose services are still being verified, if one is.</summary>
+    public string? VerifyingCommit { get; init; }
+
+    /// <summary>When the verification of <see cref="VerifyingCommit"/> ends at the latest.</summary>
+    public DateTimeOffset? VerifyingUntil { get; init; }
+
+    /// <summary>While the newest commit the daemon saw is one rolled back after failing verification: its record.</summary>
+    public Delivery.DeliveryRecord? LastRollback { get; init; }
 }
