@@ -7,7 +7,7 @@ namespace GitProc.Cli.Commands;
 /// <summary>
 /// <c>gitproc status NAME [--json]</c>: <c>Service:</c>, <c>Status:</c>, <c>PID:</c> (when running), <c>Started:</c>
 /// (local time, when known), <c>Restarts:</c>, <c>Last Exit Code:</c> (when known), then more detail, including
-/// <c>Warnings: N (FILE:LINE: KEY: message…)</c> when the service's unit in the applied commit has some.
+/// <c>Warnings: N (FILE:LINE: KEY: message)</c> — the first of them — when the service's unit in the applied commit has some.
 /// </summary>
 internal static class StatusCommand
 {
@@ -132,11 +132,11 @@ internal static class StatusCommand
 
         if (status.Warnings is { Count: > 0 } warnings)
         {
-            // One line, bounded however many X- keys a unit has: the count and the first; sync lists them all.
-            var first = CliContext.OneLine(warnings[0].ToString()).TrimEnd('.');
+            // One line however many warnings a unit has: the count and the first; --json carries them all.
+            var first = CliContext.OneLine(warnings[0]);
             output.WriteLine(warnings.Count == 1
                 ? $"Warnings: 1 ({first})"
-                : string.Create(c, $"Warnings: {warnings.Count} ({first}; and {warnings.Count - 1} more, listed by 'gitproc sync')"));
+                : string.Create(c, $"Warnings: {warnings.Count} ({first}; {warnings.Count - 1} more in 'gitproc status {status.Service} --json')"));
         }
 
         if (status.LimitsEnforced)

@@ -40,7 +40,7 @@ public sealed class ReconcilerTests
         Assert.That(survivors, Is.Empty, "service processes survived the supervisor's disposal");
     }
 
-    private (Reconciler Reconciler, ISupervisor Supervisor) Create(ILogger<Reconciler>? logger = null)
+    private (Reconciler Reconciler, ISupervisor Supervisor) Create(ILogger<Reconciler>? logger = null, Action<GitProcOptions>? configure = null)
     {
         var services = new ServiceCollection();
         if (logger is not null)
@@ -55,6 +55,7 @@ public sealed class ReconcilerTests
             o.LogDirectory = Path.Combine(_repo.Root, "logs");
             o.SocketPath = Path.Combine(_repo.Root, "gitproc.sock");
             o.ResourceControl.Enabled = false;
+            configure?.Invoke(o);
         });
         var provider = services.BuildServiceProvider();
         _providers.Add(provider);
@@ -182,5 +183,110 @@ public sealed class ReconcilerTests
             Is.True);
         await stop.CancelAsync();
         await watch.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
+    public async Task A_sync_reports_once_what_the_watcher_applied_just_before_it()
+    {
+        _repo.Commit("v1", ("web.service", Unit(Sleep("web1"))), ("old.service", Unit(Sleep("old"))));
+        var (reconciler, _) = Create();
+        await reconciler.SyncAsync();
+        var v2 = _repo.Commit("v2", ("web.service", Unit(Sleep("web2"))), ("old.service", null), ("api.service", Unit(Sleep("api"))));
+
+        // The watcher wins the race with `gitproc sync` run right after the commit.
+        var byWatcher = await reconciler.SyncIfChangedAsync();
+        var first = await reconciler.SyncAsync();
+        var second = await reconciler.SyncAsync();
+
+        Assert.That(byWatcher?.Commit, Is.EqualTo(v2));
+        Assert.That(first.Commit, Is.EqualTo(v2));
+        Assert.That(first.ReloadedCount, Is.EqualTo(3), "what the commit did, though the watcher applied it");
+        Assert.That((first.Changes.Started, first.Changes.Restarted, first.Changes.Stopped), Is.EqualTo((new[] { "api" }, new[] { "web" }, new[] { "old" })));
+        Assert.That(second.Commit, Is.EqualTo(v2));
+        Assert.That(second.ReloadedCount, Is.Zero, "an apply is reported once: nothing new since");
+    }
+
+    [Test]
+    public async Task An_apply_a_sync_made_itself_is_not_reported_again()
+    {
+        _repo.Commit("v1", ("web.service", Unit(Sleep("web1"))));
+        var (reconciler, _) = Create();
+
+        var first = await reconciler.SyncAsync();
+        var watcher = await reconciler.SyncIfChangedAsync();
+        var second = await reconciler.SyncAsync();
+
+        Assert.That(first.ReloadedCount, Is.EqualTo(1));
+        Assert.That(watcher, Is.Null, "nothing new for the watcher");
+        Assert.That(second.ReloadedCount, Is.Zero);
+    }
+
+    [Test]
+    public async Task The_applied_commits_warnings_are_kept_by_service_listed_by_every_sync_and_outlast_a_rejected_tip()
+    {
+        var commit = _repo.Commit(
+            "warnings",
+            ("web.service", "[Unit]\nAfter=network.target\n[Service]\nExecStart=" + Sleep("web") + "\nProtectSystem=strict\n"),
+            ("db.service", Unit(Sleep("db"))));
+        var (reconciler, _) = Create();
+
+        var first = await reconciler.SyncAsync();
+        var second = await reconciler.SyncAsync();
+
+        string[] expected =
+        [
+            "web.service:5: ProtectSystem: ProtectSystem= in [Service] is not used by GitProc (a systemd setting GitProc does not implement, or a misspelling); it is kept but ignored.",
+            "web.service: Service 'web' has After=network.target, which is not a service; GitProc supervises only services, so the entry is ignored.",
+        ];
+        Assert.That(first.Commit, Is.EqualTo(commit));
+        Assert.That(first.Warnings, Is.EqualTo(expected));
+        Assert.That(second.Warnings, Is.EqualTo(expected), "the applied commit's warnings, though this sync applied nothing");
+        Assert.That(reconciler.Status.Warnings.Keys, Is.EqualTo(new[] { "web" }), "db has none");
+        Assert.That(reconciler.Status.Warnings["web"], Is.EqualTo(expected));
+
+        _repo.Commit("bad", ("db.service", "[Service]\nRestart=sometimes\n"));
+        Assert.ThrowsAsync<CommitRejectedException>(() => reconciler.SyncAsync());
+
+        Assert.That(reconciler.Status.Warnings["web"], Is.EqualTo(expected), "what runs is still the commit with these warnings");
+    }
+
+    [Test]
+    public async Task A_branch_without_commits_syncs_to_nothing_and_its_first_commit_applies()
+    {
+        var (reconciler, supervisor) = Create();
+
+        var empty = await reconciler.SyncAsync();
+        var first = _repo.Commit("first", ("web.service", Unit(Sleep("web"))));
+        var applied = await reconciler.SyncIfChangedAsync();
+
+        Assert.That((empty.Commit, empty.ReloadedCount, empty.Warnings), Is.EqualTo((string.Empty, 0, Array.Empty<string>())));
+        Assert.That(applied?.Commit, Is.EqualTo(first));
+        Assert.That(supervisor.GetStatus("web").Status, Is.EqualTo(ServiceStatus.Running));
+    }
+
+    [Test]
+    public async Task Sync_fetches_the_remote_first_so_a_pushed_commit_applies_at_once()
+    {
+        var remote = Path.Combine(_repo.Root, "remote.git");
+        _repo.GitIn(_repo.Root, "init", "-q", "--bare", "-b", "main", remote);
+        _repo.Commit("v1", ("web.service", Unit(Sleep("web1"))));
+        _repo.Git("push", "-q", remote, "main");
+        var upstream = Path.Combine(_repo.Root, "upstream");
+        _repo.GitIn(_repo.Root, "clone", "-q", remote, upstream);
+        var (reconciler, supervisor) = Create(configure: o =>
+        {
+            o.Git.RemoteUrl = new Uri(remote).AbsoluteUri;
+            o.Git.FetchInterval = TimeSpan.FromHours(1);
+        });
+        await reconciler.SyncAsync();
+
+        var pushed = _repo.CommitIn(upstream, "v2", ("web.service", Unit(Sleep("web2"))), ("api.service", Unit(Sleep("api"))));
+        _repo.GitIn(upstream, "push", "-q", "origin", "main");
+        var sync = await reconciler.SyncAsync();
+
+        Assert.That(sync.Commit, Is.EqualTo(pushed));
+        Assert.That((sync.Changes.Started, sync.Changes.Restarted), Is.EqualTo((new[] { "api" }, new[] { "web" })));
+        Assert.That(_repo.Git("rev-parse", "main"), Is.EqualTo(pushed), "the local branch was fast-forwarded");
+        Assert.That(supervisor.ListServices().Select(s => s.Name).Order(), Is.EqualTo(new[] { "api", "web" }));
     }
 }

@@ -108,7 +108,7 @@ internal static class IpcClientJson
         GitError = String(data, "git_error"u8),
         StateError = String(data, "state_error"u8),
         StateErrorSince = Time(data, "state_error_since"u8),
-        Warnings = Warnings(data),
+        Warnings = Strings(data, "warnings"u8),
         VerifyingCommit = String(data, "verifying_commit"u8),
         VerifyingUntil = Time(data, "verifying_until"u8),
         RolledBackCommit = String(data, "rolled_back_commit"u8),
@@ -147,7 +147,7 @@ internal static class IpcClientJson
         Started = Strings(data, "started"u8),
         Restarted = Strings(data, "restarted"u8),
         Stopped = Strings(data, "stopped"u8),
-        Warnings = Warnings(data),
+        Warnings = Strings(data, "warnings"u8),
         Result = String(data, "result"u8),
         RollbackReason = String(data, "rollback_reason"u8),
         RestoredCommit = String(data, "restored_commit"u8),
@@ -211,31 +211,6 @@ internal static class IpcClientJson
 
     private static double? Double(JsonElement obj, ReadOnlySpan<byte> name) =>
         obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
-
-    private static IpcWarning[] Warnings(JsonElement obj)
-    {
-        if (!obj.TryGetProperty("warnings"u8, out var array) || array.ValueKind != JsonValueKind.Array)
-        {
-            return [];
-        }
-
-        var result = new List<IpcWarning>(array.GetArrayLength());
-        foreach (var item in array.EnumerateArray())
-        {
-            if (item.ValueKind == JsonValueKind.Object)
-            {
-                result.Add(new IpcWarning
-                {
-                    File = String(item, "file"u8) ?? "",
-                    Line = Int(item, "line"u8),
-                    Key = String(item, "key"u8),
-                    Message = String(item, "message"u8) ?? "",
-                });
-            }
-        }
-
-        return [.. result];
-    }
 
     private static string[] Strings(JsonElement obj, ReadOnlySpan<byte> name)
     {

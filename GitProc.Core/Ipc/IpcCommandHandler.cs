@@ -113,9 +113,9 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             result = result with { GitError = gitError };
         }
 
-        if (reconciling is { Warnings.Count: > 0 })
+        if (reconciling?.Warnings.TryGetValue(service, out var warnings) == true)
         {
-            result = result with { Warnings = ToResult(CommitWarnings.Of(reconciling.Warnings, service)) };
+            result = result with { Warnings = warnings };
         }
 
         if (reconciling is { VerifyingCommit: { } verifying })
@@ -179,9 +179,6 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
 
         return new IpcListResult { Services = entries };
     }
-
-    private static IpcWarning[] ToResult(IReadOnlyList<UnitFileWarning>? warnings) =>
-        warnings is null ? [] : [.. warnings.Select(w => new IpcWarning { File = w.FileName, Line = w.Line > 0 ? w.Line : null, Key = w.Key, Message = w.Message })];
 
     private static string ToText(ServiceStatus status) => status switch
     {
@@ -270,7 +267,7 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 Started = changes.Started,
                 Restarted = changes.Restarted,
                 Stopped = changes.Stopped,
-                Warnings = ToResult(result.Warnings),
+                Warnings = result.Warnings,
                 Result = verdict is null ? null : ToText(verdict.Result),
                 RollbackReason = verdict?.RollbackReason,
                 RestoredCommit = verdict?.RestoredCommit,

@@ -24,8 +24,11 @@ public sealed record IpcSyncResult
     /// <summary>Services removed and stopped.</summary>
     public IReadOnlyList<string> Stopped { get; init; } = [];
 
-    /// <summary>What the applied commit has that GitProc ignores, by file and line (whichever sync applied it).</summary>
-    public IReadOnlyList<IpcWarning> Warnings { get; init; } = [];
+    /// <summary>
+    /// What the applied commit has that GitProc does not act on, every unit's, one <c>FILE:LINE: KEY: message</c> string
+    /// each (whichever sync applied the commit).
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>
     /// With <c>wait</c>: what became of the commit once its verification ended (<c>applied</c>, <c>rolled back</c>,

@@ -16,7 +16,11 @@ public interface IReconciler
     /// branch and applies it if it is new, and returns once the apply has finished.
     /// </summary>
     /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>What this sync applied (nothing when the tip was applied already), with the applied commit's warnings.</returns>
+    /// <returns>
+    /// The applied commit, what applying it did — once: a sync that finds the tip applied by the watcher reports that
+    /// apply if no sync has yet, and nothing if one has — and the commit's warnings. An empty commit when the branch has
+    /// no commit yet.
+    /// </returns>
     /// <exception cref="GitProcException">
     /// Git failed (the fetch, or reading the repository), or the tip was rejected (the message names commit, file, line
     /// and reason).

@@ -40,7 +40,10 @@ internal sealed class Reconciler : IReconciler
     private RejectedCommit? _rejected;
     private string? _gitError;
     private string? _gitErrorCommit;
-    private IReadOnlyList<UnitFileWarning> _appliedWarnings = [];
+
+    // What applying _applied did and what its units have that GitProc does not act on: for sync and status. Replaced
+    // with _applied (MarkApplied), read without the gate.
+    private AppliedReport _report = new(null, Empty, NoWarnings) { Reported = true };
 
     public Reconciler(
         IGitIntegration git,
@@ -66,7 +69,7 @@ internal sealed class Reconciler : IReconciler
     public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))
     {
         GitError = Volatile.Read(ref _gitError),
-        Warnings = Volatile.Read(ref _appliedWarnings),
+        Warnings = Volatile.Read(ref _report).Warnings,
         VerifyingCommit = Volatile.Read(ref _verifying)?.Commit,
         VerifyingUntil = Volatile.Read(ref _verifying)?.Until,
         LastRollback = _history.Records.FirstOrDefault() is { Result: DeliveryResult.RolledBack } rollback ? rollback : null,
@@ -301,8 +304,8 @@ internal sealed class Reconciler : IReconciler
         {
             var units = _supervisor.AppliedUnits is { Count: > 0 } recorded ? recorded : await LoadUnitsAsync(lastGood, cancellationToken).ConfigureAwait(false);
             _logger.RunningFromState(lastGood, units.Count, why);
-            await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _applied, lastGood);
+            var changes = await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
+            MarkApplied(lastGood, units, changes, IgnoredDependencies(units), reported: true);
             _good = (lastGood, units);
         }
         catch (GitProcException ex)
@@ -335,7 +338,12 @@ internal sealed class Reconciler : IReconciler
         var applied = Volatile.Read(ref _applied);
         if (tip == applied)
         {
-            return new SyncResult(tip, Empty) { Warnings = Volatile.Read(ref _appliedWarnings) };
+            // Applied already, by the watcher while this sync waited for the gate, or moments before it came: what that
+            // apply did is reported once, so that `git commit; gitproc sync` says what the commit did whoever applied it.
+            var report = Volatile.Read(ref _report);
+            var news = explicitRequest && !report.Reported && report.Commit == tip;
+            report.Reported |= explicitRequest;
+            return new SyncResult(tip, news ? report.Changes : Empty) { Warnings = AllWarnings(report.Warnings) };
         }
 
         if (_history.Find(tip) is { Result: DeliveryResult.RolledBack } rolledBack)
@@ -372,8 +380,7 @@ internal sealed class Reconciler : IReconciler
             throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
         }
 
-        var warnings = await CommitWarnings.CollectAsync(_git, tip, units, ignored, cancellationToken).ConfigureAwait(false);
-        LogIgnored(tip, warnings);
+        LogIgnored(tip, units, ignored);
         var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
 
         // What runs now is the set to give way to should this commit fail, unless it is itself still on trial: then the
@@ -388,8 +395,7 @@ internal sealed class Reconciler : IReconciler
         }
 
         var changes = await _supervisor.ApplyAsync(units, tip, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _applied, tip);
-        Volatile.Write(ref _appliedWarnings, warnings);
+        var applyReport = MarkApplied(tip, units, changes, ignored, reported: explicitRequest);
         _lastGood = tip;
         Volatile.Write(ref _rejected, null);
 
@@ -412,7 +418,7 @@ internal sealed class Reconciler : IReconciler
             _good = (tip, units);
         }
 
-        return new SyncResult(tip, changes) { Warnings = warnings };
+        return new SyncResult(tip, changes) { Warnings = AllWarnings(applyReport.Warnings) };
     }
 
     /// <summary>
@@ -544,8 +550,8 @@ internal sealed class Reconciler : IReconciler
             _logger.CommitRolledBack(shortSha, restoredShort, failure!);
             try
             {
-                await _supervisor.ApplyAsync(good.Units, good.Commit, cancellationToken).ConfigureAwait(false);
-                Volatile.Write(ref _applied, good.Commit);
+                var changes = await _supervisor.ApplyAsync(good.Units, good.Commit, cancellationToken).ConfigureAwait(false);
+                MarkApplied(good.Commit, good.Units, changes, IgnoredDependencies(good.Units), reported: true);
                 _lastGood = good.Commit;
             }
             catch (GitProcException ex)
@@ -667,14 +673,88 @@ internal sealed class Reconciler : IReconciler
     /// are not services), as systemd logs "Unknown key name ..., ignoring": a typo in a key must not pass silently.
     /// Once per applied commit.
     /// </summary>
-    private void LogIgnored(string commit, IReadOnlyList<UnitFileWarning> warnings)
+    private void LogIgnored(string commit, IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
     {
         var shortSha = commit.Length > 7 ? commit[..7] : commit;
-        foreach (var warning in warnings)
+        foreach (var warning in AllWarnings(WarningsByService(units, dependencyWarnings)))
         {
-            _logger.UnitWarning(shortSha, warning.ToString());
+            _logger.UnitWarning(shortSha, warning);
         }
     }
+
+    /// <summary>
+    /// Makes <c>commit</c> the applied one, with what its apply did and its warnings (under the gate). The last
+    /// argument says whether an explicit sync or rollback made this apply, and so has reported it.
+    /// </summary>
+    private AppliedReport MarkApplied(
+        string? commit, IReadOnlyList<UnitFile> units, ApplyResult changes, IReadOnlyList<DependencyDiagnostic> dependencyWarnings, bool reported)
+    {
+        var report = new AppliedReport(commit, changes, WarningsByService(units, dependencyWarnings)) { Reported = reported };
+        Volatile.Write(ref _report, report);
+        Volatile.Write(ref _applied, commit);
+        return report;
+    }
+
+    /// <summary>What a set that ran before ignores among its dependencies, for its warnings; nothing if it no longer validates.</summary>
+    private IReadOnlyList<DependencyDiagnostic> IgnoredDependencies(IReadOnlyList<UnitFile> units)
+    {
+        try
+        {
+            return Validate(units);
+        }
+        catch (DependencyException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// A set's warnings as text by service: the parser's as <c>FILE:LINE: KEY: message</c>, then the dependency
+    /// resolver's as <c>FILE: message</c> (it knows no line). Strings, so that other checks can add theirs alike.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, IReadOnlyList<string>> WarningsByService(
+        IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+    {
+        var byService = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Add(string service, string warning)
+        {
+            if (!byService.TryGetValue(service, out var list))
+            {
+                byService[service] = list = [];
+            }
+
+            list.Add(warning);
+        }
+
+        foreach (var unit in units)
+        {
+            foreach (var warning in unit.Warnings)
+            {
+                Add(unit.Name, warning.ToString());
+            }
+        }
+
+        foreach (var warning in dependencyWarnings)
+        {
+            var file = units.FirstOrDefault(u => u.Name == warning.Service)?.FileName ?? warning.Service + ".service";
+            Add(warning.Service, $"{file}: {warning.Message}");
+        }
+
+        return byService.Count == 0 ? NoWarnings : byService.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value.AsReadOnly(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Every service's warnings, by service name.</summary>
+    private static IReadOnlyList<string> AllWarnings(IReadOnlyDictionary<string, IReadOnlyList<string>> byService) =>
+        [.. byService.OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value)];
+
+    /// <summary>The applied commit, what its apply changed, and its warnings by service.</summary>
+    private sealed record AppliedReport(string? Commit, ApplyResult Changes, IReadOnlyDictionary<string, IReadOnlyList<string>> Warnings)
+    {
+        /// <summary>Whether a sync has told a client about <see cref="Changes"/> yet (read and set under the gate).</summary>
+        public bool Reported { get; set; }
+    }
+
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> NoWarnings = new Dictionary<string, IReadOnlyList<string>>();
 
     private static readonly ApplyResult Empty = new([], [], [], []);
 

@@ -1,5 +1,4 @@
 using GitProc.State;
-using GitProc.UnitFiles;
 
 namespace GitProc.Reconciliation;
 
@@ -16,10 +15,11 @@ public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, Reje
     public string? GitError { get; init; }
 
     /// <summary>
-    /// What the applied commit has that GitProc ignores (keys it does not act on or in the wrong section, dependencies on
-    /// units that are not services), each naming its file, line and key; empty when nothing is applied.
+    /// What the applied commit has that GitProc does not act on (keys it ignores or that sit in the wrong section,
+    /// dependencies on units that are not services), by service name: the unit's warnings as <c>FILE:LINE: KEY: message</c>
+    /// lines (<c>FILE: message</c> where no line is known). Services without warnings are left out.
     /// </summary>
-    public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Warnings { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
     /// <summary>The applied commit whose services are still being verified, if one is.</summary>
     public string? VerifyingCommit { get; init; }
