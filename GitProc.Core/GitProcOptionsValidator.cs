@@ -20,6 +20,15 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         {
             failures.Add($"{nameof(options.WatchBranch)} must name a branch.");
         }
+        else if (!IsBranchName(options.WatchBranch))
+        {
+            failures.Add($"{nameof(options.WatchBranch)} must be a valid Git branch name (was '{options.WatchBranch}').");
+        }
+
+        if (options.Git.RemoteBranch is { } remoteBranch && !string.IsNullOrWhiteSpace(remoteBranch) && !IsBranchName(remoteBranch))
+        {
+            failures.Add($"Git.{nameof(options.Git.RemoteBranch)} must be a valid Git branch name (was '{remoteBranch}').");
+        }
 
         if (options.Logs.MaxFileBytes < 1024)
         {
@@ -73,6 +82,10 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>Whether Git accepts the name as a branch (<c>main</c>, <c>refs/heads/main</c>), as the daemon will ask it to.</summary>
+    private static bool IsBranchName(string branch) =>
+        LibGit2Sharp.Reference.IsValidName(branch.StartsWith("refs/heads/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch);
 
     /// <summary>Parses an octal file mode such as <c>0600</c> or <c>660</c>.</summary>
     internal static bool TryParseMode(string? text, out UnixFileMode mode)

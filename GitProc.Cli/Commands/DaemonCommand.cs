@@ -101,6 +101,16 @@ internal static class DaemonCommand
         try
         {
             using var host = builder.Build();
+            try
+            {
+                // Bound here rather than inside the host's start, where a value that does not convert ("soon" for a
+                // time span) would surface as an unexplained InvalidOperationException.
+                _ = host.Services.GetRequiredService<IOptions<GitProcOptions>>().Value;
+            }
+            catch (InvalidOperationException ex)
+            {
+                return context.Fail($"Invalid settings: {ex.Message}");
+            }
 
             // Taken before the run, which disposes the host's services.
             var background = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
@@ -146,7 +156,9 @@ internal static class DaemonCommand
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
         {
-            throw new GitProcException($"The config file {fullPath} cannot be read: {ex.Message}", ex);
+            // The configuration provider's message only names the file; the JSON reader's says what and where.
+            var reason = ex.GetBaseException() is { } inner && inner != ex ? $"{ex.Message.TrimEnd('.')}: {inner.Message}" : ex.Message;
+            throw new GitProcException($"The config file {fullPath} cannot be read: {reason}", ex);
         }
 
         if (file.GetSection(GitProcOptions.SectionName).Exists())
