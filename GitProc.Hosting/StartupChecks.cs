@@ -45,7 +45,7 @@ internal sealed class StartupChecks(
             var probe = string.Create(CultureInfo.InvariantCulture, $"{statePath}.tmp-{Environment.ProcessId}-probe");
             if (ProbeWrite(directory, probe, create: null) is { } error)
             {
-                throw new StateFileException(statePath, $"Cannot write the state directory {directory}: {error.Message.TrimEnd('.')}; make it writable or choose another --state.", error);
+                throw new StateFileException(statePath, $"Cannot write the state directory {directory}: {Reason(directory, error)}; give the daemon a directory it can write (--state).", error);
             }
         }
 
@@ -55,7 +55,7 @@ internal sealed class StartupChecks(
             var probe = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $".gitproc-probe-{Environment.ProcessId}"));
             if (ProbeWrite(directory, probe, ServiceLogFile.DirectoryMode) is { } error)
             {
-                throw new GitProcException($"Cannot write the log directory {directory}: {error.Message.TrimEnd('.')}; make it writable or choose another --log-dir.", error);
+                throw new GitProcException($"Cannot write the log directory {directory}: {Reason(directory, error)}; give the daemon a directory it can write (--log-dir).", error);
             }
         }
     }
@@ -85,6 +85,13 @@ internal sealed class StartupChecks(
         }
     }
 
+    /// <summary>Why a probe failed, in words: .NET's "The file … already exists" for a file in the directory's place misleads.</summary>
+    private static string Reason(string directory, Exception error) =>
+        File.Exists(directory) ? "it is a file, not a directory" : error.Message.TrimEnd('.');
+
+    // ENOSPC: .NET gives an IOException the errno as its HResult.
+    private const int NoSpaceLeft = 28;
+
     /// <summary>Creates (when missing) the directory and a file in it, then deletes the file; returns why that failed, if it did.</summary>
     private static Exception? ProbeWrite(string directory, string probe, UnixFileMode? create)
     {
@@ -104,6 +111,11 @@ internal sealed class StartupChecks(
             }
 
             File.Delete(probe);
+            return null;
+        }
+        catch (IOException ex) when (ex.HResult == NoSpaceLeft)
+        {
+            // A full disk is a shortage the daemon degrades through (CONTRACT §9), not a reason not to start.
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -149,24 +149,32 @@ internal sealed class GitProcSandbox : IAsyncDisposable
 
         """;
 
-    public void WriteUnit(string name, string content) =>
-        File.WriteAllText(Path.Combine(Repo, name + ".service"), content);
+    /// <summary>Writes a unit file into the repository's working tree, or into <paramref name="directory"/>'s.</summary>
+    public void WriteUnit(string name, string content, string? directory = null) =>
+        File.WriteAllText(Path.Combine(directory ?? Repo, name + ".service"), content);
 
-    public void RemoveUnit(string name) => File.Delete(Path.Combine(Repo, name + ".service"));
+    public void RemoveUnit(string name, string? directory = null) => File.Delete(Path.Combine(directory ?? Repo, name + ".service"));
 
-    /// <summary>Commits everything in the working tree on main with the git CLI; returns the full hash.</summary>
-    public async Task<string> CommitAsync(string message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits everything in the working tree on main with the git CLI (in the repository, or in the clone at
+    /// <paramref name="directory"/>); returns the full hash.
+    /// </summary>
+    public async Task<string> CommitAsync(string message, CancellationToken cancellationToken, string? directory = null)
     {
-        await GitAsync(cancellationToken, "add", "-A");
-        await GitAsync(cancellationToken, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false",
+        directory ??= Repo;
+        await GitInAsync(directory, cancellationToken, "add", "-A");
+        await GitInAsync(directory, cancellationToken, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false",
             "commit", "-q", "-m", message);
-        return await GitAsync(cancellationToken, "rev-parse", "HEAD");
+        return await GitInAsync(directory, cancellationToken, "rev-parse", "HEAD");
     }
 
     /// <summary>Runs git in the repository; fails the test on a non-zero exit; returns trimmed stdout.</summary>
-    public async Task<string> GitAsync(CancellationToken cancellationToken, params string[] args)
+    public Task<string> GitAsync(CancellationToken cancellationToken, params string[] args) => GitInAsync(Repo, cancellationToken, args);
+
+    /// <summary>Runs git in <paramref name="directory"/>; fails the test on a non-zero exit; returns trimmed stdout.</summary>
+    public async Task<string> GitInAsync(string directory, CancellationToken cancellationToken, params string[] args)
     {
-        var result = await RunAsync("git", ["-C", Repo, .. args], null, cancellationToken);
+        var result = await RunAsync("git", ["-C", directory, .. args], null, cancellationToken);
         Assert.That(result.ExitCode, Is.Zero, result.ToString);
         return result.Stdout.Trim();
     }
