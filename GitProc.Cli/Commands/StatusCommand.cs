@@ -133,7 +133,7 @@ internal static class StatusCommand
         if (status.Warnings is { Count: > 0 } warnings)
         {
             // One line however many warnings a unit has: the count and the first; --json carries them all.
-            var first = CliContext.OneLine(warnings[0]);
+            var first = CliContext.OneLine(warnings[0]).TrimEnd('.');
             output.WriteLine(warnings.Count == 1
                 ? $"Warnings: 1 ({first})"
                 : string.Create(c, $"Warnings: {warnings.Count} ({first}; {warnings.Count - 1} more in 'gitproc status {status.Service} --json')"));

@@ -1,4 +1,3 @@
-using System.Runtime.Versioning;
 
 namespace GitProc.Core.Tests.EndToEnd;
 
@@ -8,19 +7,8 @@ namespace GitProc.Core.Tests.EndToEnd;
 /// repository is a clear message and the daemon waits for the first commit; without its repository it runs what it ran
 /// before. (A state locked by another daemon: <see cref="SharedDaemonTests"/>.)
 /// </summary>
-[Platform(Include = "Linux")]
-[SupportedOSPlatform("linux")]
-[CancelAfter(120_000)]
-public sealed class DaemonStartTests
+public partial class GitLifecycleTests
 {
-    private GitProcSandbox _sandbox = null!;
-
-    [SetUp]
-    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
-
     /// <summary>Runs the daemon to its end; asserts exit 1, exactly <paramref name="expected"/> on stderr, and that it touched nothing.</summary>
     private async Task AssertRefusedAsync(string expected, CancellationToken token, IReadOnlyDictionary<string, string>? environment = null)
     {
