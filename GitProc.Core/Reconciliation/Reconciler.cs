@@ -370,6 +370,10 @@ internal sealed class Reconciler : IReconciler
 
             ClearGitError(commitRead: true);
             ignored = Validate(units);
+            if (RefuseEmpty(units) is { } refusal)
+            {
+                throw await RejectAsync(tip, null, null, refusal, explicitRequest, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (UnitFileParseException ex)
         {
@@ -468,7 +472,9 @@ internal sealed class Reconciler : IReconciler
         {
             var units = await LoadUnitsAsync(commit, cancellationToken).ConfigureAwait(false);
             Validate(units);
-            return new DeliveryPlan(commit, _supervisor.Plan(units), []);
+            return RefuseEmpty(units) is { } refusal
+                ? new DeliveryPlan(commit, null, [refusal])
+                : new DeliveryPlan(commit, _supervisor.Plan(units), []);
         }
         catch (Exception ex) when (ex is UnitFileParseException or DependencyException)
         {
@@ -666,6 +672,15 @@ internal sealed class Reconciler : IReconciler
 
         _ = resolver.GetStartOrder();
         return resolver.Validate().Warnings;
+    }
+
+    /// <summary>Why a commit with no unit at all is refused while services run, unless empty commits are allowed.</summary>
+    private string? RefuseEmpty(IReadOnlyList<UnitFile> units)
+    {
+        var running = _supervisor.AppliedUnits.Count;
+        return units.Count > 0 || running == 0 || _options.Delivery.AllowEmpty
+            ? null
+            : $"the commit removes every unit ({running} services would stop); set Delivery:AllowEmpty=true to apply such commits";
     }
 
     /// <summary>
