@@ -110,9 +110,6 @@ fi
 echo "$sync_output"
 log "The daemon has applied $commit"
 
-# Keys the daemon parses but does not act on (and dependencies on non-services) are not errors, but may be typos.
-printf '%s\n' "$sync_output" | grep '^warning: ' | while IFS= read -r line; do log "$line"; done
-
 failed=0
 for name in $names; do
     if [ $remove = yes ]; then
