@@ -181,14 +181,19 @@ public sealed class GitProcClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Applies the tip of the watched branch now.</summary>
+    /// <summary>
+    /// Fetches the remote (when the daemon has one) and applies the tip of the watched branch now; answers once the apply
+    /// has finished.
+    /// </summary>
     /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>The applied commit and what changed.</returns>
-    /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
+    /// <returns>The applied commit, what applying it changed (reported once), and its warnings.</returns>
+    /// <exception cref="GitProcClientException">The fetch or Git failed, or the commit was rejected.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(wait: false, cancellationToken);
 
-    /// <summary>Applies the tip of the watched branch now; with <paramref name="wait"/>, answers once its verification ended.</summary>
+    /// <summary>
+    /// <see cref="SyncAsync(CancellationToken)"/>; with <paramref name="wait"/>, answers once the commit's verification ended.
+    /// </summary>
     /// <param name="wait">Wait for the verdict: the commit kept (<c>applied</c>) or <c>rolled back</c>.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>
     /// <returns>The applied commit, what changed, and with <paramref name="wait"/> the verdict.</returns>
