@@ -10,9 +10,10 @@ namespace GitProc.Core.Tests.EndToEnd;
 public partial class GitLifecycleTests
 {
     /// <summary>Runs the daemon to its end; asserts exit 1, exactly <paramref name="expected"/> on stderr, and that it touched nothing.</summary>
-    private async Task AssertRefusedAsync(string expected, CancellationToken token, IReadOnlyDictionary<string, string>? environment = null)
+    private async Task AssertRefusedAsync(
+        string expected, CancellationToken token, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null)
     {
-        var daemon = await _sandbox.CliAsync(_sandbox.DaemonArguments, environment, token);
+        var daemon = await _sandbox.CliAsync(_sandbox.DaemonArguments, environment, token, wrapper);
 
         Assert.That(daemon.ExitCode, Is.EqualTo(1), daemon.ToString);
         Assert.That(daemon.Stderr, Is.EqualTo("Error: " + expected + "\n"), daemon.ToString);
@@ -64,6 +65,30 @@ public partial class GitLifecycleTests
             $"Cannot open the Git repository at {_sandbox.Repo}: it is not owned by the user the daemon runs as (root), and Git refuses such repositories; change its owner, or run 'git config --global --add safe.directory {_sandbox.Repo}' as root.",
             token,
             new Dictionary<string, string> { ["HOME"] = home, ["XDG_CONFIG_HOME"] = home });
+    }
+
+    [Test]
+    public async Task A_repository_the_daemon_may_not_read_exits_1_with_one_line_naming_its_user(CancellationToken token)
+    {
+        if (!Environment.IsPrivilegedProcess || !File.Exists("/usr/bin/setpriv"))
+        {
+            Assert.Ignore("needs root and setpriv (util-linux): runs the daemon as nobody");
+        }
+
+        // The daemon as an unprivileged user, with state and log directories of its own, and a repository only root reads.
+        foreach (var directory in new[] { Path.GetDirectoryName(_sandbox.State)!, _sandbox.Logs, Path.Combine(_sandbox.Root, "home") })
+        {
+            Directory.CreateDirectory(directory);
+            Assert.That(await RunAsync("chown", "nobody", directory), Is.Zero);
+        }
+
+        File.SetUnixFileMode(_sandbox.Repo, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        await AssertRefusedAsync(
+            $"Cannot open the Git repository at {_sandbox.Repo}: permission denied (the daemon runs as nobody).",
+            token,
+            new Dictionary<string, string> { ["HOME"] = Path.Combine(_sandbox.Root, "home") },
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
     }
 
     [Test]

@@ -186,11 +186,21 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     public static string? Executable =>
         Environment.GetEnvironmentVariable("GITPROC_E2E_EXECUTABLE") is { Length: > 0 } executable ? executable : null;
 
-    /// <summary>Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) and collects its output.</summary>
-    public Task<CliResult> CliAsync(string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
-        Executable is { } executable
-            ? RunAsync(executable, args, environment, cancellationToken)
-            : RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
+    /// <summary>
+    /// Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) and collects its output; through
+    /// <paramref name="wrapper"/> (a command that execs the rest, such as <c>setpriv … --</c>) when given.
+    /// </summary>
+    public Task<CliResult> CliAsync(
+        string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default, IReadOnlyList<string>? wrapper = null)
+    {
+        string[] command = Executable is { } executable ? [executable, .. args] : [DotnetHost, CliDll, .. args];
+        if (wrapper is { Count: > 0 })
+        {
+            command = [.. wrapper, .. command];
+        }
+
+        return RunAsync(command[0], command[1..], environment, cancellationToken);
+    }
 
     /// <summary>The checkout the tests were built from (where <c>GitProc.sln</c> is), for the shipped samples.</summary>
     public static string SourceRoot
