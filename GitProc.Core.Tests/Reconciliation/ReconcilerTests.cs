@@ -186,6 +186,30 @@ public sealed class ReconcilerTests
     }
 
     [Test]
+    public async Task The_watch_loop_applies_a_local_commit_while_the_remote_cannot_be_fetched()
+    {
+        _repo.Commit("v1", ("web.service", Unit(Sleep("v1"))));
+        var logger = new CapturingLogger<Reconciler>();
+        var (reconciler, supervisor) = Create(logger, o =>
+        {
+            o.Git.RemoteUrl = new Uri(Path.Combine(_repo.Root, "no-such-remote.git")).AbsoluteUri;
+            o.Git.FetchInterval = TimeSpan.FromHours(1);
+        });
+        using var stop = new CancellationTokenSource();
+        var watch = reconciler.WatchAsync(stop.Token);
+
+        var next = _repo.Commit("v2", ("web.service", Unit(Sleep("v2"))));
+
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => reconciler.Status.AppliedCommit == next && supervisor.GetStatus("web").Status == ServiceStatus.Running, TimeSpan.FromSeconds(15)),
+            Is.True,
+            "a local commit applies although every fetch fails");
+        Assert.That(logger.Entries.Select(e => e.Message), Has.Some.Contains("no-such-remote"), "the fetch failure is logged");
+        await stop.CancelAsync();
+        await watch.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
     public async Task A_sync_reports_once_what_the_watcher_applied_just_before_it()
     {
         _repo.Commit("v1", ("web.service", Unit(Sleep("web1"))), ("old.service", Unit(Sleep("old"))));

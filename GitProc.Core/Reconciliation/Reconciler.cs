@@ -193,19 +193,41 @@ internal sealed class Reconciler : IReconciler
         using var watch = new RetryingBranchWatch(_git, Wake, _logger);
         var nextFetch = _time.GetUtcNow();
         string? lastError = null;
+        void Report(GitProcException ex)
+        {
+            if (ex.Message != lastError)
+            {
+                _logger.WatchFailed(ex.Message);
+                lastError = ex.Message;
+            }
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 watch.EnsureStarted();
+                var fetched = true;
                 if (_options.Git.RemoteUrl is not null && _time.GetUtcNow() >= nextFetch)
                 {
                     nextFetch = _time.GetUtcNow() + _options.Git.FetchInterval;
-                    await FetchAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await FetchAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (GitProcException ex)
+                    {
+                        // An unreachable remote must not hold back a commit made on the host itself.
+                        Report(ex);
+                        fetched = false;
+                    }
                 }
 
                 await SyncIfChangedAsync(cancellationToken).ConfigureAwait(false);
-                lastError = null;
+                if (fetched)
+                {
+                    lastError = null;
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -217,11 +239,7 @@ internal sealed class Reconciler : IReconciler
             }
             catch (GitProcException ex)
             {
-                if (ex.Message != lastError)
-                {
-                    _logger.WatchFailed(ex.Message);
-                    lastError = ex.Message;
-                }
+                Report(ex);
             }
 
             try
