@@ -3,6 +3,7 @@ using GitProc.Git;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
+using GitProc.Validation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -281,7 +282,7 @@ internal sealed class Reconciler : IReconciler
             ClearGitError(commitRead: true);
             ignored = Validate(units);
         }
-        catch (UnitFileParseException ex)
+        catch (UnitCheckException ex)
         {
             throw await RejectAsync(tip, ex.FileName, ex.Line > 0 ? ex.Line : null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
         }
@@ -356,16 +357,16 @@ internal sealed class Reconciler : IReconciler
         }
     }
 
+    /// <summary>
+    /// Reads and checks a commit's units as <c>gitproc check --commit</c> does: every file parsed and the set's
+    /// dependencies checked, so a rejection lists every error of every file, not only the first.
+    /// </summary>
+    /// <exception cref="UnitCheckException">The units are invalid.</exception>
     private async Task<IReadOnlyList<UnitFile>> LoadUnitsAsync(string commit, CancellationToken cancellationToken)
     {
         var files = await _git.ReadUnitFilesAsync(commit, cancellationToken).ConfigureAwait(false);
-        var units = new List<UnitFile>(files.Count);
-        foreach (var file in files)
-        {
-            units.Add(_parser.Parse(file.FileName, file.Content));
-        }
-
-        return units;
+        var check = new UnitCheck(_parser, _serviceProvider).Check(files.Select(static f => new UnitSource(f.FileName, f.Content)));
+        return check.IsValid ? check.Units : throw new UnitCheckException(check);
     }
 
     /// <summary>Throws for a dependency error; returns what is ignored with a warning (non-service dependencies).</summary>

@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GitProc.Validation;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GitProc.Cli.Commands;
+
+/// <summary>
+/// <c>gitproc check [PATH...] [--commit REV] [--strict] [--json]</c>: validates unit files as the daemon would, without
+/// a daemon. PATHs are unit files or directories (their <c>*.service</c>); none means the repository's working tree, or
+/// with <c>--commit</c> that commit's units read from Git. Prints every error, then every warning, as
+/// <c>FILE:LINE: KEY: message</c> (<see cref="UnitDiagnostic.ToString"/>: the line and key are left out where they do
+/// not apply). Exit 0 when valid, 1 when not (with <c>--strict</c>, warnings too), 2 for a usage error.
+/// </summary>
+internal static class CheckCommand
+{
+    private const string Section = GitProcOptions.SectionName + ":";
+
+    public static Command Create(CliContext context)
+    {
+        var paths = new Argument<string[]>("PATH")
+        {
+            Description = "Unit files, or directories whose *.service files to check (default: the repository's working tree)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var repo = new Option<string?>("--repo")
+        {
+            Description = $"The Git repository of unit files (env {CliContext.RepositoryVariable}; default {DefaultPaths.Repository})",
+            HelpName = "PATH",
+        };
+        var commit = new Option<string?>("--commit")
+        {
+            Description = "Check the unit files of this commit of the repository, read from Git (not the working tree)",
+            HelpName = "REV",
+        };
+        var strict = new Option<bool>("--strict") { Description = "Fail on warnings too" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: valid, files, errors, warnings" };
+        var command = new Command("check", "Check unit files as the daemon would, without a daemon") { paths, repo, commit, strict, json };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(commit) is not null && result.GetValue(paths) is { Length: > 0 })
+            {
+                result.AddError("--commit checks the repository's commit and takes no PATH.");
+            }
+        });
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var provider = BuildServices(context, parseResult, repo);
+            IUnitCheck check;
+            GitProcOptions options;
+            try
+            {
+                options = provider.GetRequiredService<IOptions<GitProcOptions>>().Value;
+                check = provider.GetRequiredService<IUnitCheck>();
+            }
+            catch (OptionsValidationException ex)
+            {
+                return context.Fail($"Invalid settings: {string.Join(" ", ex.Failures)}");
+            }
+
+            var result = parseResult.GetValue(commit) is { } revision
+                ? await check.CheckCommitAsync(revision, cancellationToken).ConfigureAwait(false)
+                : await check.CheckPathsAsync(
+                    parseResult.GetValue(paths) is { Length: > 0 } given ? given : [options.RepositoryPath],
+                    cancellationToken).ConfigureAwait(false);
+            var failOnWarnings = parseResult.GetValue(strict);
+            var valid = result.IsValid && !(failOnWarnings && result.Warnings.Count > 0);
+            if (parseResult.GetValue(json))
+            {
+                context.Out.WriteLine(ToJson(result, valid));
+                return valid ? ExitCodes.Success : ExitCodes.Error;
+            }
+
+            foreach (var diagnostic in result.Errors.Concat(result.Warnings))
+            {
+                context.Out.WriteLine(diagnostic.ToString());
+            }
+
+            return valid ? ExitCodes.Success : context.Fail(Summary(result));
+        });
+        return command;
+    }
+
+    /// <summary>GitProc's components with the daemon's settings: the <c>--config</c> file, then the environment, then <c>--repo</c>.</summary>
+    private static ServiceProvider BuildServices(CliContext context, ParseResult parseResult, Option<string?> repo)
+    {
+        var configuration = new ConfigurationManager();
+        if (parseResult.GetValue(context.ConfigOption) is { } configFile)
+        {
+            DaemonCommand.AddConfigFile(configuration, configFile);
+        }
+
+        if ((parseResult.GetValue(repo) ?? context.Environment(CliContext.RepositoryVariable)) is { } repository)
+        {
+            configuration.AddInMemoryCollection([new(Section + nameof(GitProcOptions.RepositoryPath), Path.GetFullPath(repository))]);
+        }
+
+        var services = new ServiceCollection();
+        services.AddOptions<GitProcOptions>().Bind(configuration.GetSection(GitProcOptions.SectionName));
+        services.AddGitProc();
+        return services.BuildServiceProvider();
+    }
+
+    private static string Summary(UnitCheckResult result)
+    {
+        var files = Count(result.FileCount, "unit file");
+        return result.Errors.Count > 0
+            ? $"{Count(result.Errors.Count, "error")}{(result.Warnings.Count > 0 ? " and " + Count(result.Warnings.Count, "warning") : string.Empty)} in {files}"
+            : $"{Count(result.Warnings.Count, "warning")} in {files}, which --strict counts as errors";
+
+        static string Count(int count, string noun) =>
+            string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
+    }
+
+    private static string ToJson(UnitCheckResult result, bool valid)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("valid", valid);
+            writer.WriteNumber("files", result.FileCount);
+            Write(writer, "errors", result.Errors);
+            Write(writer, "warnings", result.Warnings);
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+
+        static void Write(Utf8JsonWriter writer, string name, IReadOnlyList<UnitDiagnostic> diagnostics)
+        {
+            writer.WriteStartArray(name);
+            foreach (var diagnostic in diagnostics)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("file", diagnostic.File);
+                if (diagnostic.Line > 0)
+                {
+                    writer.WriteNumber("line", diagnostic.Line);
+                }
+                else
+                {
+                    writer.WriteNull("line");
+                }
+
+                writer.WriteString("key", diagnostic.Key);
+                writer.WriteString("message", diagnostic.Message);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+    }
+}
