@@ -1,3 +1,4 @@
+using GitProc.Delivery;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
@@ -60,4 +61,7 @@ public sealed class GitProcOptions
 
     /// <summary>How strictly unit files are read: whether an unknown key is an error (the default) or a warning.</summary>
     public UnitFileOptions UnitFiles { get; set; } = new();
+
+    /// <summary>How applied commits are verified, rolled back and remembered.</summary>
+    public DeliveryOptions Delivery { get; set; } = new();
 }

@@ -62,6 +62,21 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"UnitFiles.{nameof(options.UnitFiles.UnknownKeys)} must be {nameof(UnknownKeyHandling.Error)} or {nameof(UnknownKeyHandling.Warn)} (was '{options.UnitFiles.UnknownKeys}').");
         }
 
+        if (options.Delivery.VerifyWindow <= TimeSpan.Zero)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Delivery.{nameof(options.Delivery.VerifyWindow)} must be positive, such as 00:00:30 for 30 seconds (was {options.Delivery.VerifyWindow})."));
+        }
+
+        if (options.Delivery.HistoryLimit < 1)
+        {
+            failures.Add($"Delivery.{nameof(options.Delivery.HistoryLimit)} must be at least 1 (was {options.Delivery.HistoryLimit}).");
+        }
+
+        if (options.Delivery.CrashLoopRestarts < 1)
+        {
+            failures.Add($"Delivery.{nameof(options.Delivery.CrashLoopRestarts)} must be at least 1 (was {options.Delivery.CrashLoopRestarts}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

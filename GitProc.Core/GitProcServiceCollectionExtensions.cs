@@ -1,4 +1,5 @@
 using GitProc;
+using GitProc.Delivery;
 using GitProc.Dependencies;
 using GitProc.Git;
 using GitProc.Health;
@@ -50,6 +51,7 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton<IGitIntegration, GitIntegration>();
         services.TryAddSingleton<IHealthMonitor, HealthMonitor>();
         services.TryAddSingleton<ISupervisor, Supervisor>();
+        services.TryAddSingleton<IDeliveryHistory, DeliveryHistory>();
         services.TryAddSingleton<Reconciler>();
         services.TryAddSingleton<IReconciler>(sp => sp.GetRequiredService<Reconciler>());
 

@@ -29,6 +29,12 @@ internal static class ListCommand
                 context.Out.WriteLine(Format(service));
             }
 
+            // Not indented: a script reading "  NAME (…)" lines skips it.
+            if (list.RolledBack is { } rolledBack)
+            {
+                context.Out.WriteLine($"Rolled back: {CliContext.OneLine(rolledBack)}");
+            }
+
             return ExitCodes.Success;
         }, cancellationToken));
         return command;

@@ -98,6 +98,20 @@ internal static class StatusCommand
             output.WriteLine(string.Create(c, $"Tasks: {tasks}"));
         }
 
+        if (status.VerifyingCommit is { } verifying)
+        {
+            var shortSha = verifying.Length > 7 ? verifying[..7] : verifying;
+            output.WriteLine(status.VerifyingUntil is { } until
+                ? $"Verifying: {shortSha} (until {until.ToLocalTime().ToString("HH:mm:ss", c)})"
+                : $"Verifying: {shortSha}");
+        }
+
+        if (status.RolledBackCommit is { } rolledBack)
+        {
+            var shortSha = rolledBack.Length > 7 ? rolledBack[..7] : rolledBack;
+            output.WriteLine($"Rolled Back: {shortSha} ({CliContext.OneLine(status.RollbackReason ?? "")})");
+        }
+
         if (status.GitError is { } gitError)
         {
             output.WriteLine($"Git Error: {CliContext.OneLine(gitError)}");

@@ -108,8 +108,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         Directory.CreateDirectory(root);
         var sandbox = new GitProcSandbox(root);
         await File.WriteAllTextAsync(sandbox.ScriptPath, Script, cancellationToken);
-        await File.WriteAllTextAsync(
-            sandbox.ConfigFile, $$"""{ "ResourceControl": { "CgroupRoot": "{{sandbox.CgroupRoot}}" } }""", cancellationToken);
+        await sandbox.WriteConfigAsync(cancellationToken: cancellationToken);
         var init = await sandbox.CliAsync(["init", "--repo", sandbox.Repo], cancellationToken: cancellationToken);
         Assert.That(init.ExitCode, Is.Zero, init.ToString);
         Assert.That(init.Stdout, Is.EqualTo($"Initialized GitProc repository in {sandbox.Repo}\n"));
@@ -128,6 +127,16 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         """;
 
     private string ScriptPath => Path.Combine(Root, "service.sh");
+
+    /// <summary>
+    /// Writes the daemon's config file: the sandbox's cgroup root, plus <paramref name="more"/> (JSON members, such as
+    /// <c>"Delivery": { "VerifyWindow": "00:00:03" }</c>). Takes effect at the next daemon start.
+    /// </summary>
+    public Task WriteConfigAsync(string? more = null, CancellationToken cancellationToken = default) =>
+        File.WriteAllTextAsync(
+            ConfigFile,
+            $$"""{ "ResourceControl": { "CgroupRoot": "{{CgroupRoot}}" }{{(more is null ? "" : ", " + more)}} }""",
+            cancellationToken);
 
     /// <summary>A unit running the sandbox's script: a tree of sh and sleep that logs one line first.</summary>
     public string Unit(string name, string extra = "", string mode = "") => $"""

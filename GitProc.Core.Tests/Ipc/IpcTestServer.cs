@@ -57,6 +57,7 @@ internal sealed class IpcTestServer : IAsyncDisposable
             supervisor ?? supervisorMock.Object,
             reconciler.Object,
             logs.Object,
+            new Mock<GitProc.Delivery.IDeliveryHistory>().Object,
             Microsoft.Extensions.Options.Options.Create(options),
             NullLogger<IpcServer>.Instance,
             timeProvider ?? TimeProvider.System);

@@ -186,8 +186,42 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <returns>The applied commit and what changed.</returns>
     /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
-    public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(new IpcRequest { Command = IpcCommands.Sync }, IpcClientJson.ReadSync, cancellationToken);
+    public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(wait: false, cancellationToken);
+
+    /// <summary>Applies the tip of the watched branch now; with <paramref name="wait"/>, answers once its verification ended.</summary>
+    /// <param name="wait">Wait for the verdict: the commit kept (<c>applied</c>) or <c>rolled back</c>.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The applied commit, what changed, and with <paramref name="wait"/> the verdict.</returns>
+    /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcSyncResult> SyncAsync(bool wait, CancellationToken cancellationToken = default) =>
+        CallAsync(
+            new IpcRequest { Command = IpcCommands.Sync, Args = wait ? new IpcRequestArgs { Wait = true } : null },
+            IpcClientJson.ReadSync,
+            cancellationToken);
+
+    /// <summary>What applying a revision (default: the branch tip) would do, service by service, or why it would be rejected.</summary>
+    /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the tip.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="GitProcClientException">The revision cannot be resolved or read.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcPlanResult> PlanAsync(string? revision = null, CancellationToken cancellationToken = default) =>
+        CallAsync(
+            new IpcRequest { Command = IpcCommands.Plan, Args = revision is null ? null : new IpcRequestArgs { Commit = revision } },
+            IpcClientJson.ReadPlan,
+            cancellationToken);
+
+    /// <summary>The commits the daemon saw and what became of each, newest first.</summary>
+    /// <param name="limit">How many; <see langword="null"/> for all that are kept.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The records.</returns>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcHistoryResult> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default) =>
+        CallAsync(
+            new IpcRequest { Command = IpcCommands.History, Args = limit is null ? null : new IpcRequestArgs { Limit = limit } },
+            IpcClientJson.ReadHistory,
+            cancellationToken);
 
     /// <summary>Restores a commit's tree as a new commit on the watched branch and applies it.</summary>
     /// <param name="commit">The commit (full or short hash, or any revision).</param>

@@ -42,6 +42,16 @@ internal static class IpcClientJson
                 writer.WriteString("commit"u8, args.Commit);
             }
 
+            if (args.Wait is { } wait)
+            {
+                writer.WriteBoolean("wait"u8, wait);
+            }
+
+            if (args.Limit is { } limit)
+            {
+                writer.WriteNumber("limit"u8, limit);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -98,6 +108,10 @@ internal static class IpcClientJson
         GitError = String(data, "git_error"u8),
         StateError = String(data, "state_error"u8),
         StateErrorSince = Time(data, "state_error_since"u8),
+        VerifyingCommit = String(data, "verifying_commit"u8),
+        VerifyingUntil = Time(data, "verifying_until"u8),
+        RolledBackCommit = String(data, "rolled_back_commit"u8),
+        RollbackReason = String(data, "rollback_reason"u8),
     };
 
     private static DateTimeOffset? Time(JsonElement data, ReadOnlySpan<byte> name) =>
@@ -120,7 +134,7 @@ internal static class IpcClientJson
             }
         }
 
-        return new IpcListResult { Services = services };
+        return new IpcListResult { Services = services, RolledBack = String(data, "rolled_back"u8) };
     }
 
     public static IpcSyncResult ReadSync(JsonElement data) => new()
@@ -130,7 +144,47 @@ internal static class IpcClientJson
         Started = Strings(data, "started"u8),
         Restarted = Strings(data, "restarted"u8),
         Stopped = Strings(data, "stopped"u8),
+        Result = String(data, "result"u8),
+        RollbackReason = String(data, "rollback_reason"u8),
+        RestoredCommit = String(data, "restored_commit"u8),
     };
+
+    public static IpcPlanResult ReadPlan(JsonElement data) => new()
+    {
+        Commit = String(data, "commit"u8) ?? "",
+        Actions = Objects(data, "actions"u8, item => new IpcPlannedAction
+        {
+            Service = String(item, "service"u8) ?? "",
+            Action = String(item, "action"u8) ?? "",
+            Changed = Strings(item, "changed"u8),
+            Reason = String(item, "reason"u8),
+        }),
+        Errors = Strings(data, "errors"u8),
+    };
+
+    public static IpcHistoryResult ReadHistory(JsonElement data) => new()
+    {
+        Records = Objects(data, "records"u8, item => new IpcHistoryRecord
+        {
+            Commit = String(item, "commit"u8) ?? "",
+            Author = String(item, "author"u8),
+            Subject = String(item, "subject"u8),
+            Received = Time(item, "received"u8) ?? default,
+            Applied = Time(item, "applied"u8),
+            Result = String(item, "result"u8) ?? "",
+            Started = Strings(item, "started"u8),
+            Restarted = Strings(item, "restarted"u8),
+            Stopped = Strings(item, "stopped"u8),
+            Errors = Strings(item, "errors"u8),
+            RollbackReason = String(item, "rollback_reason"u8),
+            RestoredCommit = String(item, "restored_commit"u8),
+        }),
+    };
+
+    private static List<T> Objects<T>(JsonElement obj, ReadOnlySpan<byte> name, Func<JsonElement, T> read) =>
+        obj.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array
+            ? [.. array.EnumerateArray().Where(item => item.ValueKind == JsonValueKind.Object).Select(read)]
+            : [];
 
     public static IpcRollbackResult ReadRollback(JsonElement data) => new()
     {

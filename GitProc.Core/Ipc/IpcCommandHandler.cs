@@ -1,4 +1,5 @@
 using System.Text;
+using GitProc.Delivery;
 using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.State;
@@ -11,7 +12,7 @@ namespace GitProc.Ipc;
 /// Turns one parsed request into a reply by calling the supervisor, the reconciler or the log store. Validates every
 /// field first; exceptions of the components propagate to the connection, which maps them to error responses.
 /// </summary>
-internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs)
+internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs, IDeliveryHistory history)
 {
     /// <summary>Starts an in-place upgrade; <see langword="null"/> where the host cannot re-execute itself.</summary>
     public Action? Reexec { get; set; }
@@ -36,7 +37,9 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 return StatusAsync(service, cancellationToken);
 
             case IpcCommands.List:
-                return new(IpcReply.Success(ToResult(supervisor.ListServices()), Json.IpcListResult));
+                return new(IpcReply.Success(
+                    ToResult(supervisor.ListServices()) with { RolledBack = reconciler.Status?.LastRollback is { } rollback ? Describe(rollback) : null },
+                    Json.IpcListResult));
 
             case IpcCommands.Start:
                 return TryGetService(request, out service, out error) ? StartAsync(service, cancellationToken) : new(error);
@@ -51,7 +54,15 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 return TryGetService(request, out service, out error) ? LogsAsync(service, request.Args, cancellationToken) : new(error);
 
             case IpcCommands.Sync:
-                return SyncAsync(cancellationToken);
+                return SyncAsync(request.Args?.Wait == true, cancellationToken);
+
+            case IpcCommands.Plan:
+                return PlanAsync(request.Args?.Commit, cancellationToken);
+
+            case IpcCommands.History:
+                return request.Args?.Limit is < 0
+                    ? new(IpcReply.Failure($"invalid value for args.limit: {request.Args.Limit} (must be 0 or more)"))
+                    : HistoryAsync(request.Args?.Limit, cancellationToken);
 
             case IpcCommands.Reexec:
                 return new(Reexec is { } reexec
@@ -97,8 +108,23 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             result = result with { GitError = gitError };
         }
 
+        if (reconciling is { VerifyingCommit: { } verifying })
+        {
+            result = result with { VerifyingCommit = verifying, VerifyingUntil = reconciling.VerifyingUntil };
+        }
+
+        if (reconciling?.LastRollback is { } rollback)
+        {
+            result = result with { RolledBackCommit = rollback.Commit, RollbackReason = rollback.RollbackReason };
+        }
+
         return IpcReply.Success(result, Json.IpcStatusResult);
     }
+
+    private static string Describe(DeliveryRecord rollback) =>
+        $"{Short(rollback.Commit)}: {rollback.RollbackReason}" + (rollback.RestoredCommit is { } restored ? $"; running {Short(restored)}" : "");
+
+    private static string Short(string commit) => commit.Length > 7 ? commit[..7] : commit;
 
     private static string Describe(RejectedCommit rejected)
     {
@@ -214,10 +240,13 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             : IpcReply.Success(result, Json.IpcLogsResult);
     }
 
-    private async ValueTask<IpcReply> SyncAsync(CancellationToken cancellationToken)
+    private async ValueTask<IpcReply> SyncAsync(bool wait, CancellationToken cancellationToken)
     {
         var result = await reconciler.SyncAsync(cancellationToken).ConfigureAwait(false);
         var changes = result.Changes;
+        var verdict = wait && result.Commit.Length > 0
+            ? await reconciler.WaitForVerdictAsync(result.Commit, cancellationToken).ConfigureAwait(false)
+            : null;
         return IpcReply.Success(
             new IpcSyncResult
             {
@@ -226,9 +255,55 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                 Started = changes.Started,
                 Restarted = changes.Restarted,
                 Stopped = changes.Stopped,
+                Result = verdict is null ? null : ToText(verdict.Result),
+                RollbackReason = verdict?.RollbackReason,
+                RestoredCommit = verdict?.RestoredCommit,
             },
             Json.IpcSyncResult);
     }
+
+    private async ValueTask<IpcReply> PlanAsync(string? revision, CancellationToken cancellationToken)
+    {
+        var plan = await reconciler.PlanAsync(string.IsNullOrWhiteSpace(revision) ? null : revision, cancellationToken).ConfigureAwait(false);
+        var actions = plan.Plan?.Changes.Select(c => new IpcPlannedAction
+        {
+            Service = c.Service,
+            Action = c.Action.ToString().ToLowerInvariant(),
+            Changed = c.ChangedKeys,
+            Reason = c.Reason,
+        }).ToList() ?? [];
+        return IpcReply.Success(new IpcPlanResult { Commit = plan.Commit, Actions = actions, Errors = plan.Errors }, Json.IpcPlanResult);
+    }
+
+    private async ValueTask<IpcReply> HistoryAsync(int? limit, CancellationToken cancellationToken)
+    {
+        await history.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var records = history.Records.Take(limit ?? int.MaxValue).Select(ToResult).ToList();
+        return IpcReply.Success(new IpcHistoryResult { Records = records }, Json.IpcHistoryResult);
+    }
+
+    private static IpcHistoryRecord ToResult(DeliveryRecord record) => new()
+    {
+        Commit = record.Commit,
+        Author = record.Author,
+        Subject = record.Subject,
+        Received = record.Received,
+        Applied = record.Applied,
+        Result = ToText(record.Result),
+        Started = record.Started,
+        Restarted = record.Restarted,
+        Stopped = record.Stopped,
+        Errors = record.Errors,
+        RollbackReason = record.RollbackReason,
+        RestoredCommit = record.RestoredCommit,
+    };
+
+    /// <summary>A result as users see it: <c>applied</c>, <c>rejected</c>, <c>rolled back</c>, <c>superseded</c>, <c>verifying</c>.</summary>
+    internal static string ToText(DeliveryResult result) => result switch
+    {
+        DeliveryResult.RolledBack => "rolled back",
+        _ => result.ToString().ToLowerInvariant(),
+    };
 
     private async ValueTask<IpcReply> RollbackAsync(string commit, CancellationToken cancellationToken)
     {

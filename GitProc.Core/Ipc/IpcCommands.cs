@@ -33,6 +33,12 @@ public static class IpcCommands
     /// </summary>
     public const string Reexec = "reexec";
 
+    /// <summary><c>plan</c>: what applying a commit would do; data <see cref="IpcPlanResult"/>.</summary>
+    public const string Plan = "plan";
+
+    /// <summary><c>history</c>: the commits the daemon saw and what became of them; data <see cref="IpcHistoryResult"/>.</summary>
+    public const string History = "history";
+
     /// <summary>How many log lines <c>logs</c> returns when the request does not say: 100, as in the reference API.</summary>
     public const int DefaultLogLines = 100;
 }

@@ -14,6 +14,8 @@ namespace GitProc.Ipc;
 [JsonSerializable(typeof(IpcStartResult))]
 [JsonSerializable(typeof(IpcStopResult))]
 [JsonSerializable(typeof(IpcReexecResult))]
+[JsonSerializable(typeof(IpcPlanResult))]
+[JsonSerializable(typeof(IpcHistoryResult))]
 [JsonSerializable(typeof(IpcStatusResult))]
 [JsonSerializable(typeof(IpcListResult))]
 [JsonSerializable(typeof(IpcLogsResult))]

@@ -13,7 +13,18 @@ public sealed record IpcRequestArgs
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? Follow { get; init; }
 
-    /// <summary><c>rollback</c>: the commit (full or short hash, or any revision) whose tree to restore.</summary>
+    /// <summary><c>sync</c>: answer once the applied commit's verification has ended (kept or rolled back). Default <see langword="false"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Wait { get; init; }
+
+    /// <summary><c>history</c>: how many records, newest first. Default all that are kept.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Limit { get; init; }
+
+    /// <summary>
+    /// <c>rollback</c>: the commit (full or short hash, or any revision) whose tree to restore; <c>plan</c>: the revision
+    /// to plan (default: the tip of the watched branch).
+    /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Commit { get; init; }
 }

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
 using GitProc.Health;
+using GitProc.Delivery;
 using GitProc.Logs;
 using GitProc.Processes;
 using GitProc.Reconciliation;
@@ -56,11 +57,12 @@ internal sealed class IpcServer : IAsyncDisposable
         ISupervisor supervisor,
         IReconciler reconciler,
         IServiceLogs logs,
+        IDeliveryHistory history,
         IOptions<GitProcOptions> options,
         ILogger<IpcServer> logger,
         TimeProvider timeProvider)
     {
-        _handler = new IpcCommandHandler(supervisor, reconciler, logs);
+        _handler = new IpcCommandHandler(supervisor, reconciler, logs, history);
         _options = options.Value;
         _logger = logger;
         _timeProvider = timeProvider;

@@ -73,6 +73,18 @@ public sealed record IpcStatusResult
     /// <summary>Why the units repository could not be read the last time it was tried (a corrupt object, say), while that lasts.</summary>
     public string? GitError { get; init; }
 
+    /// <summary>The applied commit whose services are still being verified, if one is.</summary>
+    public string? VerifyingCommit { get; init; }
+
+    /// <summary>When that verification ends at the latest.</summary>
+    public DateTimeOffset? VerifyingUntil { get; init; }
+
+    /// <summary>While the newest commit is one that was rolled back after failing verification: that commit.</summary>
+    public string? RolledBackCommit { get; init; }
+
+    /// <summary>Why it was rolled back.</summary>
+    public string? RollbackReason { get; init; }
+
     /// <summary>Why the daemon's state could not be saved, while saving fails (disk full, read-only).</summary>
     public string? StateError { get; init; }
 

@@ -17,4 +17,16 @@ public sealed record IpcSyncResult
 
     /// <summary>Services removed and stopped.</summary>
     public IReadOnlyList<string> Stopped { get; init; } = [];
+
+    /// <summary>
+    /// With <c>wait</c>: what became of the commit once its verification ended (<c>applied</c>, <c>rolled back</c>,
+    /// <c>superseded</c>); <see langword="null"/> without.
+    /// </summary>
+    public string? Result { get; init; }
+
+    /// <summary>With <c>wait</c>, when the commit was rolled back: why.</summary>
+    public string? RollbackReason { get; init; }
+
+    /// <summary>With <c>wait</c>, when the commit was rolled back: the commit whose definitions run again.</summary>
+    public string? RestoredCommit { get; init; }
 }

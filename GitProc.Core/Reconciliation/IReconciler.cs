@@ -23,4 +23,23 @@ public interface IReconciler
     /// <param name="cancellationToken">Cancels waiting.</param>
     /// <returns>The restored commit, the new commit and what was applied.</returns>
     Task<RollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// What applying <paramref name="revision"/> (default: the tip of the watched branch) would do now, service by
+    /// service — the apply follows the same plan — or why it would be rejected. Changes nothing.
+    /// </summary>
+    /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the branch tip.</param>
+    /// <param name="cancellationToken">Cancels the planning.</param>
+    /// <returns>The plan, or the reasons it would be rejected.</returns>
+    /// <exception cref="GitProcException">The revision cannot be resolved or read.</exception>
+    Task<DeliveryPlan> PlanAsync(string? revision = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until the applied <paramref name="commit"/>'s verification ends (its services ran well through the verify
+    /// window, or it was rolled back or superseded) and returns its record; at once when it is not being verified.
+    /// </summary>
+    /// <param name="commit">The full hash.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The commit's history record, or <see langword="null"/> when the daemon never saw it.</returns>
+    Task<Delivery.DeliveryRecord?> WaitForVerdictAsync(string commit, CancellationToken cancellationToken = default);
 }

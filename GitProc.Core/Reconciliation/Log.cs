@@ -23,6 +23,15 @@ internal static partial class Log
     [LoggerMessage(1206, LogLevel.Error, "The repository cannot be read ({Reason}); running the {Count} unit(s) of {Commit} as the state recorded them until it can")]
     public static partial void RunningFromState(this ILogger logger, string commit, int count, string reason);
 
+    [LoggerMessage(1207, LogLevel.Information, "Commit {Commit} verified: every service it started or restarted runs")]
+    public static partial void CommitVerified(this ILogger logger, string commit);
+
+    [LoggerMessage(1208, LogLevel.Error, "Commit {Commit} failed verification and was rolled back to {Restored}: {Reason}")]
+    public static partial void CommitRolledBack(this ILogger logger, string commit, string restored, string reason);
+
+    [LoggerMessage(1209, LogLevel.Error, "Commit {Commit} failed verification and stays applied: {Reason}")]
+    public static partial void CommitFailedVerification(this ILogger logger, string commit, string reason);
+
     [LoggerMessage(1205, LogLevel.Warning, "Commit {Commit}: {Warning}")]
     public static partial void UnitWarning(this ILogger logger, string commit, string warning);
 }

@@ -13,4 +13,13 @@ public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, Reje
     /// while that lasts; <see langword="null"/> when the last read worked. What runs meanwhile is the last applied set.
     /// </summary>
     public string? GitError { get; init; }
+
+    /// <summary>The applied commit whose services are still being verified, if one is.</summary>
+    public string? VerifyingCommit { get; init; }
+
+    /// <summary>When the verification of <see cref="VerifyingCommit"/> ends at the latest.</summary>
+    public DateTimeOffset? VerifyingUntil { get; init; }
+
+    /// <summary>While the newest commit the daemon saw is one rolled back after failing verification: its record.</summary>
+    public Delivery.DeliveryRecord? LastRollback { get; init; }
 }

@@ -12,7 +12,7 @@ namespace GitProc.State;
 /// </summary>
 internal sealed class StateManager : IStateManager
 {
-    private const string TemporaryInfix = ".tmp-";
+    private const string TemporaryInfix = AtomicFile.TemporaryInfix;
     private const string CorruptInfix = ".corrupt-";
 
     private readonly string _path;
@@ -179,45 +179,8 @@ internal sealed class StateManager : IStateManager
         return true;
     }
 
-    private async Task WriteAtomicallyAsync(StateDocument document, CancellationToken cancellationToken)
-    {
-        var temporaryPath = Path.Combine(
-            _directory,
-            string.Create(CultureInfo.InvariantCulture, $"{_fileName}{TemporaryInfix}{Environment.ProcessId}-{Guid.NewGuid():N}"));
-        try
-        {
-            Directory.CreateDirectory(_directory);
-            var stream = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
-            {
-                await JsonSerializer.SerializeAsync(stream, document, StateJsonContext.Default.StateDocument, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            // Past this point the new state is in place: not cancellable, so the caller is never told it failed.
-            File.Move(temporaryPath, _path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temporaryPath);
-            throw new StateFileException(_path, $"Could not write the state file {_path}: {ex.Message} The previous state file is unchanged.", ex);
-        }
-        catch
-        {
-            TryDelete(temporaryPath);
-            throw;
-        }
-
-        if (OperatingSystem.IsLinux())
-        {
-            var errno = Interop.State.SyncDirectory(_directory);
-            if (errno != 0)
-            {
-                // Some file systems refuse fsync on a directory (EINVAL); the rename itself has happened.
-                Log.DirectorySyncFailed(_logger, _directory, errno);
-            }
-        }
-    }
+    private Task WriteAtomicallyAsync(StateDocument document, CancellationToken cancellationToken) =>
+        AtomicFile.WriteJsonAsync(_path, document, StateJsonContext.Default.StateDocument, _logger, cancellationToken);
 
     private string MoveAside()
     {
@@ -285,17 +248,5 @@ internal sealed class StateManager : IStateManager
         }
 
         return pid != Environment.ProcessId && OperatingSystem.IsLinux() && Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: a leftover is removed at the next load.
-        }
     }
 }

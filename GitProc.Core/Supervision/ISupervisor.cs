@@ -40,6 +40,16 @@ public interface ISupervisor : IAsyncDisposable
     /// <exception cref="GitProcException">The units form a cycle or require a missing service.</exception>
     Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What <see cref="ApplyAsync"/> would do with <paramref name="units"/> now, service by service (the apply follows
+    /// the same plan): start, restart (with the changed keys), stop, or leave unchanged, including services started
+    /// because a service being started depends on them. Changes nothing.
+    /// </summary>
+    /// <param name="units">Every unit of the desired state.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="GitProcException">The units form a cycle or require a missing service.</exception>
+    ApplyPlan Plan(IReadOnlyCollection<UnitFile> units);
+
     /// <summary>Starts a stopped or failed service (and what it depends on); clears an operator's stop and the crash-loop limit.</summary>
     /// <param name="service">The service name.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>

@@ -225,42 +225,35 @@ internal sealed class Supervisor : ISupervisor
         }
     }
 
+    public ApplyPlan Plan(IReadOnlyCollection<UnitFile> units)
+    {
+        var (desired, graph) = Desired(units);
+        lock (_lock)
+        {
+            return PlanCore(desired, graph, _services, _recovered, _startInactiveOnApply);
+        }
+    }
+
     public async Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(units);
-        var desired = new Dictionary<string, UnitFile>(StringComparer.Ordinal);
-        foreach (var unit in units)
-        {
-            if (!desired.TryAdd(unit.Name, unit))
-            {
-                throw new ArgumentException($"Two units are named {unit.Name}.", nameof(units));
-            }
-        }
-
-        // Validate the whole new graph before touching anything: a cycle or a missing Requires rejects it all.
-        var graph = NewResolver();
-        foreach (var unit in desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal))
-        {
-            graph.AddUnit(unit);
-        }
-
-        _ = graph.GetStartOrder();
+        // Validated whole before anything is touched: a cycle or a missing Requires rejects it all.
+        var (desired, graph) = Desired(units);
 
         await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _ownsState = true;
-            Dictionary<string, ServiceController> current;
+
+            // The plan is taken under the apply gate, and the apply follows it: what a plan says is what happens.
+            ApplyPlan plan;
             lock (_lock)
             {
-                current = new Dictionary<string, ServiceController>(_services, StringComparer.Ordinal);
+                plan = PlanCore(desired, graph, _services, _recovered, _startInactiveOnApply);
             }
 
-            var removed = current.Keys.Where(name => !desired.ContainsKey(name)).ToList();
-            var added = desired.Keys.Where(name => !current.ContainsKey(name)).ToList();
-            var changed = desired.Keys.Where(name => current.TryGetValue(name, out var c) && !UnitDefinition.Same(c.Unit, desired[name])).ToList();
-            var unchanged = desired.Keys.Where(name => current.TryGetValue(name, out var c) && UnitDefinition.Same(c.Unit, desired[name])).ToList();
+            var removed = plan.Of(PlannedAction.Stop);
+            var changed = plan.Of(PlannedAction.Restart);
 
             // Removed services stop in the old graph's reverse order and are forgotten.
             await StopInOrderAsync(_graph, removed, async controller =>
@@ -278,19 +271,20 @@ internal sealed class Supervisor : ISupervisor
 
             lock (_lock)
             {
-                foreach (var name in added)
+                foreach (var unit in desired.Values.Where(u => !_services.ContainsKey(u.Name)))
                 {
-                    var controller = new ServiceController(desired[name], _context);
-                    if (_recovered.TryGetValue(name, out var recorded))
+                    var controller = new ServiceController(unit, _context);
+                    if (_recovered.TryGetValue(unit.Name, out var recorded))
                     {
                         controller.Restore(recorded);
                     }
 
-                    _services[name] = controller;
+                    _services[unit.Name] = controller;
                 }
 
                 _graph = graph;
                 _recovered.Clear();
+                _startInactiveOnApply = false;
                 _appliedCommit = commit ?? _appliedCommit;
                 _appliedUnits = [.. desired.Values];
                 _appliedSnapshot = desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal)
@@ -298,19 +292,10 @@ internal sealed class Supervisor : ISupervisor
                     .ToList();
             }
 
-            // After a daemon restart, the services of the previous run that were not taken over start too (they died
-            // while no daemon ran), unless an operator stopped them; afterwards a commit starts only what it changed.
-            List<string> toStart = [.. added, .. changed];
-            if (_startInactiveOnApply)
-            {
-                _startInactiveOnApply = false;
-                toStart.AddRange(unchanged);
-            }
-
-            await StartInOrderAsync(toStart, target: null, cancellationToken).ConfigureAwait(false);
+            await StartInOrderAsync([.. plan.Of(PlannedAction.Start), .. changed], target: null, cancellationToken).ConfigureAwait(false);
             await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
 
-            var result = new ApplyResult(Sorted(added), Sorted(changed), Sorted(removed), Sorted(unchanged));
+            var result = new ApplyResult(plan.Of(PlannedAction.Start), changed, removed, plan.Of(PlannedAction.Unchanged));
             _logger.Applied(commit ?? "(units)", result.Started.Count, result.Restarted.Count, result.Stopped.Count);
             return result;
         }
@@ -319,6 +304,82 @@ internal sealed class Supervisor : ISupervisor
             _applyGate.Release();
         }
     }
+
+    /// <summary>The units by name and their dependency graph, checked whole (a cycle or a missing Requires throws).</summary>
+    private (Dictionary<string, UnitFile> Desired, IDependencyResolver Graph) Desired(IReadOnlyCollection<UnitFile> units)
+    {
+        ArgumentNullException.ThrowIfNull(units);
+        var desired = new Dictionary<string, UnitFile>(StringComparer.Ordinal);
+        foreach (var unit in units)
+        {
+            if (!desired.TryAdd(unit.Name, unit))
+            {
+                throw new ArgumentException($"Two units are named {unit.Name}.", nameof(units));
+            }
+        }
+
+        var graph = NewResolver();
+        foreach (var unit in desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal))
+        {
+            graph.AddUnit(unit);
+        }
+
+        _ = graph.GetStartOrder();
+        return (desired, graph);
+    }
+
+    /// <summary>
+    /// What applying <paramref name="desired"/> does: removed units stop, added ones start (unless a previous run's
+    /// operator stopped them), changed ones restart; then every service not running that those starts pull in through
+    /// their dependencies starts too (and, on the first apply after a daemon restart, every one of the previous run
+    /// that is not running), except where an operator stopped it. Called under <see cref="_lock"/>.
+    /// </summary>
+    private static ApplyPlan PlanCore(
+        Dictionary<string, UnitFile> desired,
+        IDependencyResolver graph,
+        Dictionary<string, ServiceController> current,
+        Dictionary<string, ServiceState> recovered,
+        bool startInactive)
+    {
+        var changes = new Dictionary<string, PlannedChange>(StringComparer.Ordinal);
+        foreach (var name in current.Keys.Where(n => !desired.ContainsKey(n)))
+        {
+            changes[name] = new PlannedChange(name, PlannedAction.Stop, []);
+        }
+
+        foreach (var unit in desired.Values)
+        {
+            var name = unit.Name;
+            changes[name] = !current.TryGetValue(name, out var controller)
+                ? recovered.TryGetValue(name, out var record) && record.ManuallyStopped
+                    ? new PlannedChange(name, PlannedAction.Unchanged, [], StoppedByOperator)
+                    : new PlannedChange(name, PlannedAction.Start, [])
+                : UnitDefinition.Same(controller.Unit, unit)
+                    ? new PlannedChange(name, PlannedAction.Unchanged, [])
+                    : new PlannedChange(name, PlannedAction.Restart, UnitDefinition.ChangedKeys(controller.Unit, unit));
+        }
+
+        var starting = changes.Values.Where(c => c.Action is PlannedAction.Start or PlannedAction.Restart).Select(c => c.Service).ToList();
+        var inactive = desired.Keys
+            .Where(n => current.TryGetValue(n, out var c) && changes[n].Action == PlannedAction.Unchanged && !c.IsActive)
+            .ToHashSet(StringComparer.Ordinal);
+        var wanted = startInactive ? [.. starting, .. inactive] : starting;
+        foreach (var name in wanted.Count == 0 ? [] : graph.GetStartOrder(wanted))
+        {
+            if (!inactive.Contains(name))
+            {
+                continue;
+            }
+
+            changes[name] = current[name].ManuallyStopped
+                ? new PlannedChange(name, PlannedAction.Unchanged, [], StoppedByOperator)
+                : new PlannedChange(name, PlannedAction.Start, [], startInactive ? "not running" : "a dependency of a service being started");
+        }
+
+        return new ApplyPlan([.. changes.Values.OrderBy(c => c.Service, StringComparer.Ordinal)]);
+    }
+
+    private const string StoppedByOperator = "stopped by an operator";
 
     public async Task<ServiceStatusInfo> StartAsync(string service, CancellationToken cancellationToken = default)
     {

@@ -35,6 +35,45 @@ internal static class UnitDefinition
     }
 
     /// <summary>
+    /// The keys whose values differ between <paramref name="before"/> and <paramref name="after"/> (set, changed or
+    /// removed), each once: the new unit's keys in file order, then those it no longer has.
+    /// </summary>
+    public static IReadOnlyList<string> ChangedKeys(UnitFile before, UnitFile after)
+    {
+        var changed = new List<string>();
+        void Add(string key)
+        {
+            if (!changed.Contains(key, StringComparer.Ordinal))
+            {
+                changed.Add(key);
+            }
+        }
+
+        foreach (var (section, keys) in after.Sections)
+        {
+            before.Sections.TryGetValue(section, out var old);
+            foreach (var (key, values) in keys)
+            {
+                if (old is null || !old.TryGetValue(key, out var oldValues) || !values.SequenceEqual(oldValues, StringComparer.Ordinal))
+                {
+                    Add(key);
+                }
+            }
+        }
+
+        foreach (var (section, keys) in before.Sections)
+        {
+            after.Sections.TryGetValue(section, out var now);
+            foreach (var key in keys.Keys.Where(k => now is null || !now.ContainsKey(k)))
+            {
+                Add(key);
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>
     /// A digest of what <see cref="Same"/> compares (name, sections, keys, values in order), independent of the order of
     /// sections and keys in the file: equal digests mean the same service definition. Kept in the state with a running
     /// process, so a later daemon can tell whether the unit changed since that process started.

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using GitProc.Ipc;
+
+namespace GitProc.Cli.Commands;
+
+/// <summary>
+/// <c>gitproc plan [REV] [--json]</c>: what applying REV (default: the branch tip) would do, asked of the daemon (it
+/// knows what runs): <c>Plan for SHORT (SUBJECT-less):</c>, then one line per service, <c>  start NAME</c>,
+/// <c>  restart NAME (changed: KEY, …)</c>, <c>  stop NAME</c> or <c>  unchanged NAME</c>, a reason in brackets where
+/// the action does not say it. Exit 1, with the reasons on stderr, when REV would be rejected.
+/// </summary>
+internal static class PlanCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var revision = new Argument<string?>("REV") { Description = "The commit to plan (default: the tip of the watched branch)", Arity = ArgumentArity.ZeroOrOne };
+        var json = new Option<bool>("--json") { Description = "Print the daemon's plan object as JSON" };
+        var command = new Command("plan", "Show what applying a commit would start, restart and stop") { revision, json };
+        command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
+        {
+            var rev = parseResult.GetValue(revision);
+            if (parseResult.GetValue(json))
+            {
+                return await JsonOutput.PrintAsync(
+                    context,
+                    client,
+                    new IpcRequest { Command = IpcCommands.Plan, Args = rev is null ? null : new IpcRequestArgs { Commit = rev } },
+                    cancellationToken).ConfigureAwait(false);
+            }
+
+            var plan = await client.PlanAsync(rev, cancellationToken).ConfigureAwait(false);
+            var shortSha = plan.Commit.Length > 7 ? plan.Commit[..7] : plan.Commit;
+            if (plan.Errors.Count > 0)
+            {
+                return context.Fail($"Commit {shortSha} would be rejected: {string.Join(" ", plan.Errors.Select(CliContext.OneLine))}");
+            }
+
+            context.Out.WriteLine($"Plan for {shortSha}:");
+            foreach (var action in plan.Actions)
+            {
+                context.Out.WriteLine(Format(action));
+            }
+
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    internal static string Format(IpcPlannedAction action)
+    {
+        var line = action.Action == "restart" && action.Changed.Count > 0
+            ? $"  restart {action.Service} (changed: {string.Join(", ", action.Changed)})"
+            : $"  {action.Action} {action.Service}";
+        return action.Reason is { } reason ? $"{line} [{reason}]" : line;
+    }
+}

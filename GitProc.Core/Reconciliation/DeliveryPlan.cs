@@ -1,0 +1,9 @@
+using GitProc.Supervision;
+
+namespace GitProc.Reconciliation;
+
+/// <summary>What applying a commit would do (<see cref="IReconciler.PlanAsync"/>), or why it would be rejected.</summary>
+/// <param name="Commit">The commit's full hash.</param>
+/// <param name="Plan">What applying it would do, service by service; <see langword="null"/> when it would be rejected.</param>
+/// <param name="Errors">Why it would be rejected (invalid units, a cycle, a missing required unit); empty when it would apply.</param>
+public sealed record DeliveryPlan(string Commit, ApplyPlan? Plan, IReadOnlyList<string> Errors);
