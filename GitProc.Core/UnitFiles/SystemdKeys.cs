@@ -158,8 +158,8 @@ internal static class SystemdKeys
 
     /// <summary>
     /// The known key <paramref name="key"/> was most likely meant to be: the same letters in another case (in this
-    /// section, else in another one, returned with that section), else the closest key of this section by edit
-    /// distance when it is close enough to be a typo. <see langword="null"/> when nothing is plausible.
+    /// section, else in another one, returned with that section), else the closest key by edit distance when it is
+    /// close enough to be a typo (of this section, else of another one). <see langword="null"/> when nothing is plausible.
     /// </summary>
     /// <param name="section">The section the key is in.</param>
     /// <param name="key">The unknown key.</param>
@@ -191,7 +191,22 @@ internal static class SystemdKeys
             }
         }
 
-        return Closest(key, AllKeysOf(section), preferred) is { } closest ? (closest, section) : null;
+        if (Closest(key, AllKeysOf(section), preferred) is { } closest)
+        {
+            return (closest, section);
+        }
+
+        // A typo of a key that lives in another section (Descripton= under [Service]): the key it was meant to be is
+        // still the best hint, with the section it belongs in.
+        foreach (var other in ServiceUnitSections)
+        {
+            if (other != section && Closest(key, AllKeysOf(other), preferred) is { } elsewhere)
+            {
+                return (elsewhere, other);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The known section <paramref name="name"/> was most likely meant to be, as for keys.</summary>

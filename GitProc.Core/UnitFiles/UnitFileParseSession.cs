@@ -368,6 +368,9 @@ internal sealed class UnitFileParseSession
         if (_section is null)
         {
             AddError(line, key, value, "The assignment comes before any section header; put it under [Unit] or [Service].");
+
+            // An ExecStart= above the first header is this error, not also a missing ExecStart=.
+            _failedKeys.Add(key);
             return;
         }
 
@@ -451,6 +454,8 @@ internal sealed class UnitFileParseSession
             default:
                 if (name.StartsWith("X-", StringComparison.Ordinal))
                 {
+                    // CONTRACT §2: extensions are kept for callers and reported, never fatal; once for the whole section.
+                    Warn(line, null, $"[{SystemdText.ForMessage(name)}] is an extension section: its keys are kept (available to callers) but GitProc does not act on them.");
                     break;
                 }
 
@@ -632,6 +637,11 @@ internal sealed class UnitFileParseSession
     {
         if (key.StartsWith("X-", StringComparison.Ordinal))
         {
+            if (section != SystemdKeys.InstallSection)
+            {
+                Warn(line, key, $"{SystemdText.ForMessage(key)}= is an extension key: it is kept (available to callers) but GitProc does not act on it.");
+            }
+
             return;
         }
 
