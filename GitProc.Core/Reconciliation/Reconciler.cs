@@ -1,11 +1,9 @@
 using GitProc.Delivery;
-using GitProc.Dependencies;
 using GitProc.Git;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
 using GitProc.Validation;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,9 +17,8 @@ namespace GitProc.Reconciliation;
 internal sealed class Reconciler : IReconciler
 {
     private readonly IGitIntegration _git;
-    private readonly IUnitFileParser _parser;
+    private readonly IUnitCheck _check;
     private readonly ISupervisor _supervisor;
-    private readonly IServiceProvider _serviceProvider;
     private readonly TimeProvider _time;
     private readonly ILogger<Reconciler> _logger;
     private readonly GitProcOptions _options;
@@ -43,20 +40,18 @@ internal sealed class Reconciler : IReconciler
 
     public Reconciler(
         IGitIntegration git,
-        IUnitFileParser parser,
+        IUnitCheck check,
         ISupervisor supervisor,
         IDeliveryHistory history,
-        IServiceProvider serviceProvider,
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
         ILogger<Reconciler> logger)
     {
         _git = git;
-        _parser = parser;
+        _check = check;
         _supervisor = supervisor;
         _history = history;
         _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider);
-        _serviceProvider = serviceProvider;
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
@@ -131,8 +126,7 @@ internal sealed class Reconciler : IReconciler
                 async (sha, token) =>
                 {
                     // The target must be a state GitProc can run: every unit valid, no cycle, no missing Requires.
-                    var units = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
-                    Validate(units);
+                    _ = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
             _logger.RolledBack(target.ShortSha, created.Sha);
@@ -318,33 +312,25 @@ internal sealed class Reconciler : IReconciler
                 $"Commit {shortTip} was rolled back ({rolledBack.RollbackReason}) and is not applied again; commit a fix or a revert to move on.");
         }
 
-        IReadOnlyList<UnitFile> units;
-        IReadOnlyList<DependencyDiagnostic> ignored;
+        UnitCheckResult check;
         try
         {
-            try
-            {
-                units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
-            }
-            catch (GitException ex)
-            {
-                RecordGitError(ex.Message, tip);
-                throw;
-            }
-
-            ClearGitError(commitRead: true);
-            ignored = Validate(units);
+            check = await _check.CheckCommitAsync(tip, cancellationToken).ConfigureAwait(false);
         }
-        catch (UnitCheckException ex)
+        catch (GitException ex)
         {
-            throw await RejectAsync(tip, ex.FileName, ex.Line > 0 ? ex.Line : null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DependencyException ex)
-        {
-            throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
+            RecordGitError(ex.Message, tip);
+            throw;
         }
 
-        LogIgnored(tip, units, ignored);
+        ClearGitError(commitRead: true);
+        if (!check.IsValid)
+        {
+            throw await RejectAsync(tip, new UnitCheckException(check), explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+
+        var units = check.Units;
+        LogWarnings(tip, check.Warnings);
         var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
 
         // What runs now is the set to give way to should this commit fail, unless it is itself still on trial: then the
@@ -428,16 +414,10 @@ internal sealed class Reconciler : IReconciler
             ? await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new GitProcException($"The branch {_options.WatchBranch} has no commit yet: there is nothing to plan.")
             : (await _git.GetCommitAsync(revision, cancellationToken).ConfigureAwait(false)).Sha;
-        try
-        {
-            var units = await LoadUnitsAsync(commit, cancellationToken).ConfigureAwait(false);
-            Validate(units);
-            return new DeliveryPlan(commit, _supervisor.Plan(units), []);
-        }
-        catch (Exception ex) when (ex is UnitFileParseException or DependencyException)
-        {
-            return new DeliveryPlan(commit, null, [ex.Message]);
-        }
+        var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        return check.IsValid
+            ? new DeliveryPlan(commit, _supervisor.Plan(check.Units), [])
+            : new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())]);
     }
 
     public async Task<DeliveryRecord?> WaitForVerdictAsync(string commit, CancellationToken cancellationToken = default)
@@ -556,9 +536,10 @@ internal sealed class Reconciler : IReconciler
     /// Records a rejected tip. When nothing has been applied yet in this run (a daemon starting on a bad tip),
     /// the last good commit from the previous run is applied instead, so its services keep running.
     /// </summary>
-    private async Task<GitProcException> RejectAsync(string tip, string? file, int? line, string reason, bool explicitRequest, CancellationToken cancellationToken)
+    private async Task<GitProcException> RejectAsync(string tip, UnitCheckException invalid, bool explicitRequest, CancellationToken cancellationToken)
     {
-        var rejection = new RejectedCommit(tip, file, line, reason, _time.GetUtcNow());
+        var reason = invalid.Message;
+        var rejection = new RejectedCommit(tip, invalid.FileName, invalid.Line > 0 ? invalid.Line : null, reason, _time.GetUtcNow());
         var isNew = Volatile.Read(ref _rejected)?.Commit != tip;
         Volatile.Write(ref _rejected, rejection);
         if (isNew || explicitRequest)
@@ -574,7 +555,10 @@ internal sealed class Reconciler : IReconciler
         if (_history.Find(tip) is null || explicitRequest)
         {
             var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
-            await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = [reason] }, cancellationToken).ConfigureAwait(false);
+            // One entry per diagnostic, as gitproc check prints them, so history shows every one on its own line.
+            await _history.RecordAsync(
+                record with { Result = DeliveryResult.Rejected, Errors = [.. invalid.Result.Errors.Select(static e => e.ToString())] },
+                cancellationToken).ConfigureAwait(false);
         }
 
         var shortSha = tip.Length > 7 ? tip[..7] : tip;
@@ -608,49 +592,27 @@ internal sealed class Reconciler : IReconciler
     }
 
     /// <summary>
-    /// Reads and checks a commit's units as <c>gitproc check --commit</c> does: every file parsed and the set's
-    /// dependencies checked, so a rejection lists every error of every file, not only the first.
+    /// Reads and checks a commit's units with <see cref="IUnitCheck.CheckCommitAsync"/>, as <c>gitproc check --commit</c>
+    /// does: every file parsed and the set's dependencies checked.
     /// </summary>
-    /// <exception cref="UnitCheckException">The units are invalid.</exception>
+    /// <exception cref="UnitCheckException">The units are invalid; it lists every error of every file.</exception>
     private async Task<IReadOnlyList<UnitFile>> LoadUnitsAsync(string commit, CancellationToken cancellationToken)
     {
-        var files = await _git.ReadUnitFilesAsync(commit, cancellationToken).ConfigureAwait(false);
-        var check = new UnitCheck(_parser, _serviceProvider).Check(files.Select(static f => new UnitSource(f.FileName, f.Content)));
+        var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
         return check.IsValid ? check.Units : throw new UnitCheckException(check);
     }
 
-    /// <summary>Throws for a dependency error; returns what is ignored with a warning (non-service dependencies).</summary>
-    private IReadOnlyList<DependencyDiagnostic> Validate(IReadOnlyList<UnitFile> units)
-    {
-        var resolver = _serviceProvider.GetRequiredService<IDependencyResolver>();
-        foreach (var unit in units)
-        {
-            resolver.AddUnit(unit);
-        }
-
-        _ = resolver.GetStartOrder();
-        return resolver.Validate().Warnings;
-    }
-
     /// <summary>
-    /// Logs what an applied commit has that GitProc ignores (unknown or misplaced keys, dependencies on things that
-    /// are not services), as systemd logs "Unknown key name ..., ignoring": a typo in a key must not pass silently.
-    /// Once per applied commit.
+    /// Logs what an applied commit has that GitProc keeps but does not act on (systemd keys it does not implement,
+    /// dependencies on things that are not services), as systemd logs "Unknown key name ..., ignoring". Once per
+    /// applied commit.
     /// </summary>
-    private void LogIgnored(string commit, IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+    private void LogWarnings(string commit, IReadOnlyList<UnitDiagnostic> warnings)
     {
         var shortSha = commit.Length > 7 ? commit[..7] : commit;
-        foreach (var unit in units)
+        foreach (var warning in warnings)
         {
-            foreach (var warning in unit.Warnings)
-            {
-                _logger.UnitWarning(shortSha, warning.ToString());
-            }
-        }
-
-        foreach (var warning in dependencyWarnings)
-        {
-            _logger.UnitWarning(shortSha, warning.Message);
+            _logger.UnitWarning(shortSha, warning.ToString());
         }
     }
 

@@ -6,19 +6,20 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GitProc.Validation;
 
 /// <summary>
-/// The default <see cref="IUnitCheck"/>, which the reconciler uses for every commit, so that <c>gitproc check</c>
-/// and the daemon never disagree: the configured <see cref="IUnitFileParser"/>, then a fresh
-/// <see cref="IDependencyResolver"/> over the units that parsed.
+/// The default <see cref="IUnitCheck"/>, which the reconciler uses for every commit (and <c>plan</c> and
+/// <c>rollback</c> for theirs), so that <c>gitproc check</c> and the daemon never disagree: the configured
+/// <see cref="IUnitFileParser"/> on every file, then a fresh <see cref="IDependencyResolver"/> over the set.
 /// </summary>
-internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider services) : IUnitCheck
+internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, IServiceProvider services) : IUnitCheck
 {
     private const string ServiceSuffix = ".service";
+    private const string ValuePrefix = "The value ";
 
     public UnitCheckResult Check(IEnumerable<UnitSource> files)
     {
         ArgumentNullException.ThrowIfNull(files);
         var sources = files.ToList();
-        return Run(sources, sources.Select(static s => s.FileName).ToList(), [], []);
+        return Run(sources, [.. sources.Select(static s => s.FileName)], [], []);
     }
 
     public async Task<UnitCheckResult> CheckPathsAsync(IEnumerable<string> paths, CancellationToken cancellationToken = default)
@@ -28,26 +29,44 @@ internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider service
         var order = new List<string>();
         var errors = new List<UnitDiagnostic>();
         var warnings = new List<UnitDiagnostic>();
+
+        // The same file named twice (a directory and a file in it, say) is one unit, not a duplicate service.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
             if (Directory.Exists(path))
             {
+                var found = 0;
                 foreach (var file in Directory.EnumerateFiles(path, "*" + ServiceSuffix, SearchOption.TopDirectoryOnly).Order(StringComparer.Ordinal))
                 {
-                    order.Add(file);
-                    if (new FileInfo(file).LinkTarget is not null)
+                    // "." lists ./a.service: shown as a.service, the name a commit would give it.
+                    var shown = path is "." or "./" ? Path.GetFileName(file) : file;
+                    if (!seen.Add(Path.GetFullPath(file)))
                     {
-                        warnings.Add(new UnitDiagnostic(file, 0, null, "The file is a symbolic link, which GitProc ignores in a repository, so it is not checked and would not run; commit the unit file itself."));
                         continue;
                     }
 
-                    await ReadAsync(file, sources, errors, cancellationToken).ConfigureAwait(false);
+                    found++;
+                    order.Add(shown);
+                    if (new FileInfo(file).LinkTarget is not null)
+                    {
+                        warnings.Add(new UnitDiagnostic(shown, 0, null, "The file is a symbolic link, which GitProc ignores in a commit, so it would not run; commit the unit file itself."));
+                        continue;
+                    }
+
+                    await ReadAsync(file, shown, sources, errors, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (found == 0)
+                {
+                    order.Add(path);
+                    warnings.Add(new UnitDiagnostic(path, 0, null, "The directory has no unit files (NAME.service); a commit of it would stop every service."));
                 }
             }
-            else
+            else if (seen.Add(Path.GetFullPath(path)))
             {
                 order.Add(path);
-                await ReadAsync(path, sources, errors, cancellationToken).ConfigureAwait(false);
+                await ReadAsync(path, path, sources, errors, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -57,28 +76,23 @@ internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider service
     public async Task<UnitCheckResult> CheckCommitAsync(string commit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(commit);
-        var git = services.GetRequiredService<IGitIntegration>();
         var files = await git.ReadUnitFilesAsync(commit, cancellationToken).ConfigureAwait(false);
         return Check(files.Select(static f => new UnitSource(f.FileName, f.Content)));
     }
 
-    private static async Task ReadAsync(string path, List<UnitSource> sources, List<UnitDiagnostic> errors, CancellationToken cancellationToken)
+    private static async Task ReadAsync(string path, string shown, List<UnitSource> sources, List<UnitDiagnostic> errors, CancellationToken cancellationToken)
     {
         try
         {
-            sources.Add(new UnitSource(path, await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)));
+            sources.Add(new UnitSource(shown, await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)));
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            errors.Add(new UnitDiagnostic(path, 0, null, "There is no such file or directory."));
-        }
-        catch (DirectoryNotFoundException)
-        {
-            errors.Add(new UnitDiagnostic(path, 0, null, "There is no such file or directory."));
+            errors.Add(new UnitDiagnostic(shown, 0, null, "There is no such file or directory."));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            errors.Add(new UnitDiagnostic(path, 0, null, $"The file cannot be read: {ex.Message}"));
+            errors.Add(new UnitDiagnostic(shown, 0, null, $"The file cannot be read: {ex.Message}"));
         }
     }
 
@@ -90,7 +104,8 @@ internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider service
         var owners = new Dictionary<string, (string File, UnitFile? Unit)>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
-            // The parser names the service by the last segment; the diagnostics show the path as given.
+            // The parser names the service by the last segment (and refuses a path that goes up with '..', which is
+            // fine for a path given on a command line); the diagnostics show the path as given.
             var fileName = Path.GetFileName(source.FileName);
             UnitFile unit;
             try
@@ -99,7 +114,7 @@ internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider service
             }
             catch (UnitFileParseException ex)
             {
-                errors.AddRange(ex.Errors.Select(e => FromParser(source.FileName, e.Line, e.Key, e.Value, e.Reason)));
+                errors.AddRange(ex.Errors.Select(e => FromParser(source.FileName, e)));
                 warnings.AddRange(ex.Warnings.Select(w => new UnitDiagnostic(source.FileName, w.Line, w.Key, w.Message)));
 
                 // The service still exists for its dependents: a Requires= on it is not "missing", only broken.
@@ -133,9 +148,26 @@ internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider service
         return new UnitCheckResult(sources.Count, units.AsReadOnly(), Sort(errors, order), Sort(warnings, order));
     }
 
-    /// <summary>A parse error: the reason, with the offending value where there is one.</summary>
-    private static UnitDiagnostic FromParser(string file, int line, string? key, string? value, string reason) =>
-        new(file, line, key is null ? null : SystemdText.ForMessage(key), value is null ? reason : $"{reason} (value: '{SystemdText.ForMessage(value)}')");
+    /// <summary>
+    /// A parse error with its offending value quoted where the reason reads best: "The value 'lots' is not a memory
+    /// size", or the line itself first when the error has no key ("'Restart always': The line is neither …").
+    /// </summary>
+    private static UnitDiagnostic FromParser(string file, UnitFileError error)
+    {
+        var key = error.Key is null ? null : SystemdText.ForMessage(error.Key);
+        if (error.Value is not { } value)
+        {
+            return new UnitDiagnostic(file, error.Line, key, error.Reason);
+        }
+
+        var shown = $"'{SystemdText.ForMessage(value)}'";
+        var message = key is null
+            ? $"{shown}: {error.Reason}"
+            : error.Reason.StartsWith(ValuePrefix, StringComparison.Ordinal)
+                ? $"{ValuePrefix}{shown} {error.Reason[ValuePrefix.Length..]}"
+                : $"{error.Reason} (value: {shown})";
+        return new UnitDiagnostic(file, error.Line, key, message);
+    }
 
     /// <summary>A dependency finding, placed at the line of the entry at fault in the file of the service that has it.</summary>
     private static UnitDiagnostic FromResolver(DependencyDiagnostic diagnostic, Dictionary<string, (string File, UnitFile? Unit)> owners)
@@ -174,6 +206,6 @@ internal sealed class UnitCheck(IUnitFileParser parser, IServiceProvider service
         }
 
         // Stable: findings of one line keep the order they were found in.
-        return diagnostics.OrderBy(d => rank.TryGetValue(d.File, out var r) ? r : int.MaxValue).ThenBy(static d => d.Line).ToList();
+        return [.. diagnostics.OrderBy(d => rank.TryGetValue(d.File, out var r) ? r : int.MaxValue).ThenBy(static d => d.Line)];
     }
 }

@@ -2,7 +2,8 @@ namespace GitProc.Validation;
 
 /// <summary>
 /// A set of unit files is invalid (a commit, say): the message lists every error, one per line, as
-/// <c>FILE:LINE: KEY: message</c>; <see cref="FileName"/> and <see cref="Line"/> are the first error's.
+/// <c>FILE:LINE: KEY: message</c> (after a line <c>N errors:</c> when there are several); <see cref="FileName"/> and
+/// <see cref="Line"/> are the first error's, and <see cref="Result"/> has them all as data.
 /// </summary>
 public sealed class UnitCheckException : GitProcException
 {
@@ -34,6 +35,10 @@ public sealed class UnitCheckException : GitProcException
             throw new ArgumentException("The result has no error.", nameof(result));
         }
 
-        return string.Join('\n', result.Errors);
+        // One error reads as itself; several are counted first, so the one-line form a CLI prints ("Error: ...") says
+        // how many follow.
+        return result.Errors.Count == 1
+            ? result.Errors[0].ToString()
+            : $"{result.Errors.Count} errors:\n{string.Join('\n', result.Errors)}";
     }
 }
