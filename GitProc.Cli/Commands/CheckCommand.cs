@@ -10,25 +10,30 @@ namespace GitProc.Cli.Commands;
 
 /// <summary>
 /// <c>gitproc check [PATH...] [--commit REV] [--strict] [--json]</c>: validates unit files as the daemon would, without
-/// a daemon. PATHs are unit files or directories (their <c>*.service</c>); none means the repository's working tree, or
-/// with <c>--commit</c> that commit's units read from Git. Prints every error, then every warning, as
-/// <c>FILE:LINE: KEY: message</c> (<see cref="UnitDiagnostic.ToString"/>: the line and key are left out where they do
-/// not apply). Exit 0 when valid, 1 when not (with <c>--strict</c>, warnings too), 2 for a usage error.
+/// a daemon, with the daemon's code (<see cref="IUnitCheck"/>, which its reconciler uses for every commit) and settings
+/// (<c>--config</c>: <c>UnitFiles:UnknownKeys</c>). PATHs are unit files or directories (their <c>*.service</c>); none
+/// means the current directory. With <c>--commit</c>, the units of that commit are read from Git: of <c>--repo</c>
+/// (or <c>GITPROC_REPO</c>, or the config file's repository), else of the repository the current directory is in.
+/// Prints every error, then every warning, one per line on stdout as <c>FILE:LINE: KEY: message</c>
+/// (<see cref="UnitDiagnostic.ToString"/>: the line and key are left out where they do not apply; a warning's message
+/// starts with <c>warning: </c>), and when invalid a count on stderr. Exit 0 when valid, 1 when not (with
+/// <c>--strict</c>, warnings too) or when the commit cannot be read, 2 for a usage error.
 /// </summary>
 internal static class CheckCommand
 {
     private const string Section = GitProcOptions.SectionName + ":";
+    private const string WarningMarker = "warning: ";
 
     public static Command Create(CliContext context)
     {
         var paths = new Argument<string[]>("PATH")
         {
-            Description = "Unit files, or directories whose *.service files to check (default: the repository's working tree)",
+            Description = "Unit files, or directories whose *.service files to check (default: the current directory)",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var repo = new Option<string?>("--repo")
         {
-            Description = $"The Git repository of unit files (env {CliContext.RepositoryVariable}; default {DefaultPaths.Repository})",
+            Description = $"With --commit: the Git repository (env {CliContext.RepositoryVariable}; default the one the current directory is in)",
             HelpName = "PATH",
         };
         var commit = new Option<string?>("--commit")
@@ -48,12 +53,12 @@ internal static class CheckCommand
         });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var provider = BuildServices(context, parseResult, repo);
+            var revision = parseResult.GetValue(commit);
+            using var provider = BuildServices(context, parseResult, repo, discoverRepository: revision is not null);
             IUnitCheck check;
-            GitProcOptions options;
             try
             {
-                options = provider.GetRequiredService<IOptions<GitProcOptions>>().Value;
+                _ = provider.GetRequiredService<IOptions<GitProcOptions>>().Value;
                 check = provider.GetRequiredService<IUnitCheck>();
             }
             catch (OptionsValidationException ex)
@@ -61,10 +66,10 @@ internal static class CheckCommand
                 return context.Fail($"Invalid settings: {string.Join(" ", ex.Failures)}");
             }
 
-            var result = parseResult.GetValue(commit) is { } revision
+            var result = revision is not null
                 ? await check.CheckCommitAsync(revision, cancellationToken).ConfigureAwait(false)
                 : await check.CheckPathsAsync(
-                    parseResult.GetValue(paths) is { Length: > 0 } given ? given : [options.RepositoryPath],
+                    parseResult.GetValue(paths) is { Length: > 0 } given ? given : ["."],
                     cancellationToken).ConfigureAwait(false);
             var failOnWarnings = parseResult.GetValue(strict);
             var valid = result.IsValid && !(failOnWarnings && result.Warnings.Count > 0);
@@ -74,9 +79,15 @@ internal static class CheckCommand
                 return valid ? ExitCodes.Success : ExitCodes.Error;
             }
 
-            foreach (var diagnostic in result.Errors.Concat(result.Warnings))
+            foreach (var error in result.Errors)
             {
-                context.Out.WriteLine(diagnostic.ToString());
+                context.Out.WriteLine(error.ToString());
+            }
+
+            // Marked, since both have the same shape: a reader must tell what fails the commit from what does not.
+            foreach (var warning in result.Warnings)
+            {
+                context.Out.WriteLine((warning with { Message = WarningMarker + warning.Message }).ToString());
             }
 
             return valid ? ExitCodes.Success : context.Fail(Summary(result));
@@ -84,8 +95,11 @@ internal static class CheckCommand
         return command;
     }
 
-    /// <summary>GitProc's components with the daemon's settings: the <c>--config</c> file, then the environment, then <c>--repo</c>.</summary>
-    private static ServiceProvider BuildServices(CliContext context, ParseResult parseResult, Option<string?> repo)
+    /// <summary>
+    /// GitProc's components with the daemon's settings: the <c>--config</c> file, then the environment, then <c>--repo</c>;
+    /// for a commit where none names a repository, the one the current directory is in.
+    /// </summary>
+    private static ServiceProvider BuildServices(CliContext context, ParseResult parseResult, Option<string?> repo, bool discoverRepository)
     {
         var configuration = new ConfigurationManager();
         if (parseResult.GetValue(context.ConfigOption) is { } configFile)
@@ -93,7 +107,14 @@ internal static class CheckCommand
             DaemonCommand.AddConfigFile(configuration, configFile);
         }
 
-        if ((parseResult.GetValue(repo) ?? context.Environment(CliContext.RepositoryVariable)) is { } repository)
+        var repository = parseResult.GetValue(repo) ?? context.Environment(CliContext.RepositoryVariable);
+        if (repository is null && discoverRepository && context.ReadConfig(parseResult, nameof(GitProcOptions.RepositoryPath)) is null)
+        {
+            // A developer's clone or a CI checkout: `gitproc check --commit HEAD` means this repository.
+            repository = LibGit2Sharp.Repository.Discover(Environment.CurrentDirectory);
+        }
+
+        if (repository is not null)
         {
             configuration.AddInMemoryCollection([new(Section + nameof(GitProcOptions.RepositoryPath), Path.GetFullPath(repository))]);
         }
