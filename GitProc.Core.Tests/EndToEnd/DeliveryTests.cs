@@ -134,7 +134,7 @@ public sealed class DeliveryTests
     public async Task Plan_says_what_the_apply_then_does(CancellationToken token)
     {
         _sandbox.WriteUnit("db", _sandbox.Unit("db"));
-        _sandbox.WriteUnit("app", _sandbox.Unit("app", "Requires=db"));
+        _sandbox.WriteUnit("app", _sandbox.Unit("app").Replace("[Service]", "Requires=db\n[Service]"));
         _sandbox.WriteUnit("old", _sandbox.Unit("old"));
         await _sandbox.CommitAsync("three", token);
         await _sandbox.StartDaemonAsync(token);
@@ -143,7 +143,7 @@ public sealed class DeliveryTests
         // db is stopped by an operator; the next commit changes app (which needs db), removes old, adds new.
         Assert.That((await _sandbox.ClientAsync(token, "stop", "db")).ExitCode, Is.Zero);
         await _sandbox.GitAsync(token, "checkout", "-q", "-b", "next");
-        _sandbox.WriteUnit("app", _sandbox.Unit("app", "Requires=db\nEnvironment=V=2"));
+        _sandbox.WriteUnit("app", _sandbox.Unit("app", "Environment=V=2").Replace("[Service]", "Requires=db\n[Service]"));
         _sandbox.RemoveUnit("old");
         _sandbox.WriteUnit("new", _sandbox.Unit("new"));
         var next = await _sandbox.CommitAsync("next", token);
@@ -176,6 +176,75 @@ public sealed class DeliveryTests
         var json = await _sandbox.ClientAsync(token, "plan", broken, "--json");
         using var parsed = JsonDocument.Parse(json.Stdout);
         Assert.That(parsed.RootElement.GetProperty("errors").GetArrayLength(), Is.GreaterThan(0), json.ToString);
+    }
+
+    [Test]
+    public async Task A_commit_that_removes_every_unit_is_refused_and_the_services_keep_running(CancellationToken token)
+    {
+        _sandbox.WriteUnit("one", _sandbox.Unit("one"));
+        _sandbox.WriteUnit("two", _sandbox.Unit("two"));
+        await _sandbox.CommitAsync("two services", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await _sandbox.WaitRunningAsync(token, "one", "two");
+
+        _sandbox.RemoveUnit("one");
+        _sandbox.RemoveUnit("two");
+        var empty = await _sandbox.CommitAsync("remove everything", token);
+        var plan = await _sandbox.ClientAsync(token, "plan");
+        Assert.That(plan.ExitCode, Is.EqualTo(1), plan.ToString);
+        Assert.That(plan.Stderr, Does.Contain("removes every unit (2 services would stop)").And.Contain("Delivery:AllowEmpty"), plan.ToString);
+
+        var sync = await _sandbox.ClientAsync(token, "sync");
+        Assert.That(sync.ExitCode, Is.EqualTo(1), sync.ToString);
+        Assert.That(sync.Stderr, Does.Contain($"Commit {empty[..7]} rejected, nothing applied").And.Contain("removes every unit"), sync.ToString);
+        var record = await WaitForResultAsync(empty, "rejected", token);
+        Assert.That(record.GetProperty("errors")[0].GetString(), Does.Contain("removes every unit"));
+        var after = await _sandbox.ListAsync();
+        Assert.That(after["one"].Pid, Is.EqualTo(before["one"]));
+        Assert.That(after["two"].Pid, Is.EqualTo(before["two"]));
+
+        // An operator who means it says so, and the same commit then stops everything.
+        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero);
+        await _sandbox.WriteConfigAsync($$"""
+            "Delivery": { "VerifyWindow": "{{Window}}", "AllowEmpty": true }
+            """, token);
+        await _sandbox.StartDaemonAsync(token);
+        await WaitForResultAsync(empty, "applied", token);
+        Assert.That(await _sandbox.ListAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_rollback_commit_that_fails_verification_is_itself_rolled_back_to_what_ran_before(CancellationToken token)
+    {
+        // The first version needs a file that later goes away, so going back to it fails.
+        var marker = Path.Combine(_sandbox.Root, "v1-config");
+        await File.WriteAllTextAsync(marker, "v1", token);
+        _sandbox.WriteUnit("web", $"""
+            [Service]
+            ExecStart=/bin/sh -c 'test -f {marker} || exit 3; exec sleep {_sandbox.SleepSeconds}'
+            Restart=on-failure
+            RestartSec=100ms
+
+            """);
+        var first = await _sandbox.CommitAsync("web v1", token);
+        await _sandbox.StartDaemonAsync(token);
+        await WaitForResultAsync(first, "applied", token);
+
+        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=on-failure\nRestartSec=100ms"));
+        var second = await _sandbox.CommitAsync("web v2", token);
+        await WaitForResultAsync(second, "applied", token);
+        var v2 = (await _sandbox.WaitRunningAsync(token, "web"))["web"];
+        File.Delete(marker);
+
+        var rollback = await _sandbox.ClientAsync(token, "rollback", first);
+        Assert.That(rollback.ExitCode, Is.Zero, rollback.ToString);
+        var created = (await _sandbox.GitAsync(token, "rev-parse", "HEAD")).Trim();
+        var record = await WaitForResultAsync(created, "rolled back", token);
+        Assert.That(record.GetProperty("subject").GetString(), Is.EqualTo($"Rollback to {first[..7]}"));
+        Assert.That(record.GetProperty("restored_commit").GetString(), Is.EqualTo(second));
+        Assert.That(record.GetProperty("rollback_reason").GetString(), Does.StartWith("web "));
+        var web = await _sandbox.WaitForListAsync(l => l["web"] is { Status: "running", Pid: { } pid } && pid != v2 && IsOriginalWeb(pid), "v2 runs again", token);
+        Assert.That(web["web"].Status, Is.EqualTo("running"));
     }
 
     /// <summary>The original web unit's process (a sandbox script) rather than the broken one.</summary>

@@ -184,6 +184,44 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             ? RunAsync(executable, args, environment, cancellationToken)
             : RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
 
+    /// <summary>The checkout the tests were built from (where <c>GitProc.sln</c> is), for the shipped samples.</summary>
+    public static string SourceRoot
+    {
+        get
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "GitProc.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+
+            Assert.Fail($"GitProc.sln was not found above {AppContext.BaseDirectory}.");
+            return "";
+        }
+    }
+
+    /// <summary>
+    /// Runs a shipped shell script (a path under <see cref="SourceRoot"/>) as an operator would, against this sandbox:
+    /// <c>GITPROC_REPO</c>, <c>GITPROC_SOCKET</c> and <c>GITPROC</c> (the command that runs the CLI) set.
+    /// </summary>
+    public Task<CliResult> ScriptAsync(string script, string[] args, CancellationToken cancellationToken)
+    {
+        var gitproc = Executable ?? $"{DotnetHost} {CliDll}";
+        var environment = new Dictionary<string, string>
+        {
+            ["GITPROC_REPO"] = Repo,
+            ["GITPROC_SOCKET"] = Socket,
+            ["GITPROC"] = gitproc,
+            ["GIT_AUTHOR_NAME"] = "GitProc E2E",
+            ["GIT_AUTHOR_EMAIL"] = "e2e@gitproc.invalid",
+            ["GIT_COMMITTER_NAME"] = "GitProc E2E",
+            ["GIT_COMMITTER_EMAIL"] = "e2e@gitproc.invalid",
+        };
+        return RunAsync("/bin/sh", [Path.Combine(SourceRoot, script), .. args], environment, cancellationToken);
+    }
+
     /// <summary>Runs a client command against this sandbox's daemon (<c>--socket</c> first).</summary>
     public Task<CliResult> ClientAsync(CancellationToken cancellationToken, params string[] args) =>
         CliAsync(["--socket", Socket, .. args], cancellationToken: cancellationToken);

@@ -21,6 +21,13 @@ public sealed class DeliveryOptions
     /// </summary>
     public int CrashLoopRestarts { get; set; } = 2;
 
+    /// <summary>
+    /// Whether a commit that removes every unit while services run is applied (stopping them all). Default
+    /// <see langword="false"/>: such a commit is rejected, as Argo CD's automated sync refuses to prune everything
+    /// unless allowed, since it is far more often a wrong path or branch than a decommissioning.
+    /// </summary>
+    public bool AllowEmpty { get; set; }
+
     /// <summary>How many commits the history keeps (newest first). Default 100.</summary>
     public int HistoryLimit { get; set; } = 100;
 }

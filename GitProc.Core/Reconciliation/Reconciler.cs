@@ -326,10 +326,23 @@ internal sealed class Reconciler : IReconciler
         ClearGitError(commitRead: true);
         if (!check.IsValid)
         {
-            throw await RejectAsync(tip, new UnitCheckException(check), explicitRequest, cancellationToken).ConfigureAwait(false);
+            var invalid = new UnitCheckException(check);
+            throw await RejectAsync(
+                tip,
+                invalid.FileName,
+                invalid.Line > 0 ? invalid.Line : null,
+                invalid.Message,
+                [.. check.Errors.Select(static e => e.ToString())],
+                explicitRequest,
+                cancellationToken).ConfigureAwait(false);
         }
 
         var units = check.Units;
+        if (RefuseEmpty(units) is { } refusal)
+        {
+            throw await RejectAsync(tip, null, null, refusal, [refusal], explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+
         LogWarnings(tip, check.Warnings);
         var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
 
@@ -415,9 +428,11 @@ internal sealed class Reconciler : IReconciler
                 ?? throw new GitProcException($"The branch {_options.WatchBranch} has no commit yet: there is nothing to plan.")
             : (await _git.GetCommitAsync(revision, cancellationToken).ConfigureAwait(false)).Sha;
         var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
-        return check.IsValid
-            ? new DeliveryPlan(commit, _supervisor.Plan(check.Units), [])
-            : new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())]);
+        return !check.IsValid
+            ? new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())])
+            : RefuseEmpty(check.Units) is { } refusal
+                ? new DeliveryPlan(commit, null, [refusal])
+                : new DeliveryPlan(commit, _supervisor.Plan(check.Units), []);
     }
 
     public async Task<DeliveryRecord?> WaitForVerdictAsync(string commit, CancellationToken cancellationToken = default)
@@ -536,10 +551,17 @@ internal sealed class Reconciler : IReconciler
     /// Records a rejected tip. When nothing has been applied yet in this run (a daemon starting on a bad tip),
     /// the last good commit from the previous run is applied instead, so its services keep running.
     /// </summary>
-    private async Task<GitProcException> RejectAsync(string tip, UnitCheckException invalid, bool explicitRequest, CancellationToken cancellationToken)
+    /// <param name="tip">The rejected commit.</param>
+    /// <param name="file">The file of the first error, when one is at fault.</param>
+    /// <param name="line">Its line, when known.</param>
+    /// <param name="reason">The whole reason, as shown by status and sync.</param>
+    /// <param name="errors">Every error, one per entry (each diagnostic as gitproc check prints it), for the history.</param>
+    /// <param name="explicitRequest">Whether a person asked (sync): logged and recorded again even when already known.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    private async Task<GitProcException> RejectAsync(
+        string tip, string? file, int? line, string reason, IReadOnlyList<string> errors, bool explicitRequest, CancellationToken cancellationToken)
     {
-        var reason = invalid.Message;
-        var rejection = new RejectedCommit(tip, invalid.FileName, invalid.Line > 0 ? invalid.Line : null, reason, _time.GetUtcNow());
+        var rejection = new RejectedCommit(tip, file, line, reason, _time.GetUtcNow());
         var isNew = Volatile.Read(ref _rejected)?.Commit != tip;
         Volatile.Write(ref _rejected, rejection);
         if (isNew || explicitRequest)
@@ -555,10 +577,8 @@ internal sealed class Reconciler : IReconciler
         if (_history.Find(tip) is null || explicitRequest)
         {
             var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
-            // One entry per diagnostic, as gitproc check prints them, so history shows every one on its own line.
-            await _history.RecordAsync(
-                record with { Result = DeliveryResult.Rejected, Errors = [.. invalid.Result.Errors.Select(static e => e.ToString())] },
-                cancellationToken).ConfigureAwait(false);
+            // One entry per diagnostic, so history shows every one on its own line.
+            await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = errors }, cancellationToken).ConfigureAwait(false);
         }
 
         var shortSha = tip.Length > 7 ? tip[..7] : tip;
@@ -600,6 +620,15 @@ internal sealed class Reconciler : IReconciler
     {
         var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
         return check.IsValid ? check.Units : throw new UnitCheckException(check);
+    }
+
+    /// <summary>Why a commit with no unit at all is refused while services run, unless empty commits are allowed.</summary>
+    private string? RefuseEmpty(IReadOnlyList<UnitFile> units)
+    {
+        var running = _supervisor.AppliedUnits.Count;
+        return units.Count > 0 || running == 0 || _options.Delivery.AllowEmpty
+            ? null
+            : $"the commit removes every unit ({running} services would stop); set Delivery:AllowEmpty=true to apply such commits";
     }
 
     /// <summary>

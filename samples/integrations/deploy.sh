@@ -1,10 +1,12 @@
 #!/bin/sh
-# deploy.sh: deploys unit files to GitProc by a commit, waits for the daemon to apply it, checks the services and
-# shows their logs. A commit the daemon rejects (an invalid unit, a dependency cycle) is reverted by a new commit,
-# so the branch tip matches what runs again.
+# deploy.sh: deploys unit files to GitProc by a commit. It first shows what the commit will do (`gitproc plan`: which
+# services start, restart with which changed keys, or stop) and stops there if the daemon would reject it, so a bad
+# unit never reaches the branch. Then it commits, waits for the daemon's verdict (`gitproc sync --wait`: the services
+# ran through the verify window, or the daemon rolled the commit back), checks the services and shows their logs. A
+# commit the daemon rolled back is reverted by a new commit, so the branch tip matches what runs again.
 #
-#   deploy.sh [-m MESSAGE] [-t SECONDS] FILE.service...   add or change these units
-#   deploy.sh [-m MESSAGE] --remove NAME...               remove these services
+#   deploy.sh [-m MESSAGE] [-t SECONDS] [-n] FILE.service...   add or change these units (-n: show the plan only)
+#   deploy.sh [-m MESSAGE] [-n] --remove NAME...               remove these services
 #
 # Environment: GITPROC_REPO (the unit repository; default /etc/gitproc/services as root, else
 # $XDG_DATA_HOME/gitproc/services), GITPROC_SOCKET (the daemon's socket), GITPROC (the gitproc command; default
@@ -20,15 +22,16 @@ else
     repo=${XDG_DATA_HOME:-$HOME/.local/share}/gitproc/services
 fi
 
-usage() { echo "usage: deploy.sh [-m MESSAGE] [-t SECONDS] FILE.service... | deploy.sh [-m MESSAGE] --remove NAME..." >&2; exit 2; }
+usage() { echo "usage: deploy.sh [-m MESSAGE] [-t SECONDS] [-n] FILE.service... | deploy.sh [-m MESSAGE] [-n] --remove NAME..." >&2; exit 2; }
 log() { echo "[$(date '+%Y-%m-%d %H:%M:%S')] $*"; }
 
-message='' timeout=30 remove=no
+message='' timeout=30 remove=no dry_run=no
 while [ $# -gt 0 ]; do
     case $1 in
         -m) [ $# -ge 2 ] || usage; message=$2; shift 2 ;;
         -t) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
         --remove) remove=yes; shift ;;
+        -n) dry_run=yes; shift ;;
         -h|--help) usage ;;
         -*) usage ;;
         *) break ;;
@@ -65,18 +68,46 @@ fi
 if [ -z "$message" ]; then
     if [ $remove = yes ]; then message="Remove:$names"; else message="Deploy:$names"; fi
 fi
+# The commit is made as an object first, off the branch, so the daemon can plan it before anything is deployed.
 # shellcheck disable=SC2086
-git -C "$repo" commit -q -m "$message" -- $paths
+others=$(git -C "$repo" diff --cached --name-only -- . $(for p in $paths; do printf ':!%s ' "$p"; done))
+[ -z "$others" ] || { echo "deploy.sh: other changes are staged in $repo; commit or unstage them first:" >&2; echo "$others" >&2; exit 1; }
+candidate=$(git -C "$repo" commit-tree "$(git -C "$repo" write-tree)" -p HEAD -m "$message")
+log "Plan:"
+# Puts the named units in the index and working tree back as the branch has them.
+restore() {
+    for p in $paths; do
+        git -C "$repo" reset -q -- "$p"
+        if git -C "$repo" cat-file -e "HEAD:$p" 2>/dev/null; then git -C "$repo" checkout -q HEAD -- "$p"; else rm -f -- "$repo/$p"; fi
+    done
+}
+if ! $gitproc plan "$candidate"; then
+    restore
+    log "Not deployed: the daemon would reject this commit (see above). Fix the unit and deploy again."
+    exit 1
+fi
+if [ $dry_run = yes ]; then
+    restore
+    log "Dry run: nothing committed."
+    exit 0
+fi
+git -C "$repo" update-ref -m "deploy.sh: $message" HEAD "$candidate" "$(git -C "$repo" rev-parse HEAD)"
 commit=$(git -C "$repo" rev-parse --short HEAD)
 log "Committed $commit: $message"
 
-# The daemon applies a new commit by itself within a second; `sync` applies it now and reports a rejection.
-if ! sync_output=$($gitproc sync 2>&1); then
-    log "The daemon rejected $commit: $sync_output"
+# The daemon applies a new commit by itself within a second; `sync --wait` applies it now and waits until every
+# service it started or restarted has come through the verify window, or the daemon rolled the commit back.
+if ! sync_output=$($gitproc sync --wait 2>&1); then
+    echo "$sync_output"
+    case $sync_output in
+        *"Rolled back:"*) log "The daemon rolled $commit back; the previous version runs again." ;;
+        *) log "The daemon did not apply $commit." ;;
+    esac
     git -C "$repo" revert --no-edit HEAD >/dev/null
-    log "Reverted it with $(git -C "$repo" rev-parse --short HEAD); the last good commit keeps running. Fix the unit and deploy again."
+    log "Reverted it with $(git -C "$repo" rev-parse --short HEAD), so the branch matches what runs. Fix the unit and deploy again."
     exit 1
 fi
+echo "$sync_output"
 log "The daemon has applied $commit"
 
 failed=0
