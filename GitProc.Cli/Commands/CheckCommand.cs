@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using GitProc.Validation;
 using Microsoft.Extensions.Configuration;
@@ -111,7 +112,12 @@ internal static class CheckCommand
         if (repository is null && discoverRepository && context.ReadConfig(parseResult, nameof(GitProcOptions.RepositoryPath)) is null)
         {
             // A developer's clone or a CI checkout: `gitproc check --commit HEAD` means this repository.
-            repository = LibGit2Sharp.Repository.Discover(Environment.CurrentDirectory);
+            // Discover names the .git directory; messages read better with the working tree's.
+            repository = LibGit2Sharp.Repository.Discover(Environment.CurrentDirectory) is { } gitDirectory
+                ? Path.TrimEndingDirectorySeparator(gitDirectory) is var trimmed && Path.GetFileName(trimmed) == ".git"
+                    ? Path.GetDirectoryName(trimmed)
+                    : trimmed
+                : null;
         }
 
         if (repository is not null)
@@ -139,7 +145,8 @@ internal static class CheckCommand
     private static string ToJson(UnitCheckResult result, bool valid)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // As the daemon's IPC writes: quotes and apostrophes in messages stay readable (this is not HTML).
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteBoolean("valid", valid);

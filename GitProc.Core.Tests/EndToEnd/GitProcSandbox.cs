@@ -178,11 +178,15 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     public static string? Executable =>
         Environment.GetEnvironmentVariable("GITPROC_E2E_EXECUTABLE") is { Length: > 0 } executable ? executable : null;
 
-    /// <summary>Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) and collects its output.</summary>
-    public Task<CliResult> CliAsync(string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) in <paramref name="workingDirectory"/> (default the
+    /// sandbox's root) and collects its output.
+    /// </summary>
+    public Task<CliResult> CliAsync(
+        string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default, string? workingDirectory = null) =>
         Executable is { } executable
-            ? RunAsync(executable, args, environment, cancellationToken)
-            : RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
+            ? RunAsync(executable, args, environment, cancellationToken, workingDirectory)
+            : RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken, workingDirectory);
 
     /// <summary>The checkout the tests were built from (where <c>GitProc.sln</c> is), for the shipped samples.</summary>
     public static string SourceRoot
@@ -253,10 +257,11 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return info;
     }
 
-    private async Task<CliResult> RunAsync(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    private async Task<CliResult> RunAsync(
+        string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, string? workingDirectory = null)
     {
         using var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
-        process.StartInfo.WorkingDirectory = Root;
+        process.StartInfo.WorkingDirectory = workingDirectory ?? Root;
         process.Start();
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
