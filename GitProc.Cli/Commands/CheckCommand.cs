@@ -112,12 +112,7 @@ internal static class CheckCommand
         if (repository is null && discoverRepository && context.ReadConfig(parseResult, nameof(GitProcOptions.RepositoryPath)) is null)
         {
             // A developer's clone or a CI checkout: `gitproc check --commit HEAD` means this repository.
-            // Discover names the .git directory; messages read better with the working tree's.
-            repository = LibGit2Sharp.Repository.Discover(Environment.CurrentDirectory) is { } gitDirectory
-                ? Path.TrimEndingDirectorySeparator(gitDirectory) is var trimmed && Path.GetFileName(trimmed) == ".git"
-                    ? Path.GetDirectoryName(trimmed)
-                    : trimmed
-                : null;
+            repository = EnclosingWorkingTree(Environment.CurrentDirectory);
         }
 
         if (repository is not null)
@@ -129,6 +124,25 @@ internal static class CheckCommand
         services.AddOptions<GitProcOptions>().Bind(configuration.GetSection(GitProcOptions.SectionName));
         services.AddGitProc();
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// The working tree the directory is in: the nearest directory, itself or above, with a <c>.git</c> entry (a
+    /// directory, or a file as in a linked worktree or a submodule). Not LibGit2Sharp's <c>Repository.Discover</c>:
+    /// its answer comes back through a libgit2 buffer that is empty in the NativeAOT build.
+    /// </summary>
+    private static string? EnclosingWorkingTree(string directory)
+    {
+        for (var current = new DirectoryInfo(directory); current is not null; current = current.Parent)
+        {
+            var marker = Path.Combine(current.FullName, ".git");
+            if (Directory.Exists(marker) || File.Exists(marker))
+            {
+                return current.FullName;
+            }
+        }
+
+        return null;
     }
 
     private static string Summary(UnitCheckResult result)
