@@ -88,6 +88,7 @@ internal sealed class GitProcCli
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(RollbackCommand.Create(context));
         root.Subcommands.Add(SyncCommand.Create(context));
+        root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
         return root;

@@ -4,6 +4,7 @@ using GitProc.Health;
 using GitProc.Ipc;
 using GitProc.Logs;
 using GitProc.ResourceControl;
+using GitProc.UnitFiles;
 
 namespace GitProc;
 
@@ -57,6 +58,9 @@ public sealed class GitProcOptions
 
     /// <summary>HTTP health checks.</summary>
     public HealthOptions Health { get; set; } = new();
+
+    /// <summary>How strictly unit files are read: whether an unknown key is an error (the default) or a warning.</summary>
+    public UnitFileOptions UnitFiles { get; set; } = new();
 
     /// <summary>How applied commits are verified, rolled back and remembered.</summary>
     public DeliveryOptions Delivery { get; set; } = new();

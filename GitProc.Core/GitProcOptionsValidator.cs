@@ -1,5 +1,6 @@
 using System.Globalization;
 using GitProc.Ipc;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Options;
 
 namespace GitProc;
@@ -63,6 +64,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         if (options.Health.StartPeriod < TimeSpan.Zero)
         {
             failures.Add($"Health.{nameof(options.Health.StartPeriod)} must not be negative (was {options.Health.StartPeriod}).");
+        }
+
+        if (!Enum.IsDefined(options.UnitFiles.UnknownKeys))
+        {
+            failures.Add($"UnitFiles.{nameof(options.UnitFiles.UnknownKeys)} must be {nameof(UnknownKeyHandling.Error)} or {nameof(UnknownKeyHandling.Warn)} (was '{options.UnitFiles.UnknownKeys}').");
         }
 
         if (options.Delivery.VerifyWindow <= TimeSpan.Zero)

@@ -10,6 +10,7 @@ using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
+using GitProc.Validation;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -42,8 +43,9 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GitProcOptions>, GitProcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
-        services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
+        services.TryAddSingleton<IUnitFileParser>(sp => new UnitFileParser(sp.GetRequiredService<IOptions<GitProcOptions>>().Value.UnitFiles));
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();
+        services.TryAddSingleton<IUnitCheck, UnitCheck>();
         services.TryAddSingleton<IStateManager, StateManager>();
         services.TryAddSingleton<IServiceLogs, ServiceLogs>();
         services.TryAddSingleton<IGitIntegration, GitIntegration>();

@@ -141,7 +141,7 @@ internal static class DaemonCommand
     /// Adds the JSON file: its <c>GitProc</c> section when it has one (other sections, such as <c>Logging</c>, then
     /// apply too), else its top level as the <c>GitProc</c> section.
     /// </summary>
-    private static void AddConfigFile(IConfigurationBuilder configuration, string path)
+    internal static void AddConfigFile(IConfigurationBuilder configuration, string path)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))

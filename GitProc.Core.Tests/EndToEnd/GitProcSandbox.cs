@@ -187,11 +187,16 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         Environment.GetEnvironmentVariable("GITPROC_E2E_EXECUTABLE") is { Length: > 0 } executable ? executable : null;
 
     /// <summary>
-    /// Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) and collects its output; through
-    /// <paramref name="wrapper"/> (a command that execs the rest, such as <c>setpriv … --</c>) when given.
+    /// Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) in <paramref name="workingDirectory"/> (default the
+    /// sandbox's root) and collects its output; through <paramref name="wrapper"/> (a command that execs the rest, such
+    /// as <c>setpriv … --</c>) when given.
     /// </summary>
     public Task<CliResult> CliAsync(
-        string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default, IReadOnlyList<string>? wrapper = null)
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment = null,
+        CancellationToken cancellationToken = default,
+        IReadOnlyList<string>? wrapper = null,
+        string? workingDirectory = null)
     {
         string[] command = Executable is { } executable ? [executable, .. args] : [DotnetHost, CliDll, .. args];
         if (wrapper is { Count: > 0 })
@@ -199,7 +204,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             command = [.. wrapper, .. command];
         }
 
-        return RunAsync(command[0], command[1..], environment, cancellationToken);
+        return RunAsync(command[0], command[1..], environment, cancellationToken, workingDirectory);
     }
 
     /// <summary>The checkout the tests were built from (where <c>GitProc.sln</c> is), for the shipped samples.</summary>
@@ -271,10 +276,11 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return info;
     }
 
-    private async Task<CliResult> RunAsync(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    private async Task<CliResult> RunAsync(
+        string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, string? workingDirectory = null)
     {
         using var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
-        process.StartInfo.WorkingDirectory = Root;
+        process.StartInfo.WorkingDirectory = workingDirectory ?? Root;
         process.Start();
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);

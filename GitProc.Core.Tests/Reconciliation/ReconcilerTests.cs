@@ -86,9 +86,10 @@ public sealed class ReconcilerTests
     [Test]
     public async Task What_an_applied_commit_has_that_GitProc_ignores_is_logged_once_with_file_line_and_key()
     {
+        // A systemd key GitProc does not implement: kept, applied, and logged (a misspelt key is an error: see below).
         var commit = _repo.Commit(
-            "typo",
-            ("web.service", "[Unit]\nAfter=network.target\n[Service]\nExecStart=" + Sleep("web") + "\nRestrat=always\n"));
+            "sandboxing",
+            ("web.service", "[Unit]\nAfter=network.target\n[Service]\nExecStart=" + Sleep("web") + "\nProtectSystem=strict\n"));
         var logger = new CapturingLogger<Reconciler>();
         var (reconciler, supervisor) = Create(logger);
 
@@ -97,7 +98,7 @@ public sealed class ReconcilerTests
 
         var warnings = logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
         Assert.That(warnings, Has.Count.EqualTo(2), string.Join("\n", warnings));
-        Assert.That(warnings, Has.One.StartsWith($"Commit {commit[..7]}: web.service:5: Restrat: Restrat= in [Service] is not used by GitProc"));
+        Assert.That(warnings, Has.One.StartsWith($"Commit {commit[..7]}: web.service:5: ProtectSystem: ProtectSystem= in [Service] is a systemd setting GitProc does not act on"));
         Assert.That(warnings, Has.One.Contains("After=network.target, which is not a service"));
         Assert.That(supervisor.GetStatus("web").Status, Is.EqualTo(ServiceStatus.Running), "warnings never stop a unit from running");
     }
@@ -119,6 +120,58 @@ public sealed class ReconcilerTests
         Assert.That(reconciler.Status.Rejected?.Commit, Is.EqualTo(bad));
         Assert.That(supervisor.GetStatus("web").Pid, Is.EqualTo(pid), "the running service was not touched");
         Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "web" }), "nothing of the rejected commit was applied");
+    }
+
+    [Test]
+    public async Task A_misspelt_key_rejects_the_commit_with_every_error_of_every_file_and_the_last_good_keeps_running()
+    {
+        _repo.Commit("good", ("web.service", Unit(Sleep("web"))));
+        var (reconciler, supervisor) = Create();
+        await reconciler.SyncAsync();
+        var pid = supervisor.GetStatus("web").Pid;
+
+        var bad = _repo.Commit(
+            "typos",
+            ("web.service", Unit(Sleep("web2")) + "Restrat=always\n"),
+            ("api.service", "[Service]\nExecStart=" + Sleep("api") + "\nHealthCheckUrl=http://127.0.0.1:1/health\nMemoryMax=lots\n"));
+        var ex = Assert.ThrowsAsync<CommitRejectedException>(() => reconciler.SyncAsync())!;
+
+        string[] expected =
+        [
+            "api.service:3: HealthCheckUrl: HealthCheckUrl= is not a systemd or GitProc key in [Service]; did you mean HealthCheckURL=? Keys are case-sensitive.",
+            "api.service:4: MemoryMax: The value 'lots' is not a memory size; write bytes with an optional K, M, G, T or P suffix (base 1024) such as 512M or 2G, a percentage such as 50%, or infinity.",
+            "web.service:3: Restrat: Restrat= is not a systemd or GitProc key in [Service]; did you mean Restart=?",
+        ];
+        Assert.That(ex.Message, Is.EqualTo($"Commit {bad[..7]} rejected, nothing applied: 3 errors:\n{string.Join('\n', expected)}"));
+        Assert.That((ex.Rejection.File, ex.Rejection.Line), Is.EqualTo(("api.service", (int?)3)));
+
+        // The history record carries every diagnostic, one per entry, as gitproc check prints them.
+        var record = _providers[^1].GetRequiredService<GitProc.Delivery.IDeliveryHistory>().Find(bad);
+        Assert.That(record?.Result, Is.EqualTo(GitProc.Delivery.DeliveryResult.Rejected));
+        Assert.That(record!.Errors, Is.EqualTo(expected));
+
+        // plan says the same, before anything is applied.
+        var plan = await reconciler.PlanAsync(bad);
+        Assert.That(plan.Plan, Is.Null);
+        Assert.That(plan.Errors, Is.EqualTo(expected));
+
+        Assert.That(supervisor.GetStatus("web").Pid, Is.EqualTo(pid), "the running service was not touched");
+        Assert.That(supervisor.ListServices().Select(s => s.Name), Is.EqualTo(new[] { "web" }));
+    }
+
+    [Test]
+    public async Task With_UnknownKeys_Warn_a_misspelt_key_applies_and_is_logged_with_its_suggestion()
+    {
+        var commit = _repo.Commit("typo", ("web.service", Unit(Sleep("web")) + "Restrat=always\n"));
+        var logger = new CapturingLogger<Reconciler>();
+        var (reconciler, supervisor) = Create(logger, o => o.UnitFiles.UnknownKeys = GitProc.UnitFiles.UnknownKeyHandling.Warn);
+
+        await reconciler.SyncAsync();
+
+        Assert.That(supervisor.GetStatus("web").Status, Is.EqualTo(ServiceStatus.Running));
+        Assert.That(
+            logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message),
+            Has.One.EqualTo($"Commit {commit[..7]}: web.service:3: Restrat: Restrat= is not a systemd or GitProc key in [Service]; did you mean Restart=? It is kept but ignored."));
     }
 
     [Test]
@@ -259,8 +312,8 @@ public sealed class ReconcilerTests
 
         string[] expected =
         [
-            "web.service:5: ProtectSystem: ProtectSystem= in [Service] is not used by GitProc (a systemd setting GitProc does not implement, or a misspelling); it is kept but ignored.",
-            "web.service: Service 'web' has After=network.target, which is not a service; GitProc supervises only services, so the entry is ignored.",
+            "web.service:2: After: Service 'web' has After=network.target, which is not a service; GitProc supervises only services, so the entry is ignored.",
+            "web.service:5: ProtectSystem: ProtectSystem= in [Service] is a systemd setting GitProc does not act on; it is kept but ignored.",
         ];
         Assert.That(first.Commit, Is.EqualTo(commit));
         Assert.That(first.Warnings, Is.EqualTo(expected));

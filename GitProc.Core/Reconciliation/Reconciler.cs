@@ -1,10 +1,9 @@
 using GitProc.Delivery;
-using GitProc.Dependencies;
 using GitProc.Git;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
-using Microsoft.Extensions.DependencyInjection;
+using GitProc.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,9 +17,8 @@ namespace GitProc.Reconciliation;
 internal sealed class Reconciler : IReconciler
 {
     private readonly IGitIntegration _git;
-    private readonly IUnitFileParser _parser;
+    private readonly IUnitCheck _check;
     private readonly ISupervisor _supervisor;
-    private readonly IServiceProvider _serviceProvider;
     private readonly TimeProvider _time;
     private readonly ILogger<Reconciler> _logger;
     private readonly GitProcOptions _options;
@@ -47,20 +45,18 @@ internal sealed class Reconciler : IReconciler
 
     public Reconciler(
         IGitIntegration git,
-        IUnitFileParser parser,
+        IUnitCheck check,
         ISupervisor supervisor,
         IDeliveryHistory history,
-        IServiceProvider serviceProvider,
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
         ILogger<Reconciler> logger)
     {
         _git = git;
-        _parser = parser;
+        _check = check;
         _supervisor = supervisor;
         _history = history;
         _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider);
-        _serviceProvider = serviceProvider;
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
@@ -147,8 +143,7 @@ internal sealed class Reconciler : IReconciler
                 async (sha, token) =>
                 {
                     // The target must be a state GitProc can run: every unit valid, no cycle, no missing Requires.
-                    var units = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
-                    Validate(units);
+                    _ = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
             _logger.RolledBack(target.ShortSha, created.Sha);
@@ -323,7 +318,7 @@ internal sealed class Reconciler : IReconciler
             var units = _supervisor.AppliedUnits is { Count: > 0 } recorded ? recorded : await LoadUnitsAsync(lastGood, cancellationToken).ConfigureAwait(false);
             _logger.RunningFromState(lastGood, units.Count, why);
             var changes = await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
-            MarkApplied(lastGood, units, changes, IgnoredDependencies(units), reported: true);
+            MarkApplied(lastGood, units, changes, ParseWarnings(units), reported: true);
             _good = (lastGood, units);
         }
         catch (GitProcException ex)
@@ -372,37 +367,38 @@ internal sealed class Reconciler : IReconciler
                 $"Commit {shortTip} was rolled back ({rolledBack.RollbackReason}) and is not applied again; commit a fix or a revert to move on.");
         }
 
-        IReadOnlyList<UnitFile> units;
-        IReadOnlyList<DependencyDiagnostic> ignored;
+        UnitCheckResult check;
         try
         {
-            try
-            {
-                units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
-            }
-            catch (GitException ex)
-            {
-                RecordGitError(ex.Message, tip);
-                throw;
-            }
-
-            ClearGitError(commitRead: true);
-            ignored = Validate(units);
-            if (RefuseEmpty(units) is { } refusal)
-            {
-                throw await RejectAsync(tip, null, null, refusal, explicitRequest, cancellationToken).ConfigureAwait(false);
-            }
+            check = await _check.CheckCommitAsync(tip, cancellationToken).ConfigureAwait(false);
         }
-        catch (UnitFileParseException ex)
+        catch (GitException ex)
         {
-            throw await RejectAsync(tip, ex.FileName, ex.Line > 0 ? ex.Line : null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DependencyException ex)
-        {
-            throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
+            RecordGitError(ex.Message, tip);
+            throw;
         }
 
-        LogIgnored(tip, units, ignored);
+        ClearGitError(commitRead: true);
+        if (!check.IsValid)
+        {
+            var invalid = new UnitCheckException(check);
+            throw await RejectAsync(
+                tip,
+                invalid.FileName,
+                invalid.Line > 0 ? invalid.Line : null,
+                invalid.Message,
+                [.. check.Errors.Select(static e => e.ToString())],
+                explicitRequest,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        var units = check.Units;
+        if (RefuseEmpty(units) is { } refusal)
+        {
+            throw await RejectAsync(tip, null, null, refusal, [refusal], explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogWarnings(tip, check.Warnings);
         var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
 
         // What runs now is the set to give way to should this commit fail, unless it is itself still on trial: then the
@@ -417,7 +413,7 @@ internal sealed class Reconciler : IReconciler
         }
 
         var changes = await _supervisor.ApplyAsync(units, tip, cancellationToken).ConfigureAwait(false);
-        var applyReport = MarkApplied(tip, units, changes, ignored, reported: explicitRequest);
+        var applyReport = MarkApplied(tip, units, changes, check.Warnings, reported: explicitRequest);
         _lastGood = tip;
         Volatile.Write(ref _rejected, null);
 
@@ -486,18 +482,12 @@ internal sealed class Reconciler : IReconciler
             ? await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new GitProcException($"The branch {_options.WatchBranch} has no commit yet: there is nothing to plan.")
             : (await _git.GetCommitAsync(revision, cancellationToken).ConfigureAwait(false)).Sha;
-        try
-        {
-            var units = await LoadUnitsAsync(commit, cancellationToken).ConfigureAwait(false);
-            Validate(units);
-            return RefuseEmpty(units) is { } refusal
+        var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        return !check.IsValid
+            ? new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())])
+            : RefuseEmpty(check.Units) is { } refusal
                 ? new DeliveryPlan(commit, null, [refusal])
-                : new DeliveryPlan(commit, _supervisor.Plan(units), []);
-        }
-        catch (Exception ex) when (ex is UnitFileParseException or DependencyException)
-        {
-            return new DeliveryPlan(commit, null, [ex.Message]);
-        }
+                : new DeliveryPlan(commit, _supervisor.Plan(check.Units), []);
     }
 
     public async Task<DeliveryRecord?> WaitForVerdictAsync(string commit, CancellationToken cancellationToken = default)
@@ -575,7 +565,7 @@ internal sealed class Reconciler : IReconciler
             try
             {
                 var changes = await _supervisor.ApplyAsync(good.Units, good.Commit, cancellationToken).ConfigureAwait(false);
-                MarkApplied(good.Commit, good.Units, changes, IgnoredDependencies(good.Units), reported: true);
+                MarkApplied(good.Commit, good.Units, changes, ParseWarnings(good.Units), reported: true);
                 _lastGood = good.Commit;
             }
             catch (GitProcException ex)
@@ -616,7 +606,15 @@ internal sealed class Reconciler : IReconciler
     /// Records a rejected tip. When nothing has been applied yet in this run (a daemon starting on a bad tip),
     /// the last good commit from the previous run is applied instead, so its services keep running.
     /// </summary>
-    private async Task<GitProcException> RejectAsync(string tip, string? file, int? line, string reason, bool explicitRequest, CancellationToken cancellationToken)
+    /// <param name="tip">The rejected commit.</param>
+    /// <param name="file">The file of the first error, when one is at fault.</param>
+    /// <param name="line">Its line, when known.</param>
+    /// <param name="reason">The whole reason, as shown by status and sync.</param>
+    /// <param name="errors">Every error, one per entry (each diagnostic as gitproc check prints it), for the history.</param>
+    /// <param name="explicitRequest">Whether a person asked (sync): logged and recorded again even when already known.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    private async Task<GitProcException> RejectAsync(
+        string tip, string? file, int? line, string reason, IReadOnlyList<string> errors, bool explicitRequest, CancellationToken cancellationToken)
     {
         var rejection = new RejectedCommit(tip, file, line, reason, _time.GetUtcNow());
         var isNew = Volatile.Read(ref _rejected)?.Commit != tip;
@@ -634,7 +632,8 @@ internal sealed class Reconciler : IReconciler
         if (_history.Find(tip) is null || explicitRequest)
         {
             var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
-            await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = [reason] }, cancellationToken).ConfigureAwait(false);
+            // One entry per diagnostic, so history shows every one on its own line.
+            await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = errors }, cancellationToken).ConfigureAwait(false);
         }
 
         var shortSha = tip.Length > 7 ? tip[..7] : tip;
@@ -667,29 +666,15 @@ internal sealed class Reconciler : IReconciler
         }
     }
 
+    /// <summary>
+    /// Reads and checks a commit's units with <see cref="IUnitCheck.CheckCommitAsync"/>, as <c>gitproc check --commit</c>
+    /// does: every file parsed and the set's dependencies checked.
+    /// </summary>
+    /// <exception cref="UnitCheckException">The units are invalid; it lists every error of every file.</exception>
     private async Task<IReadOnlyList<UnitFile>> LoadUnitsAsync(string commit, CancellationToken cancellationToken)
     {
-        var files = await _git.ReadUnitFilesAsync(commit, cancellationToken).ConfigureAwait(false);
-        var units = new List<UnitFile>(files.Count);
-        foreach (var file in files)
-        {
-            units.Add(_parser.Parse(file.FileName, file.Content));
-        }
-
-        return units;
-    }
-
-    /// <summary>Throws for a dependency error; returns what is ignored with a warning (non-service dependencies).</summary>
-    private IReadOnlyList<DependencyDiagnostic> Validate(IReadOnlyList<UnitFile> units)
-    {
-        var resolver = _serviceProvider.GetRequiredService<IDependencyResolver>();
-        foreach (var unit in units)
-        {
-            resolver.AddUnit(unit);
-        }
-
-        _ = resolver.GetStartOrder();
-        return resolver.Validate().Warnings;
+        var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        return check.IsValid ? check.Units : throw new UnitCheckException(check);
     }
 
     /// <summary>Why a commit with no unit at all is refused while services run, unless empty commits are allowed.</summary>
@@ -702,16 +687,16 @@ internal sealed class Reconciler : IReconciler
     }
 
     /// <summary>
-    /// Logs what an applied commit has that GitProc ignores (unknown or misplaced keys, dependencies on things that
-    /// are not services), as systemd logs "Unknown key name ..., ignoring": a typo in a key must not pass silently.
-    /// Once per applied commit.
+    /// Logs what an applied commit has that GitProc keeps but does not act on (systemd keys it does not implement,
+    /// dependencies on things that are not services), as systemd logs "Unknown key name ..., ignoring". Once per
+    /// applied commit.
     /// </summary>
-    private void LogIgnored(string commit, IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+    private void LogWarnings(string commit, IReadOnlyList<UnitDiagnostic> warnings)
     {
         var shortSha = commit.Length > 7 ? commit[..7] : commit;
-        foreach (var warning in AllWarnings(WarningsByService(units, dependencyWarnings)))
+        foreach (var warning in warnings)
         {
-            _logger.UnitWarning(shortSha, warning);
+            _logger.UnitWarning(shortSha, warning.ToString());
         }
     }
 
@@ -720,57 +705,36 @@ internal sealed class Reconciler : IReconciler
     /// argument says whether an explicit sync or rollback made this apply, and so has reported it.
     /// </summary>
     private AppliedReport MarkApplied(
-        string? commit, IReadOnlyList<UnitFile> units, ApplyResult changes, IReadOnlyList<DependencyDiagnostic> dependencyWarnings, bool reported)
+        string? commit, IReadOnlyList<UnitFile> units, ApplyResult changes, IReadOnlyList<UnitDiagnostic> warnings, bool reported)
     {
-        var report = new AppliedReport(commit, changes, WarningsByService(units, dependencyWarnings)) { Reported = reported };
+        var report = new AppliedReport(commit, changes, WarningsByService(units, warnings)) { Reported = reported };
         Volatile.Write(ref _report, report);
         Volatile.Write(ref _applied, commit);
         return report;
     }
 
-    /// <summary>What a set that ran before ignores among its dependencies, for its warnings; nothing if it no longer validates.</summary>
-    private IReadOnlyList<DependencyDiagnostic> IgnoredDependencies(IReadOnlyList<UnitFile> units)
-    {
-        try
-        {
-            return Validate(units);
-        }
-        catch (DependencyException)
-        {
-            return [];
-        }
-    }
+    /// <summary>The parser's warnings of a set that ran before (put back from the state or a rollback, not re-read).</summary>
+    private static IReadOnlyList<UnitDiagnostic> ParseWarnings(IReadOnlyList<UnitFile> units) =>
+        [.. units.SelectMany(u => u.Warnings).Select(w => new UnitDiagnostic(w.FileName, w.Line, w.Key, w.Message))];
 
     /// <summary>
-    /// A set's warnings as text by service: the parser's as <c>FILE:LINE: KEY: message</c>, then the dependency
-    /// resolver's as <c>FILE: message</c> (it knows no line). Strings, so that other checks can add theirs alike.
+    /// A set's warnings as <c>FILE:LINE: KEY: message</c> text by service (the unit whose file a warning names), as
+    /// <c>gitproc check</c> prints them.
     /// </summary>
     internal static IReadOnlyDictionary<string, IReadOnlyList<string>> WarningsByService(
-        IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+        IReadOnlyList<UnitFile> units, IReadOnlyList<UnitDiagnostic> warnings)
     {
         var byService = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        void Add(string service, string warning)
+        foreach (var warning in warnings)
         {
+            var service = units.FirstOrDefault(u => u.FileName == warning.File || Path.GetFileName(u.FileName) == Path.GetFileName(warning.File))?.Name
+                ?? Path.GetFileNameWithoutExtension(warning.File);
             if (!byService.TryGetValue(service, out var list))
             {
                 byService[service] = list = [];
             }
 
-            list.Add(warning);
-        }
-
-        foreach (var unit in units)
-        {
-            foreach (var warning in unit.Warnings)
-            {
-                Add(unit.Name, warning.ToString());
-            }
-        }
-
-        foreach (var warning in dependencyWarnings)
-        {
-            var file = units.FirstOrDefault(u => u.Name == warning.Service)?.FileName ?? warning.Service + ".service";
-            Add(warning.Service, $"{file}: {warning.Message}");
+            list.Add(warning.ToString());
         }
 
         return byService.Count == 0 ? NoWarnings : byService.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value.AsReadOnly(), StringComparer.Ordinal);

@@ -20,6 +20,7 @@ internal sealed class Supervisor : ISupervisor
     // A previous run's leftover processes get the defaults: their units may have changed since.
     private const int DefaultKillSignal = 15;
     private static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly UnitFileOptions LenientUnits = new() { UnknownKeys = UnknownKeyHandling.Warn };
 
     private readonly IProcessManager _processes;
     private readonly IStateManager _stateManager;
@@ -184,7 +185,19 @@ internal sealed class Supervisor : ISupervisor
         {
             try
             {
-                var unit = _parser.Parse(snapshot.FileName, snapshot.Content);
+                UnitFile unit;
+                try
+                {
+                    unit = _parser.Parse(snapshot.FileName, snapshot.Content);
+                }
+                catch (UnitFileParseException)
+                {
+                    // A unit this daemon accepted before is not dropped (and its process stopped) because the parser
+                    // became stricter since, as an upgrade can make it (unknown keys became errors); new commits are
+                    // still checked strictly.
+                    unit = UnitFileParser.Parse(snapshot.FileName, snapshot.Content, LenientUnits);
+                }
+
                 if (units.All(u => u.Name != unit.Name))
                 {
                     units.Add(unit);
