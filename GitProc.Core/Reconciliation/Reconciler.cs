@@ -399,6 +399,7 @@ internal sealed class Reconciler : IReconciler
         }
 
         LogWarnings(tip, check.Warnings);
+        var resuming = applied is null && tip == _lastGood && _history.Find(tip) is { Result: DeliveryResult.Applied };
         var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
 
         // What runs now is the set to give way to should this commit fail, unless it is itself still on trial: then the
@@ -416,6 +417,14 @@ internal sealed class Reconciler : IReconciler
         var applyReport = MarkApplied(tip, units, changes, check.Warnings, reported: explicitRequest);
         _lastGood = tip;
         Volatile.Write(ref _rejected, null);
+
+        if (resuming)
+        {
+            // The commit the previous run applied and kept: its record stays as that run wrote it, and what this apply
+            // started is what died while no daemon ran, not a new release to judge.
+            _good = (tip, units);
+            return new SyncResult(tip, changes) { Warnings = AllWarnings(applyReport.Warnings) };
+        }
 
         var onTrial = changes.Started.Concat(changes.Restarted).ToList();
         record = record with
