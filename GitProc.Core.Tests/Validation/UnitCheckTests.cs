@@ -114,6 +114,13 @@ public sealed class UnitCheckTests
     }
 
     [Test]
+    public void The_same_target_under_Wants_and_After_is_placed_at_each_entry()
+    {
+        var result = Create().Check([Source("web.service", "[Unit]\nWants=network-online.target\nAfter=network-online.target\n" + Good)]);
+        Assert.That(result.Warnings.Select(w => (w.Line, w.Key)), Is.EquivalentTo(new (int, string?)[] { (2, "Wants"), (3, "After") }));
+    }
+
+    [Test]
     public void Unknown_keys_are_warnings_with_UnknownKeys_Warn_and_the_set_is_valid()
     {
         var result = Create(o => o.UnitFiles.UnknownKeys = UnknownKeyHandling.Warn)

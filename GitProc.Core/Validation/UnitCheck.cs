@@ -184,7 +184,7 @@ internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, ISe
             DependencyDiagnosticKind.MissingRequiredService => (["Requires"], diagnostic.Dependency),
             DependencyDiagnosticKind.MissingOrderedService => (["After"], diagnostic.Dependency),
             DependencyDiagnosticKind.MissingWantedService => (["Wants"], diagnostic.Dependency),
-            _ => (["After", "Requires", "Wants"], diagnostic.Dependency),
+            _ => (diagnostic.Key is { } key ? [key] : ["After", "Requires", "Wants"], diagnostic.Dependency),
         };
         foreach (var key in keys)
         {
