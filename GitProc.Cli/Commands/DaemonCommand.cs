@@ -62,7 +62,9 @@ internal static class DaemonCommand
     [SupportedOSPlatform("linux")]
     private static async Task<int> RunAsync(CliContext context, string? configFile, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "gitproc" });
+        // The daemon reads no content files; a fixed root keeps the host from deriving one from the executable's
+        // directory, which a NativeAOT build run as a service user that may not read that directory gets empty.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "gitproc", ContentRootPath = "/" });
         if (configFile is not null)
         {
             AddConfigFile(builder.Configuration, configFile);
