@@ -15,6 +15,8 @@ internal sealed class EventStream(IOptions<GitProcOptions> options, TimeProvider
     private EventSubscription[] _subscribers = [];
     private long _sequence;
 
+    public int SubscriberBuffer => _capacity;
+
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
 
     public void Publish(GitProcEvent e)

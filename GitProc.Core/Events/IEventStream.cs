@@ -18,6 +18,9 @@ public interface IEventStream
     /// <returns>The subscription; dispose it to unsubscribe.</returns>
     IEventSubscription Subscribe(EventFilter? filter = null);
 
+    /// <summary>How many events may wait for one subscriber before it is dropped (<see cref="EventOptions.SubscriberBuffer"/>).</summary>
+    int SubscriberBuffer { get; }
+
     /// <summary>How many subscribers there are now.</summary>
     int SubscriberCount { get; }
 }
