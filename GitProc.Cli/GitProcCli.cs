@@ -98,6 +98,7 @@ internal sealed class GitProcCli
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
+        root.Subcommands.Add(EventsCommand.Create(context));
         return root;
     }
 }

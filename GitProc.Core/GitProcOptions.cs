@@ -1,4 +1,5 @@
 using GitProc.Delivery;
+using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
@@ -64,4 +65,7 @@ public sealed class GitProcOptions
 
     /// <summary>How applied commits are verified, rolled back and remembered.</summary>
     public DeliveryOptions Delivery { get; set; } = new();
+
+    /// <summary>The event stream: how far a subscriber may fall behind before it is dropped.</summary>
+    public EventOptions Events { get; set; } = new();
 }

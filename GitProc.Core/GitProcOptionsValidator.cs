@@ -81,6 +81,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Delivery.{nameof(options.Delivery.HistoryLimit)} must be at least 1 (was {options.Delivery.HistoryLimit}).");
         }
 
+        if (options.Events.SubscriberBuffer < 1)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Events.{nameof(options.Events.SubscriberBuffer)} must be at least 1 (was {options.Events.SubscriberBuffer})."));
+        }
+
         if (options.Delivery.CrashLoopRestarts < 1)
         {
             failures.Add($"Delivery.{nameof(options.Delivery.CrashLoopRestarts)} must be at least 1 (was {options.Delivery.CrashLoopRestarts}).");

@@ -1,6 +1,7 @@
 using GitProc;
 using GitProc.Delivery;
 using GitProc.Dependencies;
+using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Logs;
@@ -43,6 +44,7 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GitProcOptions>, GitProcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
+        services.TryAddSingleton<IEventStream, EventStream>();
         services.TryAddSingleton<IUnitFileParser>(sp => new UnitFileParser(sp.GetRequiredService<IOptions<GitProcOptions>>().Value.UnitFiles));
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();
         services.TryAddSingleton<IUnitCheck, UnitCheck>();

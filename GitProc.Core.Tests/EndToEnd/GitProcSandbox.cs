@@ -245,6 +245,20 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return RunAsync("/bin/sh", [Path.Combine(SourceRoot, script), .. args], environment, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts a client command that runs until stopped (<c>events</c>, <c>logs -f</c>) against this sandbox's daemon,
+    /// with its output redirected; the caller reads it, stops the process and disposes it.
+    /// </summary>
+    public Process StartClient(params string[] args)
+    {
+        string[] command = Executable is { } executable ? [executable, "--socket", Socket, .. args] : [DotnetHost, CliDll, "--socket", Socket, .. args];
+        var process = new Process { StartInfo = StartInfo(command[0], command[1..], null) };
+        process.StartInfo.WorkingDirectory = Root;
+        process.Start();
+        process.StandardInput.Close();
+        return process;
+    }
+
     /// <summary>Runs a client command against this sandbox's daemon (<c>--socket</c> first).</summary>
     public Task<CliResult> ClientAsync(CancellationToken cancellationToken, params string[] args) =>
         CliAsync(["--socket", Socket, .. args], cancellationToken: cancellationToken);

@@ -52,6 +52,17 @@ internal static class IpcClientJson
                 writer.WriteNumber("limit"u8, limit);
             }
 
+            if (args.Types is { } types)
+            {
+                writer.WriteStartArray("types"u8);
+                foreach (var type in types)
+                {
+                    writer.WriteStringValue(type);
+                }
+
+                writer.WriteEndArray();
+            }
+
             writer.WriteEndObject();
         }
 

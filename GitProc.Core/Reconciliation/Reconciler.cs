@@ -1,4 +1,6 @@
+using System.Text.Json;
 using GitProc.Delivery;
+using GitProc.Events;
 using GitProc.Git;
 using GitProc.State;
 using GitProc.Supervision;
@@ -27,6 +29,7 @@ internal sealed class Reconciler : IReconciler
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _fetchGate = new(1, 1);
     private readonly Lock _errorLock = new();
+    private readonly IEventStream? _events;
 
     // The last set known good (verified, or running before this run): what a commit failing verification gives way to.
     private (string? Commit, IReadOnlyList<UnitFile> Units)? _good;
@@ -50,8 +53,10 @@ internal sealed class Reconciler : IReconciler
         IDeliveryHistory history,
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
-        ILogger<Reconciler> logger)
+        ILogger<Reconciler> logger,
+        IEventStream? events = null)
     {
+        _events = events;
         _git = git;
         _check = check;
         _supervisor = supervisor;
@@ -261,7 +266,27 @@ internal sealed class Reconciler : IReconciler
         await _fetchGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+            FetchResult fetched;
+            try
+            {
+                fetched = await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (GitProcException ex)
+            {
+                _events?.Publish(new GitProcEvent { Type = EventTypes.GitFetch, Outcome = "failed", Reason = ex.Message });
+                throw;
+            }
+
+            if (fetched.Outcome != FetchOutcome.NoRemote)
+            {
+                _events?.Publish(new GitProcEvent
+                {
+                    Type = EventTypes.GitFetch,
+                    Outcome = JsonNamingPolicy.SnakeCaseLower.ConvertName(fetched.Outcome.ToString()),
+                    Commit = fetched.Tip,
+                    PreviousCommit = fetched.PreviousTip,
+                });
+            }
         }
         finally
         {
@@ -436,6 +461,14 @@ internal sealed class Reconciler : IReconciler
             Stopped = changes.Stopped,
         };
         await _history.RecordAsync(record, cancellationToken).ConfigureAwait(false);
+        _events?.Publish(new GitProcEvent
+        {
+            Type = EventTypes.CommitApplied,
+            Commit = tip,
+            Started = changes.Started,
+            Restarted = changes.Restarted,
+            Stopped = changes.Stopped,
+        });
         if (onTrial.Count > 0)
         {
             StartVerification(tip, units, onTrial);
@@ -593,6 +626,18 @@ internal sealed class Reconciler : IReconciler
                 RestoredCommit = result == DeliveryResult.RolledBack ? _good?.Commit : null,
             },
             cancellationToken).ConfigureAwait(false);
+        _events?.Publish(new GitProcEvent
+        {
+            Type = result switch
+            {
+                DeliveryResult.RolledBack => EventTypes.CommitRolledBack,
+                DeliveryResult.Superseded => EventTypes.CommitSuperseded,
+                _ => EventTypes.CommitVerified,
+            },
+            Commit = verification.Commit,
+            Reason = failure,
+            RestoredCommit = result == DeliveryResult.RolledBack ? _good?.Commit : null,
+        });
         verification.Verdict.TrySetResult(_history.Find(verification.Commit));
         verification.Stop.Dispose();
     }
@@ -631,6 +676,7 @@ internal sealed class Reconciler : IReconciler
         if (isNew || explicitRequest)
         {
             _logger.CommitRejected(tip, reason);
+            _events?.Publish(new GitProcEvent { Type = EventTypes.CommitRejected, Commit = tip, Reason = reason, Errors = errors });
         }
 
         if (_lastGood != tip)

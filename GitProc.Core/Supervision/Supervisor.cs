@@ -1,4 +1,5 @@
 using GitProc.Dependencies;
+using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
@@ -77,7 +78,8 @@ internal sealed class Supervisor : ISupervisor
             options.Value.ResourceControl.Enabled ? serviceProvider.GetService<IResourceController>() : null,
             options.Value.ResourceControl.CgroupForEveryService,
             _health,
-            options.Value.Health);
+            options.Value.Health,
+            serviceProvider.GetService<IEventStream>());
         if (_health is not null)
         {
             _health.HealthChanged += OnHealthChanged;
