@@ -3,6 +3,7 @@ using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.ResourceControl;
 
 namespace GitProc;
@@ -60,4 +61,7 @@ public sealed class GitProcOptions
 
     /// <summary>How applied commits are verified, rolled back and remembered.</summary>
     public DeliveryOptions Delivery { get; set; } = new();
+
+    /// <summary>The daemon's Prometheus endpoint (<c>Metrics:Listen</c>); off by default.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
 }

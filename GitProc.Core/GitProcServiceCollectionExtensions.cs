@@ -4,6 +4,7 @@ using GitProc.Dependencies;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.Reconciliation;
 using GitProc.ResourceControl;
@@ -22,7 +23,8 @@ public static class GitProcServiceCollectionExtensions
     /// Registers every GitProc component with <c>TryAdd</c> (so any one can be replaced, for example by a mock,
     /// by registering it first) and binds <see cref="GitProcOptions"/>, validated when the host starts.
     /// Safe to call more than once; each call's <paramref name="configure"/> is applied in order.
-    /// Logging is added if the application has not added it (it is idempotent).
+    /// Logging is added if the application has not added it (it is idempotent), and so is the meter factory: GitProc's
+    /// instruments are on its meter <c>GitProc</c>, for the application's own metrics pipeline to export.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; <see langword="null"/> keeps the defaults.</param>
@@ -41,6 +43,10 @@ public static class GitProcServiceCollectionExtensions
         services.AddLogging();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GitProcOptions>, GitProcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+
+        // The instruments come from the application's meter factory, so its OpenTelemetry pipeline sees them.
+        services.AddMetrics();
+        services.TryAddSingleton<GitProcMetrics>();
 
         services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();

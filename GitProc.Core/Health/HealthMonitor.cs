@@ -1,3 +1,4 @@
+using GitProc.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -21,14 +22,18 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
     private readonly ILogger _logger;
     private bool _disposed;
 
-    public HealthMonitor(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<HealthMonitor>? logger = null)
+    public HealthMonitor(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<HealthMonitor>? logger = null, GitProcMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _probe = new HealthProbe(options.Value.Health, timeProvider);
+        Metrics = metrics;
     }
+
+    /// <summary>Where each check's result and duration are recorded; <see langword="null"/> when not registered.</summary>
+    internal GitProcMetrics? Metrics { get; }
 
     public event EventHandler<HealthChangedEventArgs>? HealthChanged;
 

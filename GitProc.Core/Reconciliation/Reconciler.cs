@@ -1,6 +1,7 @@
 using GitProc.Delivery;
 using GitProc.Dependencies;
 using GitProc.Git;
+using GitProc.Metrics;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
@@ -59,6 +60,7 @@ internal sealed class Reconciler : IReconciler
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
+        serviceProvider.GetService<GitProcMetrics>()?.Observe(this);
     }
 
     public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))

@@ -552,6 +552,7 @@ internal sealed class ServiceController : IAsyncDisposable
     private async Task<Task<ProcessExit>> LaunchAsync(int generation)
     {
         var unit = _unit;
+        var began = _context.Time.GetTimestamp();
         _launchFailed = true;
         SetShortage(null);
         try
@@ -571,7 +572,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
         if (unit.Type == ServiceType.Oneshot)
         {
-            MarkStarted(generation, process: null);
+            MarkStarted(generation, process: null, began);
             var main = await RunCommandsAsync(unit, unit.ExecStartCommands, Timeout.InfiniteTimeSpan, "ExecStart").ConfigureAwait(false);
             if (main is not null)
             {
@@ -598,7 +599,7 @@ internal sealed class ServiceController : IAsyncDisposable
             return Task.FromResult(new ProcessExit(ExitExec, null));
         }
 
-        MarkStarted(generation, process);
+        MarkStarted(generation, process, began);
         _context.Logger.ServiceStarted(Name, process.Info.Pid);
         _launchFailed = false;
         WatchHealth(unit);
@@ -960,6 +961,7 @@ internal sealed class ServiceController : IAsyncDisposable
         var clean = forgiven.IsClean && !exit.OomKilled;
         bool restart;
         bool limitHit;
+        bool unhealthy;
 
         string? waiting = null;
         lock (_sync)
@@ -997,6 +999,7 @@ internal sealed class ServiceController : IAsyncDisposable
                 return false;
             }
 
+            unhealthy = _unhealthyRestart;
             restart = _unhealthyRestart || RestartDecision.ShouldRestart(unit.Restart, forgiven);
             _unhealthyRestart = false;
             limitHit = restart && !_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
@@ -1033,6 +1036,7 @@ internal sealed class ServiceController : IAsyncDisposable
             }
         }
 
+        _context.Metrics?.ServiceExited(Name, exit, unhealthy);
         if (clean)
         {
             _context.Logger.ServiceEnded(Name, exit.ToString(), restart && !limitHit);
@@ -1074,7 +1078,7 @@ internal sealed class ServiceController : IAsyncDisposable
         }).Build();
     }
 
-    private void MarkStarted(int generation, IServiceProcess? process)
+    private void MarkStarted(int generation, IServiceProcess? process, long launchBegan)
     {
         lock (_sync)
         {
@@ -1091,6 +1095,7 @@ internal sealed class ServiceController : IAsyncDisposable
             _shortageRetries = 0;
         }
 
+        _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
         _context.StateChanged();
     }
 

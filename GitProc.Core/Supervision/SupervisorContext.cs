@@ -1,5 +1,6 @@
 using GitProc.Health;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.ResourceControl;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,8 @@ internal sealed class SupervisorContext(
     IResourceController? resources,
     bool cgroupForEveryService,
     IHealthMonitor? health,
-    HealthOptions healthOptions)
+    HealthOptions healthOptions,
+    GitProcMetrics? metrics = null)
 {
     /// <summary>Per-service cgroups; <see langword="null"/> where the platform has none.</summary>
     public IResourceController? Resources { get; } = resources;
@@ -30,6 +32,9 @@ internal sealed class SupervisorContext(
     public IHealthMonitor? Health { get; } = health;
 
     public HealthOptions HealthOptions { get; } = healthOptions;
+
+    /// <summary>Where starts and exits are counted; <see langword="null"/> when not registered.</summary>
+    public GitProcMetrics? Metrics { get; } = metrics;
 
     public IProcessManager Processes { get; } = processes;
 
