@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 
 namespace GitProc.Core.Tests.Metrics;
 
@@ -51,4 +53,23 @@ internal sealed class Scrape
         _samples.Keys.Where(k => k == name || k.StartsWith(name + "{", StringComparison.Ordinal));
 
     public override string ToString() => Text;
+
+    /// <summary>GETs <c>http://127.0.0.1:PORT/metrics</c> as Prometheus would; fails the test on anything but 200.</summary>
+    public static async Task<Scrape> FetchAsync(int port, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await client.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"), cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), text);
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
+        return new Scrape(text);
+    }
+
+    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago (the system's choice for port 0).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

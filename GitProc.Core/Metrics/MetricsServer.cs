@@ -22,6 +22,7 @@ internal sealed class MetricsServer : IAsyncDisposable
     private readonly PrometheusExporter? _exporter;
     private MetricsEndpoint? _endpoint;
     private Task _listening = Task.CompletedTask;
+    private int _disposed;
 
     public MetricsServer(IOptions<GitProcOptions> options, GitProcMetrics metrics, IMeterFactory meterFactory, ILogger<MetricsServer> logger)
     {
@@ -88,8 +89,14 @@ internal sealed class MetricsServer : IAsyncDisposable
         return await _exporter!.CollectAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stops serving (the host's stop, then the container's disposal: the second call does nothing).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _listening.ConfigureAwait(false);
         if (Volatile.Read(ref _endpoint) is { } endpoint)
