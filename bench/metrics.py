@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from daemon_socket import connect_when_up
 import urllib.request
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -114,17 +116,7 @@ def run_once(args, variant, round_index):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     scraper = None
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(sock_path)
-                break
-            except OSError:
-                sock.close()
-                if time.time() > deadline or daemon.poll() is not None:
-                    raise SystemExit("the daemon did not come up")
-                time.sleep(0.05)
+        sock = connect_when_up(sock_path, daemon, timeout=60)
         reader = sock.makefile("r")
 
         def status():

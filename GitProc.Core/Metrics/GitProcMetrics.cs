@@ -41,7 +41,7 @@ internal sealed class GitProcMetrics
     private readonly Counter<long> _commits;
     private readonly Histogram<double> _applyDuration;
     private readonly Counter<long> _fetches;
-    private readonly Lock _fetchLock = new();
+    private readonly Lock _lock = new();
 
     private ISupervisor? _supervisor;
     private IReconciler? _reconciler;
@@ -184,7 +184,7 @@ internal sealed class GitProcMetrics
     public void Fetched(bool success)
     {
         var now = _time.GetUtcNow();
-        lock (_fetchLock)
+        lock (_lock)
         {
             if (success)
             {
@@ -232,7 +232,7 @@ internal sealed class GitProcMetrics
         }
 
         var now = _time.GetTimestamp();
-        lock (_fetchLock)
+        lock (_lock)
         {
             if (_snapshot is { } snapshot && _time.GetElapsedTime(snapshot.Taken, now) < SnapshotMaxAge)
             {
@@ -241,7 +241,7 @@ internal sealed class GitProcMetrics
         }
 
         var services = supervisor.ListServices();
-        lock (_fetchLock)
+        lock (_lock)
         {
             _snapshot = (now, services);
         }
@@ -329,7 +329,7 @@ internal sealed class GitProcMetrics
     {
         DateTimeOffset? success;
         DateTimeOffset? failure;
-        lock (_fetchLock)
+        lock (_lock)
         {
             (success, failure) = (_lastFetchSuccess, _lastFetchFailure);
         }

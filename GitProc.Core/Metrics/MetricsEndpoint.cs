@@ -113,7 +113,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         {
             try
             {
-                await client.SendAsync(Response("503 Service Unavailable", "text/plain; charset=utf-8", "too many scrapes at once\n"u8.ToArray(), head: false))
+                await SendAsync(client, Response("503 Service Unavailable", "text/plain; charset=utf-8", "too many scrapes at once\n"u8.ToArray(), head: false), CancellationToken.None)
                     .ConfigureAwait(false);
             }
             catch (SocketException)
@@ -135,7 +135,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
                 var response = request is null
                     ? Response("400 Bad Request", "text/plain; charset=utf-8", "a request line was expected\n"u8.ToArray(), head: false)
                     : await AnswerAsync(request.Value.Method, request.Value.Target, timeout.Token).ConfigureAwait(false);
-                await client.SendAsync(response, timeout.Token).ConfigureAwait(false);
+                await SendAsync(client, response, timeout.Token).ConfigureAwait(false);
                 client.Shutdown(SocketShutdown.Both);
             }
         }
@@ -155,7 +155,21 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         }
     }
 
-    private async Task<byte[]> AnswerAsync(string method, string target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the head, then the body as it is (no copy of a scrape into one buffer with its head); without Nagle's
+    /// delay, the body follows the head at once.
+    /// </summary>
+    private static async Task SendAsync(Socket client, Answer answer, CancellationToken cancellationToken)
+    {
+        client.NoDelay = true;
+        await client.SendAsync(answer.Head, cancellationToken).ConfigureAwait(false);
+        if (!answer.Body.IsEmpty)
+        {
+            await client.SendAsync(answer.Body, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Answer> AnswerAsync(string method, string target, CancellationToken cancellationToken)
     {
         var path = target.Split('?', 2)[0];
         var head = method == "HEAD";
@@ -207,21 +221,16 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
             : null;
     }
 
-    private static byte[] Response(string status, string contentType, byte[] body, bool head, string extraHeaders = "")
+    private static Answer Response(string status, string contentType, byte[] body, bool head, string extraHeaders = "")
     {
         var header = Encoding.ASCII.GetBytes(string.Create(
             CultureInfo.InvariantCulture,
             $"HTTP/1.1 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\n{extraHeaders}Connection: close\r\n\r\n"));
-        if (head)
-        {
-            return header;
-        }
-
-        var response = new byte[header.Length + body.Length];
-        header.CopyTo(response, 0);
-        body.CopyTo(response, header.Length);
-        return response;
+        return new Answer(header, head ? ReadOnlyMemory<byte>.Empty : body);
     }
+
+    /// <summary>An HTTP answer: its head (status line and headers) and its body.</summary>
+    private readonly record struct Answer(byte[] Head, ReadOnlyMemory<byte> Body);
 
     public async ValueTask DisposeAsync()
     {

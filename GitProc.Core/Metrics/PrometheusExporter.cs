@@ -23,6 +23,10 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly List<Family> _families = [];
     private readonly SemaphoreSlim _collectGate = new(1, 1);
 
+    // Reused by every collection (they run one at a time): a scrape of 100 services is about 190 KB of text, and a
+    // new builder each time would leave twice that in garbage every scrape.
+    private readonly StringBuilder _output = new(64 * 1024);
+
     public PrometheusExporter(IMeterFactory meterFactory, string meterName = GitProcMetrics.MeterName)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
@@ -76,18 +80,41 @@ internal sealed class PrometheusExporter : IDisposable
             }
 
             _listener.RecordObservableInstruments();
-            var output = new StringBuilder(4096);
+            _output.Clear();
             foreach (var family in families)
             {
-                family.Write(output);
+                family.Write(_output);
             }
 
-            return Encoding.UTF8.GetBytes(output.ToString());
+            return Utf8(_output);
         }
         finally
         {
             _collectGate.Release();
         }
+    }
+
+    /// <summary>The builder's text as UTF-8, encoded from its chunks (no intermediate string).</summary>
+    private static byte[] Utf8(StringBuilder text)
+    {
+        var encoder = Encoding.UTF8.GetEncoder();
+        var length = 0;
+        foreach (var chunk in text.GetChunks())
+        {
+            length += encoder.GetByteCount(chunk.Span, flush: false);
+        }
+
+        length += encoder.GetByteCount([], flush: true);
+        encoder.Reset();
+        var bytes = new byte[length];
+        var written = 0;
+        foreach (var chunk in text.GetChunks())
+        {
+            written += encoder.GetBytes(chunk.Span, bytes.AsSpan(written), flush: false);
+        }
+
+        encoder.GetBytes([], bytes.AsSpan(written), flush: true);
+        return bytes;
     }
 
     public void Dispose()
@@ -107,12 +134,13 @@ internal sealed class PrometheusExporter : IDisposable
     private sealed class Family
     {
         private readonly Lock _lock = new();
-        private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, Series> _series = new(StringComparer.Ordinal);
         private readonly string _name;
         private readonly string _help;
         private readonly Kind _kind;
         private readonly bool _cumulative;
         private readonly double[] _bounds;
+        private readonly string[] _le;
 
         public Family(Instrument instrument)
         {
@@ -134,6 +162,12 @@ internal sealed class PrometheusExporter : IDisposable
                 Histogram<int> { Advice.HistogramBucketBoundaries: { } advised } => [.. advised.Select(b => (double)b)],
                 _ => DefaultBuckets,
             };
+            _le = [.. _bounds.Append(double.PositiveInfinity).Select(bound =>
+            {
+                var le = new StringBuilder("le=\"");
+                PrometheusText.AppendValue(le, bound);
+                return le.Append('"').ToString();
+            })];
         }
 
         public bool IsObservable { get; }
@@ -214,7 +248,7 @@ internal sealed class PrometheusExporter : IDisposable
                 output.Append("\n# TYPE ").Append(_name).Append(' ')
                     .Append(_kind switch { Kind.Counter => "counter", Kind.Histogram => "histogram", _ => "gauge" })
                     .Append('\n');
-                foreach (var (labels, series) in _series.OrderBy(s => s.Key, StringComparer.Ordinal))
+                foreach (var (labels, series) in _series)
                 {
                     if (_kind == Kind.Histogram)
                     {
@@ -222,7 +256,7 @@ internal sealed class PrometheusExporter : IDisposable
                     }
                     else
                     {
-                        Sample(output, _name, labels, null, series.Value);
+                        Sample(output, _name, "", labels, null, series.Value);
                     }
                 }
             }
@@ -234,18 +268,16 @@ internal sealed class PrometheusExporter : IDisposable
             for (var i = 0; i <= _bounds.Length; i++)
             {
                 cumulative += series.Buckets![i];
-                var le = new StringBuilder("le=\"");
-                PrometheusText.AppendValue(le, i < _bounds.Length ? _bounds[i] : double.PositiveInfinity);
-                Sample(output, _name + "_bucket", labels, le.Append('"').ToString(), cumulative);
+                Sample(output, _name, "_bucket", labels, _le[i], cumulative);
             }
 
-            Sample(output, _name + "_sum", labels, null, series.Value);
-            Sample(output, _name + "_count", labels, null, series.Count);
+            Sample(output, _name, "_sum", labels, null, series.Value);
+            Sample(output, _name, "_count", labels, null, series.Count);
         }
 
-        private static void Sample(StringBuilder output, string name, string labels, string? extra, double value)
+        private static void Sample(StringBuilder output, string name, string suffix, string labels, string? extra, double value)
         {
-            output.Append(name);
+            output.Append(name).Append(suffix);
             if (labels.Length > 0 || extra is not null)
             {
                 output.Append('{').Append(labels);
