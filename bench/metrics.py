@@ -4,8 +4,9 @@ Metrics:Listen set but nobody scraping, and with a scraper every 5 s (as Prometh
 
 Each run starts a private daemon (its own repository, state, socket, logs and cgroup root in a temporary directory)
 with N `sleep` services, lets it settle, then measures
-  - the daemon's CPU over --seconds: the sum of every thread's run time from /proc/PID/task/*/schedstat (ns), and
-    utime+stime from /proc/PID/stat (10 ms ticks) as a cross-check;
+  - the daemon's CPU over --seconds: as root, from a cpuacct cgroup of its own that the daemon is started in
+    (cpuacct.usage, nanoseconds, every thread including those that ended; its services run in cgroups of their own),
+    and utime+stime from /proc/PID/stat (10 ms ticks) as a cross-check and where there is no cpuacct hierarchy;
   - its resident memory (VmRSS) at the end of that window;
   - `status` latency: --requests `{"command":"status","service":"s000"}` requests, one at a time on one Unix-socket
     connection, while the scraper (if any) keeps scraping;
@@ -14,9 +15,9 @@ Variants run interleaved, --rounds times each, so drift in the machine's load hi
 JSON line per run.
 
     python3 bench/metrics.py --gitproc PATH/TO/gitproc [--services 100] [--seconds 60] [--rounds 2] [--requests 2000]
+                             [--variants off,listening,scraped]
 """
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -41,15 +42,21 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_ns(pid):
-    total = 0
-    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
-        try:
-            with open(path) as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            pass  # a thread that ended meanwhile
-    return total
+CPUACCT = "/sys/fs/cgroup/cpuacct"
+
+
+def cpuacct_group(name):
+    """A cpuacct cgroup for the daemon alone (root and a cgroup v1 cpuacct hierarchy), or None."""
+    if os.geteuid() != 0 or not os.path.exists(os.path.join(CPUACCT, "cpuacct.usage")):
+        return None
+    path = os.path.join(CPUACCT, name)
+    os.mkdir(path)
+    return path
+
+
+def cpu_ns(group):
+    with open(os.path.join(group, "cpuacct.usage")) as f:
+        return int(f.read())
 
 
 def cpu_ticks(pid):
@@ -110,8 +117,11 @@ def run_once(args, variant, round_index):
     subprocess.run(git + ["add", "-A"], check=True)
     subprocess.run(git + ["commit", "-qm", "services"], check=True)
 
+    group = cpuacct_group(f"gitproc-mbench-daemon-{os.getpid()}-{variant}-{round_index}")
+    # The shell puts itself in the group, then becomes the daemon (same pid), so the daemon is counted from its start.
+    wrapper = ["/bin/sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh"] if group else []
     daemon = subprocess.Popen(
-        [args.gitproc, "daemon", "--repo", repo, "--state", os.path.join(work, "state.json"),
+        wrapper + [args.gitproc, "daemon", "--repo", repo, "--state", os.path.join(work, "state.json"),
          "--log-dir", os.path.join(work, "logs"), "--socket", sock_path, "--config", os.path.join(work, "config.json")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     scraper = None
@@ -141,9 +151,9 @@ def run_once(args, variant, round_index):
             scraper.start()
         time.sleep(args.settle)
 
-        ns0, ticks0, t0 = cpu_ns(daemon.pid), cpu_ticks(daemon.pid), time.perf_counter()
+        ns0, ticks0, t0 = cpu_ns(group) if group else None, cpu_ticks(daemon.pid), time.perf_counter()
         time.sleep(args.seconds)
-        ns1, ticks1, t1 = cpu_ns(daemon.pid), cpu_ticks(daemon.pid), time.perf_counter()
+        ns1, ticks1, t1 = cpu_ns(group) if group else None, cpu_ticks(daemon.pid), time.perf_counter()
         rss = rss_kib(daemon.pid)
 
         for _ in range(20):
@@ -163,8 +173,9 @@ def run_once(args, variant, round_index):
             "round": round_index,
             "services": args.services,
             "seconds": round(wall, 1),
-            "cpu_ms": round((ns1 - ns0) / 1e6, 1),
-            "cpu_percent": round((ns1 - ns0) / 1e9 / wall * 100, 3),
+            "cpu_ms": round((ns1 - ns0) / 1e6, 1) if group else (ticks1 - ticks0) * 1000 // CLK_TCK,
+            "cpu_percent": round(((ns1 - ns0) / 1e9 if group else (ticks1 - ticks0) / CLK_TCK) / wall * 100, 3),
+            "cpu_source": "cpuacct" if group else "stat ticks",
             "cpu_ticks_ms": (ticks1 - ticks0) * 1000 // CLK_TCK,
             "rss_mib": round(rss / 1024, 1),
             "status_median_ms": round(statistics.median(latencies), 3),
@@ -189,7 +200,15 @@ def run_once(args, variant, round_index):
             daemon.wait(timeout=120)
         except subprocess.TimeoutExpired:
             daemon.kill()
+            daemon.wait()
         shutil.rmtree(work, ignore_errors=True)
+        if group:
+            for _ in range(50):  # the daemon's last exit may still be settling in the cgroup
+                try:
+                    os.rmdir(group)
+                    break
+                except OSError:
+                    time.sleep(0.1)
 
 
 def main():
@@ -202,11 +221,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--pause", type=float, default=0.005, help="seconds between status requests")
+    parser.add_argument("--variants", default="off,listening,scraped",
+                        help="which to run (off alone for a build without metrics, to compare)")
     args = parser.parse_args()
+    variants = args.variants.split(",")
 
     results = []
     for round_index in range(args.rounds):
-        for variant in ("off", "listening", "scraped"):
+        for variant in variants:
             result = run_once(args, variant, round_index)
             print(json.dumps(result), flush=True)
             results.append(result)
@@ -214,7 +236,7 @@ def main():
     print()
     print("| variant | daemon CPU over %d s, ms (%% of a core) | RSS, MiB | status median / p95 / p99 / max, ms | scrape median / max, ms; bytes |" % args.seconds)
     print("|---|---|---|---|---|")
-    for variant in ("off", "listening", "scraped"):
+    for variant in variants:
         runs = [r for r in results if r["variant"] == variant]
         cpu = ", ".join(f"{r['cpu_ms']} ({r['cpu_percent']} %)" for r in runs)
         rss = ", ".join(str(r["rss_mib"]) for r in runs)

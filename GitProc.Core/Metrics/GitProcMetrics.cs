@@ -47,6 +47,7 @@ internal sealed class GitProcMetrics
     private IReconciler? _reconciler;
     private string? _tip;
     private (long Taken, IReadOnlyList<ServiceStatusInfo> Services)? _snapshot;
+    private (long Taken, List<ServiceStatusInfo> Services)? _usage;
     private DateTimeOffset? _lastFetchSuccess;
     private DateTimeOffset? _lastFetchFailure;
 
@@ -200,9 +201,9 @@ internal sealed class GitProcMetrics
     }
 
     /// <summary>
-    /// Reads every service's cgroup usage now, asynchronously, through the supervisor's one-second cache, so that the
-    /// usage callbacks of a collection that follows at once find it there and never wait on a file. A reader that does
-    /// not call this (an OpenTelemetry pipeline) gets the same values, read by the callback itself.
+    /// Reads every service's cgroup usage now, asynchronously, through the supervisor's one-second cache, for the usage
+    /// callbacks of a collection that follows at once: they then never wait on a file. A reader that does not call this
+    /// (an OpenTelemetry pipeline) gets the same values, read by the first usage callback of its collection.
     /// </summary>
     public async Task RefreshUsageAsync(CancellationToken cancellationToken)
     {
@@ -211,17 +212,60 @@ internal sealed class GitProcMetrics
             return;
         }
 
+        var usage = new List<ServiceStatusInfo>();
         foreach (var service in supervisor.ListServices().Where(s => s.LimitsEnforced))
         {
             try
             {
-                _ = await supervisor.GetStatusAsync(service.Name, cancellationToken).ConfigureAwait(false);
+                usage.Add(await supervisor.GetStatusAsync(service.Name, cancellationToken).ConfigureAwait(false));
             }
             catch (ServiceNotFoundException)
             {
                 // Removed meanwhile.
             }
         }
+
+        lock (_lock)
+        {
+            _usage = (_time.GetTimestamp(), usage);
+        }
+    }
+
+    /// <summary>The services with a cgroup and their usage: one reading shared by the memory, CPU and task callbacks.</summary>
+    private List<ServiceStatusInfo> Usage()
+    {
+        var now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_usage is { } cached && _time.GetElapsedTime(cached.Taken, now) < SnapshotMaxAge)
+            {
+                return cached.Services;
+            }
+        }
+
+        var usage = new List<ServiceStatusInfo>();
+        if (Volatile.Read(ref _supervisor) is { } supervisor)
+        {
+            foreach (var service in Services().Where(s => s.LimitsEnforced))
+            {
+                try
+                {
+                    // Completed at once when a status request read the cgroup less than a second ago.
+                    usage.Add(supervisor.GetStatusAsync(service.Name).GetAwaiter().GetResult());
+                }
+                catch (ServiceNotFoundException)
+                {
+                    // Removed meanwhile.
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            _usage = (now, usage);
+        }
+
+        return usage;
     }
 
     private IReadOnlyList<ServiceStatusInfo> Services()
@@ -277,27 +321,11 @@ internal sealed class GitProcMetrics
 
     private IEnumerable<Measurement<double>> ObserveUsage(Func<ServiceStatusInfo, double?> value)
     {
-        if (Volatile.Read(ref _supervisor) is not { } supervisor)
+        foreach (var status in Usage())
         {
-            yield break;
-        }
-
-        foreach (var service in Services().Where(s => s.LimitsEnforced))
-        {
-            ServiceStatusInfo status;
-            try
-            {
-                // Completed at once when RefreshUsageAsync (or a status request) read the cgroup less than a second ago.
-                status = supervisor.GetStatusAsync(service.Name).GetAwaiter().GetResult();
-            }
-            catch (ServiceNotFoundException)
-            {
-                continue;
-            }
-
             if (value(status) is { } measured)
             {
-                yield return new Measurement<double>(measured, Tag("service", service.Name));
+                yield return new Measurement<double>(measured, Tag("service", status.Name));
             }
         }
     }

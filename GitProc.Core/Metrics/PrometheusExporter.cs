@@ -134,7 +134,7 @@ internal sealed class PrometheusExporter : IDisposable
     private sealed class Family
     {
         private readonly Lock _lock = new();
-        private readonly SortedDictionary<string, Series> _series = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
         private readonly string _name;
         private readonly string _help;
         private readonly Kind _kind;
@@ -213,26 +213,39 @@ internal sealed class PrometheusExporter : IDisposable
                 return "";
             }
 
-            var sorted = tags.ToArray();
-            if (sorted.Length > 1)
+            // Every measurement of a scrape comes through here: one builder per thread, and the tags sorted in place
+            // (one to three of them) rather than copied.
+            var labels = t_labels ??= new StringBuilder(128);
+            labels.Clear();
+            Span<int> order = stackalloc int[tags.Length];
+            for (var i = 0; i < order.Length; i++)
             {
-                Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+                var j = i;
+                for (; j > 0 && string.CompareOrdinal(tags[order[j - 1]].Key, tags[i].Key) > 0; j--)
+                {
+                    order[j] = order[j - 1];
+                }
+
+                order[j] = i;
             }
 
-            var labels = new StringBuilder();
-            foreach (var (key, value) in sorted)
+            foreach (var index in order)
             {
+                var (key, value) = tags[index];
                 if (labels.Length > 0)
                 {
                     labels.Append(',');
                 }
 
                 labels.Append(PrometheusText.LabelName(key)).Append('=');
-                PrometheusText.AppendLabelValue(labels, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
+                PrometheusText.AppendLabelValue(labels, value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
             }
 
             return labels.ToString();
         }
+
+        [ThreadStatic]
+        private static StringBuilder? t_labels;
 
         public void Write(StringBuilder output)
         {
@@ -248,8 +261,11 @@ internal sealed class PrometheusExporter : IDisposable
                 output.Append("\n# TYPE ").Append(_name).Append(' ')
                     .Append(_kind switch { Kind.Counter => "counter", Kind.Histogram => "histogram", _ => "gauge" })
                     .Append('\n');
-                foreach (var (labels, series) in _series)
+                var keys = _series.Keys.ToArray();
+                Array.Sort(keys, StringComparer.Ordinal);
+                foreach (var labels in keys)
                 {
+                    var series = _series[labels];
                     if (_kind == Kind.Histogram)
                     {
                         WriteHistogram(output, labels, series);

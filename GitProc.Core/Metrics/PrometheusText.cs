@@ -68,9 +68,14 @@ internal static class PrometheusText
         return word.ToString();
     }
 
-    /// <summary>A label name: characters outside <c>[a-zA-Z0-9_]</c> become <c>_</c>.</summary>
+    /// <summary>A label name: characters outside <c>[a-zA-Z0-9_]</c> become <c>_</c> (a valid name is returned as it is).</summary>
     public static string LabelName(string key)
     {
+        if (key.Length > 0 && !char.IsAsciiDigit(key[0]) && key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            return key;
+        }
+
         var name = new StringBuilder(key.Length);
         foreach (var c in key)
         {
