@@ -109,6 +109,22 @@ public sealed class MetricsEndpointTests
     }
 
     [Test]
+    public async Task The_port_binds_again_at_once_after_the_endpoint_closed_connections_and_stopped()
+    {
+        var endPoint = _endpoint.LocalEndPoint;
+        using (var client = new HttpClient())
+        {
+            Assert.That((await client.GetAsync(Url("/metrics"))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        await _endpoint.DisposeAsync();
+        _endpoint = MetricsEndpoint.Start(endPoint, _ => Task.FromResult(Body), NullLogger.Instance);
+
+        using var again = new HttpClient();
+        Assert.That((await again.GetAsync(Url("/metrics"))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
     public void A_taken_port_cannot_be_bound_twice()
     {
         var error = Assert.Throws<SocketException>(() => MetricsEndpoint.Start(_endpoint.LocalEndPoint, _ => Task.FromResult(Body), NullLogger.Instance));

@@ -49,6 +49,8 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
                 socket.DualMode = true;
             }
 
+            // No ReuseAddress: on Linux .NET turns it into SO_REUSEPORT too, which would let a second daemon listen on the
+            // same port. Without it the port still binds again at once after a stop (a test says so).
             socket.Bind(endPoint);
             socket.Listen(16);
         }
