@@ -114,6 +114,41 @@ public sealed class MetricsTests
     }
 
     [Test]
+    public async Task After_an_in_place_upgrade_the_same_port_serves_again_and_the_restart_count_is_kept(CancellationToken token)
+    {
+        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
+        await _sandbox.CommitAsync("web", token);
+        await _sandbox.StartDaemonAsync(token);
+        var pids = await _sandbox.WaitRunningAsync(token, "web");
+        _ = Interop.Processes.Kill(pids["web"], 9);
+        await ScrapeUntilAsync(s => s["gitproc_service_restarts_total{service=\"web\"}"] == 1 && s["gitproc_service_up{service=\"web\"}"] == 1, "web restarted", token);
+        var restarted = (await _sandbox.WaitRunningAsync(token, "web"))["web"];
+
+        var reply = await _sandbox.RequestAsync("""{"command":"reexec"}""");
+        Assert.That(reply.GetProperty("status").GetString(), Is.EqualTo("success"), reply.ToString);
+        await Eventually.TrueAsync(() => _sandbox.DaemonOutput.Contains("Took over web", StringComparison.Ordinal), "the re-executed daemon takes web over");
+
+        var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
+        Scrape? scrape = null;
+        while (scrape is null)
+        {
+            try
+            {
+                scrape = await ScrapeAsync(token);
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, token);
+            }
+        }
+
+        Assert.That(scrape["gitproc_service_restarts_total{service=\"web\"}"], Is.EqualTo(1), "the restart count comes from the state");
+        Assert.That(scrape["gitproc_service_up{service=\"web\"}"], Is.EqualTo(1), scrape.ToString);
+        Assert.That(scrape.SeriesOf("gitproc_service_starts_total"), Is.Empty, "a service taken over was not started, and counters begin again");
+        Assert.That((await _sandbox.WaitRunningAsync(token, "web"))["web"], Is.EqualTo(restarted), "no restart");
+    }
+
+    [Test]
     public async Task A_taken_port_leaves_the_daemon_and_its_services_running_and_metrics_come_once_it_is_free(CancellationToken token)
     {
         var squatter = new TcpListener(IPAddress.Loopback, _port);
