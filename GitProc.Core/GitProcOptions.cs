@@ -4,6 +4,7 @@ using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.ResourceControl;
 using GitProc.UnitFiles;
 
@@ -68,4 +69,7 @@ public sealed class GitProcOptions
 
     /// <summary>The event stream: how far a subscriber may fall behind before it is dropped.</summary>
     public EventOptions Events { get; set; } = new();
+
+    /// <summary>The daemon's Prometheus endpoint (<c>Metrics:Listen</c>); off by default.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
 }

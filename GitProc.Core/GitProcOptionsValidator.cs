@@ -91,6 +91,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Delivery.{nameof(options.Delivery.CrashLoopRestarts)} must be at least 1 (was {options.Delivery.CrashLoopRestarts}).");
         }
 
+        if (options.Metrics.Listen is { } listen && Metrics.ListenAddress.Parse(listen, out var listenError) is null)
+        {
+            failures.Add($"Metrics.{nameof(options.Metrics.Listen)} must be HOST:PORT such as 127.0.0.1:9101, or a port alone for loopback: {listenError} (was '{listen}').");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

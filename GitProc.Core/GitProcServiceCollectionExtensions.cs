@@ -5,6 +5,7 @@ using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.Reconciliation;
 using GitProc.ResourceControl;
@@ -24,7 +25,8 @@ public static class GitProcServiceCollectionExtensions
     /// Registers every GitProc component with <c>TryAdd</c> (so any one can be replaced, for example by a mock,
     /// by registering it first) and binds <see cref="GitProcOptions"/>, validated when the host starts.
     /// Safe to call more than once; each call's <paramref name="configure"/> is applied in order.
-    /// Logging is added if the application has not added it (it is idempotent).
+    /// Logging is added if the application has not added it (it is idempotent), and so is the meter factory: GitProc's
+    /// instruments are on its meter <c>GitProc</c>, for the application's own metrics pipeline to export.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; <see langword="null"/> keeps the defaults.</param>
@@ -45,6 +47,11 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<IEventStream, EventStream>();
+
+        // The instruments come from the application's meter factory, so its OpenTelemetry pipeline sees them.
+        services.AddMetrics();
+        services.TryAddSingleton<GitProcMetrics>();
+
         services.TryAddSingleton<IUnitFileParser>(sp => new UnitFileParser(sp.GetRequiredService<IOptions<GitProcOptions>>().Value.UnitFiles));
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();
         services.TryAddSingleton<IUnitCheck, UnitCheck>();

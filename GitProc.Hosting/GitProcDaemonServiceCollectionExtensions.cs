@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using GitProc;
 using GitProc.Hosting;
 using GitProc.Ipc;
+using GitProc.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,8 +20,9 @@ public static class GitProcDaemonServiceCollectionExtensions
     /// Registers GitProc (<see cref="GitProcServiceCollectionExtensions.AddGitProc"/>) and the daemon: a hosted service
     /// that locks its state and its cgroup root against a second daemon, checks that it can work (a units repository, or
     /// units applied by a previous run; writable state and log directories), raises its open-file soft limit, claims the IPC
-    /// socket, recovers the previous run's state, applies the watched branch, serves clients, and on shutdown stops
-    /// serving, then stops every service in reverse dependency order. Safe to call more than once.
+    /// socket, recovers the previous run's state, applies the watched branch, serves clients (and, with
+    /// <c>Metrics:Listen</c>, Prometheus), and on shutdown stops serving, then stops every service in reverse dependency
+    /// order. Safe to call more than once.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">
@@ -50,6 +52,9 @@ public static class GitProcDaemonServiceCollectionExtensions
         services.TryAddSingleton<StartupChecks>();
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
+
+        services.TryAddSingleton<MetricsServer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MetricsService>());
 
         // The reconciler's watch loop comes AFTER GitProcDaemonService: it starts after the initial sync and stops
         // before the services do.

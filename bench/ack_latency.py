@@ -15,12 +15,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from daemon_socket import connect_when_up
 
 
 def request(sock, reader, command, service):
@@ -59,17 +60,7 @@ def main():
          "--socket", sock_path, "--config", config],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(sock_path)
-                break
-            except OSError:
-                sock.close()
-                if time.time() > deadline or daemon.poll() is not None:
-                    raise SystemExit("the daemon did not come up")
-                time.sleep(0.05)
+        sock = connect_when_up(sock_path, daemon, timeout=30)
         reader = sock.makefile("r")
         time.sleep(0.5)  # the initial apply
         samples = []

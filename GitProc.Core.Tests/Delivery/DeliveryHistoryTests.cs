@@ -1,5 +1,9 @@
 using GitProc.Core.Tests.State;
+using System.Diagnostics.Metrics;
 using GitProc.Delivery;
+using GitProc.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.Delivery;
@@ -44,6 +48,28 @@ public sealed class DeliveryHistoryTests
         Assert.That(reread.Find("c3")!.RollbackReason, Is.EqualTo("web crash-looped"));
         Assert.That(reread.Find("c3")!.Started, Is.EqualTo(new[] { "web" }));
         Assert.That(reread.Find("a1"), Is.Null);
+    }
+
+    [Test]
+    public async Task Each_commit_is_counted_once_per_result_it_reaches_in_the_commits_metric()
+    {
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = meters.GetRequiredService<IMeterFactory>();
+        using var exporter = new PrometheusExporter(factory);
+        var history = new DeliveryHistory(Options.Create(_options), NullLogger<DeliveryHistory>.Instance, new GitProcMetrics(factory, Options.Create(_options), TimeProvider.System));
+        await history.LoadAsync();
+
+        await history.RecordAsync(new DeliveryRecord { Commit = "a1", Result = DeliveryResult.Rejected });
+        await history.RecordAsync(new DeliveryRecord { Commit = "a1", Result = DeliveryResult.Rejected, Errors = ["asked again"] });
+        await history.RecordAsync(new DeliveryRecord { Commit = "b2", Result = DeliveryResult.Verifying });
+        await history.UpdateAsync("b2", r => r with { Result = DeliveryResult.RolledBack });
+        await history.RecordAsync(new DeliveryRecord { Commit = "c3", Result = DeliveryResult.Applied });
+
+        var text = System.Text.Encoding.UTF8.GetString(await exporter.CollectAsync());
+        Assert.That(text, Does.Contain("gitproc_commits_total{result=\"rejected\"} 1\n"), text);
+        Assert.That(text, Does.Contain("gitproc_commits_total{result=\"rolled_back\"} 1\n"), text);
+        Assert.That(text, Does.Contain("gitproc_commits_total{result=\"applied\"} 1\n"), text);
+        Assert.That(text, Does.Not.Contain("verifying"), "a commit on trial has no result yet");
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GitProc.Metrics;
 using GitProc.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,17 +16,19 @@ internal sealed class DeliveryHistory : IDeliveryHistory
     private readonly string _path;
     private readonly int _limit;
     private readonly ILogger<DeliveryHistory> _logger;
+    private readonly GitProcMetrics? _metrics;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _sync = new();
     private List<DeliveryRecord> _records = [];
     private bool _loaded;
 
-    public DeliveryHistory(IOptions<GitProcOptions> options, ILogger<DeliveryHistory> logger)
+    public DeliveryHistory(IOptions<GitProcOptions> options, ILogger<DeliveryHistory> logger, GitProcMetrics? metrics = null)
     {
         var state = Path.GetFullPath(options.Value.StatePath);
         _path = Path.ChangeExtension(state, ".history.json");
         _limit = Math.Max(1, options.Value.Delivery.HistoryLimit);
         _logger = logger;
+        _metrics = metrics;
     }
 
     /// <summary>The history file.</summary>
@@ -98,6 +101,7 @@ internal sealed class DeliveryHistory : IDeliveryHistory
         return ChangeAsync(
             records =>
             {
+                CountResult(records.Find(r => r.Commit == record.Commit), record);
                 records.RemoveAll(r => r.Commit == record.Commit);
                 records.Insert(0, record);
                 if (records.Count > _limit)
@@ -117,10 +121,21 @@ internal sealed class DeliveryHistory : IDeliveryHistory
                 var index = records.FindIndex(r => r.Commit == commit);
                 if (index >= 0)
                 {
-                    records[index] = update(records[index]);
+                    var updated = update(records[index]);
+                    CountResult(records[index], updated);
+                    records[index] = updated;
                 }
             },
             cancellationToken);
+    }
+
+    /// <summary>Counts a commit reaching a result, once: recording the same rejection again counts nothing.</summary>
+    private void CountResult(DeliveryRecord? before, DeliveryRecord after)
+    {
+        if (before?.Result != after.Result)
+        {
+            _metrics?.CommitResult(after.Result);
+        }
     }
 
     private async Task ChangeAsync(Action<List<DeliveryRecord>> change, CancellationToken cancellationToken)

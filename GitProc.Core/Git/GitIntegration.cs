@@ -1,3 +1,4 @@
+using GitProc.Metrics;
 using LibGit2Sharp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,9 +31,10 @@ internal sealed partial class GitIntegration : IGitIntegration
     private readonly IOptions<GitProcOptions> _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<GitIntegration> _logger;
+    private readonly GitProcMetrics? _metrics;
     private readonly Lock _branchLock = new();
 
-    public GitIntegration(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<GitIntegration> logger)
+    public GitIntegration(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<GitIntegration> logger, GitProcMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -40,6 +42,7 @@ internal sealed partial class GitIntegration : IGitIntegration
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
+        _metrics = metrics;
     }
 
     public string RepositoryPath => _options.Value.RepositoryPath;
@@ -81,7 +84,13 @@ internal sealed partial class GitIntegration : IGitIntegration
     {
         cancellationToken.ThrowIfCancellationRequested();
         var canonical = BranchReference(branch ?? WatchBranchName);
-        return Task.FromResult(Read($"read branch {canonical}", repository => Tip(repository, canonical)));
+        var tip = Read($"read branch {canonical}", repository => Tip(repository, canonical));
+        if (branch is null || branch == WatchBranchName)
+        {
+            _metrics?.BranchTipRead(tip);
+        }
+
+        return Task.FromResult(tip);
     }
 
     public Task<GitCommitInfo> GetCommitAsync(string commitish, CancellationToken cancellationToken = default)
@@ -231,7 +240,23 @@ internal sealed partial class GitIntegration : IGitIntegration
         _ = BranchReference(remoteBranch);
 
         // The transfer can take seconds over a network and libgit2 blocks, so it gets a thread-pool thread.
-        return Task.Run(() => Fetch(url, branch, remoteBranch, cancellationToken), cancellationToken);
+        var fetch = Task.Run(() => Fetch(url, branch, remoteBranch, cancellationToken), cancellationToken);
+        return _metrics is null ? fetch : CountedAsync(fetch, _metrics);
+    }
+
+    private static async Task<FetchResult> CountedAsync(Task<FetchResult> fetch, GitProcMetrics metrics)
+    {
+        try
+        {
+            var result = await fetch.ConfigureAwait(false);
+            metrics.Fetched(success: true);
+            return result;
+        }
+        catch (GitException)
+        {
+            metrics.Fetched(success: false);
+            throw;
+        }
     }
 
     public IDisposable WatchBranch(Action onChanged)

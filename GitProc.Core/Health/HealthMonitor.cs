@@ -1,4 +1,5 @@
 using GitProc.Events;
+using GitProc.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,12 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
     private readonly IEventStream? _events;
     private bool _disposed;
 
-    public HealthMonitor(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<HealthMonitor>? logger = null, IEventStream? events = null)
+    public HealthMonitor(
+        IOptions<GitProcOptions> options,
+        TimeProvider timeProvider,
+        ILogger<HealthMonitor>? logger = null,
+        IEventStream? events = null,
+        GitProcMetrics? metrics = null)
     {
         _events = events;
         ArgumentNullException.ThrowIfNull(options);
@@ -31,7 +37,11 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _probe = new HealthProbe(options.Value.Health, timeProvider);
+        Metrics = metrics;
     }
+
+    /// <summary>Where each check's result and duration are recorded; <see langword="null"/> when not registered.</summary>
+    internal GitProcMetrics? Metrics { get; }
 
     public event EventHandler<HealthChangedEventArgs>? HealthChanged;
 

@@ -77,6 +77,7 @@ internal sealed class HealthWatch
                     continue;
                 }
 
+                _monitor.Metrics?.HealthChecked(Check.Service, outcome.Error is null, _timeProvider.GetElapsedTime(startedAt));
                 var (oldState, changed) = Record(outcome.Error, startedAt);
                 if (inStartPeriod && !InStartPeriod(_timeProvider.GetTimestamp()))
                 {

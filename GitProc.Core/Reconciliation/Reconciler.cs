@@ -2,6 +2,7 @@ using System.Text.Json;
 using GitProc.Delivery;
 using GitProc.Events;
 using GitProc.Git;
+using GitProc.Metrics;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
@@ -54,7 +55,8 @@ internal sealed class Reconciler : IReconciler
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
         ILogger<Reconciler> logger,
-        IEventStream? events = null)
+        IEventStream? events = null,
+        GitProcMetrics? metrics = null)
     {
         _events = events;
         _git = git;
@@ -65,6 +67,7 @@ internal sealed class Reconciler : IReconciler
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
+        metrics?.Observe(this);
     }
 
     public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))

@@ -558,6 +558,7 @@ internal sealed class ServiceController : IAsyncDisposable
     private async Task<Task<ProcessExit>> LaunchAsync(int generation)
     {
         var unit = _unit;
+        var began = _context.Time.GetTimestamp();
         _launchFailed = true;
         SetShortage(null);
         try
@@ -577,7 +578,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
         if (unit.Type == ServiceType.Oneshot)
         {
-            MarkStarted(generation, process: null);
+            MarkStarted(generation, process: null, began);
             var main = await RunCommandsAsync(unit, unit.ExecStartCommands, Timeout.InfiniteTimeSpan, "ExecStart").ConfigureAwait(false);
             if (main is not null)
             {
@@ -604,7 +605,7 @@ internal sealed class ServiceController : IAsyncDisposable
             return Task.FromResult(new ProcessExit(ExitExec, null));
         }
 
-        MarkStarted(generation, process);
+        MarkStarted(generation, process, began);
         _context.Logger.ServiceStarted(Name, process.Info.Pid);
         _launchFailed = false;
         WatchHealth(unit);
@@ -966,6 +967,7 @@ internal sealed class ServiceController : IAsyncDisposable
         var clean = forgiven.IsClean && !exit.OomKilled;
         bool restart;
         bool limitHit;
+        bool unhealthy;
 
         string? waiting = null;
         lock (_sync)
@@ -1003,6 +1005,7 @@ internal sealed class ServiceController : IAsyncDisposable
                 return false;
             }
 
+            unhealthy = _unhealthyRestart;
             restart = _unhealthyRestart || RestartDecision.ShouldRestart(unit.Restart, forgiven);
             _unhealthyRestart = false;
             limitHit = restart && !_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
@@ -1039,6 +1042,7 @@ internal sealed class ServiceController : IAsyncDisposable
             }
         }
 
+        _context.Metrics?.ServiceExited(Name, exit, unhealthy);
         if (clean)
         {
             _context.Logger.ServiceEnded(Name, exit.ToString(), restart && !limitHit);
@@ -1080,7 +1084,7 @@ internal sealed class ServiceController : IAsyncDisposable
         }).Build();
     }
 
-    private void MarkStarted(int generation, IServiceProcess? process)
+    private void MarkStarted(int generation, IServiceProcess? process, long launchBegan)
     {
         lock (_sync)
         {
@@ -1097,6 +1101,7 @@ internal sealed class ServiceController : IAsyncDisposable
             _shortageRetries = 0;
         }
 
+        _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
         Changed();
     }
 

@@ -2,6 +2,7 @@ using GitProc.Dependencies;
 using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.ResourceControl;
 using GitProc.State;
@@ -34,6 +35,7 @@ internal sealed class Supervisor : ISupervisor
     private readonly Dictionary<string, ServiceController> _services = new(StringComparer.Ordinal);
 
     private readonly IHealthMonitor? _health;
+    private readonly GitProcMetrics? _metrics;
     private readonly IUnitFileParser _parser;
     private IDependencyResolver _graph;
     private Dictionary<string, ServiceState> _recovered = new(StringComparer.Ordinal);
@@ -67,6 +69,8 @@ internal sealed class Supervisor : ISupervisor
         _logger = logger;
         var repository = options.Value.RepositoryPath;
         _health = serviceProvider.GetService<IHealthMonitor>();
+        _metrics = serviceProvider.GetService<GitProcMetrics>();
+        _metrics?.Observe(this);
         _context = new SupervisorContext(
             processes,
             logs,
@@ -79,7 +83,8 @@ internal sealed class Supervisor : ISupervisor
             options.Value.ResourceControl.CgroupForEveryService,
             _health,
             options.Value.Health,
-            serviceProvider.GetService<IEventStream>());
+            serviceProvider.GetService<IEventStream>(),
+            _metrics);
         if (_health is not null)
         {
             _health.HealthChanged += OnHealthChanged;
@@ -240,6 +245,7 @@ internal sealed class Supervisor : ISupervisor
     {
         // Validated whole before anything is touched: a cycle or a missing Requires rejects it all.
         var (desired, graph) = Desired(units);
+        var began = _context.Time.GetTimestamp();
 
         await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -299,6 +305,7 @@ internal sealed class Supervisor : ISupervisor
 
             var result = new ApplyResult(plan.Of(PlannedAction.Start), changed, removed, plan.Of(PlannedAction.Unchanged));
             _logger.Applied(commit ?? "(units)", result.Started.Count, result.Restarted.Count, result.Stopped.Count);
+            _metrics?.Applied(_context.Time.GetElapsedTime(began));
             return result;
         }
         finally

@@ -1,6 +1,7 @@
 using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
+using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.ResourceControl;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,8 @@ internal sealed class SupervisorContext(
     bool cgroupForEveryService,
     IHealthMonitor? health,
     HealthOptions healthOptions,
-    IEventStream? events = null)
+    IEventStream? events = null,
+    GitProcMetrics? metrics = null)
 {
     /// <summary>Where state changes are published; <see langword="null"/> when no event stream is registered.</summary>
     public IEventStream? Events { get; } = events;
@@ -35,6 +37,9 @@ internal sealed class SupervisorContext(
     public IHealthMonitor? Health { get; } = health;
 
     public HealthOptions HealthOptions { get; } = healthOptions;
+
+    /// <summary>Where starts and exits are counted; <see langword="null"/> when not registered.</summary>
+    public GitProcMetrics? Metrics { get; } = metrics;
 
     public IProcessManager Processes { get; } = processes;
 
