@@ -117,10 +117,19 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
             {
                 await SendAsync(client, Response("503 Service Unavailable", "text/plain; charset=utf-8", "too many scrapes at once\n"u8.ToArray(), head: false), CancellationToken.None)
                     .ConfigureAwait(false);
+
+                // Closing with the request still unread would reset the connection, and the client would see a reset
+                // instead of the 503: read what it sent (a little, briefly) after saying we are done.
+                client.Shutdown(SocketShutdown.Send);
+                using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                var buffer = new byte[MaxRequestBytes];
+                while (await client.ReceiveAsync(buffer, SocketFlags.None, drain.Token).ConfigureAwait(false) > 0)
+                {
+                }
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException)
             {
-                // Gone already.
+                // Gone already, or still talking: closed either way.
             }
         }
     }

@@ -17,7 +17,7 @@ namespace GitProc.Reconciliation;
 /// never the working tree), validates the whole set, and hands it to the supervisor, which starts, restarts and
 /// stops exactly what changed. A rejected commit changes nothing; the last good commit keeps running.
 /// </summary>
-internal sealed class Reconciler : IReconciler
+internal sealed class Reconciler : IReconciler, IDisposable
 {
     private readonly IGitIntegration _git;
     private readonly IUnitCheck _check;
@@ -36,6 +36,7 @@ internal sealed class Reconciler : IReconciler
     private (string? Commit, IReadOnlyList<UnitFile> Units)? _good;
     private Verification? _verifying;
     private bool _historyLoaded;
+    private volatile bool _disposed;
 
     private string? _applied;
     private string? _lastGood;
@@ -78,6 +79,26 @@ internal sealed class Reconciler : IReconciler
         VerifyingUntil = Volatile.Read(ref _verifying)?.Until,
         LastRollback = _history.Records.FirstOrDefault() is { Result: DeliveryResult.RolledBack } rollback ? rollback : null,
     };
+
+    /// <summary>
+    /// Ends a trial in progress without a verdict: the services are being stopped with the container, and nothing may be
+    /// written (the history's directory may be gone) once its owner has let go.
+    /// </summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        if (Volatile.Read(ref _verifying) is { } verification)
+        {
+            try
+            {
+                verification.Stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The trial ended meanwhile.
+            }
+        }
+    }
 
     /// <summary>The commit a previous run applied (from the state), used when the tip is rejected at start-up.</summary>
     public void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
@@ -567,7 +588,7 @@ internal sealed class Reconciler : IReconciler
             await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                if (Volatile.Read(ref _verifying) == verification)
+                if (Volatile.Read(ref _verifying) == verification && !_disposed)
                 {
                     await EndVerificationAsync(verification, failure is null ? DeliveryResult.Applied : DeliveryResult.RolledBack, failure, CancellationToken.None)
                         .ConfigureAwait(false);
