@@ -203,23 +203,54 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs a shipped shell script (a path under <see cref="SourceRoot"/>) as an operator would, against this sandbox:
-    /// <c>GITPROC_REPO</c>, <c>GITPROC_SOCKET</c> and <c>GITPROC</c> (the command that runs the CLI) set.
+    /// The environment a shipped script gets when run against this sandbox, as an operator would set it:
+    /// <c>GITPROC_REPO</c>, <c>GITPROC_SOCKET</c> and <c>GITPROC</c> (the command that runs the CLI), and a Git identity.
     /// </summary>
-    public Task<CliResult> ScriptAsync(string script, string[] args, CancellationToken cancellationToken)
+    public IReadOnlyDictionary<string, string> ScriptEnvironment => new Dictionary<string, string>
     {
-        var gitproc = Executable ?? $"{DotnetHost} {CliDll}";
-        var environment = new Dictionary<string, string>
+        ["GITPROC_REPO"] = Repo,
+        ["GITPROC_SOCKET"] = Socket,
+        ["GITPROC"] = Executable ?? $"{DotnetHost} {CliDll}",
+        ["GIT_AUTHOR_NAME"] = "GitProc E2E",
+        ["GIT_AUTHOR_EMAIL"] = "e2e@gitproc.invalid",
+        ["GIT_COMMITTER_NAME"] = "GitProc E2E",
+        ["GIT_COMMITTER_EMAIL"] = "e2e@gitproc.invalid",
+    };
+
+    /// <summary>
+    /// Runs a shipped script (a path under <see cref="SourceRoot"/>) with <paramref name="interpreter"/> as an operator
+    /// would, against this sandbox (<see cref="ScriptEnvironment"/>), in the sandbox's directory.
+    /// </summary>
+    public Task<CliResult> ScriptAsync(string script, string[] args, CancellationToken cancellationToken, string interpreter = "/bin/sh") =>
+        RunAsync(interpreter, [Path.Combine(SourceRoot, script), .. args], ScriptEnvironment, cancellationToken);
+
+    /// <summary>
+    /// Starts a shipped script in the background, as <see cref="ScriptAsync"/> runs it, with its output collected into
+    /// <paramref name="output"/>. The caller stops it; a script left running fails the sandbox's survivor check.
+    /// </summary>
+    public Process StartScript(string script, string[] args, string interpreter, ConcurrentQueue<string> output) =>
+        StartCollecting(interpreter, [Path.Combine(SourceRoot, script), .. args], ScriptEnvironment, output);
+
+    /// <summary>Starts a process in the sandbox's directory, each line of its stdout and stderr going to <paramref name="output"/>.</summary>
+    private Process StartCollecting(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, ConcurrentQueue<string> output)
+    {
+        var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
+        process.StartInfo.WorkingDirectory = Root;
+        process.OutputDataReceived += (_, e) => Add(e.Data);
+        process.ErrorDataReceived += (_, e) => Add(e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+
+        void Add(string? line)
         {
-            ["GITPROC_REPO"] = Repo,
-            ["GITPROC_SOCKET"] = Socket,
-            ["GITPROC"] = gitproc,
-            ["GIT_AUTHOR_NAME"] = "GitProc E2E",
-            ["GIT_AUTHOR_EMAIL"] = "e2e@gitproc.invalid",
-            ["GIT_COMMITTER_NAME"] = "GitProc E2E",
-            ["GIT_COMMITTER_EMAIL"] = "e2e@gitproc.invalid",
-        };
-        return RunAsync("/bin/sh", [Path.Combine(SourceRoot, script), .. args], environment, cancellationToken);
+            if (line is not null)
+            {
+                output.Enqueue(line);
+            }
+        }
     }
 
     /// <summary>Runs a client command against this sandbox's daemon (<c>--socket</c> first).</summary>
@@ -294,15 +325,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             command = [.. wrapper, .. command];
         }
 
-        var info = StartInfo(command[0], command[1..], null);
-        info.WorkingDirectory = Root;
-        var daemon = new Process { StartInfo = info };
-        daemon.OutputDataReceived += (_, e) => Collect(e.Data);
-        daemon.ErrorDataReceived += (_, e) => Collect(e.Data);
-        daemon.Start();
-        daemon.StandardInput.Close();
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
+        var daemon = StartCollecting(command[0], command[1..], null, _daemonOutput);
         _daemon = daemon;
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -319,14 +342,6 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             }
 
             await Task.Delay(50, cancellationToken);
-        }
-    }
-
-    private void Collect(string? line)
-    {
-        if (line is not null)
-        {
-            _daemonOutput.Enqueue(line);
         }
     }
 
