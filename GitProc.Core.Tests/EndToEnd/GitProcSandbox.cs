@@ -21,7 +21,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// <summary>How long a commit, a start or a stop may take to show; generous, for a loaded 2-core machine.</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(90);
     private static readonly string[] GitProcVariables = ["GITPROC_SOCKET", "GITPROC_REPO", "GITPROC_STATE", "GITPROC_LOG_DIR"];
 
     private readonly ConcurrentQueue<string> _daemonOutput = new();
@@ -221,8 +221,22 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// Runs a shipped script (a path under <see cref="SourceRoot"/>) with <paramref name="interpreter"/> as an operator
     /// would, against this sandbox (<see cref="ScriptEnvironment"/>), in the sandbox's directory.
     /// </summary>
-    public Task<CliResult> ScriptAsync(string script, string[] args, CancellationToken cancellationToken, string interpreter = "/bin/sh") =>
-        RunAsync(interpreter, [Path.Combine(SourceRoot, script), .. args], ScriptEnvironment, cancellationToken);
+    /// <param name="script">The script's path under <see cref="SourceRoot"/>.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <param name="interpreter">What runs it: <c>/bin/sh</c>, <c>python3</c>, <c>ansible-playbook</c>, ….</param>
+    /// <param name="environment">More variables, over <see cref="ScriptEnvironment"/>.</param>
+    public Task<CliResult> ScriptAsync(
+        string script, string[] args, CancellationToken cancellationToken, string interpreter = "/bin/sh", IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(
+            interpreter,
+            [Path.Combine(SourceRoot, script), .. args],
+            environment is null ? ScriptEnvironment : ScriptEnvironment.Concat(environment).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+            cancellationToken);
+
+    /// <summary>Runs any program in the sandbox's directory (no GITPROC_* variables unless given) and collects its output.</summary>
+    public Task<CliResult> RunToolAsync(string fileName, string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(fileName, args, environment, cancellationToken);
 
     /// <summary>
     /// Starts a shipped script in the background, as <see cref="ScriptAsync"/> runs it, with its output collected into
