@@ -12,8 +12,13 @@ namespace GitProc.Cli.Commands;
 /// <summary>
 /// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH]</c>: runs the
 /// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
-/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults. Exit 1 when another daemon
-/// owns the state, the cgroup root or the socket, or the settings are invalid.
+/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults.
+/// <para>
+/// Exit codes, also as a container's main process (PID 1): 0 after SIGTERM or SIGINT stopped every service cleanly;
+/// 1 when it could not start (another daemon owns the state, the cgroup root or the socket; invalid settings), when the
+/// stop was not clean (the final state could not be saved), or when a part of the daemon failed
+/// and stopped it (its services were stopped first). One line on stderr says which.
+/// </para>
 /// </summary>
 internal static class DaemonCommand
 {
@@ -106,6 +111,15 @@ internal static class DaemonCommand
         catch (AggregateException ex) when (ex.InnerExceptions is [GitProcException inner])
         {
             return context.Fail(inner.Message);
+        }
+        catch (GitProcException ex)
+        {
+            return context.Fail(ex.Message);
+        }
+        catch (AggregateException ex)
+        {
+            // A part of the daemon failed (and stopped it, after its services), or several did at once.
+            return context.Fail($"The daemon stopped because of an error: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
         }
         catch (OptionsValidationException ex)
         {
