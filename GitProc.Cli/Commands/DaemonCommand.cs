@@ -85,6 +85,11 @@ internal static class DaemonCommand
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
         });
 
+        // Under systemd (started by it, or PID 1 with NOTIFY_SOCKET set): READY=1 once every hosted service has started,
+        // that is after the initial apply, so `Type=notify` units ordered after gitproc.service start once the services
+        // run; STOPPING=1 when the stop begins; log lines with journald priority prefixes. Elsewhere it does nothing.
+        builder.Services.AddSystemd();
+
         // Replacements first: AddGitProcDaemon registers with TryAdd.
         context.ConfigureDaemonServices?.Invoke(builder.Services);
         builder.Services.AddGitProcDaemon(builder.Configuration);

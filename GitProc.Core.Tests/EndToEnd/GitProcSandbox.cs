@@ -328,9 +328,12 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <param name="connect">Whether to wait for an answer rather than for the socket file.</param>
     /// <param name="wrapper">
-    /// A command that execs the daemon (<c>prlimit --nofile=… --</c>), so its pid is the daemon's; none by default.
+    /// A command that runs the daemon: <c>prlimit --nofile=… --</c> execs it, so <see cref="DaemonPid"/> is the daemon's;
+    /// with one that stays its parent (<c>unshare --fork</c>, a shell), <see cref="DaemonPid"/> is the wrapper's. None by default.
     /// </param>
-    public async Task StartDaemonAsync(CancellationToken cancellationToken, bool connect = true, IReadOnlyList<string>? wrapper = null)
+    /// <param name="environment">More environment variables for the daemon (<c>NOTIFY_SOCKET</c>, say).</param>
+    public async Task StartDaemonAsync(
+        CancellationToken cancellationToken, bool connect = true, IReadOnlyList<string>? wrapper = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Assert.That(_daemon, Is.Null, "The daemon is already running.");
         string[] command = Executable is { } executable ? [executable, .. DaemonArguments] : [DotnetHost, CliDll, .. DaemonArguments];
@@ -339,7 +342,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             command = [.. wrapper, .. command];
         }
 
-        var daemon = StartCollecting(command[0], command[1..], null, _daemonOutput);
+        var daemon = StartCollecting(command[0], command[1..], environment, _daemonOutput);
         _daemon = daemon;
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
