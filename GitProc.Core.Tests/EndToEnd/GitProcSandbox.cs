@@ -235,8 +235,14 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             cancellationToken);
 
     /// <summary>Runs any program in the sandbox's directory (no GITPROC_* variables unless given) and collects its output.</summary>
-    public Task<CliResult> RunToolAsync(string fileName, string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null) =>
-        RunAsync(fileName, args, environment, cancellationToken);
+    /// <param name="fileName">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <param name="environment">More variables.</param>
+    /// <param name="timeout">How long it may take before the test fails (default 90 s).</param>
+    public Task<CliResult> RunToolAsync(
+        string fileName, string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        RunAsync(fileName, args, environment, cancellationToken, timeout);
 
     /// <summary>
     /// Starts a shipped script in the background, as <see cref="ScriptAsync"/> runs it, with its output collected into
@@ -298,24 +304,26 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return info;
     }
 
-    private async Task<CliResult> RunAsync(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
+    private async Task<CliResult> RunAsync(
+        string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? ProcessTimeout;
         using var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
         process.StartInfo.WorkingDirectory = Root;
         process.Start();
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProcessTimeout);
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        expiry.CancelAfter(limit);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(expiry.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"{fileName} {string.Join(' ', args)} did not finish within {ProcessTimeout.TotalSeconds} s.");
+            Assert.Fail($"{fileName} {string.Join(' ', args)} did not finish within {limit.TotalSeconds} s.");
         }
 
         return new CliResult(args, process.ExitCode, await stdout, await stderr);
