@@ -68,8 +68,15 @@ internal sealed class GitProcCli
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A bug, not a user error: still one line and exit 1 rather than an unhandled-exception abort.
-            return context.Fail($"unexpected {ex.GetType().Name}: {ex.Message}");
+            // A bug, not a user error: still one line and exit 1 rather than an unhandled-exception abort. A failed type
+            // initializer (libgit2 that cannot be loaded, say) is named by what failed inside it.
+            var cause = ex;
+            while (cause is TypeInitializationException { InnerException: { } inner })
+            {
+                cause = inner;
+            }
+
+            return context.Fail($"unexpected {cause.GetType().Name}: {cause.Message}");
         }
     }
 
@@ -88,8 +95,10 @@ internal sealed class GitProcCli
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(RollbackCommand.Create(context));
         root.Subcommands.Add(SyncCommand.Create(context));
+        root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
+        root.Subcommands.Add(EventsCommand.Create(context));
         return root;
     }
 }

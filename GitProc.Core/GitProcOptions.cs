@@ -1,9 +1,11 @@
 using GitProc.Delivery;
+using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Ipc;
 using GitProc.Logs;
 using GitProc.ResourceControl;
+using GitProc.UnitFiles;
 
 namespace GitProc;
 
@@ -58,6 +60,12 @@ public sealed class GitProcOptions
     /// <summary>HTTP health checks.</summary>
     public HealthOptions Health { get; set; } = new();
 
+    /// <summary>How strictly unit files are read: whether an unknown key is an error (the default) or a warning.</summary>
+    public UnitFileOptions UnitFiles { get; set; } = new();
+
     /// <summary>How applied commits are verified, rolled back and remembered.</summary>
     public DeliveryOptions Delivery { get; set; } = new();
+
+    /// <summary>The event stream: how far a subscriber may fall behind before it is dropped.</summary>
+    public EventOptions Events { get; set; } = new();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using GitProc.Ipc;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Options;
 
 namespace GitProc;
@@ -19,6 +20,15 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         if (string.IsNullOrWhiteSpace(options.WatchBranch))
         {
             failures.Add($"{nameof(options.WatchBranch)} must name a branch.");
+        }
+        else if (!IsBranchName(options.WatchBranch))
+        {
+            failures.Add($"{nameof(options.WatchBranch)} must be a valid Git branch name (was '{options.WatchBranch}').");
+        }
+
+        if (options.Git.RemoteBranch is { } remoteBranch && !string.IsNullOrWhiteSpace(remoteBranch) && !IsBranchName(remoteBranch))
+        {
+            failures.Add($"Git.{nameof(options.Git.RemoteBranch)} must be a valid Git branch name (was '{remoteBranch}').");
         }
 
         if (options.Logs.MaxFileBytes < 1024)
@@ -56,6 +66,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Health.{nameof(options.Health.StartPeriod)} must not be negative (was {options.Health.StartPeriod}).");
         }
 
+        if (!Enum.IsDefined(options.UnitFiles.UnknownKeys))
+        {
+            failures.Add($"UnitFiles.{nameof(options.UnitFiles.UnknownKeys)} must be {nameof(UnknownKeyHandling.Error)} or {nameof(UnknownKeyHandling.Warn)} (was '{options.UnitFiles.UnknownKeys}').");
+        }
+
         if (options.Delivery.VerifyWindow <= TimeSpan.Zero)
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Delivery.{nameof(options.Delivery.VerifyWindow)} must be positive, such as 00:00:30 for 30 seconds (was {options.Delivery.VerifyWindow})."));
@@ -66,6 +81,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Delivery.{nameof(options.Delivery.HistoryLimit)} must be at least 1 (was {options.Delivery.HistoryLimit}).");
         }
 
+        if (options.Events.SubscriberBuffer < 1)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Events.{nameof(options.Events.SubscriberBuffer)} must be at least 1 (was {options.Events.SubscriberBuffer})."));
+        }
+
         if (options.Delivery.CrashLoopRestarts < 1)
         {
             failures.Add($"Delivery.{nameof(options.Delivery.CrashLoopRestarts)} must be at least 1 (was {options.Delivery.CrashLoopRestarts}).");
@@ -73,6 +93,10 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>Whether Git accepts the name as a branch (<c>main</c>, <c>refs/heads/main</c>), as the daemon will ask it to.</summary>
+    private static bool IsBranchName(string branch) =>
+        LibGit2Sharp.Reference.IsValidName(branch.StartsWith("refs/heads/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch);
 
     /// <summary>Parses an octal file mode such as <c>0600</c> or <c>660</c>.</summary>
     internal static bool TryParseMode(string? text, out UnixFileMode mode)

@@ -1,6 +1,7 @@
 using GitProc;
 using GitProc.Delivery;
 using GitProc.Dependencies;
+using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
 using GitProc.Logs;
@@ -10,6 +11,7 @@ using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
+using GitProc.Validation;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -42,8 +44,10 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GitProcOptions>, GitProcOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
-        services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
+        services.TryAddSingleton<IEventStream, EventStream>();
+        services.TryAddSingleton<IUnitFileParser>(sp => new UnitFileParser(sp.GetRequiredService<IOptions<GitProcOptions>>().Value.UnitFiles));
         services.TryAddTransient<IDependencyResolver, DependencyResolver>();
+        services.TryAddSingleton<IUnitCheck, UnitCheck>();
         services.TryAddSingleton<IStateManager, StateManager>();
         services.TryAddSingleton<IServiceLogs, ServiceLogs>();
         services.TryAddSingleton<IGitIntegration, GitIntegration>();

@@ -9,11 +9,13 @@ using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GitProc.Hosting;
 
 /// <summary>
-/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root, raise
+/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root, check
+/// that it can work at all (<see cref="StartupChecks"/>), raise
 /// the open-file soft limit, then claim the IPC socket (so a second daemon touches nothing), recover the previous
 /// run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service in reverse
 /// dependency order within the host's shutdown timeout.
@@ -25,20 +27,27 @@ namespace GitProc.Hosting;
 [SupportedOSPlatform("linux")]
 internal sealed class GitProcDaemonService(
     DaemonLocks locks,
+    StartupChecks checks,
     ISupervisor supervisor,
     IReconciler reconciler,
     IpcServer ipc,
     IResourceController resources,
     InPlaceUpgrade upgrade,
+    IOptions<GitProcOptions> options,
     ILogger<GitProcDaemonService> logger) : IHostedService, IDisposable
 {
     private PosixSignalRegistration? _hangUp;
 
     /// <exception cref="LockHeldException">Another daemon owns the state or the cgroup root; nothing was touched.</exception>
     /// <exception cref="IpcSocketInUseException">Another daemon owns the socket; nothing was touched.</exception>
+    /// <exception cref="GitProcException">
+    /// The daemon cannot work (no repository and nothing applied before, a directory it cannot write); nothing but the
+    /// state lock was touched.
+    /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         locks.AcquireState();
+        await checks.RunAsync(cancellationToken).ConfigureAwait(false);
         if (resources is ResourceController controller)
         {
             controller.ClaimRoot();
@@ -54,20 +63,28 @@ internal sealed class GitProcDaemonService(
             var previous = await supervisor.InitializeAsync(cancellationToken).ConfigureAwait(false);
             initialized = true;
             Log.Recovered(logger, previous ?? "none");
-            if (reconciler is Reconciler ours)
-            {
-                // If the tip is rejected at start-up, the previous run's last good commit is applied instead.
-                ours.ResumeFrom(previous);
-            }
+            var ours = reconciler as Reconciler;
+
+            // If the tip is rejected at start-up, the previous run's last good commit is applied instead.
+            ours?.ResumeFrom(previous);
 
             try
             {
-                var sync = await reconciler.SyncAsync(cancellationToken).ConfigureAwait(false);
-                Log.InitialSync(logger, sync.Commit, sync.ReloadedCount);
+                // The local tip, without fetching first: a daemon starting offline still runs what it has. The watch
+                // loop fetches right after.
+                var sync = await (ours?.SyncAsync(fetch: false, cancellationToken) ?? reconciler.SyncAsync(cancellationToken)).ConfigureAwait(false);
+                if (sync.Commit.Length == 0)
+                {
+                    Log.NoCommitYet(logger, reconciler.Status.Branch, options.Value.RepositoryPath);
+                }
+                else
+                {
+                    Log.InitialSync(logger, sync.Commit, sync.ReloadedCount);
+                }
             }
             catch (GitProcException ex)
             {
-                // A rejected tip or an empty repository is not fatal: the last good commit keeps running, and
+                // A rejected tip or an unreadable object is not fatal: the last good commit keeps running, and
                 // `gitproc sync` / `status` report the error until a good commit arrives.
                 Log.InitialSyncFailed(logger, ex.Message, supervisor.ListServices().Count(s => s.Status == ServiceStatus.Running));
             }

@@ -17,7 +17,8 @@ public static class GitProcDaemonServiceCollectionExtensions
 
     /// <summary>
     /// Registers GitProc (<see cref="GitProcServiceCollectionExtensions.AddGitProc"/>) and the daemon: a hosted service
-    /// that locks its state and its cgroup root against a second daemon, raises its open-file soft limit, claims the IPC
+    /// that locks its state and its cgroup root against a second daemon, checks that it can work (a units repository, or
+    /// units applied by a previous run; writable state and log directories), raises its open-file soft limit, claims the IPC
     /// socket, recovers the previous run's state, applies the watched branch, serves clients, and on shutdown stops
     /// serving, then stops every service in reverse dependency order. Safe to call more than once.
     /// </summary>
@@ -46,6 +47,7 @@ public static class GitProcDaemonServiceCollectionExtensions
         services.TryAddSingleton<IpcServer>();
         services.TryAddSingleton<DaemonLocks>();
         services.TryAddSingleton<InPlaceUpgrade>();
+        services.TryAddSingleton<StartupChecks>();
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(1104, LogLevel.Information, "Stopped")]
     public static partial void Stopped(ILogger logger);
 
+    [LoggerMessage(1105, LogLevel.Information, "No commit on branch {Branch} yet in {Repository}: waiting for the first commit")]
+    public static partial void NoCommitYet(ILogger logger, string branch, string repository);
+
     [LoggerMessage(1110, LogLevel.Information, "Open files: soft limit {Soft}, hard limit {Hard}; the daemon runs with {Raised} and keeps {Reserve} in reserve for itself; services get {Services} unless their unit sets LimitNOFILE=")]
     public static partial void OpenFileLimit(ILogger logger, ulong soft, ulong hard, ulong raised, int reserve, string services);
 

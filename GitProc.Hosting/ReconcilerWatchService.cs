@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using GitProc.Reconciliation;
 using Microsoft.Extensions.Hosting;
 
@@ -13,18 +12,4 @@ internal sealed class ReconcilerWatchService(IReconciler reconciler) : Backgroun
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         reconciler is Reconciler ours ? ours.WatchAsync(stoppingToken) : Task.CompletedTask;
-
-    /// <summary>
-    /// Stops watching; if watching failed (which stopped the host), rethrows that failure. The .NET 10 host logs a failed
-    /// background service and stops, but then completes <c>RunAsync</c> as if all went well (.NET 11 changes that);
-    /// rethrown from here, the failure reaches the host's caller, and the daemon exits 1 rather than 0.
-    /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (ExecuteTask is { IsFaulted: true, Exception.InnerException: { } failure })
-        {
-            ExceptionDispatchInfo.Throw(failure);
-        }
-    }
 }

@@ -14,10 +14,11 @@ namespace GitProc.Cli.Commands;
 /// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
 /// command line over environment (<c>GITPROC_*</c>) over the config file over defaults.
 /// <para>
-/// Exit codes, also as a container's main process (PID 1): 0 after SIGTERM or SIGINT stopped every service cleanly;
-/// 1 when it could not start (another daemon owns the state, the cgroup root or the socket; invalid settings), when the
-/// stop was not clean (the final state could not be saved), or when a part of the daemon failed
-/// and stopped it (its services were stopped first). One line on stderr says which.
+/// Exit codes, also as a container's main process (PID 1, see <c>ContainerInit</c>): 0 after SIGTERM or SIGINT stopped
+/// every service cleanly; 1, with one line on stderr, when the daemon cannot start (another daemon owns the state, the
+/// cgroup root or the socket; no repository and nothing applied before; a directory it cannot write; invalid settings),
+/// when its stop was not clean (the final state could not be saved), or when it stops because of a failure (its
+/// services were stopped first).
 /// </para>
 /// </summary>
 internal static class DaemonCommand
@@ -66,7 +67,9 @@ internal static class DaemonCommand
     [SupportedOSPlatform("linux")]
     private static async Task<int> RunAsync(CliContext context, string? configFile, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "gitproc" });
+        // The daemon reads no content files; a fixed root keeps the host from deriving one from the executable's
+        // directory, which a NativeAOT build run as a service user that may not read that directory gets empty.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "gitproc", ContentRootPath = "/" });
         if (configFile is not null)
         {
             AddConfigFile(builder.Configuration, configFile);
@@ -110,12 +113,30 @@ internal static class DaemonCommand
         try
         {
             using var host = builder.Build();
+            try
+            {
+                // Bound here rather than inside the host's start, where a value that does not convert ("soon" for a
+                // time span) would surface as an unexplained InvalidOperationException.
+                _ = host.Services.GetRequiredService<IOptions<GitProcOptions>>().Value;
+            }
+            catch (InvalidOperationException ex)
+            {
+                return context.Fail($"Invalid settings: {ex.Message}");
+            }
+
+            // Taken before the run, which disposes the host's services.
+            var background = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
-            return ExitCodes.Success;
+
+            // A background service that failed stopped the host (logged at Critical); the host still returns normally,
+            // but for systemd's Restart=on-failure and for scripts this is a failure, not a clean stop.
+            return background.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null) is { } failure
+                ? context.Fail(failure is GitProcException ? failure.Message : $"the daemon stopped after an internal failure: {failure.GetType().Name}: {failure.Message}")
+                : ExitCodes.Success;
         }
-        catch (AggregateException ex) when (ex.InnerExceptions is [GitProcException inner])
+        catch (AggregateException ex) when (ex.InnerExceptions is [var inner])
         {
-            return context.Fail(inner.Message);
+            return context.Fail(inner is GitProcException ? inner.Message : $"the daemon could not start: {inner.GetType().Name}: {inner.Message}");
         }
         catch (GitProcException ex)
         {
@@ -123,8 +144,8 @@ internal static class DaemonCommand
         }
         catch (AggregateException ex)
         {
-            // A part of the daemon failed (and stopped it, after its services), or several did at once.
-            return context.Fail($"The daemon stopped because of an error: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
+            // Several parts of the daemon failed at once (a stop that was not clean among them).
+            return context.Fail($"The daemon stopped because of errors: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
         }
         catch (OptionsValidationException ex)
         {
@@ -141,7 +162,7 @@ internal static class DaemonCommand
     /// Adds the JSON file: its <c>GitProc</c> section when it has one (other sections, such as <c>Logging</c>, then
     /// apply too), else its top level as the <c>GitProc</c> section.
     /// </summary>
-    private static void AddConfigFile(IConfigurationBuilder configuration, string path)
+    internal static void AddConfigFile(IConfigurationBuilder configuration, string path)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -156,7 +177,9 @@ internal static class DaemonCommand
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
         {
-            throw new GitProcException($"The config file {fullPath} cannot be read: {ex.Message}", ex);
+            // The configuration provider's message only names the file; the JSON reader's says what and where.
+            var reason = ex.GetBaseException() is { } inner && inner != ex ? $"{ex.Message.TrimEnd('.')}: {inner.Message}" : ex.Message;
+            throw new GitProcException($"The config file {fullPath} cannot be read: {reason}", ex);
         }
 
         if (file.GetSection(GitProcOptions.SectionName).Exists())

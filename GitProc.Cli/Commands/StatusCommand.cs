@@ -6,7 +6,8 @@ namespace GitProc.Cli.Commands;
 
 /// <summary>
 /// <c>gitproc status NAME [--json]</c>: <c>Service:</c>, <c>Status:</c>, <c>PID:</c> (when running), <c>Started:</c>
-/// (local time, when known), <c>Restarts:</c>, <c>Last Exit Code:</c> (when known), then more detail.
+/// (local time, when known), <c>Restarts:</c>, <c>Last Exit Code:</c> (when known), then more detail, including
+/// <c>Warnings: N (FILE:LINE: KEY: message)</c> — the first of them — when the service's unit in the applied commit has some.
 /// </summary>
 internal static class StatusCommand
 {
@@ -127,6 +128,15 @@ internal static class StatusCommand
         if (status.RejectedCommit is { } rejectedCommit)
         {
             output.WriteLine($"Rejected Commit: {CliContext.OneLine(rejectedCommit)}");
+        }
+
+        if (status.Warnings is { Count: > 0 } warnings)
+        {
+            // One line however many warnings a unit has: the count and the first; --json carries them all.
+            var first = CliContext.OneLine(warnings[0]).TrimEnd('.');
+            output.WriteLine(warnings.Count == 1
+                ? $"Warnings: 1 ({first})"
+                : string.Create(c, $"Warnings: {warnings.Count} ({first}; {warnings.Count - 1} more in 'gitproc status {status.Service} --json')"));
         }
 
         if (status.LimitsEnforced)

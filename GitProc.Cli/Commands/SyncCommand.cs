@@ -1,24 +1,44 @@
 using System.CommandLine;
 using System.Globalization;
+using GitProc.Ipc;
 
 namespace GitProc.Cli.Commands;
 
 /// <summary>
-/// <c>gitproc sync [--wait]</c> → <c>Synced with Git repository</c>, <c>Reloaded N services</c>; with <c>--wait</c>, once
-/// the commit's verification ended, <c>Verified: SHORT</c>, or <c>Rolled back: SHORT (REASON); running RESTORED</c> and
-/// exit 1.
+/// <c>gitproc sync [--wait] [--json]</c> → <c>Synced with Git repository</c>, <c>Reloaded N services</c>; then, when the
+/// branch has no commit yet, <c>No commit on branch B yet in REPO: nothing to run until the first commit</c>; then the
+/// applied commit's warnings, one <c>warning: FILE:LINE: KEY: message</c> line each; with <c>--wait</c>, once the
+/// commit's verification ended, <c>Verified: SHORT</c>, or <c>Rolled back: SHORT (REASON); running RESTORED</c> and exit
+/// 1. The daemon fetches the remote first (when one is set) and answers once the apply has finished.
 /// </summary>
 internal static class SyncCommand
 {
     public static Command Create(CliContext context)
     {
         var wait = new Option<bool>("--wait") { Description = "Wait until the services the commit started or restarted are verified (or the commit is rolled back)" };
-        var command = new Command("sync", "Apply the tip of the watched branch now") { wait };
+        var json = new Option<bool>("--json") { Description = "Print the daemon's sync object as JSON" };
+        var command = new Command("sync", "Fetch the remote (when one is set) and apply the tip of the watched branch now") { wait, json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {
+            if (parseResult.GetValue(json))
+            {
+                var request = new IpcRequest { Command = IpcCommands.Sync, Args = parseResult.GetValue(wait) ? new IpcRequestArgs { Wait = true } : null };
+                return await JsonOutput.PrintAsync(context, client, request, cancellationToken).ConfigureAwait(false);
+            }
+
             var result = await client.SyncAsync(parseResult.GetValue(wait), cancellationToken).ConfigureAwait(false);
             context.Out.WriteLine("Synced with Git repository");
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Reloaded {result.Reloaded} services"));
+            if (result.Commit.Length == 0)
+            {
+                context.Out.WriteLine($"No commit on branch {result.Branch} yet in {result.Repository}: nothing to run until the first commit");
+            }
+
+            foreach (var warning in result.Warnings)
+            {
+                context.Out.WriteLine("warning: " + CliContext.OneLine(warning.ToString()));
+            }
+
             var shortSha = result.Commit.Length > 7 ? result.Commit[..7] : result.Commit;
             switch (result.Result)
             {

@@ -63,7 +63,7 @@ public class DaemonCommandTests
         }
     }
 
-    private GitProcCli Cli(IReadOnlyDictionary<string, string>? environment = null) => new(
+    private GitProcCli Cli(IReadOnlyDictionary<string, string>? environment = null, Action<IServiceCollection>? more = null) => new(
         name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
         configureDaemonServices: services =>
         {
@@ -73,6 +73,7 @@ public class DaemonCommandTests
 
             // No real cgroups for a daemon whose services are mocked.
             services.AddSingleton(Mock.Of<IResourceController>());
+            more?.Invoke(services);
         });
 
     private string[] DaemonArgs(params string[] more) =>
@@ -250,6 +251,9 @@ public class DaemonCommandTests
     [TestCase("""{ "GitProc": { "Ipc": { "SocketMode": "rw-------" } } }""", "SocketMode")]
     [TestCase("""{ "GitProc": { "Ipc": { "MaxConnections": 0 } } }""", "MaxConnections must be at least 1 (was 0)")]
     [TestCase("""{ "GitProc": { "Ipc": { "IdleTimeout": "00:00:00.5" } } }""", "Ipc.IdleTimeout must be at least 1 second, such as 00:05:00 for 5 minutes (was 00:00:00.5000000)")]
+    [TestCase("""{ "GitProc": { "Delivery": { "VerifyWindow": "soon" } } }""", "Failed to convert configuration value 'soon' at 'GitProc:Delivery:VerifyWindow' to type 'System.TimeSpan'.")]
+    [TestCase("""{ "GitProc": { "WatchBranch": "main..next" } }""", "WatchBranch must be a valid Git branch name (was 'main..next').")]
+    [TestCase("""{ "GitProc": { "Git": { "RemoteBranch": "a b" } } }""", "Git.RemoteBranch must be a valid Git branch name (was 'a b').")]
     public async Task Invalid_settings_exit_1_naming_the_field(string json, string named)
     {
         var config = Path.Combine(_directory, "gitproc.json");
@@ -259,8 +263,49 @@ public class DaemonCommandTests
         var exitCode = await Cli().RunAsync(DaemonArgs("--config", config, "--socket", _socket), TextWriter.Null, error);
 
         Assert.That(exitCode, Is.EqualTo(1));
-        Assert.That(error.ToString(), Does.StartWith("Error: Invalid settings: ").And.Contain(named));
+        Assert.That(error.ToString(), Does.StartWith("Error: Invalid settings: ").And.Contain(named).And.EndWith("\n"));
+        Assert.That(error.ToString().TrimEnd('\n'), Does.Not.Contain('\n'), "one line");
         Assert.That(File.Exists(_socket), Is.False);
+        _supervisor.Verify(s => s.InitializeAsync(It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Test]
+    public async Task A_config_file_that_is_not_JSON_exits_1_saying_where_it_is_broken()
+    {
+        var config = Path.Combine(_directory, "gitproc.json");
+        await File.WriteAllTextAsync(config, "{ oops");
+        var error = new StringWriter();
+
+        var exitCode = await Cli().RunAsync(DaemonArgs("--config", config, "--socket", _socket), TextWriter.Null, error);
+
+        Assert.That(exitCode, Is.EqualTo(1));
+        Assert.That(error.ToString(), Is.EqualTo(
+            $"Error: The config file {config} cannot be read: Failed to load configuration from file '{config}': 'o' is an invalid start of a property name. Expected a '\"'. LineNumber: 0 | BytePositionInLine: 2.\n"));
+    }
+
+    [Test]
+    public async Task A_daemon_whose_background_work_fails_stops_its_services_and_exits_1_with_one_line()
+    {
+        var error = new ConcurrentStringWriter();
+
+        var exitCode = await Cli(more: services => services.AddHostedService<FailingWork>())
+            .RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, error)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        // systemd's Restart=on-failure must see a failure, not a clean stop.
+        Assert.That(exitCode, Is.EqualTo(1));
+        Assert.That(error.ToString(), Is.EqualTo("Error: the daemon stopped after an internal failure: InvalidOperationException: the work failed\n"));
+        Assert.That(_calls, Is.EqualTo(new[] { "initialize", "sync", "stop-all" }));
+    }
+
+    /// <summary>Background work of the daemon that fails once the daemon runs, as a bug in a watch loop would.</summary>
+    private sealed class FailingWork : Microsoft.Extensions.Hosting.BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Delay(200, stoppingToken);
+            throw new InvalidOperationException("the work failed");
+        }
     }
 
     [Test]

@@ -179,6 +179,24 @@ public sealed class DeliveryTests
     }
 
     [Test]
+    public async Task A_daemon_restart_keeps_the_applied_commits_record_as_it_was(CancellationToken token)
+    {
+        _sandbox.WriteUnit("one", _sandbox.Unit("one"));
+        var commit = await _sandbox.CommitAsync("one", token);
+        await _sandbox.StartDaemonAsync(token);
+        var before = await WaitForResultAsync(commit, "applied", token);
+        Assert.That(before.GetProperty("started").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "one" }));
+
+        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero);
+        await _sandbox.StartDaemonAsync(token);
+        await _sandbox.WaitRunningAsync(token, "one");
+        var history = await _sandbox.RequestAsync("""{"command":"history"}""");
+        var records = history.GetProperty("data").GetProperty("records");
+        Assert.That(records.GetArrayLength(), Is.EqualTo(1), history.ToString());
+        Assert.That(records[0].ToString(), Is.EqualTo(before.ToString()), "what the commit did when it was applied, not what the restart did");
+    }
+
+    [Test]
     public async Task A_commit_that_removes_every_unit_is_refused_and_the_services_keep_running(CancellationToken token)
     {
         _sandbox.WriteUnit("one", _sandbox.Unit("one"));

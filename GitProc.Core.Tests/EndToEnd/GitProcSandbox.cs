@@ -149,24 +149,32 @@ internal sealed class GitProcSandbox : IAsyncDisposable
 
         """;
 
-    public void WriteUnit(string name, string content) =>
-        File.WriteAllText(Path.Combine(Repo, name + ".service"), content);
+    /// <summary>Writes a unit file into the repository's working tree, or into <paramref name="directory"/>'s.</summary>
+    public void WriteUnit(string name, string content, string? directory = null) =>
+        File.WriteAllText(Path.Combine(directory ?? Repo, name + ".service"), content);
 
-    public void RemoveUnit(string name) => File.Delete(Path.Combine(Repo, name + ".service"));
+    public void RemoveUnit(string name, string? directory = null) => File.Delete(Path.Combine(directory ?? Repo, name + ".service"));
 
-    /// <summary>Commits everything in the working tree on main with the git CLI; returns the full hash.</summary>
-    public async Task<string> CommitAsync(string message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits everything in the working tree on main with the git CLI (in the repository, or in the clone at
+    /// <paramref name="directory"/>); returns the full hash.
+    /// </summary>
+    public async Task<string> CommitAsync(string message, CancellationToken cancellationToken, string? directory = null)
     {
-        await GitAsync(cancellationToken, "add", "-A");
-        await GitAsync(cancellationToken, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false",
+        directory ??= Repo;
+        await GitInAsync(directory, cancellationToken, "add", "-A");
+        await GitInAsync(directory, cancellationToken, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false",
             "commit", "-q", "-m", message);
-        return await GitAsync(cancellationToken, "rev-parse", "HEAD");
+        return await GitInAsync(directory, cancellationToken, "rev-parse", "HEAD");
     }
 
     /// <summary>Runs git in the repository; fails the test on a non-zero exit; returns trimmed stdout.</summary>
-    public async Task<string> GitAsync(CancellationToken cancellationToken, params string[] args)
+    public Task<string> GitAsync(CancellationToken cancellationToken, params string[] args) => GitInAsync(Repo, cancellationToken, args);
+
+    /// <summary>Runs git in <paramref name="directory"/>; fails the test on a non-zero exit; returns trimmed stdout.</summary>
+    public async Task<string> GitInAsync(string directory, CancellationToken cancellationToken, params string[] args)
     {
-        var result = await RunAsync("git", ["-C", Repo, .. args], null, cancellationToken);
+        var result = await RunAsync("git", ["-C", directory, .. args], null, cancellationToken);
         Assert.That(result.ExitCode, Is.Zero, result.ToString);
         return result.Stdout.Trim();
     }
@@ -178,11 +186,26 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     public static string? Executable =>
         Environment.GetEnvironmentVariable("GITPROC_E2E_EXECUTABLE") is { Length: > 0 } executable ? executable : null;
 
-    /// <summary>Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) and collects its output.</summary>
-    public Task<CliResult> CliAsync(string[] args, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
-        Executable is { } executable
-            ? RunAsync(executable, args, environment, cancellationToken)
-            : RunAsync(DotnetHost, [CliDll, .. args], environment, cancellationToken);
+    /// <summary>
+    /// Runs <c>gitproc ARGS</c> (no GITPROC_* variables unless given) in <paramref name="workingDirectory"/> (default the
+    /// sandbox's root) and collects its output; through <paramref name="wrapper"/> (a command that execs the rest, such
+    /// as <c>setpriv … --</c>) when given.
+    /// </summary>
+    public Task<CliResult> CliAsync(
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment = null,
+        CancellationToken cancellationToken = default,
+        IReadOnlyList<string>? wrapper = null,
+        string? workingDirectory = null)
+    {
+        string[] command = Executable is { } executable ? [executable, .. args] : [DotnetHost, CliDll, .. args];
+        if (wrapper is { Count: > 0 })
+        {
+            command = [.. wrapper, .. command];
+        }
+
+        return RunAsync(command[0], command[1..], environment, cancellationToken, workingDirectory);
+    }
 
     /// <summary>The checkout the tests were built from (where <c>GitProc.sln</c> is), for the shipped samples.</summary>
     public static string SourceRoot
@@ -242,7 +265,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// <param name="timeout">How long it may take before the test fails (default 90 s).</param>
     public Task<CliResult> RunToolAsync(
         string fileName, string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
-        RunAsync(fileName, args, environment, cancellationToken, timeout);
+        RunAsync(fileName, args, environment, cancellationToken, timeout: timeout);
 
     /// <summary>
     /// Starts a shipped script in the background, as <see cref="ScriptAsync"/> runs it, with its output collected into
@@ -271,6 +294,20 @@ internal sealed class GitProcSandbox : IAsyncDisposable
                 output.Enqueue(line);
             }
         }
+    }
+
+    /// <summary>
+    /// Starts a client command that runs until stopped (<c>events</c>, <c>logs -f</c>) against this sandbox's daemon,
+    /// with its output redirected; the caller reads it, stops the process and disposes it.
+    /// </summary>
+    public Process StartClient(params string[] args)
+    {
+        string[] command = Executable is { } executable ? [executable, "--socket", Socket, .. args] : [DotnetHost, CliDll, "--socket", Socket, .. args];
+        var process = new Process { StartInfo = StartInfo(command[0], command[1..], null) };
+        process.StartInfo.WorkingDirectory = Root;
+        process.Start();
+        process.StandardInput.Close();
+        return process;
     }
 
     /// <summary>Runs a client command against this sandbox's daemon (<c>--socket</c> first).</summary>
@@ -305,11 +342,16 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     }
 
     private async Task<CliResult> RunAsync(
-        string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, TimeSpan? timeout = null)
+        string fileName,
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment,
+        CancellationToken cancellationToken,
+        string? workingDirectory = null,
+        TimeSpan? timeout = null)
     {
         var limit = timeout ?? ProcessTimeout;
         using var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
-        process.StartInfo.WorkingDirectory = Root;
+        process.StartInfo.WorkingDirectory = workingDirectory ?? Root;
         process.Start();
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);

@@ -66,7 +66,7 @@ public sealed class GitIntegrationTests
 
         var error = Assert.ThrowsAsync<GitException>(() => git.GetBranchTipAsync());
 
-        Assert.That(error.Message, Is.EqualTo($"No Git repository at {_temp.Path} (run 'gitproc init --repo {_temp.Path}')."));
+        Assert.That(error.Message, Is.EqualTo($"No Git repository at {_temp.Path} (run 'gitproc init --repo {_temp.Path}' to create one)."));
         Assert.That(error.InnerException, Is.InstanceOf<LibGit2SharpException>());
         Assert.That(() => git.WatchBranch(() => { }), Throws.InstanceOf<GitException>().With.Message.StartsWith("No Git repository at"));
     }

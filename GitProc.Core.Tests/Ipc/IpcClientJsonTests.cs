@@ -41,14 +41,21 @@ public class IpcClientJsonTests
             Service = "web", State = "failed", Pid = null, StartTime = new DateTimeOffset(2024, 10, 25, 14, 30, 15, TimeSpan.FromHours(2)),
             RestartCount = 4, LastExitCode = 137, SubState = "start-limit-hit", Description = "Web ✓", ManuallyStopped = true,
             FailureReason = "crash loop", LastExit = "killed by signal 9",
+            Warnings = ["web.service:5: ProtectSystem: not used", "web.service: Service 'web' has After=network.target"],
         };
         var list = new IpcListResult { Services = [new IpcListEntry { Name = "a", Status = "running", Pid = 1 }, new IpcListEntry { Name = "b", Status = "failed", LastExitCode = 2 }] };
-        var sync = new IpcSyncResult { Commit = "c", Reloaded = 3, Started = ["x"], Restarted = ["y"], Stopped = ["z"] };
+        var sync = new IpcSyncResult
+        {
+            Commit = "c", Branch = "main", Repository = "/srv/units", Reloaded = 3, Started = ["x"], Restarted = ["y"], Stopped = ["z"],
+            Warnings = ["x.service:2: Foo: not used"],
+        };
         var rollback = new IpcRollbackResult { RestoredCommit = "r", Commit = "n", Reloaded = 1, Started = [], Restarted = ["y"], Stopped = [] };
 
         Assert.Multiple(() =>
         {
-            Assert.That(IpcClientJson.ReadStatus(Serialize(status, IpcJsonContext.Default.IpcStatusResult)), Is.EqualTo(status));
+            var readStatus = IpcClientJson.ReadStatus(Serialize(status, IpcJsonContext.Default.IpcStatusResult));
+            Assert.That(readStatus with { Warnings = status.Warnings }, Is.EqualTo(status));
+            Assert.That(readStatus.Warnings, Is.EqualTo(status.Warnings));
             Assert.That(IpcClientJson.ReadStart(Serialize(new IpcStartResult { Pid = 5, Service = "s" }, IpcJsonContext.Default.IpcStartResult)),
                 Is.EqualTo(new IpcStartResult { Pid = 5, Service = "s" }));
             Assert.That(IpcClientJson.ReadStop(Serialize(new IpcStopResult { Service = "s" }, IpcJsonContext.Default.IpcStopResult)),
@@ -56,8 +63,8 @@ public class IpcClientJsonTests
             Assert.That(IpcClientJson.ReadLogs(Serialize(new IpcLogsResult { Logs = "a\nb\n" }, IpcJsonContext.Default.IpcLogsResult)).Logs, Is.EqualTo("a\nb\n"));
             Assert.That(IpcClientJson.ReadList(Serialize(list, IpcJsonContext.Default.IpcListResult)).Services, Is.EqualTo(list.Services));
             var readSync = IpcClientJson.ReadSync(Serialize(sync, IpcJsonContext.Default.IpcSyncResult));
-            Assert.That((readSync.Commit, readSync.Reloaded, readSync.Started, readSync.Restarted, readSync.Stopped),
-                Is.EqualTo((sync.Commit, sync.Reloaded, sync.Started, sync.Restarted, sync.Stopped)));
+            Assert.That((readSync.Commit, readSync.Branch, readSync.Repository, readSync.Reloaded, readSync.Started, readSync.Restarted, readSync.Stopped, readSync.Warnings),
+                Is.EqualTo((sync.Commit, sync.Branch, sync.Repository, sync.Reloaded, sync.Started, sync.Restarted, sync.Stopped, sync.Warnings)));
             var readRollback = IpcClientJson.ReadRollback(Serialize(rollback, IpcJsonContext.Default.IpcRollbackResult));
             Assert.That((readRollback.RestoredCommit, readRollback.Commit, readRollback.Reloaded, readRollback.Restarted),
                 Is.EqualTo((rollback.RestoredCommit, rollback.Commit, rollback.Reloaded, rollback.Restarted)));

@@ -44,7 +44,8 @@ internal sealed class IpcTestServer : IAsyncDisposable
         ISupervisor? supervisor = null,
         bool start = true,
         string? directory = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        GitProc.Events.IEventStream? events = null)
     {
         directory ??= CreateTempDirectory();
         var options = new GitProcOptions { SocketPath = Path.Combine(directory, "gitproc.sock") };
@@ -60,7 +61,8 @@ internal sealed class IpcTestServer : IAsyncDisposable
             new Mock<GitProc.Delivery.IDeliveryHistory>().Object,
             Microsoft.Extensions.Options.Options.Create(options),
             NullLogger<IpcServer>.Instance,
-            timeProvider ?? TimeProvider.System);
+            timeProvider ?? TimeProvider.System,
+            events);
         var host = new IpcTestServer(directory, options.SocketPath, options, server)
         {
             Supervisor = supervisorMock,

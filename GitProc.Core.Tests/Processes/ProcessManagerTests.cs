@@ -466,9 +466,15 @@ public sealed class ProcessManagerTests
     [CancelAfter(Timeout)]
     public async Task StopRecordedAsync_stops_a_previous_daemons_session(CancellationToken token)
     {
-        // A previous daemon's service: its own session, with a grandchild, not our child.
-        using var previous = Process.Start(new ProcessStartInfo("/usr/bin/setsid", ["/bin/sh", "-c", "trap '' TERM; sleep 300 & exec sleep 300"]))!;
-        var pid = previous.Id;
+        // A previous daemon's service: its own session, with a grandchild, not our child. Started through a shell that
+        // exits at once, so .NET's Process does not track it: reaping a child Process tracks would make its SIGCHLD
+        // handler fail with ECHILD and take the test host down.
+        using var starter = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "setsid /bin/sh -c \"trap '' TERM; sleep 300 & exec sleep 300\" >/dev/null 2>&1 & echo $!"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var pid = int.Parse((await starter.StandardOutput.ReadToEndAsync(token)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await starter.WaitForExitAsync(token);
         _leaders.Add(pid);
         await WaitUntil(() => ProcStat.TryRead(pid, out var s) && s.Session == pid && Comm(pid) == "sleep" && ProcStat.FindLiveMembers(pid).Count == 2, token);
         Assert.That(ProcStat.TryRead(pid, out var stat), Is.True);
@@ -480,7 +486,6 @@ public sealed class ProcessManagerTests
 
         Assert.That(ProcStat.FindLiveMembers(pid), Is.Empty);
         Assert.That(_manager.IsSameProcessAlive(pid, stat.StartTicks), Is.False);
-        await previous.WaitForExitAsync(token);
     }
 
     [Test]

@@ -187,6 +187,26 @@ public sealed class SupervisorTests
     }
 
     [Test]
+    public async Task A_unit_an_older_more_lenient_daemon_applied_is_taken_over_not_dropped_by_the_strict_parser()
+    {
+        // An upgrade made unknown keys errors: the state still holds a unit applied when Restrat= was only a warning.
+        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var lenient = new GitProc.UnitFiles.UnitFileOptions { UnknownKeys = GitProc.UnitFiles.UnknownKeyHandling.Warn };
+        var units = new[] { GitProc.UnitFiles.UnitFileParser.Parse("web.service", $"[Service]\nExecStart={sleeper}\nRestrat=always\n", lenient) };
+        var first = await CrashedSupervisorAsync(units);
+        var oldPid = first.GetStatus("web").Pid!.Value;
+
+        var second = _harness.CreateSupervisor();
+        await second.InitializeAsync();
+
+        Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceStatusInfo.Pid)).EqualTo(oldPid)
+            .And.Property(nameof(ServiceStatusInfo.Status)).EqualTo(ServiceStatus.Running), "its process keeps running under the new daemon");
+        Assert.That(second.AppliedUnits.Select(u => u.Name), Is.EqualTo(new[] { "web" }), "what runs is still known, to resume from a rejected tip");
+        await second.DisposeAsync();
+        await first.DisposeAsync();
+    }
+
+    [Test]
     public async Task After_a_restart_a_changed_unit_restarts_once_a_removed_one_stops_and_a_dead_one_starts_again()
     {
         var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");

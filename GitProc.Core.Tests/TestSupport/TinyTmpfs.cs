@@ -16,8 +16,11 @@ internal sealed class TinyTmpfs : IDisposable
     /// <summary>The mount point.</summary>
     public string Path { get; }
 
-    /// <summary>Mounts a tmpfs of <paramref name="size"/> (mount's syntax: <c>64k</c>) on <paramref name="path"/>, creating it; ignores the test where that cannot be done.</summary>
-    public static TinyTmpfs Mount(string path, string size)
+    /// <summary>
+    /// Mounts a tmpfs of <paramref name="size"/> (mount's syntax: <c>64k</c>) on <paramref name="path"/>, creating it; ignores
+    /// the test where that cannot be done. <paramref name="inodes"/> limits its files (the root directory takes one).
+    /// </summary>
+    public static TinyTmpfs Mount(string path, string size, int? inodes = null)
     {
         if (!Environment.IsPrivilegedProcess)
         {
@@ -25,7 +28,7 @@ internal sealed class TinyTmpfs : IDisposable
         }
 
         Directory.CreateDirectory(path);
-        var (exit, error) = Run("mount", "-t", "tmpfs", "-o", $"size={size},mode=0700", "gitproc-test-full", path);
+        var (exit, error) = Run("mount", "-t", "tmpfs", "-o", $"size={size},mode=0700" + (inodes is { } n ? string.Create(CultureInfo.InvariantCulture, $",nr_inodes={n}") : ""), "gitproc-test-full", path);
         if (exit != 0)
         {
             Assert.Ignore($"cannot mount a tmpfs here: {error.Trim()}");

@@ -152,15 +152,22 @@ public class UnitFileParserFuzzTests
 
     private static string? CheckError(UnitFileParseException error, string fileName)
     {
-        if (error.FileName != fileName || !error.Message.StartsWith(fileName, StringComparison.Ordinal) || error.Line < 0 || error.Reason.Length == 0)
+        // Every error of the file is reported: the message is one line per error, each naming the file, and the first
+        // error is the one the exception's properties describe.
+        if (error.Errors.Count == 0 || error.FileName != fileName || error.Line < 0 || error.Reason.Length == 0
+            || error.Errors.Any(e => e.FileName != fileName || e.Line < 0 || e.Reason.Length == 0))
         {
             return $"error does not name its file and line: {error.Message}";
         }
 
-        var shown = error.Message[fileName.Length..];
-        if (shown.Any(c => c is '\n' or '\r' or '\0'))
+        if (error.Errors.Any(e => e.Message[fileName.Length..].Any(c => c is '\n' or '\r' or '\0')))
         {
-            return $"error message is not one line: {Escape(error.Message)}";
+            return $"an error is not one line: {Escape(error.Message)}";
+        }
+
+        if (error.Message != string.Join('\n', error.Errors.Select(e => e.Message)) || !error.Message.StartsWith(fileName, StringComparison.Ordinal))
+        {
+            return $"the message is not the errors one per line: {Escape(error.Message)}";
         }
 
         return null;

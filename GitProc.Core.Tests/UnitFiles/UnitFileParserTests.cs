@@ -316,42 +316,74 @@ public class UnitFileParserTests
     }
 
     [Test]
-    public void Extension_sections_and_keys_starting_with_X_are_kept_silently()
+    public void Extension_sections_and_keys_starting_with_X_are_kept_with_a_warning_never_an_error()
     {
+        // CONTRACT §2: X- sections and keys are available to callers and reported, never fatal (whatever UnknownKeys says).
         var unit = Parse("[X-GitProc]\nOwner=team\n[Service]\nExecStart=/usr/bin/app\nX-Note=hello\n");
-        Assert.That(unit.Warnings, Is.Empty);
+        Assert.That(unit.Warnings.Select(w => (w.Line, w.Key)), Is.EqualTo(new (int, string?)[] { (1, null), (5, "X-Note") }));
+        Assert.That(unit.Warnings.Select(w => w.Message), Has.All.Contains("GitProc does not act on"));
         Assert.That(unit.Sections["Service"]["X-Note"], Is.EqualTo(new[] { "hello" }));
+        Assert.That(unit.Sections["X-GitProc"]["Owner"], Is.EqualTo(new[] { "team" }));
     }
 
     [Test]
     public void Section_names_are_case_sensitive_with_a_hint()
     {
+        // The misspelt header is the one error: the ExecStart= under it is not reported a second time as missing.
         var error = Refused("[service]\nExecStart=/usr/bin/app\n");
-        Assert.That(error.Key, Is.EqualTo("ExecStart"));
-        Assert.That(error.Message, Does.Contain("no [Service] section"));
-        var unit = Parse("[service]\nX=1\n" + Minimal);
-        Assert.That(unit.Warnings.Single().Message, Does.Contain("Section names are case-sensitive"));
+        Assert.That(error.Errors, Has.Count.EqualTo(1));
+        Assert.That(error.Message, Is.EqualTo(
+            "web.service:1: [service] is not a section systemd or GitProc knows, so its keys would be ignored. Did you mean [Service]? Section names are case-sensitive and take no spaces."));
+
+        // With UnknownKeys=Warn, a warning with the same hint, and the keys under it are kept.
+        var unit = UnitFileParser.Parse("web.service", "[service]\nX=1\n" + Minimal, new UnitFileOptions { UnknownKeys = UnknownKeyHandling.Warn });
+        Assert.That(unit.Warnings.Single().Message, Does.Contain("Did you mean [Service]? Section names are case-sensitive"));
+        Assert.That(unit.Sections["service"]["X"], Is.EqualTo(new[] { "1" }));
     }
 
     [Test]
-    public void Unknown_keys_are_kept_and_reported_as_not_used()
+    public void Systemd_keys_GitProc_does_not_act_on_are_kept_and_reported_as_warnings()
     {
-        var unit = Parse("[Unit]\nConditionPathExists=/x\n[Service]\nExecStart=/usr/bin/app\nProtectSystem=strict\nexecstart=/bin/x\n");
-        Assert.That(unit.Warnings.Select(w => (w.Line, w.Key)), Is.EqualTo(new[] { (2, "ConditionPathExists"), (5, "ProtectSystem"), (6, "execstart") }));
-        Assert.That(unit.Warnings, Has.All.Property(nameof(UnitFileWarning.Message)).Contains("not used by GitProc"));
+        var unit = Parse("[Unit]\nConditionPathExists=/x\n[Service]\nExecStart=/usr/bin/app\nProtectSystem=strict\n");
+        Assert.That(unit.Warnings.Select(w => (w.Line, w.Key)), Is.EqualTo(new[] { (2, "ConditionPathExists"), (5, "ProtectSystem") }));
+        Assert.That(unit.Warnings, Has.All.Property(nameof(UnitFileWarning.Message)).Contains("is a systemd setting GitProc does not act on; it is kept but ignored"));
         Assert.That(unit.Sections["Service"]["ProtectSystem"], Is.EqualTo(new[] { "strict" }));
     }
 
     [Test]
-    public void A_known_key_in_the_wrong_section_gets_a_hint()
+    public void A_key_GitProc_acts_on_in_the_wrong_section_is_an_error_with_a_hint()
     {
-        var unit = Parse("[Unit]\nRestart=always\n[Service]\nExecStart=/usr/bin/app\nAfter=db\n");
+        // Restart=always under [Unit] silently leaves the default restart policy, exactly like a typo.
+        var error = Refused("[Unit]\nRestart=always\n[Service]\nExecStart=/usr/bin/app\nAfter=db\n");
+        Assert.That(error.Errors.Select(e => e.Message), Is.EqualTo(new[]
+        {
+            "web.service:2: Restart: Restart= belongs in [Service], not [Unit], so GitProc does not act on it here. Move it to [Service].",
+            "web.service:5: After: After= belongs in [Unit], not [Service], so GitProc does not act on it here. Move it to [Unit].",
+        }));
+    }
+
+    [Test]
+    public void A_key_in_the_wrong_section_is_a_warning_when_unknown_keys_warn_or_when_GitProc_ignores_it_anyway()
+    {
+        var unit = UnitFileParser.Parse(
+            "web.service",
+            "[Unit]\nRestart=always\n[Service]\nExecStart=/usr/bin/app\nAfter=db\n",
+            new UnitFileOptions { UnknownKeys = UnknownKeyHandling.Warn });
         Assert.That(unit.Warnings.Select(w => w.Message), Is.EqualTo(new[]
         {
-            "Restart= belongs in [Service], not [Unit]; it is ignored here. Move it to [Service].",
-            "After= belongs in [Unit], not [Service]; it is ignored here. Move it to [Unit].",
+            "Restart= belongs in [Service], not [Unit], so GitProc does not act on it here. Move it to [Service]. It is kept but ignored.",
+            "After= belongs in [Unit], not [Service], so GitProc does not act on it here. Move it to [Unit]. It is kept but ignored.",
         }));
         Assert.That((unit.Restart, unit.After.Count), Is.EqualTo((RestartPolicy.No, 0)));
+
+        // Description= is only shown and PIDFile= is a systemd key GitProc does not act on: misplacing them changes
+        // nothing that runs, so they stay warnings even in the default mode.
+        var strict = Parse("[Service]\nExecStart=/usr/bin/app\nDescription=x\n[Unit]\nPIDFile=/run/x.pid\n");
+        Assert.That(strict.Warnings.Select(w => w.Message), Is.EqualTo(new[]
+        {
+            "Description= belongs in [Unit], not [Service]; it is ignored here. Move it to [Unit].",
+            "PIDFile= belongs in [Service], not [Unit]; it is ignored here. Move it to [Service].",
+        }));
     }
 
     [Test]
@@ -888,6 +920,8 @@ public class UnitFileParserTests
     [TestCase("MemoryMax=-5M", "not a memory size")]
     [TestCase("MemoryMax=1g", "not a memory size")]
     [TestCase("MemoryMax=512M 1G", "not a memory size")]
+    [TestCase("MemoryMax=5 0", "not a memory size")]
+    [TestCase("MemoryMax=1G 5 0", "not a memory size")]
     [TestCase("MemoryMax=0", "is zero")]
     [TestCase("MemoryMax=99999999E", "not a memory size")]
     [TestCase("MemoryMax=101%", "more than 100%")]
@@ -1029,7 +1063,9 @@ public class UnitFileParserTests
     [Test]
     public void Log_rate_limit_keys_in_Unit_get_a_hint_to_move_them()
     {
-        var unit = Parse("[Unit]\nLogRateLimitBurst=5\n" + Minimal);
+        var error = Refused("[Unit]\nLogRateLimitBurst=5\n" + Minimal);
+        Assert.That(error.Message, Does.Contain("LogRateLimitBurst= belongs in [Service], not [Unit]"));
+        var unit = UnitFileParser.Parse("web.service", "[Unit]\nLogRateLimitBurst=5\n" + Minimal, new UnitFileOptions { UnknownKeys = UnknownKeyHandling.Warn });
         Assert.That(unit.LogRateLimitBurst, Is.Zero);
         Assert.That(unit.Warnings.Single().Message, Does.Contain("belongs in [Service]"));
     }

@@ -13,6 +13,9 @@ public sealed record DependencyDiagnostic(
     IReadOnlyList<string> Cycle,
     string Message)
 {
+    /// <summary>The key of the entry at fault (<c>After</c>, <c>Requires</c>, <c>Wants</c>), where one entry is; else <see langword="null"/>.</summary>
+    public string? Key { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => Message;
 }

@@ -187,7 +187,10 @@ internal sealed class DependencyResolver : IDependencyResolver
                     node.Name,
                     unit,
                     [],
-                    $"Service '{node.Name}' has {key}={unit}, which is not a service; GitProc supervises only services, so the entry is ignored."));
+                    $"Service '{node.Name}' has {key}={unit}, which is not a service; GitProc supervises only services, so the entry is ignored.")
+                {
+                    Key = key,
+                });
             }
 
             foreach (var required in node.Requires.Where(r => !_nodes.ContainsKey(r)))

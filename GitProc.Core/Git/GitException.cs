@@ -23,4 +23,11 @@ public sealed class GitException : GitProcException
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// The repository itself could not be opened: nothing at its path, a file or a directory that is not a Git
+    /// repository, or no permission to read it. <see langword="false"/> for a failure inside a repository that opened (a
+    /// corrupt object, an unknown commit, a failed fetch), which the repository's owner may still repair in place.
+    /// </summary>
+    public bool RepositoryUnavailable { get; init; }
 }

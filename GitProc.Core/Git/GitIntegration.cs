@@ -426,13 +426,9 @@ internal sealed partial class GitIntegration : IGitIntegration
         {
             repository = new Repository(path);
         }
-        catch (RepositoryNotFoundException ex)
-        {
-            throw new GitException($"No Git repository at {path} (run 'gitproc init --repo {path}').", ex);
-        }
         catch (LibGit2SharpException ex)
         {
-            throw new GitException($"Cannot open the Git repository at {path}: {ex.Message}", ex);
+            throw RepositoryOpenFailure.Describe(path, ex);
         }
 
         using (repository)

@@ -1,3 +1,4 @@
+using GitProc.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -19,10 +20,12 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
     private readonly HealthProbe _probe;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly IEventStream? _events;
     private bool _disposed;
 
-    public HealthMonitor(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<HealthMonitor>? logger = null)
+    public HealthMonitor(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<HealthMonitor>? logger = null, IEventStream? events = null)
     {
+        _events = events;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
@@ -170,6 +173,14 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
         }
 
         waiter?.TrySetResult(report);
+        _events?.Publish(new GitProcEvent
+        {
+            Type = EventTypes.HealthChanged,
+            Service = report.Service,
+            From = oldState.ToString().ToLowerInvariant(),
+            To = report.State.ToString().ToLowerInvariant(),
+            Reason = report.State == HealthState.Healthy ? null : report.LastError,
+        });
         try
         {
             HealthChanged?.Invoke(this, new HealthChangedEventArgs(oldState, report));

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
+using GitProc.Events;
 
 namespace GitProc.Ipc;
 
@@ -181,14 +183,113 @@ public sealed class GitProcClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Applies the tip of the watched branch now.</summary>
+    /// <summary>
+    /// The daemon's events (<c>docs/events.md</c>) from now on, as they happen, until <paramref name="cancellationToken"/>
+    /// fires or the enumeration is abandoned. Subscribing takes the connection: it is closed afterwards (the next call
+    /// reconnects).
+    /// </summary>
+    /// <param name="service">Only events about this service; <see langword="null"/> for all.</param>
+    /// <param name="types">Only these types or families (<c>service.state</c>, <c>commit</c>); <see langword="null"/> for all.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    /// <returns>The events, in order.</returns>
+    /// <exception cref="GitProcClientException">
+    /// An unknown service or type; the daemon dropped this subscriber because it fell behind (the message says so).
+    /// </exception>
+    /// <exception cref="GitProcClientException">The daemon closed the stream (it stopped).</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public async IAsyncEnumerable<GitProcEvent> SubscribeAsync(
+        string? service = null,
+        IReadOnlyList<string>? types = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var line in SubscribeJsonAsync(service, types, cancellationToken).ConfigureAwait(false))
+        {
+            yield return ParseEvent(line);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SubscribeAsync"/>'s events as the daemon sent them, one JSON object each without the newline: for
+    /// tools that pass them on unchanged (<c>gitproc events --json</c>).
+    /// </summary>
+    /// <param name="service">Only events about this service; <see langword="null"/> for all.</param>
+    /// <param name="types">Only these types or families; <see langword="null"/> for all.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    /// <returns>The events' JSON texts, in order.</returns>
+    /// <exception cref="GitProcClientException">An unknown service or type; dropped for falling behind; the daemon closed the stream.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public async IAsyncEnumerable<string> SubscribeJsonAsync(
+        string? service = null,
+        IReadOnlyList<string>? types = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new IpcRequest
+        {
+            Command = IpcCommands.Subscribe,
+            Service = service,
+            Args = types is null ? null : new IpcRequestArgs { Types = types },
+        };
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Unwrap(await ExchangeAsync(request, cancellationToken).ConfigureAwait(false), static data => data);
+            while (true)
+            {
+                string line;
+                try
+                {
+                    line = Encoding.UTF8.GetString((await ReceiveLineAsync(cancellationToken).ConfigureAwait(false)).Span);
+                }
+                catch (DaemonUnreachableException ex) when (ex.ClosedBeforeAnswer)
+                {
+                    throw new GitProcClientException($"The daemon at {SocketPath} closed the event stream (it stopped or is restarting)");
+                }
+
+                // Events have no "status"; an error response is the stream's last line (the subscriber was dropped).
+                if (line.StartsWith("{\"status\":", StringComparison.Ordinal))
+                {
+                    Unwrap(Parse(Encoding.UTF8.GetBytes(line)), static data => data);
+                    continue;
+                }
+
+                yield return line;
+            }
+        }
+        finally
+        {
+            // The daemon streams until the connection closes.
+            Disconnect();
+            _gate.Release();
+        }
+    }
+
+    private GitProcEvent ParseEvent(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(line, EventJsonContext.Default.GitProcEvent)
+                ?? throw new JsonException("an event must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new GitProcClientException($"The daemon at {SocketPath} sent an event that is not valid JSON: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Fetches the remote (when the daemon has one) and applies the tip of the watched branch now; answers once the apply
+    /// has finished.
+    /// </summary>
     /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>The applied commit and what changed.</returns>
-    /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
+    /// <returns>The applied commit, what applying it changed (reported once), and its warnings.</returns>
+    /// <exception cref="GitProcClientException">The fetch or Git failed, or the commit was rejected.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(wait: false, cancellationToken);
 
-    /// <summary>Applies the tip of the watched branch now; with <paramref name="wait"/>, answers once its verification ended.</summary>
+    /// <summary>
+    /// <see cref="SyncAsync(CancellationToken)"/>; with <paramref name="wait"/>, answers once the commit's verification ended.
+    /// </summary>
     /// <param name="wait">Wait for the verdict: the commit kept (<c>applied</c>) or <c>rolled back</c>.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>
     /// <returns>The applied commit, what changed, and with <paramref name="wait"/> the verdict.</returns>
@@ -311,7 +412,11 @@ public sealed class GitProcClient : IAsyncDisposable
         return await ReceiveAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<IpcResponse> ReceiveAsync(CancellationToken cancellationToken)
+    private async Task<IpcResponse> ReceiveAsync(CancellationToken cancellationToken) =>
+        Parse(await ReceiveLineAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The next line the daemon sends, without its newline; valid until the next receive.</summary>
+    private async Task<ReadOnlyMemory<byte>> ReceiveLineAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -323,7 +428,7 @@ public sealed class GitProcClient : IAsyncDisposable
                     var line = _buffer.AsMemory(_start, newline - _start);
                     _start = newline + 1;
                     _lastUsed = Stopwatch.GetTimestamp();
-                    return Parse(line);
+                    return line;
                 }
 
                 MakeRoom();

@@ -52,6 +52,17 @@ internal static class IpcClientJson
                 writer.WriteNumber("limit"u8, limit);
             }
 
+            if (args.Types is { } types)
+            {
+                writer.WriteStartArray("types"u8);
+                foreach (var type in types)
+                {
+                    writer.WriteStringValue(type);
+                }
+
+                writer.WriteEndArray();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -108,6 +119,7 @@ internal static class IpcClientJson
         GitError = String(data, "git_error"u8),
         StateError = String(data, "state_error"u8),
         StateErrorSince = Time(data, "state_error_since"u8),
+        Warnings = Strings(data, "warnings"u8),
         VerifyingCommit = String(data, "verifying_commit"u8),
         VerifyingUntil = Time(data, "verifying_until"u8),
         RolledBackCommit = String(data, "rolled_back_commit"u8),
@@ -140,10 +152,13 @@ internal static class IpcClientJson
     public static IpcSyncResult ReadSync(JsonElement data) => new()
     {
         Commit = String(data, "commit"u8) ?? "",
+        Branch = String(data, "branch"u8) ?? "",
+        Repository = String(data, "repository"u8) ?? "",
         Reloaded = Int(data, "reloaded"u8) ?? 0,
         Started = Strings(data, "started"u8),
         Restarted = Strings(data, "restarted"u8),
         Stopped = Strings(data, "stopped"u8),
+        Warnings = Strings(data, "warnings"u8),
         Result = String(data, "result"u8),
         RollbackReason = String(data, "rollback_reason"u8),
         RestoredCommit = String(data, "restored_commit"u8),

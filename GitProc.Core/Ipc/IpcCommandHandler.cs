@@ -1,5 +1,6 @@
 using System.Text;
 using GitProc.Delivery;
+using GitProc.Events;
 using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.State;
@@ -12,7 +13,14 @@ namespace GitProc.Ipc;
 /// Turns one parsed request into a reply by calling the supervisor, the reconciler or the log store. Validates every
 /// field first; exceptions of the components propagate to the connection, which maps them to error responses.
 /// </summary>
-internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs, IDeliveryHistory history)
+/// <param name="supervisor">The services.</param>
+/// <param name="reconciler">The units repository's applied commit, for <c>sync</c>, <c>rollback</c> and <c>status</c>.</param>
+/// <param name="logs">The services' logs.</param>
+/// <param name="history">The per-commit delivery records, for <c>history</c>.</param>
+/// <param name="repository">The units repository, named by <c>sync</c>'s reply.</param>
+/// <param name="events">The event stream, for <c>subscribe</c>; <see langword="null"/> where none is registered.</param>
+internal sealed class IpcCommandHandler(
+    ISupervisor supervisor, IReconciler reconciler, IServiceLogs logs, IDeliveryHistory history, string repository, IEventStream? events = null)
 {
     /// <summary>Starts an in-place upgrade; <see langword="null"/> where the host cannot re-execute itself.</summary>
     public Action? Reexec { get; set; }
@@ -69,6 +77,9 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
                     ? IpcReply.Success(new IpcReexecResult { Pid = Environment.ProcessId }, Json.IpcReexecResult) with { AfterSent = reexec }
                     : IpcReply.Failure("reexec is not available: this daemon was not started by 'gitproc daemon' (InPlaceUpgradeOptions.Executable is not set)"));
 
+            case IpcCommands.Subscribe:
+                return new(Subscribe(request));
+
             case IpcCommands.Rollback:
                 var commit = request.Args?.Commit;
                 return string.IsNullOrWhiteSpace(commit)
@@ -91,6 +102,60 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         }
     }
 
+    /// <summary>
+    /// Subscribes before answering, so every event after the client's success line reaches it; the connection disposes
+    /// the subscription when the stream ends however it ends.
+    /// </summary>
+    private IpcReply Subscribe(IpcRequest request)
+    {
+        if (events is null)
+        {
+            return IpcReply.Failure("subscribe is not available: this daemon has no event stream (IEventStream is not registered)");
+        }
+
+        var service = request.Service;
+        if (service is not null)
+        {
+            if (!TryGetService(request, out service, out var error))
+            {
+                return error;
+            }
+
+            // An unknown name is an error like for every other command, not a silent empty stream.
+            _ = supervisor.GetStatus(service);
+        }
+
+        var types = request.Args?.Types is { Count: > 0 } t ? t : null;
+        if (types is not null && EventFilter.FindUnknownType(types) is { } unknown)
+        {
+            return IpcReply.Failure($"unknown event type in args.types: {unknown} (known: {string.Join(", ", EventTypes.All)}, or a family such as commit)");
+        }
+
+        var subscription = events.Subscribe(new EventFilter(service, types));
+        var result = new IpcSubscribeResult { Service = service, Types = types, Buffer = events.SubscriberBuffer };
+        return IpcReply.Success(result, Json.IpcSubscribeResult, token => StreamEventsAsync(subscription, token)) with
+        {
+            StreamResource = subscription,
+            StreamAbandoned = subscription.Dropped,
+        };
+    }
+
+    /// <summary>Each event as its own JSON line; if the subscriber was dropped, last an error response saying why.</summary>
+    private static async IAsyncEnumerable<IpcReply> StreamEventsAsync(
+        IEventSubscription subscription,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return IpcReply.Raw(e.ToUtf8Json());
+        }
+
+        if (subscription.DropReason is { } reason)
+        {
+            yield return IpcReply.Failure(reason);
+        }
+    }
+
     private async ValueTask<IpcReply> StatusAsync(string service, CancellationToken cancellationToken)
     {
         var status = await supervisor.GetStatusAsync(service, cancellationToken).ConfigureAwait(false);
@@ -106,6 +171,11 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
         if (reconciling?.GitError is { } gitError)
         {
             result = result with { GitError = gitError };
+        }
+
+        if (reconciling?.Warnings.TryGetValue(service, out var warnings) == true)
+        {
+            result = result with { Warnings = warnings };
         }
 
         if (reconciling is { VerifyingCommit: { } verifying })
@@ -251,10 +321,13 @@ internal sealed class IpcCommandHandler(ISupervisor supervisor, IReconciler reco
             new IpcSyncResult
             {
                 Commit = result.Commit,
+                Branch = reconciler.Status?.Branch ?? "",
+                Repository = repository,
                 Reloaded = result.ReloadedCount,
                 Started = changes.Started,
                 Restarted = changes.Restarted,
                 Stopped = changes.Stopped,
+                Warnings = result.Warnings,
                 Result = verdict is null ? null : ToText(verdict.Result),
                 RollbackReason = verdict?.RollbackReason,
                 RestoredCommit = verdict?.RestoredCommit,

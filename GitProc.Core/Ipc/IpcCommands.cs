@@ -39,6 +39,13 @@ public static class IpcCommands
     /// <summary><c>history</c>: the commits the daemon saw and what became of them; data <see cref="IpcHistoryResult"/>.</summary>
     public const string History = "history";
 
+    /// <summary>
+    /// <c>subscribe</c>: data <see cref="IpcSubscribeResult"/>, then one event object a line (not wrapped in a response)
+    /// until the client closes; a subscriber that falls behind gets one error response saying so and is closed
+    /// (<c>docs/events.md</c>).
+    /// </summary>
+    public const string Subscribe = "subscribe";
+
     /// <summary>How many log lines <c>logs</c> returns when the request does not say: 100, as in the reference API.</summary>
     public const int DefaultLogLines = 100;
 }

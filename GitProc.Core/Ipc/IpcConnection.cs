@@ -28,6 +28,12 @@ internal sealed class IpcConnection : IAsyncDisposable
     /// <summary>The value of an idle field while the connection is not idle that way.</summary>
     private const long NotIdle = 0;
 
+    /// <summary>
+    /// How long a stream that gave up on its client (a subscriber that fell behind) keeps the connection open for the
+    /// client to read what was sent and why it ends.
+    /// </summary>
+    internal static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>How long the closing error line may take to leave when the client does not read.</summary>
     private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(1);
 
@@ -190,7 +196,7 @@ internal sealed class IpcConnection : IAsyncDisposable
             }
 
             var buffer = result.Buffer;
-            Func<CancellationToken, IAsyncEnumerable<IpcReply>>? stream = null;
+            IpcReply? stream = null;
 
             while (TryReadLine(ref buffer, ref scanned, out var line))
             {
@@ -212,17 +218,17 @@ internal sealed class IpcConnection : IAsyncDisposable
 
                     if (r.Stream is not null)
                     {
-                        stream = r.Stream;
+                        stream = r;
                         break;
                     }
                 }
             }
 
-            if (stream is not null)
+            if (stream is { } streaming)
             {
                 // Streaming owns the rest of the connection; anything the client sent after it is ignored.
                 _reader.AdvanceTo(result.Buffer.End);
-                await StreamAsync(stream, cancellationToken).ConfigureAwait(false);
+                await StreamAsync(streaming, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -383,18 +389,20 @@ internal sealed class IpcConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a streaming command's further replies (a <c>logs</c> follow) until the stream ends or the client closes
-    /// the connection. A streaming connection is never idle: the server neither times it out nor evicts it.
+    /// Sends a streaming command's further replies (a <c>logs</c> follow, events) until the stream ends or the client
+    /// closes the connection. A streaming connection is never idle: the server neither times it out nor evicts it.
     /// </summary>
-    private async Task StreamAsync(Func<CancellationToken, IAsyncEnumerable<IpcReply>> stream, CancellationToken cancellationToken)
+    private async Task StreamAsync(IpcReply first, CancellationToken cancellationToken)
     {
+        using var resource = first.StreamResource;
         await FlushAsync(cancellationToken).ConfigureAwait(false);
 
         using var streaming = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var abandoned = first.StreamAbandoned.Register(() => _ = CloseAfterDrainAsync(streaming.Token));
         var watcher = WatchForCloseAsync(streaming);
         try
         {
-            await foreach (var reply in stream(streaming.Token).ConfigureAwait(false))
+            await foreach (var reply in first.Stream!(streaming.Token).ConfigureAwait(false))
             {
                 WriteReply(reply);
                 var flushed = await _writer.FlushAsync(streaming.Token).ConfigureAwait(false);
@@ -419,6 +427,24 @@ internal sealed class IpcConnection : IAsyncDisposable
             await streaming.CancelAsync().ConfigureAwait(false);
             await watcher.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Closes the socket after <see cref="DrainTimeout"/> unless the stream ended first: a client that stopped reading
+    /// cannot hold a send that never completes (closing fails it).
+    /// </summary>
+    private async Task CloseAfterDrainAsync(CancellationToken streaming)
+    {
+        try
+        {
+            await Task.Delay(DrainTimeout, _timeProvider, streaming).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        _socket.Dispose();
     }
 
     /// <summary>Reads (and drops) whatever the client sends while a reply streams, to notice when it closes.</summary>
@@ -455,6 +481,16 @@ internal sealed class IpcConnection : IAsyncDisposable
 
     private void WriteReply(in IpcReply reply)
     {
+        if (reply.Line is { } raw)
+        {
+            var span = _writer.GetSpan(raw.Length + 1);
+            raw.CopyTo(span);
+            span[raw.Length] = (byte)'\n';
+            _writer.Advance(raw.Length + 1);
+            _unflushed = true;
+            return;
+        }
+
         _json.Reset(_writer);
         _json.WriteStartObject();
         if (reply.TypeInfo is null)

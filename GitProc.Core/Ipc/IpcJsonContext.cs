@@ -21,4 +21,5 @@ namespace GitProc.Ipc;
 [JsonSerializable(typeof(IpcLogsResult))]
 [JsonSerializable(typeof(IpcSyncResult))]
 [JsonSerializable(typeof(IpcRollbackResult))]
+[JsonSerializable(typeof(IpcSubscribeResult))]
 internal sealed partial class IpcJsonContext : JsonSerializerContext;

@@ -23,7 +23,7 @@ public sealed class IpcOptions
     /// <summary>
     /// How long a connection may stay idle (no request in progress and nothing received, or its replies left unread)
     /// before the daemon closes it, after one error response saying so; the client may reconnect. Connections that
-    /// stream (<c>logs</c> with <c>follow</c>) are never idle. At least 1 second.
+    /// stream (<c>logs</c> with <c>follow</c>, <c>subscribe</c>) are never idle. At least 1 second.
     /// Default 5 minutes.
     /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);

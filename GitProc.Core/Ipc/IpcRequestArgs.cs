@@ -21,6 +21,10 @@ public sealed record IpcRequestArgs
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Limit { get; init; }
 
+    /// <summary><c>subscribe</c>: only events of these types (an entry without a dot, such as <c>commit</c>, means the family). Default all.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Types { get; init; }
+
     /// <summary>
     /// <c>rollback</c>: the commit (full or short hash, or any revision) whose tree to restore; <c>plan</c>: the revision
     /// to plan (default: the tip of the watched branch).

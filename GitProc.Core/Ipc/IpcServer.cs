@@ -4,8 +4,9 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
-using GitProc.Health;
 using GitProc.Delivery;
+using GitProc.Events;
+using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
 using GitProc.Reconciliation;
@@ -60,10 +61,11 @@ internal sealed class IpcServer : IAsyncDisposable
         IDeliveryHistory history,
         IOptions<GitProcOptions> options,
         ILogger<IpcServer> logger,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        IEventStream? events = null)
     {
-        _handler = new IpcCommandHandler(supervisor, reconciler, logs, history);
         _options = options.Value;
+        _handler = new IpcCommandHandler(supervisor, reconciler, logs, history, _options.RepositoryPath, events);
         _logger = logger;
         _timeProvider = timeProvider;
         SocketPath = Path.GetFullPath(_options.SocketPath);

@@ -70,6 +70,12 @@ public sealed record IpcStatusResult
     /// <summary>The tip of the watched branch when it was rejected (short sha and reason); the last good commit runs.</summary>
     public string? RejectedCommit { get; init; }
 
+    /// <summary>
+    /// What the service's unit in the applied commit has that GitProc does not act on, one <c>FILE:LINE: KEY: message</c>
+    /// string each; empty when nothing.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Why the units repository could not be read the last time it was tried (a corrupt object, say), while that lasts.</summary>
     public string? GitError { get; init; }
 

@@ -26,7 +26,8 @@ internal sealed class ServiceLogFile
     // Large enough for one maximal stamped line, so a line is always copied into the buffer in one piece.
     private const int BufferBytes = 2 * MaxLineBytes;
 
-    private static readonly UnixFileMode DirectoryMode =
+    /// <summary>The log directory's mode when GitProc creates it: logs can hold secrets, so owner and group only.</summary>
+    internal static readonly UnixFileMode DirectoryMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
 
     private static readonly UnixFileMode CreateMode =

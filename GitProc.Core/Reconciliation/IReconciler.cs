@@ -1,3 +1,5 @@
+using GitProc.Git;
+
 namespace GitProc.Reconciliation;
 
 /// <summary>
@@ -9,10 +11,20 @@ public interface IReconciler
     /// <summary>The applied commit and the last rejection.</summary>
     ReconcilerStatus Status { get; }
 
-    /// <summary>Reads the tip of the watched branch now and applies it if it is new (or re-applies it when forced).</summary>
+    /// <summary>
+    /// Fetches the remote first when one is set (<see cref="GitOptions.RemoteUrl"/>), then reads the tip of the watched
+    /// branch and applies it if it is new, and returns once the apply has finished.
+    /// </summary>
     /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>What was applied.</returns>
-    /// <exception cref="GitProcException">Git failed, or the tip was rejected (the message names commit, file, line and reason).</exception>
+    /// <returns>
+    /// The applied commit, what applying it did — once: a sync that finds the tip applied by the watcher reports that
+    /// apply if no sync has yet, and nothing if one has — and the commit's warnings. An empty commit when the branch has
+    /// no commit yet.
+    /// </returns>
+    /// <exception cref="GitProcException">
+    /// Git failed (the fetch, or reading the repository), or the tip was rejected (the message names commit, file, line
+    /// and reason).
+    /// </exception>
     Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

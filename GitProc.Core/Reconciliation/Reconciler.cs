@@ -1,10 +1,11 @@
+using System.Text.Json;
 using GitProc.Delivery;
-using GitProc.Dependencies;
+using GitProc.Events;
 using GitProc.Git;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
-using Microsoft.Extensions.DependencyInjection;
+using GitProc.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,16 +19,17 @@ namespace GitProc.Reconciliation;
 internal sealed class Reconciler : IReconciler
 {
     private readonly IGitIntegration _git;
-    private readonly IUnitFileParser _parser;
+    private readonly IUnitCheck _check;
     private readonly ISupervisor _supervisor;
-    private readonly IServiceProvider _serviceProvider;
     private readonly TimeProvider _time;
     private readonly ILogger<Reconciler> _logger;
     private readonly GitProcOptions _options;
     private readonly IDeliveryHistory _history;
     private readonly DeliveryVerifier _verifier;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _fetchGate = new(1, 1);
     private readonly Lock _errorLock = new();
+    private readonly IEventStream? _events;
 
     // The last set known good (verified, or running before this run): what a commit failing verification gives way to.
     private (string? Commit, IReadOnlyList<UnitFile> Units)? _good;
@@ -40,22 +42,26 @@ internal sealed class Reconciler : IReconciler
     private string? _gitError;
     private string? _gitErrorCommit;
 
+    // What applying _applied did and what its units have that GitProc does not act on: for sync and status. Replaced
+    // with _applied (MarkApplied), read without the gate.
+    private AppliedReport _report = new(null, Empty, NoWarnings) { Reported = true };
+
     public Reconciler(
         IGitIntegration git,
-        IUnitFileParser parser,
+        IUnitCheck check,
         ISupervisor supervisor,
         IDeliveryHistory history,
-        IServiceProvider serviceProvider,
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
-        ILogger<Reconciler> logger)
+        ILogger<Reconciler> logger,
+        IEventStream? events = null)
     {
+        _events = events;
         _git = git;
-        _parser = parser;
+        _check = check;
         _supervisor = supervisor;
         _history = history;
         _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider);
-        _serviceProvider = serviceProvider;
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
@@ -64,6 +70,7 @@ internal sealed class Reconciler : IReconciler
     public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))
     {
         GitError = Volatile.Read(ref _gitError),
+        Warnings = Volatile.Read(ref _report).Warnings,
         VerifyingCommit = Volatile.Read(ref _verifying)?.Commit,
         VerifyingUntil = Volatile.Read(ref _verifying)?.Until,
         LastRollback = _history.Records.FirstOrDefault() is { Result: DeliveryResult.RolledBack } rollback ? rollback : null,
@@ -72,8 +79,19 @@ internal sealed class Reconciler : IReconciler
     /// <summary>The commit a previous run applied (from the state), used when the tip is rejected at start-up.</summary>
     public void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
 
-    public async Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default)
+    public Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(fetch: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SyncAsync(CancellationToken)"/>, fetching the remote first (when one is set) only if
+    /// <paramref name="fetch"/>: the daemon's first sync applies the local tip, so a daemon starting offline runs.
+    /// </summary>
+    public async Task<SyncResult> SyncAsync(bool fetch, CancellationToken cancellationToken)
     {
+        if (fetch && _options.Git.RemoteUrl is not null)
+        {
+            await FetchAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -130,8 +148,7 @@ internal sealed class Reconciler : IReconciler
                 async (sha, token) =>
                 {
                     // The target must be a state GitProc can run: every unit valid, no cycle, no missing Requires.
-                    var units = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
-                    Validate(units);
+                    _ = await LoadUnitsAsync(sha, token).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
             _logger.RolledBack(target.ShortSha, created.Sha);
@@ -173,21 +190,44 @@ internal sealed class Reconciler : IReconciler
             }
         }
 
-        using var watch = _git.WatchBranch(Wake);
+        using var watch = new RetryingBranchWatch(_git, Wake, _logger);
         var nextFetch = _time.GetUtcNow();
         string? lastError = null;
+        void Report(GitProcException ex)
+        {
+            if (ex.Message != lastError)
+            {
+                _logger.WatchFailed(ex.Message);
+                lastError = ex.Message;
+            }
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                watch.EnsureStarted();
+                var fetched = true;
                 if (_options.Git.RemoteUrl is not null && _time.GetUtcNow() >= nextFetch)
                 {
                     nextFetch = _time.GetUtcNow() + _options.Git.FetchInterval;
-                    await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await FetchAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (GitProcException ex)
+                    {
+                        // An unreachable remote must not hold back a commit made on the host itself.
+                        Report(ex);
+                        fetched = false;
+                    }
                 }
 
                 await SyncIfChangedAsync(cancellationToken).ConfigureAwait(false);
-                lastError = null;
+                if (fetched)
+                {
+                    lastError = null;
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -199,16 +239,12 @@ internal sealed class Reconciler : IReconciler
             }
             catch (GitProcException ex)
             {
-                if (ex.Message != lastError)
-                {
-                    _logger.WatchFailed(ex.Message);
-                    lastError = ex.Message;
-                }
+                Report(ex);
             }
 
             try
             {
-                await wake.WaitAsync(NextWake(nextFetch, retrying: lastError is not null), cancellationToken).ConfigureAwait(false);
+                await wake.WaitAsync(NextWake(nextFetch, retrying: lastError is not null || !watch.IsStarted), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -221,6 +257,40 @@ internal sealed class Reconciler : IReconciler
         if (Volatile.Read(ref _verifying) is { } verification)
         {
             await verification.Stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One fetch at a time: the watch loop's and an explicit <c>sync</c>'s would race for the same references.</summary>
+    private async Task FetchAsync(CancellationToken cancellationToken)
+    {
+        await _fetchGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            FetchResult fetched;
+            try
+            {
+                fetched = await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (GitProcException ex)
+            {
+                _events?.Publish(new GitProcEvent { Type = EventTypes.GitFetch, Outcome = "failed", Reason = ex.Message });
+                throw;
+            }
+
+            if (fetched.Outcome != FetchOutcome.NoRemote)
+            {
+                _events?.Publish(new GitProcEvent
+                {
+                    Type = EventTypes.GitFetch,
+                    Outcome = JsonNamingPolicy.SnakeCaseLower.ConvertName(fetched.Outcome.ToString()),
+                    Commit = fetched.Tip,
+                    PreviousCommit = fetched.PreviousTip,
+                });
+            }
+        }
+        finally
+        {
+            _fetchGate.Release();
         }
     }
 
@@ -272,8 +342,8 @@ internal sealed class Reconciler : IReconciler
         {
             var units = _supervisor.AppliedUnits is { Count: > 0 } recorded ? recorded : await LoadUnitsAsync(lastGood, cancellationToken).ConfigureAwait(false);
             _logger.RunningFromState(lastGood, units.Count, why);
-            await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _applied, lastGood);
+            var changes = await _supervisor.ApplyAsync(units, lastGood, cancellationToken).ConfigureAwait(false);
+            MarkApplied(lastGood, units, changes, ParseWarnings(units), reported: true);
             _good = (lastGood, units);
         }
         catch (GitProcException ex)
@@ -306,7 +376,12 @@ internal sealed class Reconciler : IReconciler
         var applied = Volatile.Read(ref _applied);
         if (tip == applied)
         {
-            return new SyncResult(tip, Empty);
+            // Applied already, by the watcher while this sync waited for the gate, or moments before it came: what that
+            // apply did is reported once, so that `git commit; gitproc sync` says what the commit did whoever applied it.
+            var report = Volatile.Read(ref _report);
+            var news = explicitRequest && !report.Reported && report.Commit == tip;
+            report.Reported |= explicitRequest;
+            return new SyncResult(tip, news ? report.Changes : Empty) { Warnings = AllWarnings(report.Warnings) };
         }
 
         if (_history.Find(tip) is { Result: DeliveryResult.RolledBack } rolledBack)
@@ -317,37 +392,39 @@ internal sealed class Reconciler : IReconciler
                 $"Commit {shortTip} was rolled back ({rolledBack.RollbackReason}) and is not applied again; commit a fix or a revert to move on.");
         }
 
-        IReadOnlyList<UnitFile> units;
-        IReadOnlyList<DependencyDiagnostic> ignored;
+        UnitCheckResult check;
         try
         {
-            try
-            {
-                units = await LoadUnitsAsync(tip, cancellationToken).ConfigureAwait(false);
-            }
-            catch (GitException ex)
-            {
-                RecordGitError(ex.Message, tip);
-                throw;
-            }
-
-            ClearGitError(commitRead: true);
-            ignored = Validate(units);
-            if (RefuseEmpty(units) is { } refusal)
-            {
-                throw await RejectAsync(tip, null, null, refusal, explicitRequest, cancellationToken).ConfigureAwait(false);
-            }
+            check = await _check.CheckCommitAsync(tip, cancellationToken).ConfigureAwait(false);
         }
-        catch (UnitFileParseException ex)
+        catch (GitException ex)
         {
-            throw await RejectAsync(tip, ex.FileName, ex.Line > 0 ? ex.Line : null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DependencyException ex)
-        {
-            throw await RejectAsync(tip, null, null, ex.Message, explicitRequest, cancellationToken).ConfigureAwait(false);
+            RecordGitError(ex.Message, tip);
+            throw;
         }
 
-        LogIgnored(tip, units, ignored);
+        ClearGitError(commitRead: true);
+        if (!check.IsValid)
+        {
+            var invalid = new UnitCheckException(check);
+            throw await RejectAsync(
+                tip,
+                invalid.FileName,
+                invalid.Line > 0 ? invalid.Line : null,
+                invalid.Message,
+                [.. check.Errors.Select(static e => e.ToString())],
+                explicitRequest,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        var units = check.Units;
+        if (RefuseEmpty(units) is { } refusal)
+        {
+            throw await RejectAsync(tip, null, null, refusal, [refusal], explicitRequest, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogWarnings(tip, check.Warnings);
+        var resuming = applied is null && tip == _lastGood && _history.Find(tip) is { Result: DeliveryResult.Applied };
         var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
 
         // What runs now is the set to give way to should this commit fail, unless it is itself still on trial: then the
@@ -362,9 +439,17 @@ internal sealed class Reconciler : IReconciler
         }
 
         var changes = await _supervisor.ApplyAsync(units, tip, cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _applied, tip);
+        var applyReport = MarkApplied(tip, units, changes, check.Warnings, reported: explicitRequest);
         _lastGood = tip;
         Volatile.Write(ref _rejected, null);
+
+        if (resuming)
+        {
+            // The commit the previous run applied and kept: its record stays as that run wrote it, and what this apply
+            // started is what died while no daemon ran, not a new release to judge.
+            _good = (tip, units);
+            return new SyncResult(tip, changes) { Warnings = AllWarnings(applyReport.Warnings) };
+        }
 
         var onTrial = changes.Started.Concat(changes.Restarted).ToList();
         record = record with
@@ -376,6 +461,14 @@ internal sealed class Reconciler : IReconciler
             Stopped = changes.Stopped,
         };
         await _history.RecordAsync(record, cancellationToken).ConfigureAwait(false);
+        _events?.Publish(new GitProcEvent
+        {
+            Type = EventTypes.CommitApplied,
+            Commit = tip,
+            Started = changes.Started,
+            Restarted = changes.Restarted,
+            Stopped = changes.Stopped,
+        });
         if (onTrial.Count > 0)
         {
             StartVerification(tip, units, onTrial);
@@ -385,7 +478,7 @@ internal sealed class Reconciler : IReconciler
             _good = (tip, units);
         }
 
-        return new SyncResult(tip, changes);
+        return new SyncResult(tip, changes) { Warnings = AllWarnings(applyReport.Warnings) };
     }
 
     /// <summary>
@@ -431,18 +524,12 @@ internal sealed class Reconciler : IReconciler
             ? await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new GitProcException($"The branch {_options.WatchBranch} has no commit yet: there is nothing to plan.")
             : (await _git.GetCommitAsync(revision, cancellationToken).ConfigureAwait(false)).Sha;
-        try
-        {
-            var units = await LoadUnitsAsync(commit, cancellationToken).ConfigureAwait(false);
-            Validate(units);
-            return RefuseEmpty(units) is { } refusal
+        var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        return !check.IsValid
+            ? new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())])
+            : RefuseEmpty(check.Units) is { } refusal
                 ? new DeliveryPlan(commit, null, [refusal])
-                : new DeliveryPlan(commit, _supervisor.Plan(units), []);
-        }
-        catch (Exception ex) when (ex is UnitFileParseException or DependencyException)
-        {
-            return new DeliveryPlan(commit, null, [ex.Message]);
-        }
+                : new DeliveryPlan(commit, _supervisor.Plan(check.Units), []);
     }
 
     public async Task<DeliveryRecord?> WaitForVerdictAsync(string commit, CancellationToken cancellationToken = default)
@@ -519,8 +606,8 @@ internal sealed class Reconciler : IReconciler
             _logger.CommitRolledBack(shortSha, restoredShort, failure!);
             try
             {
-                await _supervisor.ApplyAsync(good.Units, good.Commit, cancellationToken).ConfigureAwait(false);
-                Volatile.Write(ref _applied, good.Commit);
+                var changes = await _supervisor.ApplyAsync(good.Units, good.Commit, cancellationToken).ConfigureAwait(false);
+                MarkApplied(good.Commit, good.Units, changes, ParseWarnings(good.Units), reported: true);
                 _lastGood = good.Commit;
             }
             catch (GitProcException ex)
@@ -539,6 +626,18 @@ internal sealed class Reconciler : IReconciler
                 RestoredCommit = result == DeliveryResult.RolledBack ? _good?.Commit : null,
             },
             cancellationToken).ConfigureAwait(false);
+        _events?.Publish(new GitProcEvent
+        {
+            Type = result switch
+            {
+                DeliveryResult.RolledBack => EventTypes.CommitRolledBack,
+                DeliveryResult.Superseded => EventTypes.CommitSuperseded,
+                _ => EventTypes.CommitVerified,
+            },
+            Commit = verification.Commit,
+            Reason = failure,
+            RestoredCommit = result == DeliveryResult.RolledBack ? _good?.Commit : null,
+        });
         verification.Verdict.TrySetResult(_history.Find(verification.Commit));
         verification.Stop.Dispose();
     }
@@ -561,7 +660,15 @@ internal sealed class Reconciler : IReconciler
     /// Records a rejected tip. When nothing has been applied yet in this run (a daemon starting on a bad tip),
     /// the last good commit from the previous run is applied instead, so its services keep running.
     /// </summary>
-    private async Task<GitProcException> RejectAsync(string tip, string? file, int? line, string reason, bool explicitRequest, CancellationToken cancellationToken)
+    /// <param name="tip">The rejected commit.</param>
+    /// <param name="file">The file of the first error, when one is at fault.</param>
+    /// <param name="line">Its line, when known.</param>
+    /// <param name="reason">The whole reason, as shown by status and sync.</param>
+    /// <param name="errors">Every error, one per entry (each diagnostic as gitproc check prints it), for the history.</param>
+    /// <param name="explicitRequest">Whether a person asked (sync): logged and recorded again even when already known.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    private async Task<GitProcException> RejectAsync(
+        string tip, string? file, int? line, string reason, IReadOnlyList<string> errors, bool explicitRequest, CancellationToken cancellationToken)
     {
         var rejection = new RejectedCommit(tip, file, line, reason, _time.GetUtcNow());
         var isNew = Volatile.Read(ref _rejected)?.Commit != tip;
@@ -569,6 +676,7 @@ internal sealed class Reconciler : IReconciler
         if (isNew || explicitRequest)
         {
             _logger.CommitRejected(tip, reason);
+            _events?.Publish(new GitProcEvent { Type = EventTypes.CommitRejected, Commit = tip, Reason = reason, Errors = errors });
         }
 
         if (_lastGood != tip)
@@ -579,7 +687,8 @@ internal sealed class Reconciler : IReconciler
         if (_history.Find(tip) is null || explicitRequest)
         {
             var record = await NewRecordAsync(tip, cancellationToken).ConfigureAwait(false);
-            await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = [reason] }, cancellationToken).ConfigureAwait(false);
+            // One entry per diagnostic, so history shows every one on its own line.
+            await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = errors }, cancellationToken).ConfigureAwait(false);
         }
 
         var shortSha = tip.Length > 7 ? tip[..7] : tip;
@@ -612,29 +721,15 @@ internal sealed class Reconciler : IReconciler
         }
     }
 
+    /// <summary>
+    /// Reads and checks a commit's units with <see cref="IUnitCheck.CheckCommitAsync"/>, as <c>gitproc check --commit</c>
+    /// does: every file parsed and the set's dependencies checked.
+    /// </summary>
+    /// <exception cref="UnitCheckException">The units are invalid; it lists every error of every file.</exception>
     private async Task<IReadOnlyList<UnitFile>> LoadUnitsAsync(string commit, CancellationToken cancellationToken)
     {
-        var files = await _git.ReadUnitFilesAsync(commit, cancellationToken).ConfigureAwait(false);
-        var units = new List<UnitFile>(files.Count);
-        foreach (var file in files)
-        {
-            units.Add(_parser.Parse(file.FileName, file.Content));
-        }
-
-        return units;
-    }
-
-    /// <summary>Throws for a dependency error; returns what is ignored with a warning (non-service dependencies).</summary>
-    private IReadOnlyList<DependencyDiagnostic> Validate(IReadOnlyList<UnitFile> units)
-    {
-        var resolver = _serviceProvider.GetRequiredService<IDependencyResolver>();
-        foreach (var unit in units)
-        {
-            resolver.AddUnit(unit);
-        }
-
-        _ = resolver.GetStartOrder();
-        return resolver.Validate().Warnings;
+        var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        return check.IsValid ? check.Units : throw new UnitCheckException(check);
     }
 
     /// <summary>Why a commit with no unit at all is refused while services run, unless empty commits are allowed.</summary>
@@ -647,26 +742,71 @@ internal sealed class Reconciler : IReconciler
     }
 
     /// <summary>
-    /// Logs what an applied commit has that GitProc ignores (unknown or misplaced keys, dependencies on things that
-    /// are not services), as systemd logs "Unknown key name ..., ignoring": a typo in a key must not pass silently.
-    /// Once per applied commit.
+    /// Logs what an applied commit has that GitProc keeps but does not act on (systemd keys it does not implement,
+    /// dependencies on things that are not services), as systemd logs "Unknown key name ..., ignoring". Once per
+    /// applied commit.
     /// </summary>
-    private void LogIgnored(string commit, IReadOnlyList<UnitFile> units, IReadOnlyList<DependencyDiagnostic> dependencyWarnings)
+    private void LogWarnings(string commit, IReadOnlyList<UnitDiagnostic> warnings)
     {
         var shortSha = commit.Length > 7 ? commit[..7] : commit;
-        foreach (var unit in units)
+        foreach (var warning in warnings)
         {
-            foreach (var warning in unit.Warnings)
-            {
-                _logger.UnitWarning(shortSha, warning.ToString());
-            }
-        }
-
-        foreach (var warning in dependencyWarnings)
-        {
-            _logger.UnitWarning(shortSha, warning.Message);
+            _logger.UnitWarning(shortSha, warning.ToString());
         }
     }
+
+    /// <summary>
+    /// Makes <c>commit</c> the applied one, with what its apply did and its warnings (under the gate). The last
+    /// argument says whether an explicit sync or rollback made this apply, and so has reported it.
+    /// </summary>
+    private AppliedReport MarkApplied(
+        string? commit, IReadOnlyList<UnitFile> units, ApplyResult changes, IReadOnlyList<UnitDiagnostic> warnings, bool reported)
+    {
+        var report = new AppliedReport(commit, changes, WarningsByService(units, warnings)) { Reported = reported };
+        Volatile.Write(ref _report, report);
+        Volatile.Write(ref _applied, commit);
+        return report;
+    }
+
+    /// <summary>The parser's warnings of a set that ran before (put back from the state or a rollback, not re-read).</summary>
+    private static IReadOnlyList<UnitDiagnostic> ParseWarnings(IReadOnlyList<UnitFile> units) =>
+        [.. units.SelectMany(u => u.Warnings).Select(w => new UnitDiagnostic(w.FileName, w.Line, w.Key, w.Message))];
+
+    /// <summary>
+    /// A set's warnings as <c>FILE:LINE: KEY: message</c> text by service (the unit whose file a warning names), as
+    /// <c>gitproc check</c> prints them.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, IReadOnlyList<string>> WarningsByService(
+        IReadOnlyList<UnitFile> units, IReadOnlyList<UnitDiagnostic> warnings)
+    {
+        var byService = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var warning in warnings)
+        {
+            var service = units.FirstOrDefault(u => u.FileName == warning.File || Path.GetFileName(u.FileName) == Path.GetFileName(warning.File))?.Name
+                ?? Path.GetFileNameWithoutExtension(warning.File);
+            if (!byService.TryGetValue(service, out var list))
+            {
+                byService[service] = list = [];
+            }
+
+            list.Add(warning.ToString());
+        }
+
+        return byService.Count == 0 ? NoWarnings : byService.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value.AsReadOnly(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Every service's warnings, by service name.</summary>
+    private static IReadOnlyList<string> AllWarnings(IReadOnlyDictionary<string, IReadOnlyList<string>> byService) =>
+        [.. byService.OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value)];
+
+    /// <summary>The applied commit, what its apply changed, and its warnings by service.</summary>
+    private sealed record AppliedReport(string? Commit, ApplyResult Changes, IReadOnlyDictionary<string, IReadOnlyList<string>> Warnings)
+    {
+        /// <summary>Whether a sync has told a client about <see cref="Changes"/> yet (read and set under the gate).</summary>
+        public bool Reported { get; set; }
+    }
+
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> NoWarnings = new Dictionary<string, IReadOnlyList<string>>();
 
     private static readonly ApplyResult Empty = new([], [], [], []);
 

@@ -14,6 +14,13 @@ public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, Reje
     /// </summary>
     public string? GitError { get; init; }
 
+    /// <summary>
+    /// What the applied commit has that GitProc does not act on (keys it ignores or that sit in the wrong section,
+    /// dependencies on units that are not services), by service name: the unit's warnings as <c>FILE:LINE: KEY: message</c>
+    /// lines (<c>FILE: message</c> where no line is known). Services without warnings are left out.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Warnings { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>The applied commit whose services are still being verified, if one is.</summary>
     public string? VerifyingCommit { get; init; }
 

@@ -51,7 +51,7 @@ internal static class StateLock
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new StateFileException(path, $"Cannot lock the state {path}: {ex.Message}. The daemon keeps the lock file {lockPath} beside the state file; make that directory writable or choose another --state.", ex);
+            throw new StateFileException(path, $"Cannot lock the state {path}: {ex.Message.TrimEnd('.')}. The daemon keeps the lock file {lockPath} beside the state file; make that directory writable or choose another --state.", ex);
         }
     }
 }

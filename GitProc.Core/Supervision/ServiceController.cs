@@ -1,3 +1,4 @@
+using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
@@ -44,6 +45,11 @@ internal sealed class ServiceController : IAsyncDisposable
     private int? _lastExitCode;
     private string? _failureReason;
     private bool _manuallyStopped;
+
+    // What subscribers last heard (under _sync): a change is published once, whichever path made it.
+    private ServiceStatus _publishedStatus = ServiceStatus.Stopped;
+    private string _publishedSubState = "dead";
+    private int? _publishedPid;
 
     // Set only when handing over to a re-executed daemon (DetachOutputAsync).
     private string? _pendingOutput;
@@ -374,7 +380,7 @@ internal sealed class ServiceController : IAsyncDisposable
             _context.Logger.ServiceAdopted(Name, pid);
             WatchHealth(unit);
             _ = SuperviseAsync(BuildPipeline(unit, generation), process.Exited, generation, cts.Token);
-            _context.StateChanged();
+            Changed();
             return true;
         }
         finally
@@ -429,7 +435,7 @@ internal sealed class ServiceController : IAsyncDisposable
         }
 
         _context.Logger.ServiceFailed(Name, reason);
-        _context.StateChanged();
+        Changed();
     }
 
     public async ValueTask DisposeAsync()
@@ -468,7 +474,7 @@ internal sealed class ServiceController : IAsyncDisposable
         if (generation == 0)
         {
             _context.Logger.ServiceFailed(Name, StartLimitReason());
-            _context.StateChanged();
+            Changed();
             return StartLimitReason();
         }
 
@@ -542,7 +548,7 @@ internal sealed class ServiceController : IAsyncDisposable
             _manuallyStopped |= manual;
         }
 
-        _context.StateChanged();
+        Changed();
     }
 
     /// <summary>
@@ -986,7 +992,7 @@ internal sealed class ServiceController : IAsyncDisposable
         if (waiting is not null)
         {
             _context.Logger.ServiceWaitingForResources(Name, waiting);
-            _context.StateChanged();
+            Changed();
             return true;
         }
 
@@ -1041,7 +1047,7 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             _context.Logger.ServiceExited(Name, exit.ToString(), restart && !limitHit);
         }
-        _context.StateChanged();
+        Changed();
         return restart && !limitHit;
     }
 
@@ -1091,7 +1097,7 @@ internal sealed class ServiceController : IAsyncDisposable
             _shortageRetries = 0;
         }
 
-        _context.StateChanged();
+        Changed();
     }
 
     private void RecordFailureReason(int generation, string reason)
@@ -1153,8 +1159,45 @@ internal sealed class ServiceController : IAsyncDisposable
             _failureReason = reason;
         }
 
+        Changed();
+    }
+
+    /// <summary>Persists a change, and tells subscribers when the status or sub-state moved since they last heard.</summary>
+    private void Changed()
+    {
+        if (_context.Events is { } events)
+        {
+            lock (_sync)
+            {
+                if (_status != _publishedStatus || _subState != _publishedSubState)
+                {
+                    var pid = _process?.Info.Pid ?? _publishedPid;
+                    events.Publish(new GitProcEvent
+                    {
+                        Type = EventTypes.ServiceState,
+                        Service = Name,
+                        From = ToText(_publishedStatus),
+                        FromSubState = _publishedSubState,
+                        To = ToText(_status),
+                        ToSubState = _subState,
+                        Pid = pid,
+                        ExitCode = _status == ServiceStatus.Running ? null : _lastExitCode,
+                        RestartCount = _restartCount,
+                        Reason = _status == ServiceStatus.Running ? null
+                            : _manuallyStopped ? "stopped by an operator"
+                            : _failureReason ?? _lastExit?.ToString(),
+                    });
+                    _publishedStatus = _status;
+                    _publishedSubState = _subState;
+                    _publishedPid = _process?.Info.Pid;
+                }
+            }
+        }
+
         _context.StateChanged();
     }
+
+    private static string ToText(ServiceStatus status) => status.ToString().ToLowerInvariant();
 
     private string StartLimitReason() =>
         $"start request repeated too quickly: more than {_unit.StartLimitBurst} starts within {_unit.StartLimitInterval.TotalSeconds:0.###}s (StartLimitBurst/StartLimitIntervalSec); start it again with 'gitproc start {Name}'";

@@ -1,4 +1,5 @@
 using GitProc.Dependencies;
+using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
@@ -20,6 +21,7 @@ internal sealed class Supervisor : ISupervisor
     // A previous run's leftover processes get the defaults: their units may have changed since.
     private const int DefaultKillSignal = 15;
     private static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly UnitFileOptions LenientUnits = new() { UnknownKeys = UnknownKeyHandling.Warn };
 
     private readonly IProcessManager _processes;
     private readonly IStateManager _stateManager;
@@ -76,7 +78,8 @@ internal sealed class Supervisor : ISupervisor
             options.Value.ResourceControl.Enabled ? serviceProvider.GetService<IResourceController>() : null,
             options.Value.ResourceControl.CgroupForEveryService,
             _health,
-            options.Value.Health);
+            options.Value.Health,
+            serviceProvider.GetService<IEventStream>());
         if (_health is not null)
         {
             _health.HealthChanged += OnHealthChanged;
@@ -184,7 +187,19 @@ internal sealed class Supervisor : ISupervisor
         {
             try
             {
-                var unit = _parser.Parse(snapshot.FileName, snapshot.Content);
+                UnitFile unit;
+                try
+                {
+                    unit = _parser.Parse(snapshot.FileName, snapshot.Content);
+                }
+                catch (UnitFileParseException)
+                {
+                    // A unit this daemon accepted before is not dropped (and its process stopped) because the parser
+                    // became stricter since, as an upgrade can make it (unknown keys became errors); new commits are
+                    // still checked strictly.
+                    unit = UnitFileParser.Parse(snapshot.FileName, snapshot.Content, LenientUnits);
+                }
+
                 if (units.All(u => u.Name != unit.Name))
                 {
                     units.Add(unit);

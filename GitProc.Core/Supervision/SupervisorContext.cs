@@ -1,3 +1,4 @@
+using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
@@ -18,8 +19,12 @@ internal sealed class SupervisorContext(
     IResourceController? resources,
     bool cgroupForEveryService,
     IHealthMonitor? health,
-    HealthOptions healthOptions)
+    HealthOptions healthOptions,
+    IEventStream? events = null)
 {
+    /// <summary>Where state changes are published; <see langword="null"/> when no event stream is registered.</summary>
+    public IEventStream? Events { get; } = events;
+
     /// <summary>Per-service cgroups; <see langword="null"/> where the platform has none.</summary>
     public IResourceController? Resources { get; } = resources;
 

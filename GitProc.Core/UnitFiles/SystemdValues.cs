@@ -81,6 +81,12 @@ internal static class SystemdValues
                 }
             }
 
+            if (i == SizeSuffixes.Length)
+            {
+                // Every suffix was used up by earlier components: "5 0" (a bare number is the smallest, so nothing follows it).
+                return false;
+            }
+
             var factor = SizeSuffixes[i].Factor;
             if (whole + (fraction > 0 ? 1UL : 0UL) > ulong.MaxValue / factor)
             {

@@ -155,4 +155,10 @@ public sealed record UnitFile
     /// (<c>Type=notify</c>, Exec prefixes other than <c>-</c>), ignored <c>Environment=</c> words.
     /// </summary>
     public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
+
+    /// <summary>
+    /// The line where each dependency was first named, by key (<c>After</c>, <c>Requires</c>, <c>Wants</c>) and name as
+    /// in <see cref="After"/>, so that a dependency error can point at its line.
+    /// </summary>
+    internal IReadOnlyDictionary<(string Key, string Name), int> DependencyLines { get; init; } = new Dictionary<(string Key, string Name), int>();
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 
 namespace GitProc.UnitFiles;
@@ -5,13 +6,15 @@ namespace GitProc.UnitFiles;
 /// <summary>
 /// One parse of one unit file: reads systemd.syntax(7) lines, applies each assignment in file order (so the last
 /// one wins, lists accumulate and empty assignments reset), then checks the whole and builds the
-/// <see cref="UnitFile"/>. Every error throws <see cref="UnitFileParseException"/>.
+/// <see cref="UnitFile"/>. An error in one line does not stop the reading: every error is collected, and
+/// <see cref="Build"/> throws one <see cref="UnitFileParseException"/> with all of them.
 /// </summary>
 internal sealed class UnitFileParseSession
 {
-    private const string UnitSection = "Unit";
-    private const string ServiceSection = "Service";
+    private const string UnitSection = SystemdKeys.UnitSection;
+    private const string ServiceSection = SystemdKeys.ServiceSection;
 
+    // The keys GitProc acts on, per section.
     private static readonly HashSet<string> UnitKeys = new(StringComparer.Ordinal)
     {
         "Description", "After", "Requires", "Wants", "StartLimitBurst", "StartLimitIntervalSec", "StartLimitInterval",
@@ -28,6 +31,13 @@ internal sealed class UnitFileParseSession
 
     private readonly string _fileName;
     private readonly string _name;
+    private readonly bool _strict;
+    private readonly List<UnitFileError> _errors = [];
+
+    // Keys and sections whose lines were errors, so that what follows from them is not reported a second time
+    // (an ExecStart= that does not parse is not also "missing").
+    private readonly HashSet<string> _failedKeys = new(StringComparer.Ordinal);
+    private bool _sectionFailed;
     private readonly Dictionary<string, Dictionary<string, List<string>>> _sections = new(StringComparer.Ordinal);
     private readonly List<UnitFileWarning> _warnings = [];
     private readonly List<string> _messages = [];
@@ -36,6 +46,7 @@ internal sealed class UnitFileParseSession
     private readonly List<string> _after = [];
     private readonly List<string> _requires = [];
     private readonly List<string> _wants = [];
+    private readonly Dictionary<(string Key, string Name), int> _dependencyLines = [];
     private readonly List<(UnitCommand Command, int Line)> _execStart = [];
     private readonly List<UnitCommand> _execStartPre = [];
     private readonly List<UnitCommand> _execStartPost = [];
@@ -75,11 +86,16 @@ internal sealed class UnitFileParseSession
     private TimeSpan _logRateLimitInterval;
     private int _logRateLimitBurst;
 
-    internal UnitFileParseSession(string fileName, string name)
+    internal UnitFileParseSession(string fileName, string name, UnitFileOptions options)
     {
         _fileName = fileName;
         _name = name;
+        _strict = options.UnknownKeys != UnknownKeyHandling.Warn;
     }
+
+    /// <summary>Records an error found outside the file's lines (its name, say); the parse goes on.</summary>
+    internal void AddError(int line, string? key, string? value, string reason) =>
+        _errors.Add(new UnitFileError(_fileName, line, key, value, reason));
 
     /// <summary>Reads every line of <paramref name="content"/> from <paramref name="start"/> (past a byte order mark).</summary>
     internal void Read(string content, int start)
@@ -106,7 +122,10 @@ internal sealed class UnitFileParseSession
             }
 
             lineNumber++;
-            CheckCharacters(line, lineNumber);
+            if (!CheckCharacters(line, lineNumber))
+            {
+                continue;
+            }
 
             // Comments are recognised on the raw line, before continuation: a comment inside a continued value is skipped.
             var leading = line.TrimStart(SystemdText.Whitespace);
@@ -177,25 +196,31 @@ internal sealed class UnitFileParseSession
     /// <summary>Checks the whole unit and builds the record.</summary>
     internal UnitFile Build()
     {
-        if (_execStart.Count == 0)
+        // A missing ExecStart= that only follows from an error already reported (an ExecStart= that did not parse or
+        // sits in the wrong section, a misspelt [Service] header) would only repeat it.
+        if (_execStart.Count == 0 && !_failedKeys.Contains("ExecStart") && !_sectionFailed)
         {
             var reason = _assignments == 0
                 ? "The file has no settings at all (an empty file, or one masked by a link to /dev/null); a service needs [Service] with ExecStart=/path/to/program."
                 : _serviceSectionLine == 0
                     ? "The unit has no [Service] section with ExecStart=; add [Service] and ExecStart=/path/to/program (the command GitProc runs)."
                     : "The unit has no ExecStart=; add ExecStart=/path/to/program under [Service] (the command GitProc runs).";
-            throw new UnitFileParseException(_fileName, _serviceSectionLine, "ExecStart", null, reason);
+            AddError(_serviceSectionLine, "ExecStart", null, reason);
         }
 
-        if (_execStart.Count > 1 && _type != ServiceType.Oneshot)
+        if (_execStart.Count > 1 && _type != ServiceType.Oneshot && !_failedKeys.Contains("Type"))
         {
             var (command, line) = _execStart[1];
-            throw new UnitFileParseException(
-                _fileName,
+            AddError(
                 line,
                 "ExecStart",
                 command.CommandLine,
                 $"This is a second ExecStart= command, which only Type=oneshot services may have (this one is Type={TypeName(_type)}); keep one ExecStart=, move the others to ExecStartPre=/ExecStartPost=, or set Type=oneshot.");
+        }
+
+        if (_errors.Count > 0)
+        {
+            throw new UnitFileParseException(_errors.AsReadOnly()) { Warnings = _warnings.AsReadOnly() };
         }
 
         var sections = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(_sections.Count, StringComparer.Ordinal);
@@ -251,6 +276,7 @@ internal sealed class UnitFileParseSession
             LogRateLimitBurst = _logRateLimitBurst,
             Sections = sections.AsReadOnly(),
             Warnings = _warnings.AsReadOnly(),
+            DependencyLines = _dependencyLines,
         };
     }
 
@@ -261,14 +287,16 @@ internal sealed class UnitFileParseSession
         _ => "simple",
     };
 
-    private void CheckCharacters(ReadOnlySpan<char> line, int lineNumber)
+    /// <summary>Records an error and returns <see langword="false"/> for a line that is not text; the line is skipped.</summary>
+    private bool CheckCharacters(ReadOnlySpan<char> line, int lineNumber)
     {
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
             if (c == '\0')
             {
-                throw new UnitFileParseException(_fileName, lineNumber, null, line.ToString(), $"The line contains a NUL character (at column {i + 1}); a unit file is text, so remove it.");
+                AddError(lineNumber, null, line.ToString(), $"The line contains a NUL character (at column {i + 1}); a unit file is text, so remove it.");
+                return false;
             }
 
             if (char.IsHighSurrogate(c) && i + 1 < line.Length && char.IsLowSurrogate(line[i + 1]))
@@ -277,14 +305,16 @@ internal sealed class UnitFileParseSession
             }
             else if (char.IsSurrogate(c))
             {
-                throw new UnitFileParseException(
-                    _fileName,
+                AddError(
                     lineNumber,
                     null,
                     line.ToString(),
                     $"The line is not valid Unicode text: it has an unpaired surrogate U+{(int)c:X4} at column {i + 1}; save the file as UTF-8.");
+                return false;
             }
         }
+
+        return true;
     }
 
     private void ParseLine(ReadOnlySpan<char> raw, int line)
@@ -297,15 +327,19 @@ internal sealed class UnitFileParseSession
 
         if (text[0] == '[')
         {
+            // The lines that follow a broken header belong to no section GitProc can name, so they are skipped
+            // (systemd ignores them too); the header itself is the error.
             if (text[^1] != ']')
             {
-                throw new UnitFileParseException(_fileName, line, null, text.ToString(), "This is not a valid section header: it starts with '[' but does not end with ']'; write [Unit] or [Service].");
+                SectionError(line, text.ToString(), "This is not a valid section header: it starts with '[' but does not end with ']'; write [Unit] or [Service].");
+                return;
             }
 
             var name = text[1..^1].ToString();
             if (!SystemdText.IsSafe(name))
             {
-                throw new UnitFileParseException(_fileName, line, null, text.ToString(), "The section name contains a control character, quote or backslash; write [Unit] or [Service].");
+                SectionError(line, text.ToString(), "The section name contains a control character, quote or backslash; write [Unit] or [Service].");
+                return;
             }
 
             EnterSection(name, line);
@@ -315,29 +349,35 @@ internal sealed class UnitFileParseSession
         var equals = text.IndexOf('=');
         if (equals < 0)
         {
-            throw new UnitFileParseException(
-                _fileName,
+            AddError(
                 line,
                 null,
                 text.ToString(),
                 "The line is neither a [Section] header, a Key=value assignment nor a comment (comments start with '#' or ';'); add the missing '=' or comment it out.");
+            return;
         }
 
         var key = SystemdText.Trim(text[..equals]).ToString();
         var value = SystemdText.Trim(text[(equals + 1)..]).ToString();
         if (key.Length == 0)
         {
-            throw new UnitFileParseException(_fileName, line, null, text.ToString(), "The assignment has no key before '='; write Key=value.");
+            AddError(line, null, text.ToString(), "The assignment has no key before '='; write Key=value.");
+            return;
         }
 
         if (_section is null)
         {
-            throw new UnitFileParseException(
-                _fileName,
-                line,
-                key,
-                value,
-                "The assignment comes before any section header; put it under [Unit] or [Service].");
+            AddError(line, key, value, "The assignment comes before any section header; put it under [Unit] or [Service].");
+
+            // An ExecStart= above the first header is this error, not also a missing ExecStart=.
+            _failedKeys.Add(key);
+            return;
+        }
+
+        if (_section.Length == 0)
+        {
+            // Under a header that was an error.
+            return;
         }
 
         _assignments++;
@@ -355,18 +395,38 @@ internal sealed class UnitFileParseSession
 
         values.Add(value);
 
-        switch (_section)
+        try
         {
-            case UnitSection:
-                AssignUnit(key, value, line);
-                break;
-            case ServiceSection:
-                AssignService(key, value, line);
-                break;
-            default:
-                // Unknown sections were reported once, at their header.
-                break;
+            switch (_section)
+            {
+                case UnitSection:
+                    AssignUnit(key, value, line);
+                    break;
+                case ServiceSection:
+                    AssignService(key, value, line);
+                    break;
+                case SystemdKeys.InstallSection:
+                    CheckUnusedKey(SystemdKeys.InstallSection, key, line);
+                    break;
+                default:
+                    // Other sections were reported once, at their header.
+                    break;
+            }
         }
+        catch (UnitFileParseException ex)
+        {
+            // The value is refused; the key keeps its earlier value (or default) and the reading goes on.
+            _errors.AddRange(ex.Errors);
+            _failedKeys.Add(key);
+        }
+    }
+
+    /// <summary>A header that is an error: reported, and the lines under it skipped until the next header.</summary>
+    private void SectionError(int line, string? header, string reason)
+    {
+        AddError(line, null, header, reason);
+        _section = string.Empty;
+        _sectionFailed = true;
     }
 
     private void EnterSection(string name, int line)
@@ -392,12 +452,32 @@ internal sealed class UnitFileParseSession
                 Warn(line, null, "[Install] is not used by GitProc (every unit in the repository is started); its keys are kept but ignored.");
                 break;
             default:
-                if (!name.StartsWith("X-", StringComparison.Ordinal))
+                if (name.StartsWith("X-", StringComparison.Ordinal))
                 {
-                    var hint = string.Equals(name.Trim(), UnitSection, StringComparison.OrdinalIgnoreCase) || string.Equals(name.Trim(), ServiceSection, StringComparison.OrdinalIgnoreCase)
-                        ? " Section names are case-sensitive and take no spaces: write [Unit] or [Service]."
-                        : string.Empty;
-                    Warn(line, null, $"[{name}] is not a section GitProc uses; its keys are kept but ignored.{hint}");
+                    // CONTRACT §2: extensions are kept for callers and reported, never fatal; once for the whole section.
+                    Warn(line, null, $"[{SystemdText.ForMessage(name)}] is an extension section: its keys are kept (available to callers) but GitProc does not act on them.");
+                    break;
+                }
+
+                if (SystemdKeys.OtherUnitTypeSections.Contains(name))
+                {
+                    Warn(line, null, $"[{name}] is not a section GitProc uses; its keys are kept but ignored.");
+                    break;
+                }
+
+                // Not a section systemd knows: most likely a misspelt [Service] or [Unit], whose keys would all be ignored.
+                var suggestion = SystemdKeys.SuggestSection(name);
+                var hint = suggestion is null
+                    ? " Write [Unit], [Service] or [Install], or name a section of your own [X-...]."
+                    : $" Did you mean [{suggestion}]?{(string.Equals(suggestion, name.Trim(), StringComparison.OrdinalIgnoreCase) ? " Section names are case-sensitive and take no spaces." : string.Empty)}";
+                if (_strict)
+                {
+                    AddError(line, null, null, $"[{SystemdText.ForMessage(name)}] is not a section systemd or GitProc knows, so its keys would be ignored.{hint}");
+                    _sectionFailed = true;
+                }
+                else
+                {
+                    Warn(line, null, $"[{SystemdText.ForMessage(name)}] is not a section systemd or GitProc knows; its keys are kept but ignored.{hint}");
                 }
 
                 break;
@@ -428,7 +508,7 @@ internal sealed class UnitFileParseSession
                 _startLimitInterval = value.Length == 0 ? TimeSpan.FromSeconds(10) : ParseFiniteTime(key, value, line, "use 0 to disable the start limit");
                 break;
             default:
-                WarnUnknownKey(UnitSection, key, line);
+                CheckUnusedKey(UnitSection, key, line);
                 break;
         }
     }
@@ -543,24 +623,85 @@ internal sealed class UnitFileParseSession
                 AssignUnit(key, value, line);
                 break;
             default:
-                WarnUnknownKey(ServiceSection, key, line);
+                CheckUnusedKey(ServiceSection, key, line);
                 break;
         }
     }
 
-    private void WarnUnknownKey(string section, string key, int line)
+    /// <summary>
+    /// A key GitProc does not act on in this section (CONTRACT §2): a systemd key is kept with a warning; a key GitProc
+    /// acts on in another section, or a key neither systemd nor GitProc knows, is an error (it would silently change
+    /// what runs) that suggests the key meant, or a warning when <see cref="UnknownKeyHandling.Warn"/>.
+    /// </summary>
+    private void CheckUnusedKey(string section, string key, int line)
     {
         if (key.StartsWith("X-", StringComparison.Ordinal))
         {
+            if (section != SystemdKeys.InstallSection)
+            {
+                Warn(line, key, $"{SystemdText.ForMessage(key)}= is an extension key: it is kept (available to callers) but GitProc does not act on it.");
+            }
+
             return;
         }
 
-        var other = section == UnitSection ? ServiceSection : UnitSection;
-        var otherKeys = section == UnitSection ? ServiceKeys : UnitKeys;
-        var message = otherKeys.Contains(key)
-            ? $"{key}= belongs in [{other}], not [{section}]; it is ignored here. Move it to [{other}]."
-            : $"{key}= in [{section}] is not used by GitProc (a systemd setting GitProc does not implement, or a misspelling); it is kept but ignored.";
-        Warn(line, key, message);
+        if (SystemdKeys.IsKnown(section, key))
+        {
+            if (section != SystemdKeys.InstallSection)
+            {
+                // [Install] as a whole was reported at its header.
+                Warn(line, key, $"{key}= in [{section}] is a systemd setting GitProc does not act on; it is kept but ignored.");
+            }
+
+            return;
+        }
+
+        var shown = SystemdText.ForMessage(key);
+        if (SystemdKeys.OtherSectionOf(section, key) is { } home)
+        {
+            // Description= is only shown, so it is the one key GitProc reads whose misplacement changes nothing that runs.
+            var actedOn = key != "Description" && (home == UnitSection ? UnitKeys : home == ServiceSection ? ServiceKeys : null)?.Contains(key) == true;
+            if (actedOn)
+            {
+                // Restart=always under [Unit] leaves the default restart policy: as silent as a typo.
+                Problem(line, key, $"{shown}= belongs in [{home}], not [{section}], so GitProc does not act on it here. Move it to [{home}].");
+            }
+            else
+            {
+                Warn(line, key, $"{shown}= belongs in [{home}], not [{section}]; it is ignored here. Move it to [{home}].");
+            }
+
+            return;
+        }
+
+        IReadOnlySet<string> preferred = section switch
+        {
+            UnitSection => UnitKeys,
+            ServiceSection => ServiceKeys,
+            _ => FrozenSet<string>.Empty,
+        };
+        var hint = SystemdKeys.Suggest(section, key, preferred) switch
+        {
+            { } suggestion when suggestion.Section != section => $"; did you mean {suggestion.Key}= (in [{suggestion.Section}])?",
+            { } suggestion when string.Equals(suggestion.Key, key, StringComparison.OrdinalIgnoreCase) => $"; did you mean {suggestion.Key}=? Keys are case-sensitive.",
+            { } suggestion => $"; did you mean {suggestion.Key}=?",
+            null => $". Check its spelling, or name a setting of your own X-{shown}=.",
+        };
+        Problem(line, key, $"{shown}= is not a systemd or GitProc key in [{section}]{hint}");
+    }
+
+    /// <summary>An error, or with <see cref="UnknownKeyHandling.Warn"/> a warning that the key is kept but ignored.</summary>
+    private void Problem(int line, string key, string message)
+    {
+        if (_strict)
+        {
+            AddError(line, key, null, message);
+            _failedKeys.Add(key);
+        }
+        else
+        {
+            Warn(line, key, message.EndsWith('.') || message.EndsWith('?') ? $"{message} It is kept but ignored." : $"{message}; it is kept but ignored.");
+        }
     }
 
     private void Warn(int line, string? key, string message) => _warnings.Add(new UnitFileWarning(_fileName, line, key, message));
@@ -726,6 +867,7 @@ internal sealed class UnitFileParseSession
             if (!list.Contains(name, StringComparer.Ordinal))
             {
                 list.Add(name);
+                _dependencyLines.TryAdd((key, name), line);
             }
         }
     }

@@ -7,6 +7,7 @@ namespace GitProc.UnitFiles;
 /// <summary>
 /// The default <see cref="IUnitFileParser"/>: systemd.syntax(7) and the keys of CONTRACT §2. Stateless and
 /// thread-safe; the static <see cref="Parse(string, string)"/> serves tooling that does not use dependency injection.
+/// Every error of a file is reported, not only the first: <see cref="UnitFileParseException.Errors"/> lists them.
 /// </summary>
 public sealed class UnitFileParser : IUnitFileParser
 {
@@ -15,6 +16,24 @@ public sealed class UnitFileParser : IUnitFileParser
     // systemd's UNIT_NAME_MAX is 256 bytes including the terminating NUL.
     private const int MaxFileNameLength = 255;
 
+    private static readonly UnitFileOptions Strict = new();
+
+    private readonly UnitFileOptions _options;
+
+    /// <summary>Creates a parser with the default options: a key neither systemd nor GitProc knows is an error.</summary>
+    public UnitFileParser()
+        : this(Strict)
+    {
+    }
+
+    /// <summary>Creates a parser with the given options.</summary>
+    /// <param name="options">How strictly unit files are read; the object is read on each parse.</param>
+    public UnitFileParser(UnitFileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
     /// <summary>Parses one unit file without dependency injection, for tooling.</summary>
     /// <param name="fileName">
     /// The file name; a path is allowed and its last segment names the service, but a path with a <c>..</c>
@@ -22,14 +41,21 @@ public sealed class UnitFileParser : IUnitFileParser
     /// </param>
     /// <param name="content">The file's text.</param>
     /// <returns>The parsed unit, with warnings for anything kept but not acted on.</returns>
-    /// <exception cref="UnitFileParseException">The file is invalid; the message names file, line, key and value.</exception>
-    public static UnitFile Parse(string fileName, string content)
+    /// <exception cref="UnitFileParseException">The file is invalid; the message names file, line, key and value of every error.</exception>
+    public static UnitFile Parse(string fileName, string content) => Parse(fileName, content, Strict);
+
+    /// <summary>Parses one unit file without dependency injection, with the given options.</summary>
+    /// <param name="fileName">The file name, as for <see cref="Parse(string, string)"/>.</param>
+    /// <param name="content">The file's text.</param>
+    /// <param name="options">How strictly to read it; <see langword="null"/> for the defaults (unknown keys are errors).</param>
+    /// <returns>The parsed unit, with warnings for anything kept but not acted on.</returns>
+    /// <exception cref="UnitFileParseException">The file is invalid; the message names file, line, key and value of every error.</exception>
+    public static UnitFile Parse(string fileName, string content, UnitFileOptions? options)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(content);
-        var name = ServiceNameFromFileName(fileName);
+        var session = StartSession(fileName, options);
         var start = content.Length > 0 && content[0] == '\uFEFF' ? 1 : 0;
-        var session = new UnitFileParseSession(fileName, name);
         session.Read(content, start);
         return session.Build();
     }
@@ -41,11 +67,19 @@ public sealed class UnitFileParser : IUnitFileParser
     /// <param name="fileName">The file name, as for <see cref="Parse(string, string)"/>.</param>
     /// <param name="content">The file's bytes.</param>
     /// <returns>The parsed unit.</returns>
-    /// <exception cref="UnitFileParseException">The file is invalid; the message names file, line, key and value.</exception>
-    public static UnitFile Parse(string fileName, ReadOnlySpan<byte> content)
+    /// <exception cref="UnitFileParseException">The file is invalid; the message names file, line, key and value of every error.</exception>
+    public static UnitFile Parse(string fileName, ReadOnlySpan<byte> content) => Parse(fileName, content, Strict);
+
+    /// <summary>Parses one unit file from its bytes, as <see cref="Parse(string, ReadOnlySpan{byte})"/>, with the given options.</summary>
+    /// <param name="fileName">The file name, as for <see cref="Parse(string, string)"/>.</param>
+    /// <param name="content">The file's bytes.</param>
+    /// <param name="options">How strictly to read it; <see langword="null"/> for the defaults (unknown keys are errors).</param>
+    /// <returns>The parsed unit.</returns>
+    /// <exception cref="UnitFileParseException">The file is invalid; the message names file, line, key and value of every error.</exception>
+    public static UnitFile Parse(string fileName, ReadOnlySpan<byte> content, UnitFileOptions? options)
     {
         ArgumentNullException.ThrowIfNull(fileName);
-        var name = ServiceNameFromFileName(fileName);
+        var session = StartSession(fileName, options);
         if (content.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             content = content[3..];
@@ -53,10 +87,10 @@ public sealed class UnitFileParser : IUnitFileParser
 
         if (!Utf8.IsValid(content))
         {
+            // The one error that ends the parse early: what the rest of the file says cannot be read reliably.
             ThrowInvalidUtf8(fileName, content);
         }
 
-        var session = new UnitFileParseSession(fileName, name);
         session.Read(Encoding.UTF8.GetString(content), 0);
         return session.Build();
     }
@@ -71,10 +105,26 @@ public sealed class UnitFileParser : IUnitFileParser
     public static bool IsValidServiceName(string? name) => name is not null && NameProblem(name) is null;
 
     /// <inheritdoc />
-    UnitFile IUnitFileParser.Parse(string fileName, string content) => Parse(fileName, content);
+    UnitFile IUnitFileParser.Parse(string fileName, string content) => Parse(fileName, content, _options);
 
     /// <inheritdoc />
-    UnitFile IUnitFileParser.Parse(string fileName, ReadOnlySpan<byte> content) => Parse(fileName, content);
+    UnitFile IUnitFileParser.Parse(string fileName, ReadOnlySpan<byte> content) => Parse(fileName, content, _options);
+
+    /// <summary>
+    /// A session for the file: a path that is not a unit file ends the parse at once; an invalid service name is
+    /// recorded, so the file's other errors are reported with it.
+    /// </summary>
+    private static UnitFileParseSession StartSession(string fileName, UnitFileOptions? options)
+    {
+        var name = ServiceNameFromFileName(fileName);
+        var session = new UnitFileParseSession(fileName, name, options ?? Strict);
+        if (NameProblem(name) is { } problem)
+        {
+            session.AddError(0, null, null, problem);
+        }
+
+        return session;
+    }
 
     private static string ServiceNameFromFileName(string fileName)
     {
@@ -110,14 +160,7 @@ public sealed class UnitFileParser : IUnitFileParser
                     : $"'{SystemdText.ForMessage(segment)}' is not a service unit: GitProc only runs files named NAME.service; rename it or move it out of the repository.");
         }
 
-        var name = segment[..^Suffix.Length];
-        var problem = NameProblem(name);
-        if (problem is not null)
-        {
-            throw new UnitFileParseException(fileName, 0, null, null, problem);
-        }
-
-        return name;
+        return segment[..^Suffix.Length];
     }
 
     private static string? NameProblem(string name)
