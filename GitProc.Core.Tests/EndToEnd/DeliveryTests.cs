@@ -265,9 +265,18 @@ public sealed class DeliveryTests
         Assert.That(web["web"].Status, Is.EqualTo("running"));
     }
 
-    /// <summary>The original web unit's process (a sandbox script) rather than the broken one.</summary>
-    private bool IsOriginalWeb(int pid) =>
-        File.ReadAllText($"/proc/{pid}/cmdline").Contains($"service.sh\0web\0{_sandbox.SleepSeconds}", StringComparison.Ordinal);
+    /// <summary>The original web unit's process (a sandbox script) rather than the broken one, which may be gone already.</summary>
+    private bool IsOriginalWeb(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains($"service.sh\0web\0{_sandbox.SleepSeconds}", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Polls <c>history --json</c> until <paramref name="commit"/>'s result is <paramref name="result"/>; returns its record.</summary>
     private async Task<JsonElement> WaitForResultAsync(string commit, string result, CancellationToken token)
