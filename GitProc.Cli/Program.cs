@@ -1,5 +1,13 @@
 using System.Runtime.InteropServices;
 using GitProc.Cli;
+using GitProc.Processes;
+
+// As PID 1 (a container's main process), `gitproc daemon` becomes a minimal init that runs the daemon as its child,
+// reaps orphans and passes signals on (see ContainerInit). Before anything else: the init must not touch the console.
+if (OperatingSystem.IsLinux() && ContainerInit.Applies(args))
+{
+    return ContainerInit.Run();
+}
 
 // Ctrl-C and SIGTERM cancel the command (ending `logs --follow`, stopping the daemon's host) instead of killing the
 // process mid-write; the daemon's host also reacts to them through its console lifetime.

@@ -136,6 +136,10 @@ internal sealed class GitProcDaemonService(
 
     public void Dispose() => _hangUp?.Dispose();
 
+    /// <exception cref="GitProcException">
+    /// The stop was not clean: the final state could not be saved. The services were stopped all the same; the daemon
+    /// exits 1 with this message.
+    /// </exception>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _hangUp?.Dispose();
@@ -143,6 +147,16 @@ internal sealed class GitProcDaemonService(
         await ipc.StopAsync(cancellationToken).ConfigureAwait(false);
         await supervisor.StopAllAsync(cancellationToken).ConfigureAwait(false);
         DescriptorReserve.Stop();
+
+        // Every service was stopped (StopAllAsync waits for each); what can still go wrong is the last save, and then
+        // the next daemon would start from a state that says they run.
+        if (supervisor is Supervisor ours && ours.LastStateError is { } stateError)
+        {
+            var problem = $"the state could not be saved ({stateError.Message}), so the next daemon may find it out of date";
+            Log.StoppedUnclean(logger, problem);
+            throw new GitProcException($"The daemon stopped, but not cleanly: {problem}.");
+        }
+
         Log.Stopped(logger);
     }
 }

@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(1115, LogLevel.Information, "In-place upgrade: re-executing {Executable}; every service keeps running")]
     public static partial void Reexecuting(ILogger logger, string executable);
+
+    [LoggerMessage(1116, LogLevel.Error, "Stopped, but not cleanly: {Problems}")]
+    public static partial void StoppedUnclean(ILogger logger, string problems);
 }

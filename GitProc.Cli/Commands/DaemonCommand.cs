@@ -12,9 +12,14 @@ namespace GitProc.Cli.Commands;
 /// <summary>
 /// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH]</c>: runs the
 /// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
-/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults. Exit 1, with one line on
-/// stderr, when the daemon cannot start (another daemon owns the state, the cgroup root or the socket; no repository and
-/// nothing applied before; a directory it cannot write; invalid settings) or stops because of a failure.
+/// command line over environment (<c>GITPROC_*</c>) over the config file over defaults.
+/// <para>
+/// Exit codes, also as a container's main process (PID 1, see <c>ContainerInit</c>): 0 after SIGTERM or SIGINT stopped
+/// every service cleanly; 1, with one line on stderr, when the daemon cannot start (another daemon owns the state, the
+/// cgroup root or the socket; no repository and nothing applied before; a directory it cannot write; invalid settings),
+/// when its stop was not clean (the final state could not be saved), or when it stops because of a failure (its
+/// services were stopped first).
+/// </para>
 /// </summary>
 internal static class DaemonCommand
 {
@@ -83,6 +88,11 @@ internal static class DaemonCommand
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
         });
 
+        // Under systemd (started by it, or PID 1 with NOTIFY_SOCKET set): READY=1 once every hosted service has started,
+        // that is after the initial apply, so `Type=notify` units ordered after gitproc.service start once the services
+        // run; STOPPING=1 when the stop begins; log lines with journald priority prefixes. Elsewhere it does nothing.
+        builder.Services.AddSystemd();
+
         // Replacements first: AddGitProcDaemon registers with TryAdd.
         context.ConfigureDaemonServices?.Invoke(builder.Services);
         builder.Services.AddGitProcDaemon(builder.Configuration);
@@ -127,6 +137,15 @@ internal static class DaemonCommand
         catch (AggregateException ex) when (ex.InnerExceptions is [var inner])
         {
             return context.Fail(inner is GitProcException ? inner.Message : $"the daemon could not start: {inner.GetType().Name}: {inner.Message}");
+        }
+        catch (GitProcException ex)
+        {
+            return context.Fail(ex.Message);
+        }
+        catch (AggregateException ex)
+        {
+            // Several parts of the daemon failed at once (a stop that was not clean among them).
+            return context.Fail($"The daemon stopped because of errors: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
         }
         catch (OptionsValidationException ex)
         {

@@ -265,7 +265,7 @@ public sealed class DeliveryTests
         Assert.That(web["web"].Status, Is.EqualTo("running"));
     }
 
-    /// <summary>The original web unit's process (a sandbox script) rather than the broken one.</summary>
+    /// <summary>The original web unit's process (a sandbox script) rather than the broken one, which may be gone already.</summary>
     private bool IsOriginalWeb(int pid)
     {
         try

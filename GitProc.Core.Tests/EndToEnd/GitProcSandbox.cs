@@ -21,7 +21,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// <summary>How long a commit, a start or a stop may take to show; generous, for a loaded 2-core machine.</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(90);
     private static readonly string[] GitProcVariables = ["GITPROC_SOCKET", "GITPROC_REPO", "GITPROC_STATE", "GITPROC_LOG_DIR"];
 
     private readonly ConcurrentQueue<string> _daemonOutput = new();
@@ -226,23 +226,74 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs a shipped shell script (a path under <see cref="SourceRoot"/>) as an operator would, against this sandbox:
-    /// <c>GITPROC_REPO</c>, <c>GITPROC_SOCKET</c> and <c>GITPROC</c> (the command that runs the CLI) set.
+    /// The environment a shipped script gets when run against this sandbox, as an operator would set it:
+    /// <c>GITPROC_REPO</c>, <c>GITPROC_SOCKET</c> and <c>GITPROC</c> (the command that runs the CLI), and a Git identity.
     /// </summary>
-    public Task<CliResult> ScriptAsync(string script, string[] args, CancellationToken cancellationToken)
+    public IReadOnlyDictionary<string, string> ScriptEnvironment => new Dictionary<string, string>
     {
-        var gitproc = Executable ?? $"{DotnetHost} {CliDll}";
-        var environment = new Dictionary<string, string>
+        ["GITPROC_REPO"] = Repo,
+        ["GITPROC_SOCKET"] = Socket,
+        ["GITPROC"] = Executable ?? $"{DotnetHost} {CliDll}",
+        ["GIT_AUTHOR_NAME"] = "GitProc E2E",
+        ["GIT_AUTHOR_EMAIL"] = "e2e@gitproc.invalid",
+        ["GIT_COMMITTER_NAME"] = "GitProc E2E",
+        ["GIT_COMMITTER_EMAIL"] = "e2e@gitproc.invalid",
+    };
+
+    /// <summary>
+    /// Runs a shipped script (a path under <see cref="SourceRoot"/>) with <paramref name="interpreter"/> as an operator
+    /// would, against this sandbox (<see cref="ScriptEnvironment"/>), in the sandbox's directory.
+    /// </summary>
+    /// <param name="script">The script's path under <see cref="SourceRoot"/>.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <param name="interpreter">What runs it: <c>/bin/sh</c>, <c>python3</c>, <c>ansible-playbook</c>, ….</param>
+    /// <param name="environment">More variables, over <see cref="ScriptEnvironment"/>.</param>
+    public Task<CliResult> ScriptAsync(
+        string script, string[] args, CancellationToken cancellationToken, string interpreter = "/bin/sh", IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(
+            interpreter,
+            [Path.Combine(SourceRoot, script), .. args],
+            environment is null ? ScriptEnvironment : ScriptEnvironment.Concat(environment).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value),
+            cancellationToken);
+
+    /// <summary>Runs any program in the sandbox's directory (no GITPROC_* variables unless given) and collects its output.</summary>
+    /// <param name="fileName">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <param name="environment">More variables.</param>
+    /// <param name="timeout">How long it may take before the test fails (default 90 s).</param>
+    public Task<CliResult> RunToolAsync(
+        string fileName, string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        RunAsync(fileName, args, environment, cancellationToken, timeout: timeout);
+
+    /// <summary>
+    /// Starts a shipped script in the background, as <see cref="ScriptAsync"/> runs it, with its output collected into
+    /// <paramref name="output"/>. The caller stops it; a script left running fails the sandbox's survivor check.
+    /// </summary>
+    public Process StartScript(string script, string[] args, string interpreter, ConcurrentQueue<string> output) =>
+        StartCollecting(interpreter, [Path.Combine(SourceRoot, script), .. args], ScriptEnvironment, output);
+
+    /// <summary>Starts a process in the sandbox's directory, each line of its stdout and stderr going to <paramref name="output"/>.</summary>
+    private Process StartCollecting(string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, ConcurrentQueue<string> output)
+    {
+        var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
+        process.StartInfo.WorkingDirectory = Root;
+        process.OutputDataReceived += (_, e) => Add(e.Data);
+        process.ErrorDataReceived += (_, e) => Add(e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+
+        void Add(string? line)
         {
-            ["GITPROC_REPO"] = Repo,
-            ["GITPROC_SOCKET"] = Socket,
-            ["GITPROC"] = gitproc,
-            ["GIT_AUTHOR_NAME"] = "GitProc E2E",
-            ["GIT_AUTHOR_EMAIL"] = "e2e@gitproc.invalid",
-            ["GIT_COMMITTER_NAME"] = "GitProc E2E",
-            ["GIT_COMMITTER_EMAIL"] = "e2e@gitproc.invalid",
-        };
-        return RunAsync("/bin/sh", [Path.Combine(SourceRoot, script), .. args], environment, cancellationToken);
+            if (line is not null)
+            {
+                output.Enqueue(line);
+            }
+        }
     }
 
     /// <summary>
@@ -291,24 +342,30 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     }
 
     private async Task<CliResult> RunAsync(
-        string fileName, string[] args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, string? workingDirectory = null)
+        string fileName,
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment,
+        CancellationToken cancellationToken,
+        string? workingDirectory = null,
+        TimeSpan? timeout = null)
     {
+        var limit = timeout ?? ProcessTimeout;
         using var process = new Process { StartInfo = StartInfo(fileName, args, environment) };
         process.StartInfo.WorkingDirectory = workingDirectory ?? Root;
         process.Start();
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProcessTimeout);
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        expiry.CancelAfter(limit);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(expiry.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"{fileName} {string.Join(' ', args)} did not finish within {ProcessTimeout.TotalSeconds} s.");
+            Assert.Fail($"{fileName} {string.Join(' ', args)} did not finish within {limit.TotalSeconds} s.");
         }
 
         return new CliResult(args, process.ExitCode, await stdout, await stderr);
@@ -321,9 +378,12 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <param name="connect">Whether to wait for an answer rather than for the socket file.</param>
     /// <param name="wrapper">
-    /// A command that execs the daemon (<c>prlimit --nofile=… --</c>), so its pid is the daemon's; none by default.
+    /// A command that runs the daemon: <c>prlimit --nofile=… --</c> execs it, so <see cref="DaemonPid"/> is the daemon's;
+    /// with one that stays its parent (<c>unshare --fork</c>, a shell), <see cref="DaemonPid"/> is the wrapper's. None by default.
     /// </param>
-    public async Task StartDaemonAsync(CancellationToken cancellationToken, bool connect = true, IReadOnlyList<string>? wrapper = null)
+    /// <param name="environment">More environment variables for the daemon (<c>NOTIFY_SOCKET</c>, say).</param>
+    public async Task StartDaemonAsync(
+        CancellationToken cancellationToken, bool connect = true, IReadOnlyList<string>? wrapper = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Assert.That(_daemon, Is.Null, "The daemon is already running.");
         string[] command = Executable is { } executable ? [executable, .. DaemonArguments] : [DotnetHost, CliDll, .. DaemonArguments];
@@ -332,15 +392,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             command = [.. wrapper, .. command];
         }
 
-        var info = StartInfo(command[0], command[1..], null);
-        info.WorkingDirectory = Root;
-        var daemon = new Process { StartInfo = info };
-        daemon.OutputDataReceived += (_, e) => Collect(e.Data);
-        daemon.ErrorDataReceived += (_, e) => Collect(e.Data);
-        daemon.Start();
-        daemon.StandardInput.Close();
-        daemon.BeginOutputReadLine();
-        daemon.BeginErrorReadLine();
+        var daemon = StartCollecting(command[0], command[1..], environment, _daemonOutput);
         _daemon = daemon;
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -357,14 +409,6 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             }
 
             await Task.Delay(50, cancellationToken);
-        }
-    }
-
-    private void Collect(string? line)
-    {
-        if (line is not null)
-        {
-            _daemonOutput.Enqueue(line);
         }
     }
 

@@ -94,17 +94,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         // The attributes are the same for every spawn and only read by posix_spawn, so they are built once.
         var attributes = NativeMemory.AllocZeroed(Interop.Processes.SpawnAttrSize);
         _spawnAttributes = (nint)attributes;
-        var signals = stackalloc byte[Interop.Processes.SigSetSize];
-        _ = Interop.Processes.PosixSpawnAttrInit(attributes);
-        _ = Interop.Processes.PosixSpawnAttrSetFlags(
-            attributes,
-            Interop.Processes.POSIX_SPAWN_SETSID | Interop.Processes.POSIX_SPAWN_SETSIGDEF | Interop.Processes.POSIX_SPAWN_SETSIGMASK);
-        _ = Interop.Processes.SigFillSet(signals);
-        _ = Interop.Processes.SigDelSet(signals, Interop.Processes.SIGKILL);
-        _ = Interop.Processes.SigDelSet(signals, Interop.Processes.SIGSTOP);
-        _ = Interop.Processes.PosixSpawnAttrSetSigDefault(attributes, signals);
-        _ = Interop.Processes.SigEmptySet(signals);
-        _ = Interop.Processes.PosixSpawnAttrSetSigMask(attributes, signals);
+        SpawnAttributes.Initialize(attributes, newSession: true);
 
         _loop = new ProcessEventLoop(_logger);
     }

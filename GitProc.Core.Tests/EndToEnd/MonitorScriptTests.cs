@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Runtime.Versioning;
+using GitProc.Core.Tests.TestSupport;
+
+namespace GitProc.Core.Tests.EndToEnd;
+
+/// <summary>
+/// <c>samples/integrations/monitor.py</c> as an operator runs it, against a real daemon: a service that was killed and
+/// has <c>Restart=no</c> is started again; one an operator stopped, and a finished oneshot job, are left alone.
+/// </summary>
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[CancelAfter(120_000)]
+public sealed class MonitorScriptTests
+{
+    private const string Script = "samples/integrations/monitor.py";
+
+    private GitProcSandbox _sandbox = null!;
+    private string _python = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _python = Tools.Require("python3", "python3");
+        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
+    }
+
+    [TearDown]
+    public async Task TearDown() => await _sandbox.DisposeAsync();
+
+    [Test]
+    public async Task Once_starts_a_killed_service_again_leaves_an_operator_stopped_one_and_a_finished_job_alone_and_says_so_in_its_exit_code(CancellationToken token)
+    {
+        var pids = await StartThreeServicesAsync(token);
+        var killed = await KillAsync(pids["web"], token);
+
+        var round = await _sandbox.ScriptAsync(Script, ["--once"], token, _python);
+        Assert.That(round.ExitCode, Is.EqualTo(3), "3: services were down and were started again\n" + round);
+        Assert.That(round.Lines, Has.Some.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] WARNING web is down \(failed: .*signal 9.*\); starting it again$"), round.ToString);
+        var list = await _sandbox.ListAsync();
+        Assert.That(list["web"].Status, Is.EqualTo("running"));
+        Assert.That(list["web"].Pid, Is.Not.EqualTo(killed));
+        Assert.That(round.Lines, Has.Some.EndsWith($"INFO web started again (PID: {list["web"].Pid})"), round.ToString);
+        Assert.That(list["admin"].Status, Is.EqualTo("stopped"), "the operator's stop is kept");
+        Assert.That(list["job"].Status, Is.EqualTo("stopped"), "a finished oneshot job is not run again");
+        Assert.That(round.Stdout, Does.Not.Contain("admin").And.Not.Contain("job"), "nothing to say about them without -v");
+
+        var quiet = await _sandbox.ScriptAsync(Script, ["--once", "-v"], token, _python);
+        Assert.That(quiet.ExitCode, Is.Zero, quiet.ToString);
+        Assert.That(quiet.Lines, Has.Some.EndsWith("INFO admin left alone: stopped by an operator"), quiet.ToString);
+        Assert.That(quiet.Lines, Has.Some.EndsWith("INFO job left alone: a oneshot job that has finished"), quiet.ToString);
+        Assert.That(quiet.Lines, Has.Some.EndsWith($"INFO web is healthy (running, PID {list["web"].Pid})"), quiet.ToString);
+
+        var unknown = await _sandbox.ScriptAsync(Script, ["--once", "web", "nosuch"], token, _python);
+        Assert.That(unknown.ExitCode, Is.EqualTo(4), unknown.ToString);
+        Assert.That(unknown.Lines, Has.Some.EndsWith("ERROR nosuch: not a service the daemon knows"), unknown.ToString);
+
+        var usage = await _sandbox.ScriptAsync(Script, ["-i", "soon"], token, _python);
+        Assert.That(usage.ExitCode, Is.EqualTo(2), usage.ToString);
+        Assert.That(usage.Stderr, Does.Contain("-i").And.Contain("'soon' is not a number of seconds"), usage.ToString);
+    }
+
+    [Test]
+    public async Task Polling_it_brings_a_killed_service_back_keeps_the_operators_stop_and_exits_0_on_SIGTERM(CancellationToken token)
+    {
+        var pids = await StartThreeServicesAsync(token);
+        var output = new ConcurrentQueue<string>();
+        using var monitor = _sandbox.StartScript(Script, ["-i", "0.5"], _python, output);
+        try
+        {
+            Assert.That(await ProcScan.WaitUntilAsync(() => output.Any(l => l.Contains("monitoring every service", StringComparison.Ordinal)), GitProcSandbox.Deadline),
+                Is.True, "the monitor started: " + string.Join('\n', output));
+            // Not waited for until it shows failed: the monitor may be quicker than the test.
+            var killed = pids["web"];
+            Assert.That(Interop.Processes.Kill(killed, 9), Is.Zero);
+
+            var list = await _sandbox.WaitForListAsync(l => l["web"] is { Status: "running" } web && web.Pid != killed, "the monitor brought web back", token);
+            Assert.That(await ProcScan.WaitUntilAsync(() => output.Any(l => l.EndsWith($"INFO web started again (PID: {list["web"].Pid})", StringComparison.Ordinal)), GitProcSandbox.Deadline),
+                Is.True, string.Join('\n', output));
+
+            // A few more rounds: the operator's stop still holds.
+            await Task.Delay(TimeSpan.FromSeconds(2), token);
+            Assert.That((await _sandbox.ListAsync())["admin"].Status, Is.EqualTo("stopped"), string.Join('\n', output));
+        }
+        finally
+        {
+            _ = Interop.Processes.Kill(monitor.Id, 15);
+            Assert.That(await ProcScan.WaitUntilAsync(() => monitor.HasExited, GitProcSandbox.Deadline), Is.True, "the monitor ends on SIGTERM");
+        }
+
+        monitor.WaitForExit();
+        Assert.That(monitor.ExitCode, Is.Zero, string.Join('\n', output));
+        Assert.That(output.Last(), Does.EndWith("INFO monitor stopped"));
+        Assert.That(output.Count(l => l.Contains("web is down", StringComparison.Ordinal)), Is.EqualTo(1), "one action for one crash:\n" + string.Join('\n', output));
+    }
+
+    /// <summary>web and admin (Restart=no) run; admin is stopped by the operator; job is a oneshot that has finished.</summary>
+    private async Task<IReadOnlyDictionary<string, int>> StartThreeServicesAsync(CancellationToken token)
+    {
+        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=no"));
+        _sandbox.WriteUnit("admin", _sandbox.Unit("admin", "Restart=no"));
+        _sandbox.WriteUnit("job", "[Service]\nType=oneshot\nExecStart=/bin/true\n");
+        await _sandbox.CommitAsync("three services", token);
+        await _sandbox.StartDaemonAsync(token);
+        var pids = await _sandbox.WaitRunningAsync(token, "web", "admin");
+        var stop = await _sandbox.ClientAsync(token, "stop", "admin");
+        Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
+        await _sandbox.WaitForListAsync(l => l["job"].Status == "stopped", "job has run", token);
+        return pids;
+    }
+
+    /// <summary>SIGKILLs the service's main process, as the OOM killer or an accident would, and waits until it shows failed.</summary>
+    private async Task<int> KillAsync(int pid, CancellationToken token)
+    {
+        Assert.That(Interop.Processes.Kill(pid, 9), Is.Zero);
+        await _sandbox.WaitForListAsync(l => l["web"].Status == "failed", "web shows failed", token);
+        return pid;
+    }
+}
