@@ -105,4 +105,33 @@ public class GitProcClientTests
 
         Assert.That(status.Pid, Is.EqualTo(7), "answered on a new connection, not with the old one's parting error line");
     }
+    [Test]
+    public async Task A_status_the_daemon_reset_unread_while_handing_over_is_asked_again_of_the_new_one()
+    {
+        var directory = IpcTestServer.CreateTempDirectory();
+        var path = Path.Combine(directory, "gitproc.sock");
+
+        // The old daemon: accepts, never reads the request, and goes away (closing with unread data resets).
+        var old = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        old.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        old.Listen();
+        await using var client = new GitProcClient(path);
+        var asked = client.GetStatusAsync("web");
+        using var accepted = await old.AcceptAsync();
+        while (accepted.Available == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        // The new daemon is listening before the old one lets go of its connection.
+        old.Dispose();
+        File.Delete(path);
+        await using var next = await IpcTestServer.StartAsync(directory: directory, start: false);
+        next.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 7));
+        await next.Server.StartAsync(CancellationToken.None);
+        accepted.Close();
+
+        var status = await asked;
+        Assert.That(status.Pid, Is.EqualTo(7), "answered by the new daemon instead of failing with the reset");
+    }
 }

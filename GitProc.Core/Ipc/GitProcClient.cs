@@ -444,8 +444,11 @@ public sealed class GitProcClient : IAsyncDisposable
         }
         catch (SocketException ex)
         {
+            // A daemon that closes a connection whose request it has not read (one handing over to its new image, say)
+            // resets it: for the client that is a close before the answer, like an orderly one.
+            var beforeAnswer = ex.SocketErrorCode == SocketError.ConnectionReset && _start == _end;
             Disconnect();
-            throw new DaemonUnreachableException(SocketPath, $"reading the answer failed: {ex.Message}", ex);
+            throw new DaemonUnreachableException(SocketPath, $"reading the answer failed: {ex.Message}", ex) { ClosedBeforeAnswer = beforeAnswer };
         }
         catch (OperationCanceledException)
         {
