@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GitProc.Events;
+using GitProc.Git;
 
 namespace GitProc.Cli.Commands;
 
@@ -87,7 +88,7 @@ internal static class EventsCommand
     // The sub-state when it says more than the status (auto-restart, start-limit-hit, waiting-for-resources, ...).
     private static string SubState(GitProcEvent e) => e.ToSubState is null or "running" or "dead" or "failed" ? "" : ", " + e.ToSubState;
 
-    private static string Short(string? commit) => commit is null ? "-" : commit[..Math.Min(7, commit.Length)];
+    private static string Short(string? commit) => commit is null ? "-" : CommitText.Short(commit);
 
     private static string List(IReadOnlyList<string>? services) => services is { Count: > 0 } ? string.Join(", ", services) : "-";
 }

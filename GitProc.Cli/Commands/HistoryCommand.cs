@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GitProc.Ipc;
+using GitProc.Git;
 
 namespace GitProc.Cli.Commands;
 
@@ -50,7 +51,7 @@ internal static class HistoryCommand
     {
         static string List(IReadOnlyList<string> names) => names.Count == 0 ? "-" : string.Join(", ", names);
 
-        var shortSha = record.Commit.Length > 7 ? record.Commit[..7] : record.Commit;
+        var shortSha = CommitText.Short(record.Commit);
         var when = (record.Applied ?? record.Received).ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         var changes = record.Applied is null
             ? "-"

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GitProc.Ipc;
+using GitProc.Git;
 
 namespace GitProc.Cli.Commands;
 
@@ -29,7 +30,7 @@ internal static class PlanCommand
             }
 
             var plan = await client.PlanAsync(rev, cancellationToken).ConfigureAwait(false);
-            var shortSha = plan.Commit.Length > 7 ? plan.Commit[..7] : plan.Commit;
+            var shortSha = CommitText.Short(plan.Commit);
             if (plan.Errors.Count > 0)
             {
                 return context.Fail($"Commit {shortSha} would be rejected: {string.Join(" ", plan.Errors.Select(CliContext.OneLine))}");

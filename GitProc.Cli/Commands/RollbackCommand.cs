@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using GitProc.Git;
 
 namespace GitProc.Cli.Commands;
 
@@ -15,7 +16,7 @@ internal static class RollbackCommand
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {
             var result = await client.RollbackAsync(parseResult.GetRequiredValue(commit), cancellationToken).ConfigureAwait(false);
-            var restored = result.RestoredCommit.Length > 7 ? result.RestoredCommit[..7] : result.RestoredCommit;
+            var restored = CommitText.Short(result.RestoredCommit);
             context.Out.WriteLine($"Rolled back to {restored}");
             context.Out.WriteLine($"New commit: {result.Commit}");
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Reloaded {result.Reloaded} services"));

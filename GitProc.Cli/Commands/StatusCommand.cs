@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GitProc.Ipc;
+using GitProc.Git;
 
 namespace GitProc.Cli.Commands;
 
@@ -101,7 +102,7 @@ internal static class StatusCommand
 
         if (status.VerifyingCommit is { } verifying)
         {
-            var shortSha = verifying.Length > 7 ? verifying[..7] : verifying;
+            var shortSha = CommitText.Short(verifying);
             output.WriteLine(status.VerifyingUntil is { } until
                 ? $"Verifying: {shortSha} (until {until.ToLocalTime().ToString("HH:mm:ss", c)})"
                 : $"Verifying: {shortSha}");
@@ -109,7 +110,7 @@ internal static class StatusCommand
 
         if (status.RolledBackCommit is { } rolledBack)
         {
-            var shortSha = rolledBack.Length > 7 ? rolledBack[..7] : rolledBack;
+            var shortSha = CommitText.Short(rolledBack);
             output.WriteLine($"Rolled Back: {shortSha} ({CliContext.OneLine(status.RollbackReason ?? "")})");
         }
 

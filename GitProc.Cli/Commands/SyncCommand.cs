@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GitProc.Ipc;
+using GitProc.Git;
 
 namespace GitProc.Cli.Commands;
 
@@ -39,7 +40,7 @@ internal static class SyncCommand
                 context.Out.WriteLine("warning: " + CliContext.OneLine(warning.ToString()));
             }
 
-            var shortSha = result.Commit.Length > 7 ? result.Commit[..7] : result.Commit;
+            var shortSha = CommitText.Short(result.Commit);
             switch (result.Result)
             {
                 case "rolled back":

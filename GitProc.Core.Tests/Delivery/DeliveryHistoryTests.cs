@@ -81,6 +81,7 @@ public sealed class DeliveryHistoryTests
         await history.RecordAsync(new DeliveryRecord { Commit = "b2", Result = DeliveryResult.Applied });
         await history.RecordAsync(new DeliveryRecord { Commit = "a1", Result = DeliveryResult.Rejected, Errors = ["again"] });
         Assert.That(history.Records.Select(r => r.Commit), Is.EqualTo(new[] { "a1", "b2" }));
+        Assert.That(history.Newest?.Commit, Is.EqualTo("a1"));
         Assert.That(history.Records[0].Errors, Is.EqualTo(new[] { "again" }));
     }
 

@@ -45,6 +45,17 @@ internal sealed class DeliveryHistory : IDeliveryHistory
         }
     }
 
+    public DeliveryRecord? Newest
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _records.Count > 0 ? _records[0] : null;
+            }
+        }
+    }
+
     public DeliveryRecord? Find(string commit)
     {
         lock (_sync)

@@ -9,6 +9,9 @@ public interface IDeliveryHistory
     /// <summary>The records, newest first (at most <see cref="DeliveryOptions.HistoryLimit"/>).</summary>
     IReadOnlyList<DeliveryRecord> Records { get; }
 
+    /// <summary>The newest record (what <c>status</c> and <c>list</c> show of the last commit), without copying the rest.</summary>
+    DeliveryRecord? Newest { get; }
+
     /// <summary>The record of a commit, if the daemon saw it.</summary>
     /// <param name="commit">The full hash.</param>
     /// <returns>The record, or <see langword="null"/>.</returns>

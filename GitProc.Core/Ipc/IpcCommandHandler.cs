@@ -6,6 +6,7 @@ using GitProc.Reconciliation;
 using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
+using GitProc.Git;
 
 namespace GitProc.Ipc;
 
@@ -192,13 +193,12 @@ internal sealed class IpcCommandHandler(
     }
 
     private static string Describe(DeliveryRecord rollback) =>
-        $"{Short(rollback.Commit)}: {rollback.RollbackReason}" + (rollback.RestoredCommit is { } restored ? $"; running {Short(restored)}" : "");
+        $"{CommitText.Short(rollback.Commit)}: {rollback.RollbackReason}" + (rollback.RestoredCommit is { } restored ? $"; running {CommitText.Short(restored)}" : "");
 
-    private static string Short(string commit) => commit.Length > 7 ? commit[..7] : commit;
 
     private static string Describe(RejectedCommit rejected)
     {
-        var shortSha = rejected.Commit.Length > 7 ? rejected.Commit[..7] : rejected.Commit;
+        var shortSha = CommitText.Short(rejected.Commit);
         return $"{shortSha}: {rejected.Reason}";
     }
 

@@ -77,7 +77,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         Warnings = Volatile.Read(ref _report).Warnings,
         VerifyingCommit = Volatile.Read(ref _verifying)?.Commit,
         VerifyingUntil = Volatile.Read(ref _verifying)?.Until,
-        LastRollback = _history.Records.FirstOrDefault() is { Result: DeliveryResult.RolledBack } rollback ? rollback : null,
+        LastRollback = _history.Newest is { Result: DeliveryResult.RolledBack } rollback ? rollback : null,
     };
 
     /// <summary>
@@ -410,7 +410,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
 
         if (_history.Find(tip) is { Result: DeliveryResult.RolledBack } rolledBack)
         {
-            var shortTip = tip.Length > 7 ? tip[..7] : tip;
+            var shortTip = CommitText.Short(tip);
             await ResumeLastGoodAsync($"the tip {shortTip} was rolled back", cancellationToken).ConfigureAwait(false);
             throw new GitProcException(
                 $"Commit {shortTip} was rolled back ({rolledBack.RollbackReason}) and is not applied again; commit a fix or a revert to move on.");
@@ -609,7 +609,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     {
         Volatile.Write(ref _verifying, null);
         await verification.Stop.CancelAsync().ConfigureAwait(false);
-        var shortSha = verification.Commit[..Math.Min(7, verification.Commit.Length)];
+        var shortSha = CommitText.Short(verification.Commit);
         if (result == DeliveryResult.Applied)
         {
             _good = (verification.Commit, verification.Units);
@@ -626,7 +626,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
         else if (result == DeliveryResult.RolledBack && _good is { } good)
         {
-            var restoredShort = good.Commit is { } c ? c[..Math.Min(7, c.Length)] : "no commit";
+            var restoredShort = good.Commit is { } c ? CommitText.Short(c) : "no commit";
             _logger.CommitRolledBack(shortSha, restoredShort, failure!);
             try
             {
@@ -705,7 +705,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
 
         if (_lastGood != tip)
         {
-            await ResumeLastGoodAsync($"the tip {tip[..Math.Min(7, tip.Length)]} was rejected", cancellationToken).ConfigureAwait(false);
+            await ResumeLastGoodAsync($"the tip {CommitText.Short(tip)} was rejected", cancellationToken).ConfigureAwait(false);
         }
 
         if (_history.Find(tip) is null || explicitRequest)
@@ -715,7 +715,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
             await _history.RecordAsync(record with { Result = DeliveryResult.Rejected, Errors = errors }, cancellationToken).ConfigureAwait(false);
         }
 
-        var shortSha = tip.Length > 7 ? tip[..7] : tip;
+        var shortSha = CommitText.Short(tip);
         return new CommitRejectedException(rejection, $"Commit {shortSha} rejected, nothing applied: {reason}");
     }
 
@@ -772,7 +772,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     /// </summary>
     private void LogWarnings(string commit, IReadOnlyList<UnitDiagnostic> warnings)
     {
-        var shortSha = commit.Length > 7 ? commit[..7] : commit;
+        var shortSha = CommitText.Short(commit);
         foreach (var warning in warnings)
         {
             _logger.UnitWarning(shortSha, warning.ToString());
