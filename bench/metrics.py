@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Cost of the metrics endpoint on the daemon (issue #11): idle CPU and `status` latency without metrics, with
-Metrics:Listen set but nobody scraping, and with a scraper every 5 s (as Prometheus would).
+"""Cost of the metrics endpoint and the event stream on the daemon (issue #11): idle CPU and `status` latency without
+metrics, with Metrics:Listen set but nobody scraping, with a scraper every 5 s (as Prometheus would), and with that
+scraper plus 10 IPC `subscribe` clients reading every event (variant "observed").
 
 Each run starts a private daemon (its own repository, state, socket, logs and cgroup root in a temporary directory)
 with N `sleep` services, lets it settle, then measures
@@ -10,12 +11,15 @@ with N `sleep` services, lets it settle, then measures
   - its resident memory (VmRSS) at the end of that window;
   - `status` latency: --requests `{"command":"status","service":"s000"}` requests, one at a time on one Unix-socket
     connection, while the scraper (if any) keeps scraping;
-  - the scrapes themselves: time of a whole HTTP GET /metrics and the size of the answer.
+  - the scrapes themselves: time of a whole HTTP GET /metrics and the size of the answer;
+  - with subscribers: how many events each received, and whether the daemon dropped any of them.
+--churn N restarts one service (the last) every N seconds throughout, in every variant, so events flow while the CPU
+and the latency are measured: without it the daemon is idle and subscribers have nothing to read.
 Variants run interleaved, --rounds times each, so drift in the machine's load hits them alike. Prints a table and a
 JSON line per run.
 
     python3 bench/metrics.py --gitproc PATH/TO/gitproc [--services 100] [--seconds 60] [--rounds 2] [--requests 2000]
-                             [--variants off,listening,scraped]
+                             [--subscribers 10] [--churn SECONDS] [--variants off,listening,scraped,observed]
 """
 import argparse
 import json
@@ -98,6 +102,62 @@ class Scraper(threading.Thread):
             self.stop.wait(self.interval)
 
 
+class Subscriber(threading.Thread):
+    """One IPC `subscribe` connection reading every event until stopped; counts the events and notes a drop."""
+
+    def __init__(self, sock_path):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(sock_path)
+        self.sock.sendall(b'{"command":"subscribe"}\n')
+        self.reader = self.sock.makefile("r")
+        reply = json.loads(self.reader.readline())
+        if reply.get("status") != "success":
+            raise SystemExit(f"subscribe failed: {reply}")
+        self.events = 0
+        self.dropped = None
+
+    def run(self):
+        try:
+            for line in self.reader:
+                event = json.loads(line)
+                if "type" in event:
+                    self.events += 1
+                else:  # the daemon's last word to a subscriber it drops
+                    self.dropped = event
+                    return
+        except (OSError, ValueError):
+            pass
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class Churn(threading.Thread):
+    """Restarts one service every `interval` seconds over a connection of its own, so there are events to stream."""
+
+    def __init__(self, sock_path, service, interval):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(sock_path)
+        self.reader = self.sock.makefile("r")
+        self.request = json.dumps({"command": "restart", "service": service}).encode() + b"\n"
+        self.interval = interval
+        self.stop = threading.Event()
+        self.restarts = 0
+
+    def run(self):
+        while not self.stop.wait(self.interval):
+            self.sock.sendall(self.request)
+            if json.loads(self.reader.readline()).get("status") == "success":
+                self.restarts += 1
+        self.sock.close()
+
+
 def run_once(args, variant, round_index):
     work = tempfile.mkdtemp(prefix="gitproc-metrics-bench-")
     repo = os.path.join(work, "repo")
@@ -125,6 +185,8 @@ def run_once(args, variant, round_index):
          "--log-dir", os.path.join(work, "logs"), "--socket", sock_path, "--config", os.path.join(work, "config.json")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     scraper = None
+    subscribers = []
+    churn = None
     try:
         sock = connect_when_up(sock_path, daemon, timeout=60)
         reader = sock.makefile("r")
@@ -146,9 +208,16 @@ def run_once(args, variant, round_index):
             if time.time() > deadline:
                 raise SystemExit("the services did not all start")
             time.sleep(0.2)
-        if variant == "scraped":
+        if variant in ("scraped", "observed"):
             scraper = Scraper(port, args.interval)
             scraper.start()
+        if variant == "observed":
+            subscribers = [Subscriber(sock_path) for _ in range(args.subscribers)]
+            for subscriber in subscribers:
+                subscriber.start()
+        if args.churn > 0:
+            churn = Churn(sock_path, f"s{args.services - 1:03d}", args.churn)
+            churn.start()
         time.sleep(args.settle)
 
         ns0, ticks0, t0 = cpu_ns(group) if group else None, cpu_ticks(daemon.pid), time.perf_counter()
@@ -191,10 +260,24 @@ def run_once(args, variant, round_index):
             result["scrape_median_ms"] = round(statistics.median(scraper.times_ms), 2) if scraper.times_ms else None
             result["scrape_max_ms"] = round(max(scraper.times_ms), 2) if scraper.times_ms else None
             result["scrape_bytes"] = scraper.sizes[-1] if scraper.sizes else None
+        if churn is not None:
+            churn.stop.set()
+            churn.join()
+            result["churn_restarts"] = churn.restarts
+        if subscribers:
+            time.sleep(0.5)  # the last restart's events on their way
+            result["subscribers"] = len(subscribers)
+            result["events_min"] = min(s.events for s in subscribers)
+            result["events_max"] = max(s.events for s in subscribers)
+            result["subscribers_dropped"] = sum(1 for s in subscribers if s.dropped is not None)
         return result
     finally:
         if scraper is not None:
             scraper.stop.set()
+        if churn is not None:
+            churn.stop.set()
+        for subscriber in subscribers:
+            subscriber.close()
         daemon.send_signal(signal.SIGTERM)
         try:
             daemon.wait(timeout=120)
@@ -221,7 +304,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--pause", type=float, default=0.005, help="seconds between status requests")
-    parser.add_argument("--variants", default="off,listening,scraped",
+    parser.add_argument("--subscribers", type=int, default=10, help="IPC subscribe clients in the observed variant")
+    parser.add_argument("--churn", type=float, default=0, help="restart the last service every N seconds (0: never)")
+    parser.add_argument("--variants", default="off,listening,scraped,observed",
                         help="which to run (off alone for a build without metrics, to compare)")
     args = parser.parse_args()
     variants = args.variants.split(",")
@@ -234,15 +319,16 @@ def main():
             results.append(result)
 
     print()
-    print("| variant | daemon CPU over %d s, ms (%% of a core) | RSS, MiB | status median / p95 / p99 / max, ms | scrape median / max, ms; bytes |" % args.seconds)
-    print("|---|---|---|---|---|")
+    print("| variant | daemon CPU over %d s, ms (%% of a core) | RSS, MiB | status median / p95 / p99 / max, ms | scrape median / max, ms; bytes | events per subscriber (min–max), dropped |" % args.seconds)
+    print("|---|---|---|---|---|---|")
     for variant in variants:
         runs = [r for r in results if r["variant"] == variant]
         cpu = ", ".join(f"{r['cpu_ms']} ({r['cpu_percent']} %)" for r in runs)
         rss = ", ".join(str(r["rss_mib"]) for r in runs)
         status = "; ".join(f"{r['status_median_ms']} / {r['status_p95_ms']} / {r['status_p99_ms']} / {r['status_max_ms']}" for r in runs)
         scrape = "; ".join(f"{r['scrape_median_ms']} / {r['scrape_max_ms']}; {r['scrape_bytes']}" for r in runs if "scrapes" in r) or "–"
-        print(f"| {variant} | {cpu} | {rss} | {status} | {scrape} |")
+        events = "; ".join(f"{r['events_min']}–{r['events_max']}, {r['subscribers_dropped']}" for r in runs if "subscribers" in r) or "–"
+        print(f"| {variant} | {cpu} | {rss} | {status} | {scrape} | {events} |")
 
 
 if __name__ == "__main__":

@@ -64,9 +64,7 @@ public sealed class MonitorScriptTests
     public async Task Polling_it_brings_a_killed_service_back_keeps_the_operators_stop_and_exits_0_on_SIGTERM(CancellationToken token)
     {
         var pids = await StartThreeServicesAsync(token);
-        var output = new ConcurrentQueue<string>();
-        using var monitor = _sandbox.StartScript(Script, ["-i", "0.5"], _python, output);
-        try
+        await RunMonitorAsync(["-i", "0.5"], async output =>
         {
             Assert.That(await ProcScan.WaitUntilAsync(() => output.Any(l => l.Contains("monitoring every service", StringComparison.Ordinal)), GitProcSandbox.Deadline),
                 Is.True, "the monitor started: " + string.Join('\n', output));
@@ -81,6 +79,47 @@ public sealed class MonitorScriptTests
             // A few more rounds: the operator's stop still holds.
             await Task.Delay(TimeSpan.FromSeconds(2), token);
             Assert.That((await _sandbox.ListAsync())["admin"].Status, Is.EqualTo("stopped"), string.Join('\n', output));
+        });
+    }
+
+    [Test]
+    public async Task Event_driven_it_brings_a_killed_service_back_without_waiting_for_a_round_and_leaves_an_operators_stop_alone(CancellationToken token)
+    {
+        var pids = await StartThreeServicesAsync(token);
+        // A backstop round an hour away: whatever the monitor does within the test, an event made it do it.
+        await RunMonitorAsync(["--events", "-i", "3600", "-v"], async output =>
+        {
+            Assert.That(await ProcScan.WaitUntilAsync(() => output.Any(l => l.Contains("round done", StringComparison.Ordinal)), GitProcSandbox.Deadline),
+                Is.True, "the monitor subscribed and made its first round: " + string.Join('\n', output));
+            Assert.That(output, Has.Some.Contains("monitoring every service on").And.Contains("by its events (backstop round every 3600s)"));
+
+            var killed = pids["web"];
+            Assert.That(Interop.Processes.Kill(killed, 9), Is.Zero);
+            var list = await _sandbox.WaitForListAsync(l => l["web"] is { Status: "running" } web && web.Pid != killed, "the monitor brought web back", token);
+            Assert.That(await ProcScan.WaitUntilAsync(() => output.Any(l => l.EndsWith($"INFO web started again (PID: {list["web"].Pid})", StringComparison.Ordinal)), GitProcSandbox.Deadline),
+                Is.True, string.Join('\n', output));
+            Assert.That(output, Has.Some.Match(@"INFO event: web running -> failed"), "it acted on the event");
+
+            var stop = await _sandbox.ClientAsync(token, "stop", "web");
+            Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
+            Assert.That(await ProcScan.WaitUntilAsync(() => output.Any(l => l.EndsWith("INFO web left alone: stopped by an operator", StringComparison.Ordinal)), GitProcSandbox.Deadline),
+                Is.True, "the stop's event was looked at and respected: " + string.Join('\n', output));
+            await Task.Delay(TimeSpan.FromSeconds(1), token);
+            Assert.That((await _sandbox.ListAsync())["web"].Status, Is.EqualTo("stopped"), string.Join('\n', output));
+        });
+    }
+
+    /// <summary>
+    /// Runs the monitor while <paramref name="whileRunning"/> drives the test, then stops it with SIGTERM: it must end with
+    /// exit code 0 and its last line, having acted once on web's one crash.
+    /// </summary>
+    private async Task RunMonitorAsync(string[] arguments, Func<ConcurrentQueue<string>, Task> whileRunning)
+    {
+        var output = new ConcurrentQueue<string>();
+        using var monitor = _sandbox.StartScript(Script, arguments, _python, output);
+        try
+        {
+            await whileRunning(output);
         }
         finally
         {

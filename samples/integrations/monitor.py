@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """monitor.py: watches GitProc's services and brings back the ones that are down, logging one line per action.
 
-    monitor.py [-i SECONDS] [--once] [--socket PATH] [--timeout SECONDS] [-v] [SERVICE...]
+    monitor.py [-i SECONDS] [--once | --events] [--socket PATH] [--timeout SECONDS] [-v] [SERVICE...]
 
 It talks to the daemon directly over its Unix socket (the JSON protocol of CONTRACT section 7: one request object a
 line, one response object a line), so it needs only Python 3.8+ and its standard library, not the gitproc command.
@@ -22,8 +22,11 @@ Each round it asks for `list`, then for the `status` of every service that is no
                                                         "already running" and nothing is restarted for nothing.
 
 Options:
-  -i SECONDS       time between rounds (default 60)
+  -i SECONDS       time between rounds (default 60; with --events, between backstop rounds)
   --once           one round, then exit with the codes below (for cron or a health check)
+  --events         event-driven: follow the daemon's event stream (IPC `subscribe`) and look at a service the moment
+                   it stops or fails, instead of waiting for the next round; a round at start, after every
+                   reconnection and every -i seconds catches what no event announced
   --socket PATH    the daemon's socket (default: $GITPROC_SOCKET, else /run/gitproc.sock as root, else
                    $XDG_RUNTIME_DIR/gitproc.sock, as the daemon itself chooses)
   --timeout SEC    how long to wait for one answer of the daemon (default 120: a start waits for the service)
@@ -38,10 +41,12 @@ service was down and could not be started again, or a SERVICE named on the comma
 Without --once the monitor keeps going whatever happens, and logs when the daemon becomes unreachable and again
 when it answers.
 
-Event-driven variant: the decision is separate from how the monitor learns of changes. Monitor.check(name) handles one
-service, Monitor.round() all of them; poll() below drives round() on a timer. A driver on the daemon's event stream
-(IPC `subscribe`, CONTRACT section 13) would call check(name) for each state-change event of a watched service, and
-keep a slow poll() as a backstop for events missed while it was disconnected.
+The decision is separate from how the monitor learns of changes: Monitor.check(name) handles one service,
+Monitor.round() all of them. poll() drives round() on a timer; follow() (--events) drives check(name) from the
+daemon's event stream (IPC `subscribe`, docs/events.md): one `service.state` event per change, so a service that fails
+is looked at within milliseconds and an idle system costs no requests at all. The stream carries only what happens
+while the monitor is connected, so follow() runs a round whenever it (re)connects, and every -i seconds as a
+backstop.
 """
 
 import argparse
@@ -52,6 +57,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 1
@@ -241,6 +247,98 @@ def poll(monitor, interval, stop):
     log("INFO", "monitor stopped")
 
 
+class EventStream:
+    """A connection subscribed to the daemon's `service.state` events (docs/events.md: one envelope line, then one
+    bare event object a line until either side closes)."""
+
+    def __init__(self, path, service):
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._sock.connect(path)
+            request = {"command": "subscribe", "args": {"types": ["service.state"]}}
+            if service is not None:
+                request["service"] = service
+            self._sock.sendall((json.dumps(request) + "\n").encode())
+            self._reader = self._sock.makefile("rb")
+            answer = json.loads(self._reader.readline() or b"null")
+        except (OSError, ValueError) as e:
+            self.close()
+            raise DaemonUnreachable(f"{path}: {e}") from e
+        if not isinstance(answer, dict) or answer.get("status") != "success":
+            self.close()
+            raise DaemonError((answer or {}).get("error") or "subscribe was refused")
+
+    def next(self, timeout):
+        """The next event, or None when `timeout` seconds passed without one. DaemonUnreachable when the stream ends;
+        DaemonError when the daemon dropped this subscriber (it fell behind)."""
+        self._sock.settimeout(timeout)
+        try:
+            line = self._reader.readline()
+        except socket.timeout:
+            return None
+        except (OSError, ValueError) as e:
+            raise DaemonUnreachable(str(e)) from e
+        if not line:
+            raise DaemonUnreachable("the daemon closed the event stream")
+        event = json.loads(line)
+        if "status" in event:  # the daemon's last line to a subscriber it drops
+            raise DaemonError(event.get("error") or "the daemon ended the event stream")
+        return event
+
+    def close(self):
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+
+def follow(monitor, interval, stop):
+    """The event-driven driver: check(name) for each watched service that stops or fails, and a round when the stream
+    (re)connects and every `interval` seconds, until `stop` is set."""
+    names = ", ".join(monitor.watched) or "every service"
+    log("INFO", f"monitoring {names} on {monitor.client.path} by its events (backstop round every {interval:g}s)")
+    # One watched service is filtered by the daemon; several, or all, here.
+    only = monitor.watched[0] if len(monitor.watched) == 1 else None
+    reachable = True
+    retry = 0.5
+    while not stop.is_set():
+        stream = None
+        try:
+            stream = EventStream(monitor.client.path, only)
+            if not reachable:
+                log("INFO", "the daemon answers again")
+            reachable, retry = True, 0.5
+            # Subscribed first, then the round: whatever changes after the round's look arrives as an event.
+            monitor.round()
+            next_round = time.monotonic() + interval
+            while not stop.is_set():
+                event = stream.next(min(1.0, max(0.0, next_round - time.monotonic())))
+                if event is None:
+                    if time.monotonic() >= next_round:
+                        monitor.round()
+                        next_round = time.monotonic() + interval
+                    continue
+                name = event.get("service")
+                if event.get("to") == "running" or (monitor.watched and name not in monitor.watched):
+                    continue
+                if monitor.verbose:
+                    log("INFO", f"event: {name} {event.get('from')} -> {event.get('to')}"
+                                + (f" ({event['to_sub_state']})" if event.get("to_sub_state") else ""))
+                monitor.check(name)
+        except DaemonUnreachable as e:
+            if reachable:
+                log("ERROR", f"the daemon is unreachable ({e}); trying again")
+            reachable = False
+        except DaemonError as e:
+            log("ERROR", f"event stream: {e}; subscribing again")
+        finally:
+            if stream is not None:
+                stream.close()
+        stop.wait(retry)
+        retry = min(retry * 2, interval)
+    log("INFO", "monitor stopped")
+
+
 def once(monitor):
     try:
         counts = monitor.round()
@@ -284,7 +382,10 @@ def main(argv):
     parser.add_argument("services", nargs="*", metavar="SERVICE", help="services to watch (default: all)")
     parser.add_argument("-i", dest="interval", type=positive, default=60.0, metavar="SECONDS",
                         help="seconds between rounds (default 60)")
-    parser.add_argument("--once", action="store_true", help="one round, exit code says what was found")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one round, exit code says what was found")
+    mode.add_argument("--events", action="store_true",
+                      help="act on the daemon's events as they come, with a backstop round every -i seconds")
     parser.add_argument("--socket", default=None, metavar="PATH", help="the daemon's socket")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
                         help="how long to wait for one answer (default 120)")
@@ -299,7 +400,7 @@ def main(argv):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        poll(monitor, args.interval, stop)
+        (follow if args.events else poll)(monitor, args.interval, stop)
         return EXIT_OK
     finally:
         client.close()
