@@ -1,7 +1,9 @@
 using GitProc.Delivery;
+using GitProc.Events;
 using GitProc.Health;
 using GitProc.State;
 using GitProc.Supervision;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 
@@ -119,6 +121,53 @@ public sealed class DeliveryVerifierTests
         var cancelled = _verifier.VerifyAsync(["web"], cancel.Token);
         await cancel.CancelAsync();
         Assert.That(async () => await cancelled.WaitAsync(TimeSpan.FromSeconds(10)), Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
+    public async Task With_the_event_stream_a_change_is_judged_when_its_event_arrives_and_statuses_are_not_polled_meanwhile()
+    {
+        var events = new EventStream(Options.Create(new GitProcOptions()), _time);
+        var reads = 0;
+        var supervisor = new Mock<ISupervisor>();
+        supervisor.Setup(s => s.GetStatus(It.IsAny<string>()))
+            .Returns((string name) =>
+            {
+                Interlocked.Increment(ref reads);
+                return _statuses[name];
+            });
+        var verifier = new DeliveryVerifier(supervisor.Object, _options, _time, events);
+        _statuses["web"] = Running("web") with { RestartCount = 4 };
+        _statuses["db"] = Running("db");
+
+        var verdict = verifier.VerifyAsync(["web", "db"], CancellationToken.None);
+        await AdvanceAsync(TimeSpan.FromSeconds(0.9));
+        Assert.That(Volatile.Read(ref reads), Is.LessThanOrEqualTo(4), "the baseline and one look, then nothing until a change: no polling of every service");
+
+        events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "db", From = "running", To = "running" });
+        _statuses["web"] = _statuses["web"] with { RestartCount = 6, LastExit = "exited with code 3" };
+        events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", From = "failed", To = "running" });
+
+        // No time passes: the event, not a poll, brings the verdict.
+        Assert.That(
+            await verdict.WaitAsync(TimeSpan.FromSeconds(10)),
+            Is.EqualTo("web crash-looped: restarted 2 times within the 10s verify window (last exit: exited with code 3)"));
+        Assert.That(events.SubscriberCount, Is.Zero, "the verifier unsubscribed");
+    }
+
+    [Test]
+    public async Task With_the_event_stream_a_release_still_passes_only_at_the_end_of_its_window()
+    {
+        var events = new EventStream(Options.Create(new GitProcOptions()), _time);
+        var supervisor = new Mock<ISupervisor>();
+        supervisor.Setup(s => s.GetStatus(It.IsAny<string>())).Returns((string name) => _statuses[name]);
+        var verifier = new DeliveryVerifier(supervisor.Object, _options, _time, events);
+        _statuses["web"] = Running("web");
+
+        var verdict = verifier.VerifyAsync(["web"], CancellationToken.None);
+        await AdvanceAsync(TimeSpan.FromSeconds(9));
+        Assert.That(verdict.IsCompleted, Is.False);
+        await AdvanceAsync(TimeSpan.FromSeconds(1.5));
+        Assert.That(await verdict.WaitAsync(TimeSpan.FromSeconds(10)), Is.Null);
     }
 
     private static ServiceStatusInfo Running(string name) => new()

@@ -1,3 +1,4 @@
+using GitProc.Events;
 using GitProc.State;
 using GitProc.Supervision;
 
@@ -10,14 +11,20 @@ namespace GitProc.Delivery;
 /// failure is known as soon as it happens; success only at the end of the window, since a release that crashes after
 /// two seconds has not succeeded. A service an operator stops meanwhile is not held against the commit.
 /// </summary>
-internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions options, TimeProvider time)
+internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions options, TimeProvider time, IEventStream? events = null)
 {
+    // Without an event stream the statuses are read this often. With one, a state or health change wakes the verifier
+    // at once and the statuses are read only then and every BackstopInterval: polling 100 services ten times a second
+    // through a 30 s window cost an idle daemon 100 ms of CPU and 8 MiB of garbage after every apply.
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan BackstopInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Watches <paramref name="services"/> for the verify window.</summary>
     /// <returns><see langword="null"/> when they passed, else why they did not, naming the service.</returns>
     public async Task<string?> VerifyAsync(IReadOnlyCollection<string> services, CancellationToken cancellationToken)
     {
+        // Subscribed before the baseline is read, so no change after it goes unseen.
+        using var changes = events?.Subscribe(new EventFilter(Types: [EventTypes.ServiceState, EventTypes.HealthChanged]));
         var start = time.GetTimestamp();
         var baseline = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var service in services)
@@ -28,15 +35,13 @@ internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions o
             }
         }
 
+        var following = changes is not null;
         while (true)
         {
             var atEnd = time.GetElapsedTime(start) >= options.VerifyWindow;
-            foreach (var (service, restartsBefore) in baseline)
+            if (JudgeAll(baseline, atEnd) is { } failure)
             {
-                if (TryStatus(service) is { ManuallyStopped: false } status && Judge(service, status, restartsBefore, atEnd) is { } failure)
-                {
-                    return failure;
-                }
+                return failure;
             }
 
             if (atEnd)
@@ -45,8 +50,57 @@ internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions o
             }
 
             var left = options.VerifyWindow - time.GetElapsedTime(start);
-            await Task.Delay(left < PollInterval ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : PollInterval, time, cancellationToken).ConfigureAwait(false);
+            var wait = following ? BackstopInterval : PollInterval;
+            wait = left < wait ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : wait;
+            if (following)
+            {
+                // A subscription dropped for falling behind ends its events: polling covers the rest of the window.
+                following = await NextChangeAsync(changes!, baseline, wait, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for a change of one of the services; <see langword="false"/> when the
+    /// subscription has ended.
+    /// </summary>
+    private async Task<bool> NextChangeAsync(IEventSubscription changes, Dictionary<string, int> baseline, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(wait, time);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await foreach (var change in changes.ReadAllAsync(waiting.Token).ConfigureAwait(false))
+            {
+                if (change.Service is { } service && baseline.ContainsKey(service))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+    }
+
+    private string? JudgeAll(Dictionary<string, int> baseline, bool atEnd)
+    {
+        foreach (var (service, restartsBefore) in baseline)
+        {
+            if (TryStatus(service) is { ManuallyStopped: false } status && Judge(service, status, restartsBefore, atEnd) is { } failure)
+            {
+                return failure;
+            }
+        }
+
+        return null;
     }
 
     private string? Judge(string service, ServiceStatusInfo status, int restartsBefore, bool atEnd)

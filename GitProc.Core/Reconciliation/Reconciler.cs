@@ -64,7 +64,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         _check = check;
         _supervisor = supervisor;
         _history = history;
-        _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider);
+        _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider, events);
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
