@@ -227,7 +227,7 @@ public partial class IpcServerTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(notFound.RootElement.GetRawText(), Is.EqualTo("""{"status":"error","error":"Service not found: nope"}"""));
+            Assert.That(notFound.RootElement.GetRawText(), Is.EqualTo("""{"status":"error","error":"Service not found: nope","code":"service_not_found"}"""));
             Assert.That(already.RootElement.GetProperty("error").GetString(), Is.EqualTo("Service already running: web"));
             Assert.That(unexpected.RootElement.GetProperty("status").GetString(), Is.EqualTo("error"));
             Assert.That(unexpected.RootElement.GetProperty("error").GetString(), Is.EqualTo("something broke"));
