@@ -50,7 +50,7 @@ internal sealed class CliContext(
     /// </summary>
     public Option<bool> JsonOption { get; } = new("--json")
     {
-        Description = "Print the result as JSON, and an error as {\"error\": {\"code\", \"message\"}} on stdout (see docs/json.md)",
+        Description = "Print the result, or the error, as one JSON object on stdout (see docs/json.md)",
     };
 
     /// <summary>Whether this run prints JSON: its command line has <see cref="JsonOption"/>. Set once parsed.</summary>

@@ -103,6 +103,7 @@ internal sealed class GitProcCli
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
         root.Subcommands.Add(EventsCommand.Create(context));
+        root.Subcommands.Add(CompletionCommand.Create(context, root));
         return root;
     }
 }
