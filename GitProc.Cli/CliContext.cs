@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GitProc.Cli.Commands;
 using GitProc.Ipc;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -43,6 +44,18 @@ internal sealed class CliContext(
         Recursive = true,
     };
 
+    /// <summary>
+    /// <c>--json</c>, one instance on every command that has it: success prints one JSON object on stdout (one a line
+    /// for streams), and an error adds the error object on stdout (<c>docs/json.md</c>).
+    /// </summary>
+    public Option<bool> JsonOption { get; } = new("--json")
+    {
+        Description = "Print the result, or the error, as one JSON object on stdout (see docs/json.md)",
+    };
+
+    /// <summary>Whether this run prints JSON: its command line has <see cref="JsonOption"/>. Set once parsed.</summary>
+    public bool Json { get; set; }
+
     public string? Environment(string variable)
     {
         var value = environment(variable);
@@ -77,7 +90,7 @@ internal sealed class CliContext(
         }
         catch (GitProcException ex)
         {
-            return Fail(ex.Message);
+            return Fail(ex);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -85,11 +98,23 @@ internal sealed class CliContext(
         }
     }
 
-    /// <summary>Writes <c>Error: message</c> as one line on stderr; returns exit code 1.</summary>
-    public int Fail(string message)
+    /// <summary>Reports the error under its own code (<see cref="GitProcException.Code"/>); returns exit code 1.</summary>
+    public int Fail(GitProcException exception) => Fail(exception.Code, exception.Message);
+
+    /// <summary>
+    /// Writes <c>Error: message</c> as one line on stderr and, with <c>--json</c>, the error object with
+    /// <paramref name="code"/> (<see cref="GitProcErrorCodes"/>) on stdout; returns <paramref name="exitCode"/> (default 1).
+    /// </summary>
+    public int Fail(string code, string message, int exitCode = ExitCodes.Error)
     {
         Error.WriteLine("Error: " + OneLine(message));
-        return ExitCodes.Error;
+        if (Json)
+        {
+            // Stdout too, so `out=$(gitproc ... --json)` holds JSON whatever happened; stderr keeps its line for people.
+            Out.WriteLine(JsonOutput.Error(code, OneLine(message)));
+        }
+
+        return exitCode;
     }
 
     public static string OneLine(string message) =>

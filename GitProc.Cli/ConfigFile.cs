@@ -23,11 +23,11 @@ internal static class ConfigFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new GitProcException($"Cannot read the config file {path}: {ex.Message}", ex);
+            throw new GitProcException($"Cannot read the config file {path}: {ex.Message}", ex) { Code = GitProcErrorCodes.ConfigError };
         }
         catch (JsonException ex)
         {
-            throw new GitProcException($"The config file {path} is not valid JSON: {ex.Message}", ex);
+            throw new GitProcException($"The config file {path} is not valid JSON: {ex.Message}", ex) { Code = GitProcErrorCodes.ConfigError };
         }
 
         using (document)
@@ -35,7 +35,7 @@ internal static class ConfigFile
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                throw new GitProcException($"The config file {path} must hold a JSON object.");
+                throw new GitProcException($"The config file {path} must hold a JSON object.") { Code = GitProcErrorCodes.ConfigError };
             }
 
             var section = Find(root, GitProcOptions.SectionName) is { ValueKind: JsonValueKind.Object } inner ? inner : root;

@@ -35,14 +35,18 @@ internal sealed class GitProcCli
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {
+            // A command line that does not parse may still have asked for JSON: --json among its options.
+            context.Json = args.TakeWhile(a => a != "--").Contains("--json", StringComparer.Ordinal);
+
             // One line: the most specific error ("Unrecognized command or argument 'x'" rather than "Required command
             // was not provided", which System.CommandLine also reports for an unknown command).
             var first = parseResult.Errors
                 .OrderBy(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1)
                 .First();
-            error.WriteLine($"Error: {CliContext.OneLine(first.Message)} (see 'gitproc --help')");
-            return ExitCodes.Usage;
+            return context.Fail(GitProcErrorCodes.Usage, $"{CliContext.OneLine(first.Message)} (see 'gitproc --help')", ExitCodes.Usage);
         }
+
+        context.Json = parseResult.GetValue(context.JsonOption);
 
         var invocation = new InvocationConfiguration
         {
@@ -64,7 +68,7 @@ internal sealed class GitProcCli
         }
         catch (GitProcException ex)
         {
-            return context.Fail(ex.Message);
+            return context.Fail(ex);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -76,7 +80,7 @@ internal sealed class GitProcCli
                 cause = inner;
             }
 
-            return context.Fail($"unexpected {cause.GetType().Name}: {cause.Message}");
+            return context.Fail(GitProcErrorCodes.Internal, $"unexpected {cause.GetType().Name}: {cause.Message}");
         }
     }
 
@@ -99,6 +103,7 @@ internal sealed class GitProcCli
         root.Subcommands.Add(PlanCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
         root.Subcommands.Add(EventsCommand.Create(context));
+        root.Subcommands.Add(CompletionCommand.Create(context, root));
         return root;
     }
 }

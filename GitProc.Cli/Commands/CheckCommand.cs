@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using GitProc.Validation;
 using Microsoft.Extensions.Configuration;
@@ -43,7 +42,7 @@ internal static class CheckCommand
             HelpName = "REV",
         };
         var strict = new Option<bool>("--strict") { Description = "Fail on warnings too" };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object: valid, files, errors, warnings" };
+        var json = context.JsonOption;
         var command = new Command("check", "Check unit files as the daemon would, without a daemon") { paths, repo, commit, strict, json };
         command.Validators.Add(result =>
         {
@@ -64,7 +63,7 @@ internal static class CheckCommand
             }
             catch (OptionsValidationException ex)
             {
-                return context.Fail($"Invalid settings: {string.Join(" ", ex.Failures)}");
+                return context.Fail(GitProcErrorCodes.ConfigError, $"Invalid settings: {string.Join(" ", ex.Failures)}");
             }
 
             var result = revision is not null
@@ -91,7 +90,7 @@ internal static class CheckCommand
                 context.Out.WriteLine((warning with { Message = WarningMarker + warning.Message }).ToString());
             }
 
-            return valid ? ExitCodes.Success : context.Fail(Summary(result));
+            return valid ? ExitCodes.Success : context.Fail(GitProcErrorCodes.Failed, Summary(result));
         });
         return command;
     }
@@ -158,19 +157,13 @@ internal static class CheckCommand
 
     private static string ToJson(UnitCheckResult result, bool valid)
     {
-        using var buffer = new MemoryStream();
-        // As the daemon's IPC writes: quotes and apostrophes in messages stay readable (this is not HTML).
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return JsonOutput.Object(writer =>
         {
-            writer.WriteStartObject();
             writer.WriteBoolean("valid", valid);
             writer.WriteNumber("files", result.FileCount);
             Write(writer, "errors", result.Errors);
             Write(writer, "warnings", result.Warnings);
-            writer.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        });
 
         static void Write(Utf8JsonWriter writer, string name, IReadOnlyList<UnitDiagnostic> diagnostics)
         {

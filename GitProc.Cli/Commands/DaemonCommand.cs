@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace GitProc.Cli.Commands;
 
 /// <summary>
-/// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH]</c>: runs the
+/// <c>gitproc daemon [--repo PATH] [--watch-branch B] [--config FILE] [--state PATH] [--log-dir PATH] [--json]</c>: runs the
 /// supervisor in a Generic Host in the foreground until SIGTERM/SIGINT, then stops its services cleanly. Settings:
 /// command line over environment (<c>GITPROC_*</c>) over the config file over defaults.
 /// <para>
@@ -18,7 +18,8 @@ namespace GitProc.Cli.Commands;
 /// every service cleanly; 1, with one line on stderr, when the daemon cannot start (another daemon owns the state, the
 /// cgroup root or the socket; no repository and nothing applied before; a directory it cannot write; invalid settings),
 /// when its stop was not clean (the final state could not be saved), or when it stops because of a failure (its
-/// services were stopped first).
+/// services were stopped first). With <c>--json</c> the log lines on stdout are JSON objects, and a failure adds the
+/// error object (<c>docs/json.md</c>) as the last line.
 /// </para>
 /// </summary>
 internal static class DaemonCommand
@@ -31,12 +32,13 @@ internal static class DaemonCommand
         var state = PathOption("--state", "The state file", CliContext.StateVariable);
         var logDir = PathOption("--log-dir", "The directory of service logs", CliContext.LogDirectoryVariable);
         var branch = new Option<string?>("--watch-branch") { Description = "The branch whose tip is the desired state (default main)", HelpName = "BRANCH" };
-        var command = new Command("daemon", "Run the supervisor in the foreground until SIGTERM or SIGINT") { repo, branch, state, logDir };
+        var json = context.JsonOption;
+        var command = new Command("daemon", "Run the supervisor in the foreground until SIGTERM or SIGINT") { repo, branch, state, logDir, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (!OperatingSystem.IsLinux())
             {
-                return context.Fail("The gitproc daemon runs on Linux only.");
+                return context.Fail(GitProcErrorCodes.NotSupported, "The gitproc daemon runs on Linux only.");
             }
 
             var settings = new Dictionary<string, string?>();
@@ -82,11 +84,19 @@ internal static class DaemonCommand
         // with exit code 1; the host would also log it, with a stack trace, on stdout. Only the host's own Error
         // events are dropped: a crashed background service is still logged, at Critical, when it stops the host.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        builder.Logging.AddSimpleConsole(o =>
+        if (context.Json)
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-        });
+            // --json: stdout holds nothing but JSON, one object a line: the log entries, then a start-up failure's error object.
+            builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffzzz");
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            });
+        }
 
         // Under systemd (started by it, or PID 1 with NOTIFY_SOCKET set): READY=1 once every hosted service has started,
         // that is after the initial apply, so `Type=notify` units ordered after gitproc.service start once the services
@@ -121,7 +131,7 @@ internal static class DaemonCommand
             }
             catch (InvalidOperationException ex)
             {
-                return context.Fail($"Invalid settings: {ex.Message}");
+                return context.Fail(GitProcErrorCodes.ConfigError, $"Invalid settings: {ex.Message}");
             }
 
             // Taken before the run, which disposes the host's services.
@@ -131,25 +141,29 @@ internal static class DaemonCommand
             // A background service that failed stopped the host (logged at Critical); the host still returns normally,
             // but for systemd's Restart=on-failure and for scripts this is a failure, not a clean stop.
             return background.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null) is { } failure
-                ? context.Fail(failure is GitProcException ? failure.Message : $"the daemon stopped after an internal failure: {failure.GetType().Name}: {failure.Message}")
+                ? context.Fail(
+                    GitProcErrorCodes.Of(failure),
+                    failure is GitProcException ? failure.Message : $"the daemon stopped after an internal failure: {failure.GetType().Name}: {failure.Message}")
                 : ExitCodes.Success;
         }
         catch (AggregateException ex) when (ex.InnerExceptions is [var inner])
         {
-            return context.Fail(inner is GitProcException ? inner.Message : $"the daemon could not start: {inner.GetType().Name}: {inner.Message}");
+            return context.Fail(
+                GitProcErrorCodes.Of(inner),
+                inner is GitProcException ? inner.Message : $"the daemon could not start: {inner.GetType().Name}: {inner.Message}");
         }
         catch (GitProcException ex)
         {
-            return context.Fail(ex.Message);
+            return context.Fail(ex);
         }
         catch (AggregateException ex)
         {
             // Several parts of the daemon failed at once (a stop that was not clean among them).
-            return context.Fail($"The daemon stopped because of errors: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
+            return context.Fail(GitProcErrorCodes.Failed, $"The daemon stopped because of errors: {string.Join("; ", ex.InnerExceptions.Select(e => e.Message))}");
         }
         catch (OptionsValidationException ex)
         {
-            return context.Fail($"Invalid settings: {string.Join(" ", ex.Failures)}");
+            return context.Fail(GitProcErrorCodes.ConfigError, $"Invalid settings: {string.Join(" ", ex.Failures)}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -167,7 +181,7 @@ internal static class DaemonCommand
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
         {
-            throw new GitProcException($"The config file {fullPath} does not exist.");
+            throw new GitProcException($"The config file {fullPath} does not exist.") { Code = GitProcErrorCodes.ConfigError };
         }
 
         IConfigurationRoot file;
@@ -179,7 +193,7 @@ internal static class DaemonCommand
         {
             // The configuration provider's message only names the file; the JSON reader's says what and where.
             var reason = ex.GetBaseException() is { } inner && inner != ex ? $"{ex.Message.TrimEnd('.')}: {inner.Message}" : ex.Message;
-            throw new GitProcException($"The config file {fullPath} cannot be read: {reason}", ex);
+            throw new GitProcException($"The config file {fullPath} cannot be read: {reason}", ex) { Code = GitProcErrorCodes.ConfigError };
         }
 
         if (file.GetSection(GitProcOptions.SectionName).Exists())

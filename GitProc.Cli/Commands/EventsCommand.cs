@@ -20,7 +20,7 @@ internal static class EventsCommand
             Description = "Only events of this type or family (service.state, commit, health.changed, git.fetch, ...); repeatable",
             HelpName = "TYPE",
         };
-        var json = new Option<bool>("--json") { Description = "Print each event as the JSON object the daemon sent, one per line" };
+        var json = context.JsonOption;
         var command = new Command("events", "Print the daemon's events (state changes, applies, rejections, rollbacks, health, fetches) as they happen")
         {
             service, types, json,

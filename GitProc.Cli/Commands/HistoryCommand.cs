@@ -15,7 +15,7 @@ internal static class HistoryCommand
     public static Command Create(CliContext context)
     {
         var count = new Option<int?>("--lines", "-n") { Description = "How many commits (default: all that are kept)", HelpName = "N" };
-        var json = new Option<bool>("--json") { Description = "Print the daemon's history object as JSON" };
+        var json = context.JsonOption;
         var command = new Command("history", "Show the commits the daemon saw and what became of each") { count, json };
         command.Validators.Add(result =>
         {

@@ -2,7 +2,10 @@ using System.CommandLine;
 
 namespace GitProc.Cli.Commands;
 
-/// <summary><c>gitproc init --repo PATH</c>: creates the Git repository of unit files; exit 1 if one exists there.</summary>
+/// <summary>
+/// <c>gitproc init --repo PATH [--json]</c>: creates the Git repository of unit files; exit 1 if one exists there.
+/// With <c>--json</c>: <c>{"repository", "branch"}</c>.
+/// </summary>
 internal static class InitCommand
 {
     public static Command Create(CliContext context)
@@ -12,26 +15,34 @@ internal static class InitCommand
             Description = $"Where to create it (env {CliContext.RepositoryVariable}; default {DefaultPaths.Repository})",
             HelpName = "PATH",
         };
-        var command = new Command("init", "Create a Git repository for unit files") { repo };
+        var json = context.JsonOption;
+        var command = new Command("init", "Create a Git repository for unit files") { repo, json };
         command.SetAction(parseResult =>
         {
             var path = context.ResolvePath(parseResult, repo, CliContext.RepositoryVariable, nameof(GitProcOptions.RepositoryPath), DefaultPaths.Repository);
             var initializer = context.RepositoryInitializer();
             if (initializer.Exists(path))
             {
-                return context.Fail($"A Git repository already exists at {path}");
+                return context.Fail(GitProcErrorCodes.RepositoryExists, $"A Git repository already exists at {path}");
             }
 
+            var branch = new GitProcOptions().WatchBranch;
             try
             {
-                initializer.Initialize(path, new GitProcOptions().WatchBranch);
+                initializer.Initialize(path, branch);
             }
             catch (Exception ex) when (ex is not GitProcException and not OutOfMemoryException)
             {
-                return context.Fail($"Cannot create a Git repository at {path}: {ex.Message}");
+                return context.Fail(GitProcErrorCodes.GitError, $"Cannot create a Git repository at {path}: {ex.Message}");
             }
 
-            context.Out.WriteLine($"Initialized GitProc repository in {path}");
+            context.Out.WriteLine(context.Json
+                ? JsonOutput.Object(w =>
+                {
+                    w.WriteString("repository", path);
+                    w.WriteString("branch", branch);
+                })
+                : $"Initialized GitProc repository in {path}");
             return ExitCodes.Success;
         });
         return command;

@@ -12,7 +12,7 @@ internal static class ListCommand
 {
     public static Command Create(CliContext context)
     {
-        var json = new Option<bool>("--json") { Description = "Print the daemon's list object as JSON" };
+        var json = context.JsonOption;
         var command = new Command("list", "List every service with its state") { json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {

@@ -4,7 +4,11 @@ using GitProc.Ipc;
 
 namespace GitProc.Cli.Commands;
 
-/// <summary><c>gitproc logs NAME [--lines/-n N] [--follow/-f]</c>: the stored lines; with <c>--follow</c>, new lines until interrupted.</summary>
+/// <summary>
+/// <c>gitproc logs NAME [--lines/-n N] [--follow/-f] [--json]</c>: the stored lines; with <c>--follow</c>, new lines until
+/// interrupted. With <c>--json</c>: <c>{"service", "lines": [...]}</c>; with both, <c>{"service", "line"}</c> for each line,
+/// the stored ones first, as they arrive.
+/// </summary>
 internal static class LogsCommand
 {
     public static Command Create(CliContext context)
@@ -25,7 +29,8 @@ internal static class LogsCommand
             }
         });
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines as they are written, until interrupted" };
-        var command = new Command("logs", "Show a service's log") { name, lines, follow };
+        var json = context.JsonOption;
+        var command = new Command("logs", "Show a service's log") { name, lines, follow, json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {
             var service = parseResult.GetRequiredValue(name);
@@ -35,10 +40,16 @@ internal static class LogsCommand
                 var text = await client.GetLogsAsync(service, count, cancellationToken).ConfigureAwait(false);
                 if (text.Length == 0 && count > 0)
                 {
-                    return context.Fail($"No logs for service: {service}");
+                    return context.Fail(GitProcErrorCodes.NoLogs, $"No logs for service: {service}");
                 }
 
-                await context.Out.WriteAsync(text).ConfigureAwait(false);
+                await context.Out.WriteAsync(context.Json
+                    ? JsonOutput.Object(w =>
+                    {
+                        w.WriteString("service", service);
+                        JsonOutput.WriteStrings(w, "lines", Lines(text));
+                    }) + "\n"
+                    : text).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
@@ -46,7 +57,22 @@ internal static class LogsCommand
             {
                 await foreach (var text in client.FollowLogsAsync(service, count, cancellationToken).ConfigureAwait(false))
                 {
-                    await context.Out.WriteAsync(text).ConfigureAwait(false);
+                    if (context.Json)
+                    {
+                        foreach (var line in Lines(text))
+                        {
+                            await context.Out.WriteLineAsync(JsonOutput.Object(w =>
+                            {
+                                w.WriteString("service", service);
+                                w.WriteString("line", line);
+                            })).ConfigureAwait(false);
+                        }
+                    }
+                    else
+                    {
+                        await context.Out.WriteAsync(text).ConfigureAwait(false);
+                    }
+
                     await context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -59,4 +85,8 @@ internal static class LogsCommand
         }, cancellationToken));
         return command;
     }
+
+    /// <summary>The lines of the daemon's text, whose every line ends with <c>\n</c>.</summary>
+    private static string[] Lines(string text) =>
+        text.Length == 0 ? [] : text.TrimEnd('\n').Split('\n');
 }

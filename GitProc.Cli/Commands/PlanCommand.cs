@@ -15,7 +15,7 @@ internal static class PlanCommand
     public static Command Create(CliContext context)
     {
         var revision = new Argument<string?>("REV") { Description = "The commit to plan (default: the tip of the watched branch)", Arity = ArgumentArity.ZeroOrOne };
-        var json = new Option<bool>("--json") { Description = "Print the daemon's plan object as JSON" };
+        var json = context.JsonOption;
         var command = new Command("plan", "Show what applying a commit would start, restart and stop") { revision, json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {
@@ -26,14 +26,16 @@ internal static class PlanCommand
                     context,
                     client,
                     new IpcRequest { Command = IpcCommands.Plan, Args = rev is null ? null : new IpcRequestArgs { Commit = rev } },
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken,
+                    static plan => plan.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0 ? ExitCodes.Error : ExitCodes.Success)
+                    .ConfigureAwait(false);
             }
 
             var plan = await client.PlanAsync(rev, cancellationToken).ConfigureAwait(false);
             var shortSha = CommitText.Short(plan.Commit);
             if (plan.Errors.Count > 0)
             {
-                return context.Fail($"Commit {shortSha} would be rejected: {string.Join(" ", plan.Errors.Select(CliContext.OneLine))}");
+                return context.Fail(GitProcErrorCodes.CommitRejected, $"Commit {shortSha} would be rejected: {string.Join(" ", plan.Errors.Select(CliContext.OneLine))}");
             }
 
             context.Out.WriteLine($"Plan for {shortSha}:");

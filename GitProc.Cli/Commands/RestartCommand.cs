@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GitProc.Ipc;
 
 namespace GitProc.Cli.Commands;
 
@@ -8,9 +9,17 @@ internal static class RestartCommand
     public static Command Create(CliContext context)
     {
         var name = ServiceArgument.Create();
-        var command = new Command("restart", "Stop (if running) and start a service") { name };
+        var json = context.JsonOption;
+        var command = new Command("restart", "Stop (if running) and start a service") { name, json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {
+            if (parseResult.GetValue(json))
+            {
+                return await JsonOutput.PrintAsync(
+                    context, client, new IpcRequest { Command = IpcCommands.Restart, Service = parseResult.GetRequiredValue(name) }, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             var result = await client.RestartAsync(parseResult.GetRequiredValue(name), cancellationToken).ConfigureAwait(false);
             context.Out.WriteLine($"Service restarted: {result.Service}{StartCommand.FormatPid(result.Pid)}");
             return ExitCodes.Success;

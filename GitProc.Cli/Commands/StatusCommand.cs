@@ -15,7 +15,7 @@ internal static class StatusCommand
     public static Command Create(CliContext context)
     {
         var name = ServiceArgument.Create();
-        var json = new Option<bool>("--json") { Description = "Print the daemon's status object as JSON" };
+        var json = context.JsonOption;
         var command = new Command("status", "Show a service's status") { name, json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {

@@ -17,14 +17,20 @@ internal static class SyncCommand
     public static Command Create(CliContext context)
     {
         var wait = new Option<bool>("--wait") { Description = "Wait until the services the commit started or restarted are verified (or the commit is rolled back)" };
-        var json = new Option<bool>("--json") { Description = "Print the daemon's sync object as JSON" };
+        var json = context.JsonOption;
         var command = new Command("sync", "Fetch the remote (when one is set) and apply the tip of the watched branch now") { wait, json };
         command.SetAction((parseResult, cancellationToken) => context.RunClientAsync(parseResult, async client =>
         {
             if (parseResult.GetValue(json))
             {
                 var request = new IpcRequest { Command = IpcCommands.Sync, Args = parseResult.GetValue(wait) ? new IpcRequestArgs { Wait = true } : null };
-                return await JsonOutput.PrintAsync(context, client, request, cancellationToken).ConfigureAwait(false);
+                return await JsonOutput.PrintAsync(
+                    context,
+                    client,
+                    request,
+                    cancellationToken,
+                    static sync => sync.TryGetProperty("result", out var result) && result.ValueEquals("rolled back") ? ExitCodes.Error : ExitCodes.Success)
+                    .ConfigureAwait(false);
             }
 
             var result = await client.SyncAsync(parseResult.GetValue(wait), cancellationToken).ConfigureAwait(false);

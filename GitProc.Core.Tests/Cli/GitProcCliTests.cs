@@ -205,6 +205,20 @@ public class GitProcCliTests
         Assert.That(run.Error, Is.EqualTo("Error: Service already running: web (PID: 42)\n"));
     }
 
+    [Test]
+    public async Task With_json_a_daemon_error_is_the_error_object_on_stdout_under_the_daemons_code()
+    {
+        await using var host = await IpcTestServer.StartAsync();
+        host.Supervisor.Setup(s => s.StartAsync("web", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ServiceOperationException("web", "Service already running: web") { Code = GitProcErrorCodes.AlreadyRunning });
+
+        var run = await RunAsync(host, "start", "web", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(1));
+        Assert.That(run.Out, Is.EqualTo("""{"error":{"code":"already_running","message":"Service already running: web"}}""" + "\n"));
+        Assert.That(run.Error, Is.EqualTo("Error: Service already running: web\n"), "stderr as without --json");
+    }
+
     [TestCase("frobnicate")]
     [TestCase("start")]
     [TestCase("status", "web", "--bogus")]

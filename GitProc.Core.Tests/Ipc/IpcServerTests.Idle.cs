@@ -172,7 +172,7 @@ public partial class IpcServerTests
         {
             Assert.That(answer.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"), "the newcomer is served");
             Assert.That(evicted, Is.EqualTo(
-                """{"status":"error","error":"closed: the daemon is at its connection limit (2) and this connection was the longest idle; reconnect to send more requests"}"""));
+                """{"status":"error","error":"closed: the daemon is at its connection limit (2) and this connection was the longest idle; reconnect to send more requests","code":"connection_closed"}"""));
             Assert.That(afterEviction, Is.Null, "the longest idle is closed after its line");
             Assert.That(stillServed.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"), "the recently active one stays");
         });

@@ -212,7 +212,7 @@ public partial class IpcServerTests
         await using var host = await IpcTestServer.StartAsync();
         host.Supervisor.Setup(s => s.StartAsync("nope", It.IsAny<CancellationToken>())).ThrowsAsync(new ServiceNotFoundException("nope"));
         host.Supervisor.Setup(s => s.StartAsync("web", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new ServiceOperationException("web", "Service already running: web"));
+            .ThrowsAsync(new ServiceOperationException("web", "Service already running: web") { Code = GitProcErrorCodes.AlreadyRunning });
         host.Supervisor.Setup(s => s.GetStatusAsync("boom", It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("something broke"));
         host.Reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>()))
             .ThrowsAsync(new GitProcException("Commit abc rejected: web.service line 3: bad key"));
@@ -227,11 +227,14 @@ public partial class IpcServerTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(notFound.RootElement.GetRawText(), Is.EqualTo("""{"status":"error","error":"Service not found: nope"}"""));
+            Assert.That(notFound.RootElement.GetRawText(), Is.EqualTo("""{"status":"error","error":"Service not found: nope","code":"service_not_found"}"""));
             Assert.That(already.RootElement.GetProperty("error").GetString(), Is.EqualTo("Service already running: web"));
+            Assert.That(already.RootElement.GetProperty("code").GetString(), Is.EqualTo("already_running"));
             Assert.That(unexpected.RootElement.GetProperty("status").GetString(), Is.EqualTo("error"));
             Assert.That(unexpected.RootElement.GetProperty("error").GetString(), Is.EqualTo("something broke"));
+            Assert.That(unexpected.RootElement.GetProperty("code").GetString(), Is.EqualTo("internal"), "not a GitProc error: a bug");
             Assert.That(rejected.RootElement.GetProperty("error").GetString(), Is.EqualTo("Commit abc rejected: web.service line 3: bad key"));
+            Assert.That(rejected.RootElement.GetProperty("code").GetString(), Is.EqualTo("failed"), "a GitProc error with no more specific code");
             Assert.That(fine.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"));
         });
     }
@@ -273,6 +276,7 @@ public partial class IpcServerTests
         {
             Assert.That(response.RootElement.GetProperty("status").GetString(), Is.EqualTo("error"));
             Assert.That(response.RootElement.GetProperty("error").GetString(), Does.StartWith(expectedError));
+            Assert.That(response.RootElement.GetProperty("code").GetString(), Is.EqualTo("invalid_request"));
             Assert.That(response.RootElement.TryGetProperty("data", out _), Is.False);
             host.Supervisor.Verify(s => s.StopAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
             host.Supervisor.Verify(s => s.StartAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);

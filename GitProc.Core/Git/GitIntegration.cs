@@ -478,7 +478,7 @@ internal sealed partial class GitIntegration : IGitIntegration
         }
         catch (AmbiguousSpecificationException ex)
         {
-            throw new GitException($"Commit '{commitish}' is ambiguous in {RepositoryPath}; give more characters of its SHA-1.", ex);
+            throw new GitException($"Commit '{commitish}' is ambiguous in {RepositoryPath}; give more characters of its SHA-1.", ex) { Code = GitProcErrorCodes.CommitNotFound };
         }
         catch (Exception ex) when (ex is NotFoundException or InvalidSpecificationException or UnbornBranchException)
         {
@@ -493,8 +493,11 @@ internal sealed partial class GitIntegration : IGitIntegration
         return found switch
         {
             Commit commit => commit,
-            null => throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}."),
-            _ => throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}: it names a {found.GetType().Name.ToLowerInvariant()}, not a commit."),
+            null => throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}.") { Code = GitProcErrorCodes.CommitNotFound },
+            _ => throw new GitException($"Commit '{commitish}' not found in {RepositoryPath}: it names a {found.GetType().Name.ToLowerInvariant()}, not a commit.")
+            {
+                Code = GitProcErrorCodes.CommitNotFound,
+            },
         };
     }
 

@@ -243,7 +243,7 @@ public sealed class GitProcClient : IAsyncDisposable
                 }
                 catch (DaemonUnreachableException ex) when (ex.ClosedBeforeAnswer)
                 {
-                    throw new GitProcClientException($"The daemon at {SocketPath} closed the event stream (it stopped or is restarting)");
+                    throw new GitProcClientException($"The daemon at {SocketPath} closed the event stream (it stopped or is restarting)", GitProcErrorCodes.StreamClosed);
                 }
 
                 // Events have no "status"; an error response is the stream's last line (the subscriber was dropped).
@@ -273,7 +273,7 @@ public sealed class GitProcClient : IAsyncDisposable
         }
         catch (JsonException ex)
         {
-            throw new GitProcClientException($"The daemon at {SocketPath} sent an event that is not valid JSON: {ex.Message}");
+            throw new GitProcClientException($"The daemon at {SocketPath} sent an event that is not valid JSON: {ex.Message}", GitProcErrorCodes.Internal);
         }
     }
 
@@ -357,17 +357,17 @@ public sealed class GitProcClient : IAsyncDisposable
     {
         if (!response.IsSuccess)
         {
-            throw new GitProcClientException(response.Error ?? "The daemon reported an error without a message.");
+            throw new GitProcClientException(response.Error ?? "The daemon reported an error without a message.", response.Code);
         }
 
         if (response.Data is not { } data)
         {
-            throw new GitProcClientException("The daemon's response has no data.");
+            throw new GitProcClientException("The daemon's response has no data.", GitProcErrorCodes.Internal);
         }
 
         if (data.ValueKind != JsonValueKind.Object)
         {
-            throw new GitProcClientException("The daemon's response data is not a JSON object.");
+            throw new GitProcClientException("The daemon's response data is not a JSON object.", GitProcErrorCodes.Internal);
         }
 
         return read(data);
@@ -466,7 +466,7 @@ public sealed class GitProcClient : IAsyncDisposable
         catch (JsonException ex)
         {
             Disconnect();
-            throw new GitProcClientException($"The daemon at {SocketPath} sent a response that is not valid JSON: {ex.Message}");
+            throw new GitProcClientException($"The daemon at {SocketPath} sent a response that is not valid JSON: {ex.Message}", GitProcErrorCodes.Internal);
         }
     }
 

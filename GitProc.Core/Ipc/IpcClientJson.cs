@@ -84,6 +84,7 @@ internal static class IpcClientJson
             Status = status.GetString()!,
             Data = root.TryGetProperty("data"u8, out var data) && data.ValueKind != JsonValueKind.Null ? data.Clone() : null,
             Error = String(root, "error"u8),
+            Code = String(root, "code"u8),
         };
     }
 

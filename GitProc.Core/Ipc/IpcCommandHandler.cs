@@ -35,7 +35,7 @@ internal sealed class IpcCommandHandler(
         switch (request.Command)
         {
             case null:
-                return new(IpcReply.Failure("missing field: command"));
+                return new(IpcReply.Failure("missing field: command", GitProcErrorCodes.InvalidRequest));
 
             case IpcCommands.Status:
                 if (!TryGetService(request, out service, out error))
@@ -70,13 +70,13 @@ internal sealed class IpcCommandHandler(
 
             case IpcCommands.History:
                 return request.Args?.Limit is < 0
-                    ? new(IpcReply.Failure($"invalid value for args.limit: {request.Args.Limit} (must be 0 or more)"))
+                    ? new(IpcReply.Failure($"invalid value for args.limit: {request.Args.Limit} (must be 0 or more)", GitProcErrorCodes.InvalidRequest))
                     : HistoryAsync(request.Args?.Limit, cancellationToken);
 
             case IpcCommands.Reexec:
                 return new(Reexec is { } reexec
                     ? IpcReply.Success(new IpcReexecResult { Pid = Environment.ProcessId }, Json.IpcReexecResult) with { AfterSent = reexec }
-                    : IpcReply.Failure("reexec is not available: this daemon was not started by 'gitproc daemon' (InPlaceUpgradeOptions.Executable is not set)"));
+                    : IpcReply.Failure("reexec is not available: this daemon was not started by 'gitproc daemon' (InPlaceUpgradeOptions.Executable is not set)", GitProcErrorCodes.NotSupported));
 
             case IpcCommands.Subscribe:
                 return new(Subscribe(request));
@@ -84,11 +84,11 @@ internal sealed class IpcCommandHandler(
             case IpcCommands.Rollback:
                 var commit = request.Args?.Commit;
                 return string.IsNullOrWhiteSpace(commit)
-                    ? new(IpcReply.Failure("missing field: args.commit"))
+                    ? new(IpcReply.Failure("missing field: args.commit", GitProcErrorCodes.InvalidRequest))
                     : RollbackAsync(commit, cancellationToken);
 
             default:
-                return new(IpcReply.Failure($"unknown command: {request.Command}"));
+                return new(IpcReply.Failure($"unknown command: {request.Command}", GitProcErrorCodes.InvalidRequest));
         }
     }
 
@@ -111,7 +111,7 @@ internal sealed class IpcCommandHandler(
     {
         if (events is null)
         {
-            return IpcReply.Failure("subscribe is not available: this daemon has no event stream (IEventStream is not registered)");
+            return IpcReply.Failure("subscribe is not available: this daemon has no event stream (IEventStream is not registered)", GitProcErrorCodes.NotSupported);
         }
 
         var service = request.Service;
@@ -129,7 +129,7 @@ internal sealed class IpcCommandHandler(
         var types = request.Args?.Types is { Count: > 0 } t ? t : null;
         if (types is not null && EventFilter.FindUnknownType(types) is { } unknown)
         {
-            return IpcReply.Failure($"unknown event type in args.types: {unknown} (known: {string.Join(", ", EventTypes.All)}, or a family such as commit)");
+            return IpcReply.Failure($"unknown event type in args.types: {unknown} (known: {string.Join(", ", EventTypes.All)}, or a family such as commit)", GitProcErrorCodes.InvalidRequest);
         }
 
         var subscription = events.Subscribe(new EventFilter(service, types));
@@ -153,7 +153,7 @@ internal sealed class IpcCommandHandler(
 
         if (subscription.DropReason is { } reason)
         {
-            yield return IpcReply.Failure(reason);
+            yield return IpcReply.Failure(reason, GitProcErrorCodes.StreamClosed);
         }
     }
 
@@ -253,13 +253,13 @@ internal sealed class IpcCommandHandler(
         service = request.Service;
         if (service is null)
         {
-            error = IpcReply.Failure("missing field: service");
+            error = IpcReply.Failure("missing field: service", GitProcErrorCodes.InvalidRequest);
             return false;
         }
 
         if (!UnitFileParser.IsValidServiceName(service))
         {
-            error = IpcReply.Failure($"invalid service name: {service}");
+            error = IpcReply.Failure($"invalid service name: {service}", GitProcErrorCodes.InvalidRequest);
             service = null;
             return false;
         }
@@ -291,7 +291,7 @@ internal sealed class IpcCommandHandler(
         var count = args?.Lines ?? IpcCommands.DefaultLogLines;
         if (count < 0)
         {
-            return IpcReply.Failure($"invalid value for args.lines: {count} (must be 0 or more)");
+            return IpcReply.Failure($"invalid value for args.lines: {count} (must be 0 or more)", GitProcErrorCodes.InvalidRequest);
         }
 
         // An unknown name is an error like for every other command, not an empty log.

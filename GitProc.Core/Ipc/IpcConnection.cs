@@ -40,6 +40,7 @@ internal sealed class IpcConnection : IAsyncDisposable
     private static readonly JsonEncodedText StatusKey = JsonEncodedText.Encode("status");
     private static readonly JsonEncodedText DataKey = JsonEncodedText.Encode("data");
     private static readonly JsonEncodedText ErrorKey = JsonEncodedText.Encode("error");
+    private static readonly JsonEncodedText CodeKey = JsonEncodedText.Encode("code");
     private static readonly JsonEncodedText SuccessValue = JsonEncodedText.Encode(IpcResponse.Success);
     private static readonly JsonEncodedText ErrorValue = JsonEncodedText.Encode(IpcResponse.Failure);
 
@@ -291,7 +292,7 @@ internal sealed class IpcConnection : IAsyncDisposable
             message = $"idle timeout: no request for {timeout} (Ipc:IdleTimeout), so the daemon closed this connection; reconnect to send more requests";
         }
 
-        WriteReply(IpcReply.Failure(message));
+        WriteReply(IpcReply.Failure(message, GitProcErrorCodes.ConnectionClosed));
 
         // Real time on purpose: this only bounds a write to a client that does not read; no test waits for it.
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -337,24 +338,24 @@ internal sealed class IpcConnection : IAsyncDisposable
             request = JsonSerializer.Deserialize(ref reader, IpcJsonContext.Default.IpcRequest);
             if (reader.Read())
             {
-                return new(IpcReply.Failure("invalid JSON: unexpected data after the request object; send one request per line"));
+                return new(IpcReply.Failure("invalid JSON: unexpected data after the request object; send one request per line", GitProcErrorCodes.InvalidRequest));
             }
         }
         catch (JsonException ex)
         {
-            return new(IpcReply.Failure($"invalid JSON: {ex.Message}"));
+            return new(IpcReply.Failure($"invalid JSON: {ex.Message}", GitProcErrorCodes.InvalidRequest));
         }
 
         if (request is null)
         {
-            return new(IpcReply.Failure("invalid JSON: a request must be a JSON object"));
+            return new(IpcReply.Failure("invalid JSON: a request must be a JSON object", GitProcErrorCodes.InvalidRequest));
         }
 
         // Checked on the parsed line, so it sees only well-formed JSON; scanning costs far less than serving.
         _duplicateKeys ??= new IpcDuplicateKeys();
         if (_duplicateKeys.Find(line) is { } duplicate)
         {
-            return new(IpcReply.Failure("duplicate key: " + duplicate));
+            return new(IpcReply.Failure("duplicate key: " + duplicate, GitProcErrorCodes.InvalidRequest));
         }
 
         return ExecuteAsync(request, cancellationToken);
@@ -379,12 +380,12 @@ internal sealed class IpcConnection : IAsyncDisposable
         }
         catch (GitProcException ex)
         {
-            return IpcReply.Failure(ex.Message);
+            return IpcReply.Failure(ex.Message, GitProcErrorCodes.Of(ex));
         }
         catch (Exception ex)
         {
             Log.UnexpectedCommandError(_logger, request.Command ?? "", request.Service, ex);
-            return IpcReply.Failure(ex.Message);
+            return IpcReply.Failure(ex.Message, GitProcErrorCodes.Internal);
         }
     }
 
@@ -419,7 +420,7 @@ internal sealed class IpcConnection : IAsyncDisposable
         }
         catch (GitProcException ex)
         {
-            WriteReply(IpcReply.Failure(ex.Message));
+            WriteReply(IpcReply.Failure(ex.Message, GitProcErrorCodes.Of(ex)));
             await FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -475,7 +476,7 @@ internal sealed class IpcConnection : IAsyncDisposable
     private async Task RejectOversizedAsync(CancellationToken cancellationToken)
     {
         Log.OversizedRequest(_logger, MaxRequestBytes);
-        WriteReply(IpcReply.Failure($"request line too long: over {MaxRequestBytes} bytes (1 MiB); closing the connection"));
+        WriteReply(IpcReply.Failure($"request line too long: over {MaxRequestBytes} bytes (1 MiB); closing the connection", GitProcErrorCodes.InvalidRequest));
         await FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -497,6 +498,7 @@ internal sealed class IpcConnection : IAsyncDisposable
         {
             _json.WriteString(StatusKey, ErrorValue);
             _json.WriteString(ErrorKey, reply.Error);
+            _json.WriteString(CodeKey, reply.Code ?? GitProcErrorCodes.Failed);
         }
         else
         {

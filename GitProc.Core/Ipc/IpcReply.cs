@@ -6,6 +6,7 @@ namespace GitProc.Ipc;
 /// <param name="Data">The success data.</param>
 /// <param name="TypeInfo">How to serialize <paramref name="Data"/>; <see langword="null"/> for an error.</param>
 /// <param name="Error">The error message, for an error.</param>
+/// <param name="Code">The error's code (<see cref="GitProcErrorCodes"/>), for an error.</param>
 /// <param name="Stream">
 /// For a streaming command (<c>logs</c> with <c>follow</c>): the further replies, sent one a line after this one until
 /// the client closes the connection or the stream ends. A streaming connection serves no further request and is never
@@ -17,6 +18,7 @@ internal readonly record struct IpcReply(
     object? Data,
     JsonTypeInfo? TypeInfo,
     string? Error,
+    string? Code,
     Func<CancellationToken, IAsyncEnumerable<IpcReply>>? Stream = null,
     Action? AfterSent = null,
     byte[]? Line = null)
@@ -34,10 +36,10 @@ internal readonly record struct IpcReply(
     /// </summary>
     public CancellationToken StreamAbandoned { get; init; }
 
-    public static IpcReply Raw(byte[] line) => new(null, null, null, Line: line);
+    public static IpcReply Raw(byte[] line) => new(null, null, null, null, Line: line);
 
     public static IpcReply Success<T>(T data, JsonTypeInfo<T> typeInfo, Func<CancellationToken, IAsyncEnumerable<IpcReply>>? stream = null)
-        where T : class => new(data, typeInfo, null, stream);
+        where T : class => new(data, typeInfo, null, null, stream);
 
-    public static IpcReply Failure(string error) => new(null, null, error);
+    public static IpcReply Failure(string error, string code) => new(null, null, error, code);
 }

@@ -5,7 +5,7 @@ namespace GitProc.Ipc;
 
 /// <summary>
 /// One response of the IPC protocol, one JSON object on one line: <c>{"status": "success", "data": {...}}</c> or
-/// <c>{"status": "error", "error": "message"}</c>.
+/// <c>{"status": "error", "error": "message", "code": "service_not_found"}</c>.
 /// </summary>
 public sealed record IpcResponse
 {
@@ -25,6 +25,13 @@ public sealed record IpcResponse
     /// <summary>What went wrong, as a sentence, on error.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
+
+    /// <summary>
+    /// On error, which condition it is (<see cref="GitProcErrorCodes"/>); <see langword="null"/> from a daemon older than the
+    /// codes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Code { get; init; }
 
     /// <summary>Whether <see cref="Status"/> is <c>success</c>.</summary>
     [JsonIgnore]

@@ -204,7 +204,7 @@ internal sealed class ServiceController : IAsyncDisposable
             var failure = await StartUnderGateAsync().ConfigureAwait(false);
             if (failure is not null && mode != StartMode.Apply)
             {
-                throw new ServiceOperationException(Name, $"Service {Name} failed to start: {failure}");
+                throw new ServiceOperationException(Name, $"Service {Name} failed to start: {failure}") { Code = GitProcErrorCodes.StartFailed };
             }
         }
         finally
@@ -226,7 +226,7 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             if (!IsActive && requireActive)
             {
-                throw new ServiceOperationException(Name, $"Service not running: {Name}");
+                throw new ServiceOperationException(Name, $"Service not running: {Name}") { Code = GitProcErrorCodes.NotRunning };
             }
 
             if (manual)
@@ -289,7 +289,10 @@ internal sealed class ServiceController : IAsyncDisposable
             }
 
             throw new ServiceOperationException(
-                Name, $"Could not save the state, so {Name} was not {(stopped ? "stopped" : "started")}: {ex.Message}", ex);
+                Name, $"Could not save the state, so {Name} was not {(stopped ? "stopped" : "started")}: {ex.Message}", ex)
+            {
+                Code = GitProcErrorCodes.StateError,
+            };
         }
     }
 
@@ -1121,8 +1124,8 @@ internal sealed class ServiceController : IAsyncDisposable
     {
         var status = Snapshot();
         return status.SubState == WaitingForResources
-            ? new ServiceOperationException(Name, $"Service {Name} is waiting for the daemon's resources and starts by itself once they return: {status.FailureReason}")
-            : new ServiceOperationException(Name, $"Service already running: {Name}");
+            ? new ServiceOperationException(Name, $"Service {Name} is waiting for the daemon's resources and starts by itself once they return: {status.FailureReason}") { Code = GitProcErrorCodes.AlreadyRunning }
+            : new ServiceOperationException(Name, $"Service already running: {Name}") { Code = GitProcErrorCodes.AlreadyRunning };
     }
 
     /// <summary>The launch could not start for the daemon's own shortage: the outcome OnEnded turns into a retry.</summary>

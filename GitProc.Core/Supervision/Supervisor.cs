@@ -641,7 +641,7 @@ internal sealed class Supervisor : ISupervisor
                 await controller.FailAsync("dependency-failed", reason, cancellationToken).ConfigureAwait(false);
                 if (mode == StartMode.Operator)
                 {
-                    throw new ServiceOperationException(controller.Name, $"Service {controller.Name} failed to start: {reason}");
+                    throw new ServiceOperationException(controller.Name, $"Service {controller.Name} failed to start: {reason}") { Code = GitProcErrorCodes.StartFailed };
                 }
 
                 return false;
