@@ -136,11 +136,21 @@ internal static class DaemonCommand
 
             // Taken before the run, which disposes the host's services.
             var background = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
-            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await host.StartAsync(cancellationToken).ConfigureAwait(false);
+                await host.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && BackgroundFailure(background) is not null)
+            {
+                // The background service failed while later ones were still starting (a slow initial apply, say): the
+                // host cancelled their start, and the daemon's own start stops what it had started when cancelled. The
+                // failure is reported below like one after the start.
+            }
 
             // A background service that failed stopped the host (logged at Critical); the host still returns normally,
             // but for systemd's Restart=on-failure and for scripts this is a failure, not a clean stop.
-            return background.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null) is { } failure
+            return BackgroundFailure(background) is { } failure
                 ? context.Fail(
                     GitProcErrorCodes.Of(failure),
                     failure is GitProcException ? failure.Message : $"the daemon stopped after an internal failure: {failure.GetType().Name}: {failure.Message}")
@@ -171,6 +181,9 @@ internal static class DaemonCommand
             return ExitCodes.Success;
         }
     }
+
+    private static Exception? BackgroundFailure(List<BackgroundService> background) =>
+        background.Select(s => s.ExecuteTask?.Exception?.InnerException).FirstOrDefault(e => e is not null);
 
     /// <summary>
     /// Adds the JSON file: its <c>GitProc</c> section when it has one (other sections, such as <c>Logging</c>, then

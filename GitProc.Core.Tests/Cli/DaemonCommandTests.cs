@@ -298,12 +298,41 @@ public class DaemonCommandTests
         Assert.That(_calls, Is.EqualTo(new[] { "initialize", "sync", "stop-all" }));
     }
 
-    /// <summary>Background work of the daemon that fails once the daemon runs, as a bug in a watch loop would.</summary>
-    private sealed class FailingWork : Microsoft.Extensions.Hosting.BackgroundService
+    [Test]
+    public async Task A_daemon_whose_background_work_fails_during_a_slow_initial_apply_still_stops_its_services_and_exits_1()
     {
+        // The work fails while the initial apply is still running: the host cancels the start it is still in.
+        var applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>()))
+            .Returns(async (CancellationToken token) =>
+            {
+                Record("sync");
+                applying.TrySetResult();
+                await Task.Delay(TimeSpan.FromSeconds(20), token);
+                return new SyncResult("c0ffee", new ApplyResult(["web"], [], [], []));
+            });
+        var error = new ConcurrentStringWriter();
+
+        var exitCode = await Cli(more: services => services.AddHostedService(_ => new FailingWork(applying.Task)))
+            .RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, error)
+            .WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.That(exitCode, Is.EqualTo(1));
+        Assert.That(error.ToString(), Is.EqualTo("Error: the daemon stopped after an internal failure: InvalidOperationException: the work failed\n"));
+        Assert.That(_calls, Is.EqualTo(new[] { "initialize", "sync", "stop-all" }), "what the interrupted start brought up is stopped");
+    }
+
+    /// <summary>Background work of the daemon that fails once the daemon runs, as a bug in a watch loop would.</summary>
+    private sealed class FailingWork(Task? after = null) : Microsoft.Extensions.Hosting.BackgroundService
+    {
+        public FailingWork()
+            : this(null)
+        {
+        }
+
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            await Task.Delay(200, stoppingToken);
+            await (after ?? Task.Delay(200, stoppingToken)).WaitAsync(stoppingToken);
             throw new InvalidOperationException("the work failed");
         }
     }
