@@ -8,7 +8,8 @@ namespace GitProc.Cli.Commands;
 /// <summary>
 /// <c>gitproc status NAME [--json]</c>: <c>Service:</c>, <c>Status:</c>, <c>PID:</c> (when running), <c>Started:</c>
 /// (local time, when known), <c>Restarts:</c>, <c>Last Exit Code:</c> (when known), then more detail, including
-/// <c>Warnings: N (FILE:LINE: KEY: message)</c> — the first of them — when the service's unit in the applied commit has some.
+/// <c>Warnings: N (FILE:LINE: KEY: message)</c> — the first of them — when the service's unit in the applied commit has some,
+/// and last <c>Status Text:</c>, the service's own <c>STATUS=</c> notification.
 /// </summary>
 internal static class StatusCommand
 {
@@ -147,6 +148,11 @@ internal static class StatusCommand
         else if (status.LimitsNote is { } note)
         {
             output.WriteLine($"Limits: {CliContext.OneLine(note)}");
+        }
+
+        if (!string.IsNullOrEmpty(status.StatusText))
+        {
+            output.WriteLine($"Status Text: {CliContext.OneLine(status.StatusText)}");
         }
     }
 }

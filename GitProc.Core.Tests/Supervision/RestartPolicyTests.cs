@@ -45,6 +45,24 @@ public sealed class RestartPolicyTests
         Assert.That(RestartDecision.ShouldRestart(parsed, Endings[ending].Exit), Is.EqualTo(Table[policy][ending]));
     }
 
+    [TestCase("no", false)]
+    [TestCase("always", true)]
+    [TestCase("on-success", false)]
+    [TestCase("on-failure", true)]
+    [TestCase("on-abnormal", true)]
+    [TestCase("on-abort", false)]
+    [TestCase("on-watchdog", true)]
+    public void A_watchdog_kill_follows_systemds_watchdog_column(string policy, bool restarts)
+    {
+        var parsed = UnitFileParser.Parse("x.service", $"[Service]\nExecStart=/bin/true\nRestart={policy}\n").Restart;
+        var watchdog = new ProcessExit(null, 6) { Watchdog = true };
+        Assert.That(RestartDecision.ShouldRestart(parsed, watchdog), Is.EqualTo(restarts));
+        Assert.That(watchdog.ToString(), Does.StartWith("killed by the watchdog"));
+
+        // on-watchdog restarts on nothing else.
+        Assert.That(Endings.Count(e => RestartDecision.ShouldRestart(RestartPolicy.OnWatchdog, e.Exit)), Is.Zero);
+    }
+
     [Test]
     public void A_timeout_is_restarted_by_on_failure_and_on_abnormal_but_not_on_abort()
     {

@@ -25,7 +25,7 @@ public class UnitFileParserTests
     public void An_unknown_Restart_value_names_file_line_key_and_value()
     {
         var error = Refused("[Unit]\nDescription=Web\n\n[Service]\nExecStart=/usr/bin/web\nRestart=sometimes\n");
-        Assert.That(error.Message, Is.EqualTo("web.service:6: Restart=sometimes: The value is not a restart policy; use no, always, on-success, on-failure, on-abnormal or on-abort."));
+        Assert.That(error.Message, Is.EqualTo("web.service:6: Restart=sometimes: The value is not a restart policy; use no, always, on-success, on-failure, on-abnormal, on-abort or on-watchdog."));
         Assert.That((error.FileName, error.Line, error.Key, error.Value), Is.EqualTo(("web.service", 6, "Restart", "sometimes")));
     }
 
@@ -555,6 +555,7 @@ public class UnitFileParserTests
     [TestCase("simple", ServiceType.Simple)]
     [TestCase("exec", ServiceType.Exec)]
     [TestCase("oneshot", ServiceType.Oneshot)]
+    [TestCase("notify", ServiceType.Notify)]
     public void Type_takes_the_supported_values(string value, ServiceType type)
     {
         var unit = Service($"Type={value}");
@@ -562,15 +563,60 @@ public class UnitFileParserTests
         Assert.That(unit.Warnings, Is.Empty);
     }
 
-    [TestCase("notify")]
-    [TestCase("notify-reload")]
     [TestCase("dbus")]
     [TestCase("idle")]
-    public void Readiness_types_run_as_simple_with_a_warning(string value)
+    public void Dbus_and_idle_run_as_simple_with_a_warning(string value)
     {
         var unit = Service($"Type={value}");
         Assert.That(unit.Type, Is.EqualTo(ServiceType.Simple));
-        Assert.That(unit.Warnings.Single().Message, Does.StartWith($"Type={value} runs as simple: GitProc does not support readiness notification"));
+        Assert.That(unit.Warnings.Single().Message, Does.StartWith($"Type={value} runs as simple: the service counts as running as soon as its process starts"));
+    }
+
+    [Test]
+    public void Notify_reload_runs_as_notify_with_a_warning_that_reload_is_not_by_signal()
+    {
+        var unit = Service("Type=notify-reload");
+        Assert.That(unit.Type, Is.EqualTo(ServiceType.Notify));
+        Assert.That(unit.Warnings.Single().Message, Does.Contain("a reload is not sent as a signal"));
+    }
+
+    [Test]
+    public void A_notify_unit_defaults_to_NotifyAccess_main_a_90_second_start_timeout_and_no_watchdog()
+    {
+        var unit = Service("Type=notify");
+        Assert.That(unit.EffectiveNotifyAccess, Is.EqualTo(NotifyAccess.Main));
+        Assert.That(unit.NotifyAccess, Is.Null);
+        Assert.That(unit.TimeoutStart, Is.EqualTo(TimeSpan.FromSeconds(90)));
+        Assert.That(unit.Watchdog, Is.Null);
+        Assert.That(Service("Type=simple").EffectiveNotifyAccess, Is.EqualTo(NotifyAccess.None));
+        Assert.That(Service("WatchdogSec=5").EffectiveNotifyAccess, Is.EqualTo(NotifyAccess.Main), "a watchdog needs someone to ping it");
+    }
+
+    [TestCase("NotifyAccess=all", "all")]
+    [TestCase("NotifyAccess=exec", "exec")]
+    [TestCase("NotifyAccess=none", "none")]
+    [TestCase("WatchdogSec=2s", "2s")]
+    [TestCase("WatchdogSec=0", "off")]
+    [TestCase("TimeoutStartSec=5", "5s")]
+    [TestCase("TimeoutStartSec=infinity", "infinite")]
+    [TestCase("TimeoutSec=7", "7s")]
+    public void Readiness_keys_are_acted_on_without_a_warning(string line, string expected)
+    {
+        var unit = Service("Type=notify\n" + line);
+        Assert.That(unit.Warnings, Is.Empty);
+        var actual = line.Split('=')[0] switch
+        {
+            "NotifyAccess" => unit.EffectiveNotifyAccess.ToString().ToLowerInvariant(),
+            "WatchdogSec" => unit.Watchdog is { } w ? $"{w.TotalSeconds}s" : "off",
+            _ => unit.TimeoutStart == Timeout.InfiniteTimeSpan ? "infinite" : $"{unit.TimeoutStart.TotalSeconds}s",
+        };
+        Assert.That(actual, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void A_bad_NotifyAccess_is_an_error_that_lists_the_values()
+    {
+        Assert.That(RefusedService("NotifyAccess=some").Message, Does.EndWith("The value is not a notification access; use none, main, exec or all."));
     }
 
     [Test]
@@ -585,7 +631,7 @@ public class UnitFileParserTests
     [TestCase("daemon")]
     public void An_unknown_type_is_an_error(string value)
     {
-        Assert.That(RefusedService($"Type={value}").Message, Does.EndWith("The value is not a service type GitProc supports; use simple, exec or oneshot."));
+        Assert.That(RefusedService($"Type={value}").Message, Does.EndWith("The value is not a service type GitProc supports; use simple, exec, oneshot or notify."));
     }
 
     [Test]
@@ -685,11 +731,11 @@ public class UnitFileParserTests
     }
 
     [Test]
-    public void Restart_on_watchdog_is_on_failure_with_a_warning()
+    public void Restart_on_watchdog_is_its_own_policy()
     {
         var unit = Service("Restart=on-watchdog");
-        Assert.That(unit.Restart, Is.EqualTo(RestartPolicy.OnFailure));
-        Assert.That(unit.Warnings.Single().Message, Does.Contain("no watchdog"));
+        Assert.That(unit.Restart, Is.EqualTo(RestartPolicy.OnWatchdog));
+        Assert.That(unit.Warnings, Is.Empty);
     }
 
     [TestCase("RestartSec=5", 5_000)]

@@ -109,6 +109,7 @@ internal static class IpcClientJson
         LastExit = String(data, "last_exit"u8),
         LimitsEnforced = data.TryGetProperty("limits_enforced"u8, out var enforced) && enforced.ValueKind == JsonValueKind.True,
         LimitsNote = String(data, "limits_note"u8),
+        StatusText = String(data, "status_text"u8),
         MemoryBytes = Long(data, "memory_bytes"u8),
         CpuPercent = Double(data, "cpu_percent"u8),
         CpuTimeSeconds = Double(data, "cpu_time_seconds"u8),
@@ -143,6 +144,7 @@ internal static class IpcClientJson
                     Status = String(item, "status"u8) ?? "",
                     Pid = Int(item, "pid"u8),
                     LastExitCode = Int(item, "last_exit_code"u8),
+                    StatusText = String(item, "status_text"u8),
                 });
             }
         }

@@ -217,6 +217,7 @@ internal sealed class IpcCommandHandler(
         LastExit = status.LastExit,
         LimitsEnforced = status.LimitsEnforced,
         LimitsNote = status.LimitsNote,
+        StatusText = status.StatusText,
         MemoryBytes = status.MemoryBytes,
         CpuPercent = status.CpuPercent is { } cpu ? Math.Round(cpu, 2) : null,
         CpuTimeSeconds = status.CpuTime?.TotalSeconds,
@@ -234,7 +235,7 @@ internal sealed class IpcCommandHandler(
         for (var i = 0; i < entries.Length; i++)
         {
             var s = services[i];
-            entries[i] = new IpcListEntry { Name = s.Name, Status = ToText(s.Status), Pid = s.Pid, LastExitCode = s.LastExitCode };
+            entries[i] = new IpcListEntry { Name = s.Name, Status = ToText(s.Status), Pid = s.Pid, LastExitCode = s.LastExitCode, StatusText = s.StatusText };
         }
 
         return new IpcListResult { Services = entries };

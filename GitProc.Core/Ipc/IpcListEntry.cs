@@ -14,4 +14,7 @@ public sealed record IpcListEntry
 
     /// <summary>The last exit code, when known (the CLI shows it for failed services).</summary>
     public int? LastExitCode { get; init; }
+
+    /// <summary>The service's last <c>STATUS=</c> notification (<c>Type=notify</c>), if any.</summary>
+    public string? StatusText { get; init; }
 }

@@ -40,6 +40,9 @@ public sealed record IpcStatusResult
     /// <summary>How the last process ended, in words, when known.</summary>
     public string? LastExit { get; init; }
 
+    /// <summary>The service's last <c>STATUS=</c> notification (<c>Type=notify</c>), if any.</summary>
+    public string? StatusText { get; init; }
+
     /// <summary>The service runs in its own cgroup: its limits are enforced and a stop reaches every process.</summary>
     public bool LimitsEnforced { get; init; }
 

@@ -77,7 +77,7 @@ internal sealed class GitProcMetrics
         _starts = meter.CreateCounter<long>("gitproc.service.starts", unit: "{start}",
             description: "Starts of the service's main process (or a oneshot's commands): first starts, operator starts and automatic restarts.");
         _exits = meter.CreateCounter<long>("gitproc.service.exits", unit: "{exit}",
-            description: "Ends of the service's main process the daemon did not ask for, by reason: success, exit-code, signal, oom-kill, timeout, unhealthy, unknown.");
+            description: "Ends of the service's main process the daemon did not ask for, by reason: success, exit-code, signal, oom-kill, watchdog, timeout, unhealthy, unknown.");
         _startDuration = meter.CreateHistogram("gitproc.service.start.duration", unit: "s",
             description: "From the start of a launch (ExecStartPre included) until the main process runs.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StartBuckets });
@@ -146,6 +146,7 @@ internal sealed class GitProcMetrics
     internal static string ExitReason(ProcessExit exit, bool unhealthy) =>
         unhealthy ? "unhealthy"
         : exit.OomKilled ? "oom-kill"
+        : exit.Watchdog ? "watchdog"
         : exit.TimedOut ? "timeout"
         : !exit.IsKnown ? "unknown"
         : exit.ExitCode == 0 ? "success"

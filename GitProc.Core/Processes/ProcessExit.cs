@@ -7,13 +7,13 @@ namespace GitProc.Processes;
 public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = false)
 {
     /// <summary>The process exited with code 0.</summary>
-    public bool IsSuccess => ExitCode == 0 && !TimedOut;
+    public bool IsSuccess => ExitCode == 0 && !TimedOut && !Watchdog;
 
     /// <summary>
     /// systemd's clean exit: code 0, or one of SIGHUP, SIGINT, SIGTERM, SIGPIPE (what <c>on-success</c>
     /// restarts on and <c>on-failure</c> does not).
     /// </summary>
-    public bool IsClean => !TimedOut && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
+    public bool IsClean => !TimedOut && !Watchdog && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
 
     /// <summary>
     /// The code shown to users as "Last Exit Code": the exit code, or 128 + signal as shells report it.
@@ -22,6 +22,12 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
 
     /// <summary>The kernel's OOM killer ended it (its cgroup hit <c>MemoryMax</c>).</summary>
     public bool OomKilled { get; init; }
+
+    /// <summary>
+    /// The watchdog ended it: a service with <c>WatchdogSec=</c> sent no <c>WATCHDOG=1</c> in time (or sent
+    /// <c>WATCHDOG=trigger</c>) and was killed with SIGABRT. systemd's result <c>watchdog</c>.
+    /// </summary>
+    public bool Watchdog { get; init; }
 
     /// <summary>
     /// Whether the exit code or signal is known. It is not when the process was taken over from a daemon that died:
@@ -36,6 +42,7 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
     public override string ToString() => TimedOut
         ? "timed out"
         : OomKilled ? $"killed by the OOM killer (signal {Signal}): out of memory"
+        : Watchdog ? $"killed by the watchdog: no WATCHDOG=1 in time ({(Signal is { } s ? $"signal {s}" : $"exit code {ExitCode}")})"
         : Signal is { } signal ? $"killed by signal {signal}"
         : ExitCode is { } code ? $"exited with code {code}"
         : "exited (status unknown: it was taken over from an earlier daemon and is not this daemon's child)";

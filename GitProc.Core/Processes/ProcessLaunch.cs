@@ -29,6 +29,18 @@ public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
     /// </summary>
     public IReadOnlyList<string> CgroupJoinFiles { get; init; } = [];
 
+    /// <summary>
+    /// Variables the supervisor gives the process on top of the unit's (<c>NOTIFY_SOCKET</c>, <c>WATCHDOG_USEC</c>);
+    /// they win over <c>Environment=</c> and <c>EnvironmentFile=</c>. Empty for none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// A variable set to the process's own pid before it executes the command (<c>WATCHDOG_PID</c>), so a program can
+    /// tell that a variable meant for the main process is its own; <see langword="null"/> for none.
+    /// </summary>
+    public string? PidVariable { get; init; }
+
     /// <summary>The working directory when the unit sets none (the repository's directory of unit files).</summary>
     public string? DefaultWorkingDirectory { get; init; }
 }

@@ -376,6 +376,11 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
         }
 
+        foreach (var (key, value) in launch.Environment)
+        {
+            environment[key] = value;
+        }
+
         var workingDirectory = ResolveWorkingDirectory(launch, account, arg0);
 
         // argv: specifiers everywhere, variables in the arguments (systemd does not expand the program itself).
@@ -387,6 +392,12 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
 
         var executable = ResolveExecutable(name, arg0, environment["PATH"], workingDirectory);
         var limitCommands = LimitCommands(unit);
+
+        // The pid is only known once the process exists: the shim's $$, which stays the command's pid across exec.
+        if (launch.PidVariable is { } pidVariable)
+        {
+            limitCommands += $"{pidVariable}=$$; export {pidVariable}; ";
+        }
 
         var joinFiles = launch.CgroupJoinFiles.Count > 0 ? launch.CgroupJoinFiles : launch.CgroupProcsFiles;
         if (joinFiles.Count == 0 && switchGroup is null && limitCommands.Length == 0)

@@ -11,6 +11,12 @@ internal static class RestartDecision
     /// <param name="exit">How the process ended; an exit code the command's <c>-</c> prefix forgives should be passed as 0.</param>
     public static bool ShouldRestart(RestartPolicy policy, ProcessExit exit)
     {
+        if (exit.Watchdog)
+        {
+            // systemd's table: a watchdog timeout restarts under on-failure, on-abnormal, on-watchdog and always only.
+            return policy is RestartPolicy.Always or RestartPolicy.OnFailure or RestartPolicy.OnAbnormal or RestartPolicy.OnWatchdog;
+        }
+
         var clean = exit.IsClean;
         var uncleanSignal = !exit.TimedOut && exit.Signal is not null && !clean;
         return policy switch

@@ -2,6 +2,7 @@ using GitProc.Events;
 using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Processes;
+using GitProc.Readiness;
 using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.UnitFiles;
@@ -18,8 +19,8 @@ namespace GitProc.Supervision;
 /// </summary>
 internal sealed class ServiceController : IAsyncDisposable
 {
-    // systemd's default TimeoutStartSec, for ExecStartPre/ExecStartPost commands.
-    private static readonly TimeSpan StartCommandTimeout = TimeSpan.FromSeconds(90);
+    // SIGABRT: what the watchdog kills a service with (systemd's default WatchdogSignal=).
+    private const int SignalAbort = 6;
 
     // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
     private const int ExitExec = 203;
@@ -67,6 +68,13 @@ internal sealed class ServiceController : IAsyncDisposable
     private long _oomKillsBefore;
     private (IServiceCgroup Cgroup, long Timestamp, ResourceUsage Usage)? _usage;
     private string? _limitsNote;
+
+    // The notification socket and what the service said through it (NOTIFY_SOCKET; Type=notify, WatchdogSec=), kept
+    // across automatic restarts like the cgroup. See Readiness/.
+    private ServiceNotifications? _notify;
+
+    // Cancelled by a stop while a Type=notify start waits for READY=1, so the stop need not wait for the start timeout.
+    private CancellationTokenSource? _startAbort;
 
     // An unhealthy verdict asked for a restart: the next exit is restarted whatever Restart= says.
     private bool _unhealthyRestart;
@@ -129,13 +137,16 @@ internal sealed class ServiceController : IAsyncDisposable
     {
         lock (_sync)
         {
+            var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _notify is { } notify
+                ? (notify.SubState(_subState), notify.NamedMainPid, notify.StatusText)
+                : (_subState, null, null);
             return new ServiceStatusInfo
             {
                 Name = _unit.Name,
                 Status = _status,
-                SubState = _subState,
+                SubState = subState,
                 Description = _unit.Description,
-                Pid = _process?.Info.Pid,
+                Pid = _process is null ? null : namedPid ?? _process.Info.Pid,
                 StartTime = _startTime,
                 RestartCount = _restartCount,
                 LastExitCode = _lastExitCode,
@@ -145,6 +156,7 @@ internal sealed class ServiceController : IAsyncDisposable
                 LimitsEnforced = _cgroup is not null,
                 LimitsNote = _limitsNote,
                 Health = _context.Health?.GetReport(_unit.Name),
+                StatusText = statusText,
             };
         }
     }
@@ -221,6 +233,7 @@ internal sealed class ServiceController : IAsyncDisposable
     /// <param name="cancellationToken">Cancels waiting for the gate; once begun, the stop completes.</param>
     public async Task<ServiceStatusInfo> StopAsync(bool manual, bool requireActive, CancellationToken cancellationToken)
     {
+        AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -299,6 +312,7 @@ internal sealed class ServiceController : IAsyncDisposable
     /// <summary>Puts a changed unit in place: stops the old definition's process; the caller starts the new one.</summary>
     public async Task ReplaceUnitAsync(UnitFile unit, CancellationToken cancellationToken)
     {
+        AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -382,6 +396,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
             _context.Logger.ServiceAdopted(Name, pid);
             WatchHealth(unit);
+            ResumeNotifications(unit, process);
             _ = SuperviseAsync(BuildPipeline(unit, generation), process.Exited, generation, cts.Token);
             Changed();
             return true;
@@ -516,6 +531,11 @@ internal sealed class ServiceController : IAsyncDisposable
         }
 
         _context.Health?.Unwatch(Name);
+        if (OperatingSystem.IsLinux())
+        {
+            _notify?.End();
+        }
+
         ProcessExit? exit = null;
         if (process is not null)
         {
@@ -536,6 +556,7 @@ internal sealed class ServiceController : IAsyncDisposable
             await RemoveCgroupAsync().ConfigureAwait(false);
         }
 
+        CloseNotifications();
         lock (_sync)
         {
             _process = null;
@@ -573,7 +594,13 @@ internal sealed class ServiceController : IAsyncDisposable
             return ShortOfResources(ex.Message);
         }
 
-        var pre = await RunCommandsAsync(unit, unit.ExecStartPre, StartCommandTimeout, "ExecStartPre").ConfigureAwait(false);
+        if (OpenNotifications(unit) is { } notifyFailure)
+        {
+            RecordFailureReason(generation, notifyFailure);
+            return Task.FromResult(new ProcessExit(ExitExec, null));
+        }
+
+        var pre = await RunCommandsAsync(unit, unit.ExecStartPre, unit.TimeoutStart, "ExecStartPre").ConfigureAwait(false);
         if (pre is not null)
         {
             return Task.FromResult(pre);
@@ -588,7 +615,7 @@ internal sealed class ServiceController : IAsyncDisposable
                 return Task.FromResult(main);
             }
 
-            var post = await RunCommandsAsync(unit, unit.ExecStartPost, StartCommandTimeout, "ExecStartPost").ConfigureAwait(false);
+            var post = await RunCommandsAsync(unit, unit.ExecStartPost, unit.TimeoutStart, "ExecStartPost").ConfigureAwait(false);
             return Task.FromResult(post ?? new ProcessExit(0, null));
         }
 
@@ -608,12 +635,18 @@ internal sealed class ServiceController : IAsyncDisposable
             return Task.FromResult(new ProcessExit(ExitExec, null));
         }
 
+        if (await AwaitReadyAsync(generation, unit, process).ConfigureAwait(false) is { } notReady)
+        {
+            return notReady;
+        }
+
         MarkStarted(generation, process, began);
         _context.Logger.ServiceStarted(Name, process.Info.Pid);
         _launchFailed = false;
         WatchHealth(unit);
+        ArmWatchdog(unit, process);
 
-        var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, StartCommandTimeout, "ExecStartPost").ConfigureAwait(false);
+        var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, unit.TimeoutStart, "ExecStartPost").ConfigureAwait(false);
         if (postFailure is not null)
         {
             // systemd fails the start when ExecStartPost fails, and stops what was started.
@@ -622,7 +655,153 @@ internal sealed class ServiceController : IAsyncDisposable
             return Task.FromResult(postFailure);
         }
 
-        return process.Exited;
+        // A main PID named with MAINPID= is the one whose end is the service's.
+        return OperatingSystem.IsLinux() && _notify is { } notify ? notify.FollowMainAsync(process.Exited) : process.Exited;
+    }
+
+    /// <summary>
+    /// Opens the service's notification socket (once; kept across automatic restarts) when it has one — a
+    /// <c>Type=notify</c> service, a <c>WatchdogSec=</c>, or a <c>NotifyAccess=</c> other than none — and begins a new
+    /// launch on it. Returns why the socket could not be made, or null.
+    /// </summary>
+    private string? OpenNotifications(UnitFile unit)
+    {
+        if (!OperatingSystem.IsLinux() || unit.EffectiveNotifyAccess == NotifyAccess.None || _context.Notify is not { } directory)
+        {
+            if (unit.Type == ServiceType.Notify && _context.Notify is null)
+            {
+                _context.Logger.ServiceFailed(Name, "Type=notify needs the daemon's notification sockets, which this supervisor has none of; it runs as Type=simple");
+            }
+
+            CloseNotifications();
+            return null;
+        }
+
+        try
+        {
+            _notify ??= new ServiceNotifications(unit, directory, _context.Time, _context.Logger, Changed);
+        }
+        catch (IOException ex)
+        {
+            return ex.Message;
+        }
+
+        _notify.Begin(unit, _cgroup);
+        return null;
+    }
+
+    private void CloseNotifications()
+    {
+        if (OperatingSystem.IsLinux() && Interlocked.Exchange(ref _notify, null) is { } notify)
+        {
+            notify.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// For <c>Type=notify</c>: the main process runs, and the start completes only once it sends <c>READY=1</c>
+    /// (<c>gitproc start</c> returns, the state becomes running, dependents start). Returns null when it did; else how
+    /// the attempt ends: the main process exited first, <c>TimeoutStartSec=</c> passed (the service is stopped and the
+    /// result is a timeout), or a stop was asked for meanwhile (it takes over).
+    /// </summary>
+    private async Task<Task<ProcessExit>?> AwaitReadyAsync(int generation, UnitFile unit, IServiceProcess process)
+    {
+        if (!OperatingSystem.IsLinux() || _notify is not { } notify)
+        {
+            return null;
+        }
+
+        notify.SetMain(process.Info.Pid);
+        if (unit.Type != ServiceType.Notify)
+        {
+            return null;
+        }
+
+        lock (_sync)
+        {
+            if (generation == _generation)
+            {
+                // Started but not ready: stop and status see its process; the state stays what it was, sub-state starting.
+                _process = process;
+                _startTime = _context.Time.GetUtcNow();
+            }
+        }
+
+        var abort = new CancellationTokenSource();
+        Volatile.Write(ref _startAbort, abort);
+        var outcome = await notify.WaitReadyAsync(process.Exited, unit.TimeoutStart, abort.Token).ConfigureAwait(false);
+        Volatile.Write(ref _startAbort, null);
+        switch (outcome)
+        {
+            case ReadyOutcome.Ready:
+                return null;
+            case ReadyOutcome.Exited:
+                var exit = await process.Exited.ConfigureAwait(false);
+                RecordFailureReason(generation, $"main process {exit} before it sent READY=1");
+                _context.Logger.ServiceStartFailed(Name, $"main process {exit} before it sent READY=1");
+                return process.Exited;
+            case ReadyOutcome.TimedOut:
+                var reason = $"no READY=1 within TimeoutStartSec={unit.TimeoutStart.TotalSeconds:0.###}s: the start timed out and the service was stopped";
+                RecordFailureReason(generation, reason);
+                _context.Logger.ServiceStartFailed(Name, reason);
+                var stopped = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+                return Task.FromResult(stopped with { TimedOut = true });
+            default:
+                // The stop waiting for the gate takes the service over: this launch's ending is not the restart policy's.
+                lock (_sync)
+                {
+                    _generation++;
+                    _failureReason = "stopped before it sent READY=1";
+                }
+
+                return Task.FromResult(await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>
+    /// A service taken over from a previous daemon keeps its <c>NOTIFY_SOCKET</c> path: the socket is bound there again
+    /// (what was sent meanwhile is lost, as sd_notify allows) and its watchdog starts afresh.
+    /// </summary>
+    private void ResumeNotifications(UnitFile unit, IServiceProcess process)
+    {
+        if (OpenNotifications(unit) is { } failure)
+        {
+            _context.Logger.ServiceFailed(Name, failure);
+        }
+        else if (OperatingSystem.IsLinux() && _notify is { } notify)
+        {
+            notify.SetMain(process.Info.Pid);
+            ArmWatchdog(unit, process);
+        }
+    }
+
+    private void AbortPendingStart() => Volatile.Read(ref _startAbort)?.Cancel();
+
+    /// <summary>
+    /// With <c>WatchdogSec=</c>: once running, a service that sends no <c>WATCHDOG=1</c> in time is killed with SIGABRT
+    /// (then SIGKILL after <c>TimeoutStopSec=</c>); its exit is marked as the watchdog's and the restart policy applies.
+    /// </summary>
+    private void ArmWatchdog(UnitFile unit, IServiceProcess process)
+    {
+        if (OperatingSystem.IsLinux() && unit.Watchdog is { } interval && _notify is { } notify)
+        {
+            notify.ArmWatchdog(interval, () => _ = process.StopAsync(SignalAbort, unit.TimeoutStop));
+        }
+    }
+
+    /// <summary>The main process ended: its watchdog stops, and an exit the watchdog caused says so.</summary>
+    private ProcessExit NotifiedEnd(int generation, ProcessExit exit)
+    {
+        lock (_sync)
+        {
+            if (generation != _generation || !OperatingSystem.IsLinux() || _notify is not { } notify)
+            {
+                return exit;
+            }
+
+            notify.End();
+            return notify.Annotate(exit);
+        }
     }
 
     /// <summary>Runs commands in order; returns the first failure (as its exit), or null when all succeeded.</summary>
@@ -674,6 +853,8 @@ internal sealed class ServiceController : IAsyncDisposable
         DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
         CgroupProcsFiles = main ? _cgroup?.ProcsFiles ?? [] : [],
         CgroupJoinFiles = _cgroup?.JoinFiles ?? [],
+        Environment = OperatingSystem.IsLinux() && _notify is { } notify ? notify.Environment(unit) : new Dictionary<string, string>(),
+        PidVariable = main && unit.Watchdog is not null && _notify is not null ? "WATCHDOG_PID" : null,
     };
 
     /// <summary>
@@ -873,7 +1054,7 @@ internal sealed class ServiceController : IAsyncDisposable
                     var ended = attempt++ == 0
                         ? firstExit
                         : await RestartAsync(generation, token).ConfigureAwait(false);
-                    var exit = await ended.WaitAsync(token).ConfigureAwait(false);
+                    var exit = NotifiedEnd(generation, await ended.WaitAsync(token).ConfigureAwait(false));
                     await StopRemainingAsync(generation).ConfigureAwait(false);
                     return await AnnotateAsync(exit).ConfigureAwait(false);
                 },

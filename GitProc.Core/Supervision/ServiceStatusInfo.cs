@@ -14,7 +14,7 @@ public sealed record ServiceStatusInfo
 
     /// <summary>
     /// More detail: <c>starting</c>, <c>running</c>, <c>stopping</c>, <c>auto-restart</c> (waiting to restart),
-    /// <c>exited</c> (a oneshot that succeeded), <c>dead</c> (stopped), <c>failed</c>, <c>start-limit-hit</c>,
+    /// <c>exited</c> (a oneshot that succeeded), <c>stopping</c>/<c>reloading</c> (a running service said <c>STOPPING=1</c>/<c>RELOADING=1</c>), <c>dead</c> (stopped), <c>failed</c>, <c>start-limit-hit</c>,
     /// <c>dependency-failed</c>, <c>waiting-for-resources</c> (the daemon is short of file descriptors or memory; the
     /// start is retried, and <see cref="FailureReason"/> says why).
     /// </summary>
@@ -64,6 +64,9 @@ public sealed record ServiceStatusInfo
 
     /// <summary>Tasks (processes and threads) in the service's cgroup (filled by <see cref="ISupervisor.GetStatusAsync"/>).</summary>
     public long? TaskCount { get; init; }
+
+    /// <summary>The service's last <c>STATUS=</c> notification (sd_notify(3)) since it started, if any.</summary>
+    public string? StatusText { get; init; }
 
     /// <summary>
     /// Why the supervisor's state could not be saved (disk full, read-only), while saving fails; <see langword="null"/>

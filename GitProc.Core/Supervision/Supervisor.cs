@@ -4,6 +4,7 @@ using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Metrics;
 using GitProc.Processes;
+using GitProc.Readiness;
 using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.UnitFiles;
@@ -84,7 +85,10 @@ internal sealed class Supervisor : ISupervisor
             _health,
             options.Value.Health,
             serviceProvider.GetService<IEventStream>(),
-            _metrics);
+            _metrics)
+        {
+            Notify = OperatingSystem.IsLinux() ? new NotifyDirectory(NotifyDirectory.For(options.Value.SocketPath), logger) : null,
+        };
         if (_health is not null)
         {
             _health.HealthChanged += OnHealthChanged;
@@ -97,6 +101,11 @@ internal sealed class Supervisor : ISupervisor
     public async Task<string?> InitializeAsync(CancellationToken cancellationToken = default)
     {
         var state = await _stateManager.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (OperatingSystem.IsLinux())
+        {
+            // A previous run's sockets: the services taken over below bind theirs again.
+            _context.Notify?.Sweep();
+        }
         var recovered = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal);
 
         // What ran before becomes the current set again, from the state's copy of the applied units: each service
@@ -559,6 +568,11 @@ internal sealed class Supervisor : ISupervisor
 
         await StopAllAsync(CancellationToken.None).ConfigureAwait(false);
         _disposed = true;
+        if (OperatingSystem.IsLinux())
+        {
+            _context.Notify?.Dispose();
+        }
+
         await _saver.DisposeAsync().ConfigureAwait(false);
     }
 

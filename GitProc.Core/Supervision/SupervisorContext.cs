@@ -3,6 +3,7 @@ using GitProc.Health;
 using GitProc.Logs;
 using GitProc.Metrics;
 using GitProc.Processes;
+using GitProc.Readiness;
 using GitProc.ResourceControl;
 using Microsoft.Extensions.Logging;
 
@@ -42,6 +43,9 @@ internal sealed class SupervisorContext(
     public GitProcMetrics? Metrics { get; } = metrics;
 
     public IProcessManager Processes { get; } = processes;
+
+    /// <summary>Where services' notification sockets live (<c>Type=notify</c>, <c>WatchdogSec=</c>); <see langword="null"/> where there are none.</summary>
+    public NotifyDirectory? Notify { get; init; }
 
     public IServiceLogs Logs { get; } = logs;
 

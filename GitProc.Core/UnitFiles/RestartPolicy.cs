@@ -12,12 +12,15 @@ public enum RestartPolicy
     /// <summary>Restart after a clean exit: code 0, or SIGHUP, SIGINT, SIGTERM or SIGPIPE.</summary>
     OnSuccess,
 
-    /// <summary>Restart after a non-zero exit code, a signal other than the clean ones, or a timeout.</summary>
+    /// <summary>Restart after a non-zero exit code, a signal other than the clean ones, a timeout or the watchdog.</summary>
     OnFailure,
 
-    /// <summary>Restart after an unclean signal or a timeout, not after any exit code.</summary>
+    /// <summary>Restart after an unclean signal, a timeout or the watchdog, not after any exit code.</summary>
     OnAbnormal,
 
     /// <summary>Restart only after an uncaught signal that is not a clean one.</summary>
     OnAbort,
+
+    /// <summary>Restart only after the watchdog (<c>WatchdogSec=</c>) killed the service.</summary>
+    OnWatchdog,
 }

@@ -11,4 +11,10 @@ public enum ServiceType
 
     /// <summary>The service runs its commands to completion; success leaves it stopped, not failed.</summary>
     Oneshot,
+
+    /// <summary>
+    /// The service is running once its main process has sent <c>READY=1</c> to its notification socket
+    /// (<c>NOTIFY_SOCKET</c>, sd_notify(3)); no <c>READY=1</c> within <c>TimeoutStartSec=</c> fails the start.
+    /// </summary>
+    Notify,
 }

@@ -76,6 +76,30 @@ public sealed record UnitFile
     /// </summary>
     public TimeSpan TimeoutStop { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// <c>[Service] TimeoutStartSec</c> (or <c>TimeoutSec</c>): how long a <c>Type=notify</c> service may take to send
+    /// <c>READY=1</c>, and each <c>ExecStartPre=</c>/<c>ExecStartPost=</c> command to finish. Default 90 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for <c>infinity</c> or <c>0</c>.
+    /// </summary>
+    public TimeSpan TimeoutStart { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// <c>[Service] NotifyAccess</c>: who may notify. Default <see cref="UnitFiles.NotifyAccess.Main"/> for
+    /// <c>Type=notify</c> or a unit with <see cref="Watchdog"/>, else <see cref="UnitFiles.NotifyAccess.None"/>
+    /// (see <see cref="EffectiveNotifyAccess"/>).
+    /// </summary>
+    public NotifyAccess? NotifyAccess { get; init; }
+
+    /// <summary><see cref="NotifyAccess"/> as written, else its default for the unit's type and watchdog.</summary>
+    public NotifyAccess EffectiveNotifyAccess =>
+        NotifyAccess ?? (Type == ServiceType.Notify || Watchdog is not null ? UnitFiles.NotifyAccess.Main : UnitFiles.NotifyAccess.None);
+
+    /// <summary>
+    /// <c>[Service] WatchdogSec</c>: once running, the service must send <c>WATCHDOG=1</c> at least this often, or it is
+    /// killed with SIGABRT and its result is <c>watchdog</c>. <see langword="null"/> (the default, or <c>0</c>) for no watchdog.
+    /// </summary>
+    public TimeSpan? Watchdog { get; init; }
+
     /// <summary><c>[Service] KillSignal</c> as a signal number. Default 15 (SIGTERM).</summary>
     public int KillSignal { get; init; } = 15;
 
@@ -152,7 +176,7 @@ public sealed record UnitFile
 
     /// <summary>
     /// Non-fatal findings, each with its line: unknown sections and keys, settings accepted but not acted on
-    /// (<c>Type=notify</c>, Exec prefixes other than <c>-</c>), ignored <c>Environment=</c> words.
+    /// (<c>Type=dbus</c>, Exec prefixes other than <c>-</c>), ignored <c>Environment=</c> words.
     /// </summary>
     public IReadOnlyList<UnitFileWarning> Warnings { get; init; } = [];
 

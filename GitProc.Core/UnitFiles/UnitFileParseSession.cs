@@ -26,7 +26,7 @@ internal sealed class UnitFileParseSession
         "RestartSteps", "RestartMaxDelaySec", "TimeoutStopSec", "TimeoutSec", "KillSignal", "KillMode", "User", "Group",
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
         "LimitNOFILE", "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
-        "LogRateLimitIntervalSec", "LogRateLimitBurst",
+        "LogRateLimitIntervalSec", "LogRateLimitBurst", "TimeoutStartSec", "NotifyAccess", "WatchdogSec",
     };
 
     private readonly string _fileName;
@@ -68,6 +68,9 @@ internal sealed class UnitFileParseSession
     private int _restartSteps;
     private TimeSpan? _restartMaxDelay;
     private TimeSpan _timeoutStop = TimeSpan.FromSeconds(10);
+    private TimeSpan _timeoutStart = TimeSpan.FromSeconds(90);
+    private NotifyAccess? _notifyAccess;
+    private TimeSpan? _watchdog;
     private int _killSignal = 15;
     private KillMode _killMode = KillMode.ControlGroup;
     private string? _user;
@@ -256,6 +259,9 @@ internal sealed class UnitFileParseSession
             RestartSteps = _restartSteps,
             RestartMaxDelay = _restartMaxDelay,
             TimeoutStop = _timeoutStop,
+            TimeoutStart = _timeoutStart,
+            NotifyAccess = _notifyAccess,
+            Watchdog = _watchdog,
             KillSignal = _killSignal,
             KillMode = _killMode,
             User = _user,
@@ -284,6 +290,7 @@ internal sealed class UnitFileParseSession
     {
         ServiceType.Exec => "exec",
         ServiceType.Oneshot => "oneshot",
+        ServiceType.Notify => "notify",
         _ => "simple",
     };
 
@@ -559,8 +566,21 @@ internal sealed class UnitFileParseSession
                 _restartMaxDelay = value.Length == 0 ? null : ParseMaxDelay(key, value, line);
                 break;
             case "TimeoutStopSec":
-            case "TimeoutSec":
                 _timeoutStop = value.Length == 0 ? TimeSpan.FromSeconds(10) : ParseStopTimeout(key, value, line);
+                break;
+            case "TimeoutStartSec":
+                _timeoutStart = value.Length == 0 ? TimeSpan.FromSeconds(90) : ParseStopTimeout(key, value, line);
+                break;
+            case "TimeoutSec":
+                // systemd: both the start and the stop timeout.
+                _timeoutStop = value.Length == 0 ? TimeSpan.FromSeconds(10) : ParseStopTimeout(key, value, line);
+                _timeoutStart = value.Length == 0 ? TimeSpan.FromSeconds(90) : _timeoutStop;
+                break;
+            case "NotifyAccess":
+                _notifyAccess = value.Length == 0 ? null : ParseNotifyAccess(key, value, line);
+                break;
+            case "WatchdogSec":
+                _watchdog = value.Length == 0 ? null : ParseWatchdog(key, value, line);
                 break;
             case "KillSignal":
                 _killSignal = value.Length == 0 ? 15 : ParseSignal(key, value, line);
@@ -719,16 +739,35 @@ internal sealed class UnitFileParseSession
             case "oneshot":
                 return ServiceType.Oneshot;
             case "notify":
+                return ServiceType.Notify;
             case "notify-reload":
+                Warn(line, key, "Type=notify-reload runs as notify: readiness is awaited, but a reload is not sent as a signal (use ExecReload=).");
+                return ServiceType.Notify;
             case "dbus":
             case "idle":
-                Warn(line, key, $"Type={value} runs as simple: GitProc does not support readiness notification, so the service counts as running as soon as its process starts.");
+                Warn(line, key, $"Type={value} runs as simple: the service counts as running as soon as its process starts.");
                 return ServiceType.Simple;
             case "forking":
                 throw Error(line, key, value, "GitProc supervises the main process in the foreground and does not support daemons that fork into the background; run the program without daemonizing (often a --foreground or --no-daemon option) and use Type=simple.");
         }
 
-        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec or oneshot.");
+        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec, oneshot or notify.");
+    }
+
+    private NotifyAccess ParseNotifyAccess(string key, string value, int line) => value switch
+    {
+        "none" => NotifyAccess.None,
+        "main" => NotifyAccess.Main,
+        "exec" => NotifyAccess.Exec,
+        "all" => NotifyAccess.All,
+        _ => throw Error(line, key, value, "The value is not a notification access; use none, main, exec or all."),
+    };
+
+    private TimeSpan? ParseWatchdog(string key, string value, int line)
+    {
+        // systemd: 0 (and infinity) turn the watchdog off.
+        var span = ParseTime(key, value, line, out var infinite);
+        return infinite || span == TimeSpan.Zero ? null : span;
     }
 
     private KillMode ParseKillMode(string key, string value, int line)
@@ -766,11 +805,10 @@ internal sealed class UnitFileParseSession
             case "on-abort":
                 return RestartPolicy.OnAbort;
             case "on-watchdog":
-                Warn(line, key, "Restart=on-watchdog is treated as on-failure: GitProc has no watchdog.");
-                return RestartPolicy.OnFailure;
+                return RestartPolicy.OnWatchdog;
         }
 
-        throw Error(line, key, value, "The value is not a restart policy; use no, always, on-success, on-failure, on-abnormal or on-abort.");
+        throw Error(line, key, value, "The value is not a restart policy; use no, always, on-success, on-failure, on-abnormal, on-abort or on-watchdog.");
     }
 
     private void AssignCommands(List<UnitCommand> commands, string key, string value, int line)

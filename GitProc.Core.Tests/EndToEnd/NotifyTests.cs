@@ -1,0 +1,332 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using GitProc.Core.Tests.TestSupport;
+
+namespace GitProc.Core.Tests.EndToEnd;
+
+/// <summary>
+/// <c>Type=notify</c> and the watchdog (CONTRACT §11) against the real daemon, with real senders: Debian's
+/// <c>systemd-notify</c>, a Python 3 sender that sends with its own credentials, and the sample .NET worker
+/// (<c>samples/NotifyWorker</c>, <c>UseSystemd()</c>). Needs root for cgroups (NotifyAccess=all checks the cgroup).
+/// </summary>
+[Platform(Include = "Linux")]
+[SupportedOSPlatform("linux")]
+[CancelAfter(180_000)]
+public sealed class NotifyTests
+{
+    // The Python sender: sd_notify over NOTIFY_SOCKET, as a program in any language does it.
+    private const string Sender = """
+        import os, socket, sys, time
+
+        def notify(*lines, to=None):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                s.sendto("\n".join(lines).encode(), to or os.environ["NOTIFY_SOCKET"])
+            except OSError:
+                pass
+            finally:
+                s.close()
+
+        mode = sys.argv[1]
+        if mode == "mainpid":
+            child = os.fork()
+            if child == 0:
+                os.execvp("sleep", ["sleep", sys.argv[2]])
+            notify("MAINPID=%d" % child, "STATUS=handed over to %d" % child, "READY=1")
+            time.sleep(1)
+            sys.exit(0)
+        elif mode == "stopping":
+            notify("READY=1", "STATUS=up")
+            time.sleep(0.5)
+            notify("STOPPING=1", "STATUS=shutting down")
+            time.sleep(3600)
+        elif mode == "watchdog":
+            stop = sys.argv[2]
+            if os.path.exists(stop):
+                os.remove(stop)
+            mine = os.environ.get("WATCHDOG_PID") == str(os.getpid())
+            notify("READY=1", "STATUS=watchdog %s usec=%s" % ("pid-ok" if mine else "pid-wrong", os.environ.get("WATCHDOG_USEC")))
+            while True:
+                if not os.path.exists(stop):
+                    notify("WATCHDOG=1")
+                time.sleep(0.2)
+        elif mode == "forge":
+            while True:
+                notify("READY=1", "STATUS=forged", to=sys.argv[2])
+                time.sleep(0.1)
+        """;
+
+    [Test]
+    public async Task Start_returns_after_READY_from_systemd_notify_a_dependent_starts_only_after_it_and_status_shows_STATUS(CancellationToken token)
+    {
+        RequireRoot();
+        var notify = Tools.Require("systemd-notify", "systemd");
+        await using var sandbox = await GitProcSandbox.CreateAsync(token);
+        var root = sandbox.Root;
+
+        // systemd-notify sends from its own PID (it is not the main process), so NotifyAccess=all, as systemd advises.
+        sandbox.WriteUnit("db", $"""
+            [Service]
+            Type=notify
+            NotifyAccess=all
+            ExecStart=/bin/sh -c 'sleep 2; date +%%s.%%N > {root}/db-ready; {notify} --ready --status="serving requests"; exec sleep {sandbox.SleepSeconds}'
+            """);
+        sandbox.WriteUnit("web", $"""
+            [Unit]
+            After=db
+            Requires=db
+
+            [Service]
+            ExecStart=/bin/sh -c 'date +%%s.%%N > {root}/web-started; exec sleep {sandbox.SleepSeconds}'
+            """);
+        await sandbox.CommitAsync("db and web", token);
+        await sandbox.StartDaemonAsync(token);
+        await sandbox.WaitRunningAsync(token, "db", "web");
+
+        var ready = ReadTime(Path.Combine(root, "db-ready"));
+        var webStarted = ReadTime(Path.Combine(root, "web-started"));
+        Assert.That(webStarted, Is.GreaterThanOrEqualTo(ready), "web (After=db) started only once db had sent READY=1");
+
+        var status = await sandbox.ClientAsync(token, "status", "db");
+        Assert.That(status.ExitCode, Is.Zero, status.ToString);
+        Assert.That(status.Lines[..2], Is.EqualTo(new[] { "Service: db", "Status: running" }));
+        Assert.That(status.Lines, Does.Contain("Status Text: serving requests"));
+        Assert.That(status.Lines[^1], Is.EqualTo("Status Text: serving requests"), "the new line comes after the existing ones");
+        var json = await sandbox.RequestAsync("""{"command":"status","service":"db"}""");
+        Assert.That(json.GetProperty("data").GetProperty("status_text").GetString(), Is.EqualTo("serving requests"));
+        var list = await sandbox.RequestAsync("""{"command":"list"}""");
+        Assert.That(
+            list.GetProperty("data").GetProperty("services").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "db").GetProperty("status_text").GetString(),
+            Is.EqualTo("serving requests"));
+
+        // gitproc start returns once READY=1 arrived (two seconds in), with the service running.
+        Assert.That((await sandbox.ClientAsync(token, "stop", "web")).ExitCode, Is.Zero);
+        Assert.That((await sandbox.ClientAsync(token, "stop", "db")).ExitCode, Is.Zero);
+        var clock = Stopwatch.StartNew();
+        var start = await sandbox.ClientAsync(token, "start", "db");
+        var took = clock.Elapsed;
+        Assert.That(start.ExitCode, Is.Zero, start.ToString);
+        Assert.That(start.Stdout, Does.StartWith("Service started: db (PID: "));
+        Assert.That(took, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(2)), "start waited for READY=1");
+        Assert.That((await sandbox.ListAsync())["db"].Status, Is.EqualTo("running"));
+    }
+
+    [Test]
+    public async Task A_Python_sender_moves_the_main_process_with_MAINPID_and_STOPPING_shows_in_the_sub_state(CancellationToken token)
+    {
+        await using var sandbox = await PythonSandboxAsync(token);
+        var sender = SenderCommand(sandbox);
+        sandbox.WriteUnit("mover", $"""
+            [Service]
+            Type=notify
+            ExecStart={sender} mainpid {sandbox.SleepSeconds}
+            """);
+        sandbox.WriteUnit("stopper", $"""
+            [Service]
+            Type=notify
+            ExecStart={sender} stopping
+            """);
+        await sandbox.CommitAsync("mover and stopper", token);
+        await sandbox.StartDaemonAsync(token);
+        var pids = await sandbox.WaitRunningAsync(token, "mover");
+
+        // MAINPID=: status shows the child, and the service keeps running once the process that started it has exited.
+        var child = ProcScan.FindByCommandLine(sandbox.SleepSeconds).Single(p => File.ReadAllText($"/proc/{p}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
+        Assert.That(pids["mover"], Is.EqualTo(child));
+        Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine("notify_sender.py mainpid").Count == 0, TimeSpan.FromSeconds(10)), Is.True);
+        await Task.Delay(500, token);
+        var mover = await StatusAsync(sandbox, "mover");
+        Assert.That(mover.GetProperty("state").GetString(), Is.EqualTo("running"), sandbox.DaemonOutput);
+        Assert.That(mover.GetProperty("pid").GetInt32(), Is.EqualTo(child));
+        Assert.That(mover.GetProperty("status_text").GetString(), Is.EqualTo($"handed over to {child}"));
+
+        // STOPPING=1: the service says it is going down.
+        await WaitStatusAsync(sandbox, "stopper", s => s.GetProperty("sub_state").GetString() == "stopping", "stopper's sub-state becoming stopping", token);
+
+        Assert.That((await StatusAsync(sandbox, "stopper")).GetProperty("status_text").GetString(), Is.EqualTo("shutting down"));
+
+        // Stopping the service stops the process it named.
+        Assert.That((await sandbox.ClientAsync(token, "stop", "mover")).ExitCode, Is.Zero);
+        Assert.That(ProcScan.IsAlive(child), Is.False);
+    }
+
+    [Test]
+    public async Task A_notification_forged_by_another_services_process_is_refused_and_no_READY_within_TimeoutStartSec_fails_the_start(CancellationToken token)
+    {
+        await using var sandbox = await PythonSandboxAsync(token);
+        var sender = SenderCommand(sandbox);
+
+        // forger keeps sending READY=1 to victim's socket; victim itself never does.
+        var victimSocket = Path.Combine(sandbox.Root, "gitproc.notify", "victim.sock");
+        sandbox.WriteUnit("forger", $"""
+            [Service]
+            ExecStart={sender} forge {victimSocket}
+            """);
+        await sandbox.CommitAsync("forger", token);
+        await sandbox.StartDaemonAsync(token);
+        await sandbox.WaitRunningAsync(token, "forger");
+
+        sandbox.WriteUnit("victim", sandbox.Unit("victim", "Type=notify\nNotifyAccess=all\nTimeoutStartSec=3s"));
+        await sandbox.CommitAsync("victim", token);
+        var sync = await sandbox.ClientAsync(token, "sync");
+        Assert.That(sync.ExitCode, Is.Zero, sync.ToString);
+
+        var status = await StatusAsync(sandbox, "victim");
+        Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("failed"), sandbox.DaemonOutput);
+        Assert.That(status.GetProperty("failure_reason").GetString(), Does.Contain("no READY=1 within TimeoutStartSec=3s"));
+        Assert.That(status.GetProperty("status_text").ValueKind, Is.EqualTo(JsonValueKind.Null), "the forged STATUS= was not taken");
+        Assert.That(sandbox.DaemonOutput, Does.Contain("Refused a notification to victim from PID"));
+        Assert.That(ProcScan.FindByCommandLine("service.sh victim"), Is.Empty,
+            "the service that timed out was stopped");
+
+        // An operator's start fails the same way, with the reason.
+        var clock = Stopwatch.StartNew();
+        var start = await sandbox.ClientAsync(token, "start", "victim");
+        Assert.That(start.ExitCode, Is.EqualTo(1), start.ToString);
+        Assert.That(start.Stderr, Does.Contain("no READY=1 within TimeoutStartSec=3s"));
+        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(3)));
+    }
+
+    [Test]
+    public async Task A_service_that_stops_pinging_the_watchdog_is_killed_and_restarted_within_about_WatchdogSec(CancellationToken token)
+    {
+        await using var sandbox = await PythonSandboxAsync(token);
+        var sender = SenderCommand(sandbox);
+        var hang = Path.Combine(sandbox.Root, "hang");
+        sandbox.WriteUnit("pinger", $"""
+            [Service]
+            Type=notify
+            WatchdogSec=1s
+            Restart=on-watchdog
+            ExecStart={sender} watchdog {hang}
+            """);
+        await sandbox.CommitAsync("pinger", token);
+        await sandbox.StartDaemonAsync(token);
+        var before = (await sandbox.WaitRunningAsync(token, "pinger"))["pinger"];
+
+        // Pinging every 0.2 s, it outlives several intervals; WATCHDOG_USEC and WATCHDOG_PID (its own pid) were given.
+        await Task.Delay(2500, token);
+        var alive = await StatusAsync(sandbox, "pinger");
+        Assert.That(alive.GetProperty("pid").GetInt32(), Is.EqualTo(before), sandbox.DaemonOutput);
+        Assert.That(alive.GetProperty("status_text").GetString(), Is.EqualTo("watchdog pid-ok usec=1000000"));
+
+        var restarted = await HangAndAwaitRestartAsync(sandbox, "pinger", hang, before, token);
+        Assert.That(restarted, Is.LessThan(TimeSpan.FromSeconds(1) + TimeSpan.FromSeconds(8)), "restarted within about WatchdogSec (plus slack)");
+        var status = await StatusAsync(sandbox, "pinger");
+        Assert.That(status.GetProperty("restart_count").GetInt32(), Is.EqualTo(1));
+        Assert.That(status.GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
+        Assert.That(status.GetProperty("last_exit_code").GetInt32(), Is.EqualTo(128 + 6), "killed with SIGABRT");
+    }
+
+    [Test]
+    public async Task The_dotnet_worker_with_UseSystemd_is_running_once_ready_shows_its_STATUS_and_is_restarted_when_it_stops_pinging(CancellationToken token)
+    {
+        RequireRoot();
+        var worker = WorkerDll;
+        await using var sandbox = await GitProcSandbox.CreateAsync(token);
+        var hang = Path.Combine(sandbox.Root, "worker-hang");
+
+        // The .NET runtime survives the watchdog's SIGABRT here, so it is the SIGKILL that follows after TimeoutStopSec
+        // (systemd's TimeoutAbortSec) that ends it: kept short so the restart comes within about WatchdogSec.
+        sandbox.WriteUnit("worker", $"""
+            [Service]
+            Type=notify
+            WatchdogSec=2s
+            Restart=on-watchdog
+            TimeoutStopSec=2s
+            ExecStart={GitProcSandbox.DotnetHost} {worker} --ready-delay 1000 --stop-pinging-file {hang}
+            """);
+        await sandbox.CommitAsync("worker", token);
+        await sandbox.StartDaemonAsync(token);
+        await sandbox.WaitRunningAsync(token, "worker");
+
+        // start returns once the worker has sent READY=1, which it does a second after it was started.
+        Assert.That((await sandbox.ClientAsync(token, "stop", "worker")).ExitCode, Is.Zero);
+        var clock = Stopwatch.StartNew();
+        var start = await sandbox.ClientAsync(token, "start", "worker");
+        Assert.That(start.ExitCode, Is.Zero, start.ToString() + sandbox.DaemonOutput);
+        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
+        var status = await StatusAsync(sandbox, "worker");
+        Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("running"));
+        var pid = status.GetProperty("pid").GetInt32();
+
+        await WaitStatusAsync(
+            sandbox, "worker", s => s.GetProperty("status_text").GetString()?.StartsWith("Working: ", StringComparison.Ordinal) == true, "the worker's STATUS= showing", token);
+
+        var lines = (await sandbox.ClientAsync(token, "status", "worker")).Lines;
+        Assert.That(lines[^1], Does.StartWith("Status Text: Working: "));
+
+        var restarted = await HangAndAwaitRestartAsync(sandbox, "worker", hang, pid, token);
+        Assert.That(restarted, Is.LessThan(TimeSpan.FromSeconds(2 + 2) + TimeSpan.FromSeconds(8)), "restarted within about WatchdogSec (plus TimeoutStopSec and slack)");
+        Assert.That((await StatusAsync(sandbox, "worker")).GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
+    }
+
+    /// <summary>Makes the service stop pinging; returns how long until it runs again under a new pid.</summary>
+    private static async Task<TimeSpan> HangAndAwaitRestartAsync(GitProcSandbox sandbox, string service, string hangFile, int before, CancellationToken token)
+    {
+        await File.WriteAllTextAsync(hangFile, "", token);
+        var clock = Stopwatch.StartNew();
+        var list = await sandbox.WaitForListAsync(
+            l => l[service] is { Status: "running", Pid: { } pid } && pid != before,
+            $"{service} was restarted by the watchdog",
+            token);
+        Assert.That(ProcScan.IsAlive(before), Is.False, "the hung process was killed");
+        Assert.That(list[service].Pid, Is.Not.EqualTo(before));
+        return clock.Elapsed;
+    }
+
+    private static async Task<JsonElement> StatusAsync(GitProcSandbox sandbox, string service)
+    {
+        var response = await sandbox.RequestAsync($$"""{"command":"status","service":"{{service}}"}""");
+        Assert.That(response.GetProperty("status").GetString(), Is.EqualTo("success"), response.ToString);
+        return response.GetProperty("data");
+    }
+
+    /// <summary>A sandbox (as root, with python3) holding the Python sender.</summary>
+    private static async Task<GitProcSandbox> PythonSandboxAsync(CancellationToken token)
+    {
+        RequireRoot();
+        _ = Tools.Require("python3", "python3");
+        var sandbox = await GitProcSandbox.CreateAsync(token);
+        await File.WriteAllTextAsync(Path.Combine(sandbox.Root, "notify_sender.py"), Sender, token);
+        return sandbox;
+    }
+
+    /// <summary>The command line that runs the Python sender (followed by its mode and arguments).</summary>
+    private static string SenderCommand(GitProcSandbox sandbox) => $"{Tools.Require("python3", "python3")} {Path.Combine(sandbox.Root, "notify_sender.py")}";
+
+    /// <summary>Polls <c>status</c> until <paramref name="condition"/> holds; fails after <see cref="GitProcSandbox.Deadline"/>.</summary>
+    private static async Task WaitStatusAsync(GitProcSandbox sandbox, string service, Func<JsonElement, bool> condition, string what, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
+        while (!condition(await StatusAsync(sandbox, service)))
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"{what} never happened:\n{sandbox.DaemonOutput}");
+            await Task.Delay(100, token);
+        }
+    }
+
+    private static double ReadTime(string path) =>
+        double.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>The sample worker, built with the solution in the tests' configuration.</summary>
+    private static string WorkerDll
+    {
+        get
+        {
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+            var path = Path.Combine(GitProcSandbox.SourceRoot, "samples", "NotifyWorker", "bin", configuration, "net10.0", "NotifyWorker.dll");
+            if (!File.Exists(path))
+            {
+                Assert.Fail($"{path} was not found; build GitProc.sln first.");
+            }
+
+            return path;
+        }
+    }
+
+    private static void RequireRoot() =>
+        Assume.That(Environment.IsPrivilegedProcess, Is.True, "needs root: NotifyAccess= is checked against the service's cgroup");
+}
