@@ -46,7 +46,7 @@ public sealed class NotifyTests
             stop = sys.argv[2]
             if os.path.exists(stop):
                 os.remove(stop)
-            mine = os.environ.get("WATCHDOG_PID") == str(os.getpid())
+            mine = os.environ.get("WATCHDOG_PID") == str(os.getpid()) == os.environ.get("SYSTEMD_EXEC_PID")
             notify("READY=1", "STATUS=watchdog %s usec=%s" % ("pid-ok" if mine else "pid-wrong", os.environ.get("WATCHDOG_USEC")))
             while True:
                 if not os.path.exists(stop):
@@ -206,7 +206,8 @@ public sealed class NotifyTests
         await sandbox.StartDaemonAsync(token);
         var before = (await sandbox.WaitRunningAsync(token, "pinger"))["pinger"];
 
-        // Pinging every 0.2 s, it outlives several intervals; WATCHDOG_USEC and WATCHDOG_PID (its own pid) were given.
+        // Pinging every 0.2 s, it outlives several intervals; WATCHDOG_USEC, WATCHDOG_PID and SYSTEMD_EXEC_PID (its own
+        // pid) were given.
         await Task.Delay(2500, token);
         var alive = await StatusAsync(sandbox, "pinger");
         Assert.That(alive.GetProperty("pid").GetInt32(), Is.EqualTo(before), sandbox.DaemonOutput);

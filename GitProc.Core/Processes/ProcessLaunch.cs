@@ -36,10 +36,10 @@ public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
-    /// A variable set to the process's own pid before it executes the command (<c>WATCHDOG_PID</c>), so a program can
-    /// tell that a variable meant for the main process is its own; <see langword="null"/> for none.
+    /// Variables set to the process's own pid before it executes the command (<c>SYSTEMD_EXEC_PID</c>,
+    /// <c>WATCHDOG_PID</c>), so a program can tell that variables meant for the main process are its own. Empty for none.
     /// </summary>
-    public string? PidVariable { get; init; }
+    public IReadOnlyList<string> PidVariables { get; init; } = [];
 
     /// <summary>The working directory when the unit sets none (the repository's directory of unit files).</summary>
     public string? DefaultWorkingDirectory { get; init; }

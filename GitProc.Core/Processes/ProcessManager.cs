@@ -394,7 +394,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         var limitCommands = LimitCommands(unit);
 
         // The pid is only known once the process exists: the shim's $$, which stays the command's pid across exec.
-        if (launch.PidVariable is { } pidVariable)
+        foreach (var pidVariable in launch.PidVariables)
         {
             limitCommands += $"{pidVariable}=$$; export {pidVariable}; ";
         }

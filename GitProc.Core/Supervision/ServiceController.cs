@@ -854,8 +854,13 @@ internal sealed class ServiceController : IAsyncDisposable
         CgroupProcsFiles = main ? _cgroup?.ProcsFiles ?? [] : [],
         CgroupJoinFiles = _cgroup?.JoinFiles ?? [],
         Environment = OperatingSystem.IsLinux() && _notify is { } notify ? notify.Environment(unit) : new Dictionary<string, string>(),
-        PidVariable = main && unit.Watchdog is not null && _notify is not null ? "WATCHDOG_PID" : null,
+        PidVariables = !main || _notify is null ? [] : unit.Watchdog is null ? NotifyPidVariables : WatchdogPidVariables,
     };
+
+    // SYSTEMD_EXEC_PID as systemd 248+ sets it: how sd_notify clients (.NET's UseSystemd() from 11.0 on, among them) tell
+    // that the notification socket is meant for them and not for a parent. Only for notify services: it needs the shim.
+    private static readonly string[] NotifyPidVariables = ["SYSTEMD_EXEC_PID"];
+    private static readonly string[] WatchdogPidVariables = ["SYSTEMD_EXEC_PID", "WATCHDOG_PID"];
 
     /// <summary>
     /// Gives the service its cgroup before its first process starts (by default every service gets one where

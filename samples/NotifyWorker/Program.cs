@@ -17,16 +17,8 @@ var builder = Host.CreateDefaultBuilder(args)
     {
         services.AddSingleton(settings);
 
-        // UseSystemd() only switches on when the parent process is named "systemd" (or the worker is PID 1 in a
-        // container); under another supervisor that speaks the protocol, such as GitProc, NOTIFY_SOCKET is what
-        // says so, and the same lifetime and notifier are registered here.
-        if (!SystemdHelpers.IsSystemdService() && Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
-        {
-            services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
-            services.AddSingleton<IHostLifetime, SystemdLifetime>();
-        }
-
-        // Disabled (IsEnabled false) when there is no NOTIFY_SOCKET: the worker then also runs on its own.
+        // Under a service manager UseSystemd() has registered the notifier the worker pings the watchdog through; run
+        // by hand, the worker gets one that is off (IsEnabled false) and runs on its own.
         services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<Worker>();
     });
