@@ -163,15 +163,20 @@ internal sealed class GitCommandFetcher(TimeProvider timeProvider)
     /// <summary>A word for the shell git runs <c>GIT_SSH_COMMAND</c> with.</summary>
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    /// <summary>git's error lines as one line: a status shows it, a log line holds it.</summary>
+    /// <summary>
+    /// git's error as one line (a status shows it, a log line holds it): its last three meaningful lines, which say what
+    /// failed (<c>Host key verification failed.</c>, <c>fatal: Authentication failed for …</c>) after any banner ssh
+    /// printed first (a changed host key's takes twenty lines).
+    /// </summary>
     internal static string Condense(string stderr)
     {
-        var text = string.Join(
-            " ",
-            stderr.Split('\n')
-                .Select(l => l.Trim())
-                .Where(l => l.Length > 0 && !l.StartsWith("Please make sure you have the correct access rights", StringComparison.Ordinal)
-                    && l != "and the repository exists."));
+        var lines = stderr.Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith('@')
+                && !l.StartsWith("Please make sure you have the correct access rights", StringComparison.Ordinal)
+                && l != "and the repository exists.")
+            .ToList();
+        var text = string.Join(" ", lines.Skip(Math.Max(0, lines.Count - 3)));
         return text.Length > MaxErrorLength ? text[..MaxErrorLength] + "…" : text;
     }
 

@@ -246,7 +246,10 @@ internal sealed class Reconciler : IReconciler, IDisposable
 
             if (fetching is null && Volatile.Read(ref _fetchStatus)?.NextFetch is { } due && _time.GetUtcNow() >= due)
             {
-                fetching = FetchInBackgroundAsync(Wake, cancellationToken);
+                fetching = FetchInBackgroundAsync(cancellationToken);
+
+                // Woken once the task has completed (not from inside it), so the loop sees it done and schedules the next.
+                _ = fetching.ContinueWith(static (_, wake) => ((Action)wake!)(), (Action)Wake, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
             try
@@ -294,7 +297,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     }
 
     /// <summary>The watch loop's fetch: its failure is in the fetch status and the log, not the loop's business.</summary>
-    private async Task FetchInBackgroundAsync(Action done, CancellationToken cancellationToken)
+    private async Task FetchInBackgroundAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -307,10 +310,6 @@ internal sealed class Reconciler : IReconciler, IDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The daemon is stopping.
-        }
-        finally
-        {
-            done();
         }
     }
 
