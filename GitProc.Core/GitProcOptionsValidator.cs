@@ -31,6 +31,21 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Git.{nameof(options.Git.RemoteBranch)} must be a valid Git branch name (was '{remoteBranch}').");
         }
 
+        if (options.Git.RemoteUrl is { } remoteUrl && Git.RemoteAddress.CarriesSecret(remoteUrl))
+        {
+            failures.Add($"Git.{nameof(options.Git.RemoteUrl)} must not carry credentials (was '{Git.RemoteAddress.Redact(remoteUrl)}'); put them in Git.{nameof(options.Git.CredentialsFile)} or Git.{nameof(options.Git.CredentialsEnvironmentVariable)}.");
+        }
+
+        if (options.Git.FetchTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Git.{nameof(options.Git.FetchTimeout)} must be positive (was {options.Git.FetchTimeout}).");
+        }
+
+        if (options.Git.FetchRetryDelay <= TimeSpan.Zero || options.Git.FetchRetryMaxDelay < options.Git.FetchRetryDelay)
+        {
+            failures.Add($"Git.{nameof(options.Git.FetchRetryDelay)} must be positive and at most Git.{nameof(options.Git.FetchRetryMaxDelay)} (were {options.Git.FetchRetryDelay} and {options.Git.FetchRetryMaxDelay}).");
+        }
+
         if (options.Logs.MaxFileBytes < 1024)
         {
             failures.Add($"Logs.{nameof(options.Logs.MaxFileBytes)} must be at least 1024 bytes (was {options.Logs.MaxFileBytes}).");

@@ -154,5 +154,38 @@ internal static class StatusCommand
         {
             output.WriteLine($"Status Text: {CliContext.OneLine(status.StatusText)}");
         }
+
+        if (status.Remote is not null)
+        {
+            output.WriteLine(LastFetchLine(status, c));
+        }
+    }
+
+    /// <summary>
+    /// <c>Last Fetch: TIME OUTCOME (next HH:mm:ss)</c>; after failures <c>Last Fetch: TIME failed, N in a row (next attempt
+    /// HH:mm:ss): ERROR</c>; before the first fetch <c>Last Fetch: none yet (next HH:mm:ss)</c>.
+    /// </summary>
+    private static string LastFetchLine(IpcStatusResult status, CultureInfo c)
+    {
+        var next = status.NextFetch is { } due ? due.ToLocalTime().ToString("HH:mm:ss", c) : null;
+        if (status.LastFetch is not { } last)
+        {
+            return next is null ? "Last Fetch: none yet" : $"Last Fetch: none yet (next {next})";
+        }
+
+        var when = last.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", c);
+        if (status.LastFetchOutcome == "failed")
+        {
+            var attempt = next is null ? "" : $" (next attempt {next})";
+            return string.Create(c, $"Last Fetch: {when} failed, {status.FetchFailures ?? 1} in a row{attempt}: {CliContext.OneLine(status.LastFetchError ?? "")}");
+        }
+
+        var outcome = status.LastFetchOutcome switch
+        {
+            "forced" => "forced (the remote rewrote its history; followed)",
+            { } other => other.Replace('_', ' '),
+            null => "done",
+        };
+        return next is null ? $"Last Fetch: {when} {outcome}" : $"Last Fetch: {when} {outcome} (next {next})";
     }
 }

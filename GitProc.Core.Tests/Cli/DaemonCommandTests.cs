@@ -254,6 +254,8 @@ public class DaemonCommandTests
     [TestCase("""{ "GitProc": { "Delivery": { "VerifyWindow": "soon" } } }""", "Failed to convert configuration value 'soon' at 'GitProc:Delivery:VerifyWindow' to type 'System.TimeSpan'.")]
     [TestCase("""{ "GitProc": { "WatchBranch": "main..next" } }""", "WatchBranch must be a valid Git branch name (was 'main..next').")]
     [TestCase("""{ "GitProc": { "Git": { "RemoteBranch": "a b" } } }""", "Git.RemoteBranch must be a valid Git branch name (was 'a b').")]
+    [TestCase("""{ "GitProc": { "Git": { "RemoteUrl": "https://ci:hunter2@git.example.com/u.git" } } }""", "Git.RemoteUrl must not carry credentials (was 'https://***@git.example.com/u.git'); put them in Git.CredentialsFile")]
+    [TestCase("""{ "GitProc": { "Git": { "FetchTimeout": "00:00:00" } } }""", "Git.FetchTimeout must be positive")]
     public async Task Invalid_settings_exit_1_naming_the_field(string json, string named)
     {
         var config = Path.Combine(_directory, "gitproc.json");

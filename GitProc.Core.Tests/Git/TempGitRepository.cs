@@ -20,12 +20,13 @@ internal sealed class TempGitRepository : IDisposable
     /// <summary>The repository's working directory.</summary>
     public string Path { get; }
 
-    public GitIntegration CreateIntegration(string? path = null, string branch = "main", string? remoteUrl = null, string? remoteBranch = null, TimeSpan? pollInterval = null, GitProc.Metrics.GitProcMetrics? metrics = null)
+    public GitIntegration CreateIntegration(string? path = null, string branch = "main", string? remoteUrl = null, string? remoteBranch = null, TimeSpan? pollInterval = null, GitProc.Metrics.GitProcMetrics? metrics = null, Action<GitOptions>? configure = null)
     {
         var options = new GitProcOptions { RepositoryPath = path ?? Path, WatchBranch = branch };
         options.Git.RemoteUrl = remoteUrl;
         options.Git.RemoteBranch = remoteBranch;
         options.Git.PollInterval = pollInterval ?? options.Git.PollInterval;
+        configure?.Invoke(options.Git);
         return new GitIntegration(Options.Create(options), TimeProvider.System, NullLogger<GitIntegration>.Instance, metrics);
     }
 

@@ -62,6 +62,22 @@ public sealed class GitMetricsTests
     }
 
     [Test]
+    public async Task The_fetch_backoffs_attempt_count_is_a_gauge_present_only_with_a_remote()
+    {
+        var reconciler = new Moq.Mock<GitProc.Reconciliation.IReconciler>();
+        reconciler.SetupGet(r => r.Status).Returns(new GitProc.Reconciliation.ReconcilerStatus("main", null, null));
+        _metrics.Observe(reconciler.Object);
+        Assert.That((await ScrapeAsync()).SeriesOf("gitproc_git_fetch_consecutive_failures"), Is.Empty, "no remote");
+
+        reconciler.SetupGet(r => r.Status).Returns(new GitProc.Reconciliation.ReconcilerStatus("main", null, null)
+        {
+            Fetch = new GitProc.Reconciliation.FetchStatus { Remote = "https://git.example.com/units.git", ConsecutiveFailures = 3 },
+        });
+        var scrape = await ScrapeAsync();
+        Assert.That(scrape["gitproc_git_fetch_consecutive_failures"], Is.EqualTo(3), scrape.ToString);
+    }
+
+    [Test]
     public async Task Without_a_remote_there_is_no_fetch_to_show()
     {
         _temp.InitWithCli();

@@ -14,4 +14,10 @@ public enum FetchOutcome
 
     /// <summary>The watched branch contains the remote's commit and more (for example a local rollback); it was left alone.</summary>
     LocalAhead,
+
+    /// <summary>
+    /// The remote rewrote its history (a force-push, or a reset to an older commit) and the watched branch, which held
+    /// nothing but what the remote had before, was moved to the remote's commit.
+    /// </summary>
+    Forced,
 }

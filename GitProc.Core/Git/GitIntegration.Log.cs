@@ -24,6 +24,9 @@ internal sealed partial class GitIntegration
         [LoggerMessage(EventId = 605, Level = LogLevel.Error, Message = "A callback watching branch {Branch} of {Path} failed")]
         public static partial void WatchCallbackFailed(ILogger logger, Exception exception, string branch, string path);
 
+        [LoggerMessage(EventId = 607, Level = LogLevel.Warning, Message = "The remote {Url} rewrote its history (force-push): branch {Branch} follows it from {From} to {To}")]
+        public static partial void ForcePushed(ILogger logger, string branch, string from, string to, string url);
+
         [LoggerMessage(EventId = 606, Level = LogLevel.Warning, Message = "Watching the references of {Path} reported an error; relying on polling until the next event")]
         public static partial void WatchError(ILogger logger, Exception exception, string path);
     }

@@ -33,6 +33,7 @@ internal sealed partial class GitIntegration : IGitIntegration
     private readonly ILogger<GitIntegration> _logger;
     private readonly GitProcMetrics? _metrics;
     private readonly Lock _branchLock = new();
+    private readonly GitCommandFetcher _command;
 
     public GitIntegration(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<GitIntegration> logger, GitProcMetrics? metrics = null)
     {
@@ -43,6 +44,7 @@ internal sealed partial class GitIntegration : IGitIntegration
         _timeProvider = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        _command = new GitCommandFetcher(timeProvider);
     }
 
     public string RepositoryPath => _options.Value.RepositoryPath;
@@ -234,13 +236,22 @@ internal sealed partial class GitIntegration : IGitIntegration
             return Task.FromResult(new FetchResult(FetchOutcome.NoRemote, null, null, null));
         }
 
+        if (RemoteAddress.CarriesSecret(url))
+        {
+            throw new GitException(
+                $"Git:RemoteUrl {RemoteAddress.Redact(url)} carries credentials in the URL; put them in Git:CredentialsFile (or Git:CredentialsEnvironmentVariable) instead.");
+        }
+
         var branch = options.WatchBranch;
         var remoteBranch = string.IsNullOrWhiteSpace(options.Git.RemoteBranch) ? branch : options.Git.RemoteBranch;
         _ = BranchReference(branch);
         _ = BranchReference(remoteBranch);
 
-        // The transfer can take seconds over a network and libgit2 blocks, so it gets a thread-pool thread.
-        var fetch = Task.Run(() => Fetch(url, branch, remoteBranch, cancellationToken), cancellationToken);
+        // A network transfer goes through the git command (bounded in time, its TLS and SSH set per process); a local one
+        // through libgit2, which blocks, so it gets a thread-pool thread.
+        var fetch = RemoteAddress.IsNetwork(url)
+            ? FetchWithCommandAsync(url, branch, remoteBranch, options.Git, cancellationToken)
+            : Task.Run(() => FetchWithLibGit2(url, branch, remoteBranch, cancellationToken), cancellationToken);
         return _metrics is null ? fetch : CountedAsync(fetch, _metrics);
     }
 
@@ -273,14 +284,26 @@ internal sealed partial class GitIntegration : IGitIntegration
         }
     }
 
-    private FetchResult Fetch(string url, string branch, string remoteBranch, CancellationToken cancellationToken)
+    private async Task<FetchResult> FetchWithCommandAsync(string url, string branch, string remoteBranch, GitOptions options, CancellationToken cancellationToken)
     {
         var tracking = TrackingPrefix + remoteBranch;
-        return Read($"fetch branch {remoteBranch} from {url}", repository =>
+        var shown = RemoteAddress.Redact(url);
+        var previousRemote = Read($"read {tracking}", repository => Tip(repository, tracking));
+        await _command.FetchAsync(RepositoryPath, url, remoteBranch, tracking, options, cancellationToken).ConfigureAwait(false);
+        return Read($"follow branch {remoteBranch} fetched from {shown}", repository => Advance(repository, shown, branch, remoteBranch, previousRemote));
+    }
+
+    private FetchResult FetchWithLibGit2(string url, string branch, string remoteBranch, CancellationToken cancellationToken)
+    {
+        var tracking = TrackingPrefix + remoteBranch;
+        var shown = RemoteAddress.Redact(url);
+        return Read($"fetch branch {remoteBranch} from {shown}", repository =>
         {
             // Removed first so that its absence afterwards means the remote has no such branch (a fetch of a missing
-            // branch succeeds without updating anything). The objects stay, so nothing is downloaded twice.
-            if (repository.Refs[tracking] is not null)
+            // branch succeeds without updating anything). The objects stay, so nothing is downloaded twice; the old value
+            // is put back when the fetch fails, since it tells a later fetch whether the remote rewrote its history.
+            var previousRemote = Tip(repository, tracking);
+            if (previousRemote is not null)
             {
                 repository.Refs.Remove(tracking);
             }
@@ -306,52 +329,83 @@ internal sealed partial class GitIntegration : IGitIntegration
                     repository.Network.Remotes.Update(RemoteName, updater => updater.Url = url);
                 }
 
-                Commands.Fetch(repository, RemoteName, [refspec], fetchOptions, $"gitproc: fetch {url}");
-            }
-            catch (LibGit2SharpException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException($"Fetching {url} was cancelled.", cancellationToken);
+                Commands.Fetch(repository, RemoteName, [refspec], fetchOptions, $"gitproc: fetch {shown}");
             }
             catch (LibGit2SharpException ex)
             {
-                throw new GitException($"Fetching branch {remoteBranch} from {url} into {RepositoryPath} failed: {ex.Message}", ex);
+                if (previousRemote is not null && repository.Refs[tracking] is null)
+                {
+                    repository.Refs.Add(tracking, new ObjectId(previousRemote), allowOverwrite: false);
+                }
+
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException($"Fetching {shown} was cancelled.", cancellationToken);
+                }
+
+                throw new GitException($"Fetching branch {remoteBranch} from {shown} into {RepositoryPath} failed: {ex.Message}", ex);
             }
 
-            var remoteSha = Tip(repository, tracking)
-                ?? throw new GitException($"The remote {url} has no branch {remoteBranch}.");
-            var remote = repository.Lookup<Commit>(remoteSha)
-                ?? throw new GitException($"Branch {remoteBranch} of {url} does not point at a commit ({remoteSha}).");
-
-            lock (_branchLock)
-            {
-                var canonical = BranchReference(branch);
-                var localSha = Tip(repository, canonical);
-                if (localSha == remote.Sha)
-                {
-                    return new FetchResult(FetchOutcome.UpToDate, localSha, remote.Sha, localSha);
-                }
-
-                var local = localSha is null ? null : repository.Lookup<Commit>(localSha)
-                    ?? throw new GitException($"The tip of branch {branch} ({localSha}) is not a commit in {RepositoryPath}.");
-                var mergeBase = local is null ? null : repository.ObjectDatabase.FindMergeBase(local, remote);
-                if (local is not null && mergeBase?.Id == remote.Id)
-                {
-                    Log.LocalAhead(_logger, branch, local.Sha, url, remote.Sha);
-                    return new FetchResult(FetchOutcome.LocalAhead, local.Sha, remote.Sha, local.Sha);
-                }
-
-                if (local is not null && mergeBase?.Id != local.Id)
-                {
-                    throw new GitException(
-                        $"Local branch {branch} ({Short(local.Sha)}) and remote {remoteBranch} ({Short(remote.Sha)}) have diverged; " +
-                        $"refusing to move {branch}. Resolve by hand.");
-                }
-
-                MoveBranch(repository, branch, local, remote, $"gitproc: fast-forward to {Short(remote.Sha)} from {url}");
-                Log.FastForwarded(_logger, branch, localSha ?? "(none)", remote.Sha, url);
-                return new FetchResult(FetchOutcome.FastForwarded, localSha, remote.Sha, remote.Sha);
-            }
+            return Advance(repository, shown, branch, remoteBranch, previousRemote);
         });
+    }
+
+    /// <summary>
+    /// Moves the watched branch to the fetched commit: forward when it is an ancestor; to a rewritten history when the
+    /// branch is where the remote was at the previous fetch (a force-push: the branch holds nothing of its own); never
+    /// when the branch has commits of its own (ahead: left alone; diverged: refused).
+    /// </summary>
+    /// <param name="repository">The repository.</param>
+    /// <param name="shown">The remote's URL as it may be shown.</param>
+    /// <param name="branch">The watched branch.</param>
+    /// <param name="remoteBranch">The remote's branch.</param>
+    /// <param name="previousRemote">The remote's commit at the previous fetch, if one is known.</param>
+    private FetchResult Advance(Repository repository, string shown, string branch, string remoteBranch, string? previousRemote)
+    {
+        var tracking = TrackingPrefix + remoteBranch;
+        var remoteSha = Tip(repository, tracking)
+            ?? throw new GitException($"The remote {shown} has no branch {remoteBranch}.");
+        var remote = repository.Lookup<Commit>(remoteSha)
+            ?? throw new GitException($"Branch {remoteBranch} of {shown} does not point at a commit ({remoteSha}).");
+
+        lock (_branchLock)
+        {
+            var canonical = BranchReference(branch);
+            var localSha = Tip(repository, canonical);
+            if (localSha == remote.Sha)
+            {
+                return new FetchResult(FetchOutcome.UpToDate, localSha, remote.Sha, localSha);
+            }
+
+            var local = localSha is null ? null : repository.Lookup<Commit>(localSha)
+                ?? throw new GitException($"The tip of branch {branch} ({localSha}) is not a commit in {RepositoryPath}.");
+            var mergeBase = local is null ? null : repository.ObjectDatabase.FindMergeBase(local, remote);
+            if (local is not null && localSha == previousRemote && mergeBase?.Id != local.Id)
+            {
+                // The remote no longer contains what it had: its history was rewritten (or reset to an older commit).
+                // The branch is exactly what the remote was, so following the remote loses nothing made on this host.
+                MoveBranch(repository, branch, local, remote, $"gitproc: follow force-push to {Short(remote.Sha)} from {shown}");
+                Log.ForcePushed(_logger, branch, local.Sha, remote.Sha, shown);
+                return new FetchResult(FetchOutcome.Forced, localSha, remote.Sha, remote.Sha);
+            }
+
+            if (local is not null && mergeBase?.Id == remote.Id)
+            {
+                Log.LocalAhead(_logger, branch, local.Sha, shown, remote.Sha);
+                return new FetchResult(FetchOutcome.LocalAhead, local.Sha, remote.Sha, local.Sha);
+            }
+
+            if (local is not null && mergeBase?.Id != local.Id)
+            {
+                throw new GitException(
+                    $"Local branch {branch} ({Short(local.Sha)}) and remote {remoteBranch} ({Short(remote.Sha)}) have diverged; " +
+                    $"refusing to move {branch}. Resolve by hand.");
+            }
+
+            MoveBranch(repository, branch, local, remote, $"gitproc: fast-forward to {Short(remote.Sha)} from {shown}");
+            Log.FastForwarded(_logger, branch, localSha ?? "(none)", remote.Sha, shown);
+            return new FetchResult(FetchOutcome.FastForwarded, localSha, remote.Sha, remote.Sha);
+        }
     }
 
     /// <summary>

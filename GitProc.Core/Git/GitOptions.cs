@@ -6,8 +6,10 @@ namespace GitProc.Git;
 public sealed class GitOptions
 {
     /// <summary>
-    /// The remote repository to fetch from: a path, a <c>file://</c> URL, or an <c>https://</c>/<c>ssh://</c> URL as far as
-    /// the native libgit2 build supports it. Default <see langword="null"/>: no remote, the local branch is the desired state.
+    /// The remote repository to fetch from: a path or <c>file://</c> URL (fetched by libgit2 in the process), or an
+    /// <c>https://</c>, <c>http://</c>, <c>ssh://</c> or scp-style (<c>git@host:path</c>) URL (fetched by the <c>git</c>
+    /// command; docs/fleets.md says why). It must not carry a password or token (<c>https://user:secret@…</c>): those go in
+    /// <see cref="CredentialsFile"/>. Default <see langword="null"/>: no remote, the local branch is the desired state.
     /// </summary>
     public string? RemoteUrl { get; set; }
 
@@ -17,8 +19,63 @@ public sealed class GitOptions
     /// </summary>
     public string? RemoteBranch { get; set; }
 
-    /// <summary>How often the daemon fetches <see cref="RemoteUrl"/>. Default 60 s.</summary>
+    /// <summary>
+    /// How often the daemon fetches <see cref="RemoteUrl"/>. Each daemon fetches at its own phase of the interval, derived
+    /// from the host name and the repository path (stable across restarts), so a fleet's fetches are spread over the
+    /// interval instead of hitting the server at once. Default 60 s.
+    /// </summary>
     public TimeSpan FetchInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long one fetch may take before its transfer is abandoned (the <c>git</c> process killed) and counted as failed,
+    /// so a server that accepts the connection and then hangs never holds up the daemon. Default 60 s.
+    /// </summary>
+    public TimeSpan FetchTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The delay before the first retry of a failed fetch; each further consecutive failure doubles it (with jitter:
+    /// the actual delay is drawn between half and all of it) up to <see cref="FetchRetryMaxDelay"/>. Default 2 s.
+    /// </summary>
+    public TimeSpan FetchRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest delay between retries of a failing fetch. Default 5 min.</summary>
+    public TimeSpan FetchRetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A file holding the credentials of an <c>https://</c> remote, readable by its owner only (mode 0600 or stricter; a
+    /// file group or others can access is refused): either <c>username=NAME</c> and <c>password=SECRET</c> lines (a token
+    /// goes in <c>password</c>), or one line holding only a token (sent with the user name <c>x-access-token</c>). Blank
+    /// lines and lines starting with <c>#</c> are ignored. Read at every fetch, so a rotated token needs no restart.
+    /// Default <see langword="null"/>.
+    /// </summary>
+    public string? CredentialsFile { get; set; }
+
+    /// <summary>
+    /// The name of an environment variable of the daemon holding the credentials of an <c>https://</c> remote:
+    /// <c>USERNAME:PASSWORD</c> (split at the first colon) or a bare token (no colon). Used when
+    /// <see cref="CredentialsFile"/> is not set. Default <see langword="null"/>.
+    /// </summary>
+    public string? CredentialsEnvironmentVariable { get; set; }
+
+    /// <summary>
+    /// The private key for an <c>ssh://</c> or scp-style remote (a deploy key), readable by its owner only, as ssh
+    /// requires. Default <see langword="null"/>: ssh's own defaults (<c>~/.ssh/id_*</c>, an agent).
+    /// </summary>
+    public string? SshKeyFile { get; set; }
+
+    /// <summary>
+    /// The known-hosts file with the SSH server's host key. Host keys are checked strictly: an unknown or changed key
+    /// fails the fetch, nothing is ever prompted or added. Default <see langword="null"/>: ssh's own
+    /// (<c>~/.ssh/known_hosts</c>, <c>/etc/ssh/ssh_known_hosts</c>).
+    /// </summary>
+    public string? SshKnownHostsFile { get; set; }
+
+    /// <summary>
+    /// A PEM file of the certificate authorities an <c>https://</c> remote's certificate must chain to (a private CA).
+    /// Default <see langword="null"/>: the file named by the daemon's <c>SSL_CERT_FILE</c> variable when set, else the
+    /// system's trust store.
+    /// </summary>
+    public string? SslCaFile { get; set; }
 
     /// <summary>
     /// How often the watched branch's reference files are checked (size and modification time, no Git read) as a

@@ -99,8 +99,11 @@ public interface IGitIntegration
     /// <summary>
     /// Fetches <see cref="GitOptions.RemoteBranch"/> from <see cref="GitOptions.RemoteUrl"/> into
     /// <c>refs/remotes/gitproc/&lt;branch&gt;</c> and fast-forwards the watched branch to it when the branch is an
-    /// ancestor of (or equal to) the fetched commit. A branch that is ahead is left alone; a branch that has diverged
-    /// is never force-moved. Does nothing without a remote.
+    /// ancestor of (or equal to) the fetched commit. When the remote rewrote its history (a force-push) and the branch is
+    /// exactly the remote's previous commit, the branch follows the remote (<see cref="FetchOutcome.Forced"/>). A branch
+    /// with commits of its own is never force-moved: ahead, it is left alone; diverged, the fetch fails. Network remotes
+    /// (https, ssh) are fetched with the <c>git</c> command within <see cref="GitOptions.FetchTimeout"/>. Does nothing
+    /// without a remote.
     /// </summary>
     /// <param name="cancellationToken">Cancels the transfer.</param>
     /// <exception cref="GitException">

@@ -126,6 +126,13 @@ internal static class IpcClientJson
         VerifyingUntil = Time(data, "verifying_until"u8),
         RolledBackCommit = String(data, "rolled_back_commit"u8),
         RollbackReason = String(data, "rollback_reason"u8),
+        Remote = String(data, "remote"u8),
+        LastFetch = Time(data, "last_fetch"u8),
+        LastFetchOutcome = String(data, "last_fetch_outcome"u8),
+        LastFetchError = String(data, "last_fetch_error"u8),
+        LastFetchSuccess = Time(data, "last_fetch_success"u8),
+        FetchFailures = Int(data, "fetch_failures"u8),
+        NextFetch = Time(data, "next_fetch"u8),
     };
 
     private static DateTimeOffset? Time(JsonElement data, ReadOnlySpan<byte> name) =>

@@ -189,6 +189,20 @@ internal sealed class IpcCommandHandler(
             result = result with { RolledBackCommit = rollback.Commit, RollbackReason = rollback.RollbackReason };
         }
 
+        if (reconciling?.Fetch is { } fetch)
+        {
+            result = result with
+            {
+                Remote = fetch.Remote,
+                LastFetch = fetch.LastFetch,
+                LastFetchOutcome = fetch.LastOutcome,
+                LastFetchError = fetch.LastError,
+                LastFetchSuccess = fetch.LastSuccess,
+                FetchFailures = fetch.ConsecutiveFailures,
+                NextFetch = fetch.NextFetch,
+            };
+        }
+
         return IpcReply.Success(result, Json.IpcStatusResult);
     }
 

@@ -99,4 +99,25 @@ public sealed record IpcStatusResult
 
     /// <summary>Since when saving the state has been failing.</summary>
     public DateTimeOffset? StateErrorSince { get; init; }
+
+    /// <summary>The remote the watched branch follows, without user information; <see langword="null"/> without one.</summary>
+    public string? Remote { get; init; }
+
+    /// <summary>When the last fetch of <see cref="Remote"/> ended; <see langword="null"/> before the first.</summary>
+    public DateTimeOffset? LastFetch { get; init; }
+
+    /// <summary>What it did: <c>up_to_date</c>, <c>fast_forwarded</c>, <c>local_ahead</c>, <c>forced</c> or <c>failed</c>.</summary>
+    public string? LastFetchOutcome { get; init; }
+
+    /// <summary>Why the last fetch failed, while the last one failed.</summary>
+    public string? LastFetchError { get; init; }
+
+    /// <summary>When a fetch last succeeded.</summary>
+    public DateTimeOffset? LastFetchSuccess { get; init; }
+
+    /// <summary>Failed fetches since the last success (the backoff's attempt count); <see langword="null"/> without a remote.</summary>
+    public int? FetchFailures { get; init; }
+
+    /// <summary>When the daemon fetches next: the backoff's next attempt after a failure.</summary>
+    public DateTimeOffset? NextFetch { get; init; }
 }

@@ -117,6 +117,8 @@ internal sealed class GitProcMetrics
             description: "Fetches of the remote (Git:RemoteUrl), by result (success, failure).");
         meter.CreateObservableGauge("gitproc.git.fetch.last.timestamp", ObserveLastFetch, unit: "s",
             description: "When a fetch of the remote last ended with each result (success, failure), in Unix time.");
+        meter.CreateObservableGauge("gitproc.git.fetch.consecutive_failures", ObserveFetchFailures,
+            description: "Failed fetches of the remote since the last success (the retry backoff's attempt count); 0 while fetching works.");
     }
 
     /// <summary>The version the meter and <c>gitproc_build_info</c> report.</summary>
@@ -353,6 +355,9 @@ internal sealed class GitProcMetrics
         Volatile.Read(ref _tip) is { } tip && Volatile.Read(ref _reconciler) is { } reconciler
             ? [new Measurement<int>(reconciler.Status.AppliedCommit == tip ? 1 : 0, Tag("branch", _branch))]
             : [];
+
+    private IEnumerable<Measurement<int>> ObserveFetchFailures() =>
+        Volatile.Read(ref _reconciler)?.Status.Fetch is { } fetch ? [new Measurement<int>(fetch.ConsecutiveFailures)] : [];
 
     private IEnumerable<Measurement<double>> ObserveLastFetch()
     {

@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(1203, LogLevel.Warning, "Watching the branch failed: {Reason}")]
     public static partial void WatchFailed(this ILogger logger, string reason);
 
-    [LoggerMessage(1204, LogLevel.Warning, "Fetching the remote failed: {Reason}")]
-    public static partial void FetchFailed(this ILogger logger, string reason);
+    [LoggerMessage(1204, LogLevel.Warning, "Fetching the remote failed ({Failures} in a row; next attempt at {NextAttempt:u}): {Reason}")]
+    public static partial void FetchFailed(this ILogger logger, int failures, DateTimeOffset nextAttempt, string reason);
 
     [LoggerMessage(1206, LogLevel.Error, "The repository cannot be read ({Reason}); running the {Count} unit(s) of {Commit} as the state recorded them until it can")]
     public static partial void RunningFromState(this ILogger logger, string commit, int count, string reason);

@@ -31,6 +31,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private readonly SemaphoreSlim _fetchGate = new(1, 1);
     private readonly Lock _errorLock = new();
     private readonly IEventStream? _events;
+    private readonly FetchSchedule _schedule;
 
     // The last set known good (verified, or running before this run): what a commit failing verification gives way to.
     private (string? Commit, IReadOnlyList<UnitFile> Units)? _good;
@@ -43,6 +44,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private RejectedCommit? _rejected;
     private string? _gitError;
     private string? _gitErrorCommit;
+    private FetchStatus? _fetchStatus;
 
     // What applying _applied did and what its units have that GitProc does not act on: for sync and status. Replaced
     // with _applied (MarkApplied), read without the gate.
@@ -68,6 +70,12 @@ internal sealed class Reconciler : IReconciler, IDisposable
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
+        _schedule = new FetchSchedule(_options.Git, Environment.MachineName + "\n" + _options.RepositoryPath, Random.Shared.NextDouble);
+        if (_options.Git.RemoteUrl is { } url && !string.IsNullOrWhiteSpace(url))
+        {
+            _fetchStatus = new FetchStatus { Remote = RemoteAddress.Redact(url), NextFetch = timeProvider.GetUtcNow() };
+        }
+
         metrics?.Observe(this);
     }
 
@@ -78,6 +86,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         VerifyingCommit = Volatile.Read(ref _verifying)?.Commit,
         VerifyingUntil = Volatile.Read(ref _verifying)?.Until,
         LastRollback = _history.Newest is { Result: DeliveryResult.RolledBack } rollback ? rollback : null,
+        Fetch = Volatile.Read(ref _fetchStatus),
     };
 
     /// <summary>
@@ -215,7 +224,6 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
 
         using var watch = new RetryingBranchWatch(_git, Wake, _logger);
-        var nextFetch = _time.GetUtcNow();
         string? lastError = null;
         void Report(GitProcException ex)
         {
@@ -226,32 +234,29 @@ internal sealed class Reconciler : IReconciler, IDisposable
             }
         }
 
+        // A fetch runs beside the loop, so a slow or hung remote (bounded by Git:FetchTimeout) never holds back a commit
+        // made on the host itself; it wakes the loop when it ends, and its outcome is in the fetch status.
+        Task? fetching = null;
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (fetching is { IsCompleted: true })
+            {
+                fetching = null;
+            }
+
+            if (fetching is null && Volatile.Read(ref _fetchStatus)?.NextFetch is { } due && _time.GetUtcNow() >= due)
+            {
+                fetching = FetchInBackgroundAsync(cancellationToken);
+
+                // Woken once the task has completed (not from inside it), so the loop sees it done and schedules the next.
+                _ = fetching.ContinueWith(static (_, wake) => ((Action)wake!)(), (Action)Wake, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
             try
             {
                 watch.EnsureStarted();
-                var fetched = true;
-                if (_options.Git.RemoteUrl is not null && _time.GetUtcNow() >= nextFetch)
-                {
-                    nextFetch = _time.GetUtcNow() + _options.Git.FetchInterval;
-                    try
-                    {
-                        await FetchAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (GitProcException ex)
-                    {
-                        // An unreachable remote must not hold back a commit made on the host itself.
-                        Report(ex);
-                        fetched = false;
-                    }
-                }
-
                 await SyncIfChangedAsync(cancellationToken).ConfigureAwait(false);
-                if (fetched)
-                {
-                    lastError = null;
-                }
+                lastError = null;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -268,12 +273,19 @@ internal sealed class Reconciler : IReconciler, IDisposable
 
             try
             {
+                var nextFetch = fetching is null ? Volatile.Read(ref _fetchStatus)?.NextFetch : null;
                 await wake.WaitAsync(NextWake(nextFetch, retrying: lastError is not null || !watch.IsStarted), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+        }
+
+        if (fetching is not null)
+        {
+            // Cancelled with the loop: the git process is stopped; nothing of it may outlive the daemon's stop.
+            await fetching.ConfigureAwait(false);
         }
 
         // The daemon is stopping its services next: a trial in progress ends without a verdict (the next run counts
@@ -284,7 +296,27 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
     }
 
-    /// <summary>One fetch at a time: the watch loop's and an explicit <c>sync</c>'s would race for the same references.</summary>
+    /// <summary>The watch loop's fetch: its failure is in the fetch status and the log, not the loop's business.</summary>
+    private async Task FetchInBackgroundAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FetchAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitProcException)
+        {
+            // Recorded and logged by FetchAsync; retried when the backoff says.
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The daemon is stopping.
+        }
+    }
+
+    /// <summary>
+    /// One fetch at a time: the watch loop's and an explicit <c>sync</c>'s would race for the same references. Records
+    /// the outcome, and when to fetch next, in the fetch status.
+    /// </summary>
     private async Task FetchAsync(CancellationToken cancellationToken)
     {
         await _fetchGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -295,18 +327,27 @@ internal sealed class Reconciler : IReconciler, IDisposable
             {
                 fetched = await _git.FetchAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (GitProcException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                var failure = FetchFailed(ex.Message);
+                _logger.FetchFailed(failure.ConsecutiveFailures, failure.NextFetch!.Value, ex.Message);
                 _events?.Publish(new GitProcEvent { Type = EventTypes.GitFetch, Outcome = "failed", Reason = ex.Message });
-                throw;
+                if (ex is GitProcException)
+                {
+                    throw;
+                }
+
+                throw new GitException(ex.Message, ex);
             }
 
             if (fetched.Outcome != FetchOutcome.NoRemote)
             {
+                var outcome = JsonNamingPolicy.SnakeCaseLower.ConvertName(fetched.Outcome.ToString());
+                FetchSucceeded(outcome);
                 _events?.Publish(new GitProcEvent
                 {
                     Type = EventTypes.GitFetch,
-                    Outcome = JsonNamingPolicy.SnakeCaseLower.ConvertName(fetched.Outcome.ToString()),
+                    Outcome = outcome,
                     Commit = fetched.Tip,
                     PreviousCommit = fetched.PreviousTip,
                 });
@@ -318,17 +359,51 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
     }
 
+    private void FetchSucceeded(string outcome)
+    {
+        var now = _time.GetUtcNow();
+        if (Volatile.Read(ref _fetchStatus) is { } status)
+        {
+            Volatile.Write(ref _fetchStatus, status with
+            {
+                LastFetch = now,
+                LastOutcome = outcome,
+                LastError = null,
+                LastSuccess = now,
+                ConsecutiveFailures = 0,
+                NextFetch = _schedule.NextAfterSuccess(now),
+            });
+        }
+    }
+
+    private FetchStatus FetchFailed(string error)
+    {
+        var now = _time.GetUtcNow();
+        var status = Volatile.Read(ref _fetchStatus) ?? new FetchStatus { Remote = RemoteAddress.Redact(_options.Git.RemoteUrl ?? "") };
+        var failures = status.ConsecutiveFailures + 1;
+        status = status with
+        {
+            LastFetch = now,
+            LastOutcome = "failed",
+            LastError = error,
+            ConsecutiveFailures = failures,
+            NextFetch = now + _schedule.RetryDelay(failures),
+        };
+        Volatile.Write(ref _fetchStatus, status);
+        return status;
+    }
+
     /// <summary>
     /// How long the watch loop sleeps: until the watcher wakes it (it checks the reference files every
-    /// <see cref="GitOptions.PollInterval"/> itself), the next fetch is due, or the safety-net interval ends;
+    /// <see cref="GitOptions.PollInterval"/> itself), the next fetch is due (none while one runs), or the safety-net interval ends;
     /// after a failure, one poll interval, so a repository that reappears is picked up as quickly as a commit.
     /// </summary>
-    private TimeSpan NextWake(DateTimeOffset nextFetch, bool retrying)
+    private TimeSpan NextWake(DateTimeOffset? nextFetch, bool retrying)
     {
         var wait = retrying || _options.Git.PollInterval > SafetyNetInterval ? _options.Git.PollInterval : SafetyNetInterval;
-        if (_options.Git.RemoteUrl is not null)
+        if (nextFetch is { } due)
         {
-            var untilFetch = nextFetch - _time.GetUtcNow();
+            var untilFetch = due - _time.GetUtcNow();
             wait = untilFetch < TimeSpan.Zero ? TimeSpan.Zero : untilFetch < wait ? untilFetch : wait;
         }
 

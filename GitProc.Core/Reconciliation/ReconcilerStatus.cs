@@ -29,4 +29,7 @@ public sealed record ReconcilerStatus(string Branch, string? AppliedCommit, Reje
 
     /// <summary>While the newest commit the daemon saw is one rolled back after failing verification: its record.</summary>
     public Delivery.DeliveryRecord? LastRollback { get; init; }
+
+    /// <summary>The last fetch of the remote and the next; <see langword="null"/> without a remote.</summary>
+    public FetchStatus? Fetch { get; init; }
 }
