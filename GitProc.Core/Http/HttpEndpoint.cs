@@ -314,13 +314,22 @@ internal sealed class HttpEndpoint : IAsyncDisposable
         _socket.Dispose();
         await _accepting.ConfigureAwait(false);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        for (var i = 0; i < _maxConnections; i++)
+        var free = 0;
+        while (free < _maxConnections)
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero || !await _slots.WaitAsync(left).ConfigureAwait(false))
             {
                 break;
             }
+
+            free++;
+        }
+
+        // Given back, so OpenConnections still counts what did not close in time.
+        if (free > 0)
+        {
+            _slots.Release(free);
         }
     }
 }
