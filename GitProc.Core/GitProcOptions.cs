@@ -7,6 +7,7 @@ using GitProc.Logs;
 using GitProc.Metrics;
 using GitProc.ResourceControl;
 using GitProc.UnitFiles;
+using GitProc.Web;
 
 namespace GitProc;
 
@@ -72,4 +73,7 @@ public sealed class GitProcOptions
 
     /// <summary>The daemon's Prometheus endpoint (<c>Metrics:Listen</c>); off by default.</summary>
     public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>The daemon's read-only status page (<c>Web:Listen</c>); off by default.</summary>
+    public WebOptions Web { get; set; } = new();
 }

@@ -106,12 +106,26 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Delivery.{nameof(options.Delivery.CrashLoopRestarts)} must be at least 1 (was {options.Delivery.CrashLoopRestarts}).");
         }
 
-        if (options.Metrics.Listen is { } listen && Metrics.ListenAddress.Parse(listen, out var listenError) is null)
+        ValidateListen(failures, "Metrics", options.Metrics.Listen, 9101);
+        ValidateListen(failures, "Web", options.Web.Listen, 9102);
+
+        if (options.Web.LogLines is < 1 or > Web.WebServer.MaxLogLines)
         {
-            failures.Add($"Metrics.{nameof(options.Metrics.Listen)} must be HOST:PORT such as 127.0.0.1:9101, or a port alone for loopback: {listenError} (was '{listen}').");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Web.{nameof(options.Web.LogLines)} must be from 1 to {Web.WebServer.MaxLogLines} (was {options.Web.LogLines})."));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>An HTTP listen address (<c>Metrics:Listen</c>, <c>Web:Listen</c>) that does not parse, said with an example.</summary>
+    private static void ValidateListen(List<string> failures, string section, string? listen, int examplePort)
+    {
+        if (listen is not null && Http.ListenAddress.Parse(listen, out var error) is null)
+        {
+            failures.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{section}.Listen must be HOST:PORT such as 127.0.0.1:{examplePort}, or a port alone for loopback: {error} (was '{listen}')."));
+        }
     }
 
     /// <summary>Whether Git accepts the name as a branch (<c>main</c>, <c>refs/heads/main</c>), as the daemon will ask it to.</summary>

@@ -3,6 +3,7 @@ using GitProc;
 using GitProc.Hosting;
 using GitProc.Ipc;
 using GitProc.Metrics;
+using GitProc.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -21,7 +22,7 @@ public static class GitProcDaemonServiceCollectionExtensions
     /// that locks its state and its cgroup root against a second daemon, checks that it can work (a units repository, or
     /// units applied by a previous run; writable state and log directories), raises its open-file soft limit, claims the IPC
     /// socket, recovers the previous run's state, applies the watched branch, serves clients (and, with
-    /// <c>Metrics:Listen</c>, Prometheus), and on shutdown stops serving, then stops every service in reverse dependency
+    /// <c>Metrics:Listen</c>, Prometheus; with <c>Web:Listen</c>, the status page), and on shutdown stops serving, then stops every service in reverse dependency
     /// order. Safe to call more than once.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -54,7 +55,9 @@ public static class GitProcDaemonServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 
         services.TryAddSingleton<MetricsServer>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MetricsService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HttpService<MetricsServer>>());
+        services.TryAddSingleton<WebServer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HttpService<WebServer>>());
 
         // The reconciler's watch loop comes AFTER GitProcDaemonService: it starts after the initial sync and stops
         // before the services do.

@@ -138,6 +138,18 @@ internal sealed class GitProcSandbox : IAsyncDisposable
             $$"""{ "ResourceControl": { "CgroupRoot": "{{CgroupRoot}}" }{{(more is null ? "" : ", " + more)}} }""",
             cancellationToken);
 
+    /// <summary>
+    /// Writes a config where <paramref name="section"/> (<c>Metrics</c>, <c>Web</c>) listens on a free port of 127.0.0.1,
+    /// plus <paramref name="more"/> as in <see cref="WriteConfigAsync"/>; returns the port.
+    /// </summary>
+    public async Task<int> WriteListenConfigAsync(string section, string? more = null)
+    {
+        var port = Metrics.Scrape.FreePort();
+        var listen = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{section}\": {{ \"Listen\": \"127.0.0.1:{port}\" }}");
+        await WriteConfigAsync(more is null ? listen : listen + ", " + more);
+        return port;
+    }
+
     /// <summary>A unit running the sandbox's script: a tree of sh and sleep that logs one line first.</summary>
     public string Unit(string name, string extra = "", string mode = "") => $"""
         [Unit]

@@ -22,10 +22,7 @@ public sealed class MetricsTests
     public async Task SetUp()
     {
         _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-        _port = Scrape.FreePort();
-        await _sandbox.WriteConfigAsync($$"""
-            "Metrics": { "Listen": "127.0.0.1:{{_port}}" }, "Delivery": { "VerifyWindow": "00:00:02" }
-            """);
+        _port = await _sandbox.WriteListenConfigAsync("Metrics", """ "Delivery": { "VerifyWindow": "00:00:02" } """);
     }
 
     [TearDown]

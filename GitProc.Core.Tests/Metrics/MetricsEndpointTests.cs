@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using GitProc.Core.Tests.Health;
+using GitProc.Http;
 using GitProc.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,7 +14,7 @@ public sealed class MetricsEndpointTests
 {
     private static readonly byte[] Body = "# TYPE x gauge\nx 1\n"u8.ToArray();
 
-    private MetricsEndpoint _endpoint = null!;
+    private HttpEndpoint _endpoint = null!;
     private int _renders;
 
     [SetUp]

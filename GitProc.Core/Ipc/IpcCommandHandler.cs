@@ -255,7 +255,8 @@ internal sealed class IpcCommandHandler(
         return new IpcListResult { Services = entries };
     }
 
-    private static string ToText(ServiceStatus status) => status switch
+    /// <summary>A status as users see it: <c>running</c>, <c>stopped</c>, <c>failed</c>.</summary>
+    internal static string ToText(ServiceStatus status) => status switch
     {
         ServiceStatus.Running => "running",
         ServiceStatus.Stopped => "stopped",

@@ -1,9 +1,9 @@
 using System.Net;
-using GitProc.Metrics;
+using GitProc.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace GitProc.Core.Tests.Metrics;
+namespace GitProc.Core.Tests.Http;
 
 public sealed class ListenAddressTests
 {

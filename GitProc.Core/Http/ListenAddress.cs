@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
 
-namespace GitProc.Metrics;
+namespace GitProc.Http;
 
-/// <summary>Parses <see cref="MetricsOptions.Listen"/>: <c>HOST:PORT</c> or a port alone (loopback).</summary>
+/// <summary>Parses <see cref="Metrics.MetricsOptions.Listen"/> and <see cref="Web.WebOptions.Listen"/>: <c>HOST:PORT</c> or a port alone (loopback).</summary>
 internal static class ListenAddress
 {
     /// <summary>The endpoint, or <see langword="null"/> and why the text is not one.</summary>
