@@ -376,6 +376,11 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
         }
 
+        foreach (var (key, value) in launch.ExtraEnvironment)
+        {
+            environment[key] = value;
+        }
+
         var workingDirectory = ResolveWorkingDirectory(launch, account, arg0);
 
         // argv: specifiers everywhere, variables in the arguments (systemd does not expand the program itself).

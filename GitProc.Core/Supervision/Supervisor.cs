@@ -84,7 +84,10 @@ internal sealed class Supervisor : ISupervisor
             _health,
             options.Value.Health,
             serviceProvider.GetService<IEventStream>(),
-            _metrics);
+            _metrics)
+        {
+            OomPollInterval = options.Value.ResourceControl.OomPollInterval,
+        };
         if (_health is not null)
         {
             _health.HealthChanged += OnHealthChanged;
@@ -422,6 +425,9 @@ internal sealed class Supervisor : ISupervisor
         await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
         return controller.Snapshot();
     }
+
+    public Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default) =>
+        Get(service).ReloadAsync(cancellationToken);
 
     /// <summary>
     /// Saves what changed (new pids, above all, so a daemon that dies right after answering adopts the new process
