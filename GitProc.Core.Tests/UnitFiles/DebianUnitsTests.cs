@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.Versioning;
 using GitProc.Core.Tests.Supervision;
 using GitProc.Core.Tests.TestSupport;
@@ -156,7 +155,7 @@ public sealed class DebianUnitsTests
             Directory.CreateDirectory(data);
             File.SetUnixFileMode(data, (UnixFileMode)0x1FF);
             File.WriteAllText(Path.Combine(harness.Root, "prometheus.yml"), "global:\n  scrape_interval: 1m\n");
-            var port = FreePort();
+            var port = GitProc.Core.Tests.Metrics.Scrape.FreePort();
             File.WriteAllText(
                 Path.Combine(harness.Root, "env"),
                 $"ARGS=\"--config.file={harness.Root}/prometheus.yml --storage.tsdb.path={data} --web.listen-address=127.0.0.1:{port}\"\n");
@@ -205,12 +204,5 @@ public sealed class DebianUnitsTests
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
