@@ -112,6 +112,10 @@ internal sealed class OomWatch : IDisposable
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
         }
+        catch (ObjectDisposedException) when (token.IsCancellationRequested)
+        {
+            // The service's controller went away while a callback waited for it.
+        }
     }
 
     private static async Task<long?> ReadAsync(IServiceCgroup cgroup, CancellationToken cancellationToken)
