@@ -26,6 +26,7 @@ internal sealed class OomWatch : IDisposable
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private long _seen;
+    private PeriodicTimer? _timer;
 
     private OomWatch(IServiceCgroup cgroup, long seen)
     {
@@ -43,7 +44,8 @@ internal sealed class OomWatch : IDisposable
         var watch = new OomWatch(cgroup, await ReadAsync(cgroup, CancellationToken.None).ConfigureAwait(false) ?? 0);
         if (interval > TimeSpan.Zero)
         {
-            _ = watch.PollAsync(interval, time, onKills);
+            watch._timer = new PeriodicTimer(interval, time);
+            _ = watch.PollAsync(onKills);
         }
 
         return watch;
@@ -90,31 +92,35 @@ internal sealed class OomWatch : IDisposable
         return bytes.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Stops polling (a callback in progress is cancelled); does not wait, so a callback waiting for the caller cannot deadlock.</summary>
-    /// <remarks>The token source is cancelled, not disposed: the loop may still be reading its token.</remarks>
-    public void Dispose() => _stop.Cancel();
+    /// <summary>
+    /// Stops polling (a callback in progress is cancelled); does not wait, so a callback waiting for the caller cannot
+    /// deadlock. The timer is disposed rather than the loop cancelled, so stopping throws nothing in the daemon's
+    /// steady state (a restart stops one watch and starts another).
+    /// </summary>
+    /// <remarks>The token source is cancelled, not disposed: a callback may still be reading its token.</remarks>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _timer?.Dispose();
+    }
 
-    private async Task PollAsync(TimeSpan interval, TimeProvider time, Func<long, CancellationToken, Task> onKills)
+    private async Task PollAsync(Func<long, CancellationToken, Task> onKills)
     {
         var token = _stop.Token;
         try
         {
-            using var timer = new PeriodicTimer(interval, time);
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            while (_timer is { } timer && await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false) && !token.IsCancellationRequested)
             {
-                var fresh = await TakeNewKillsAsync(token).ConfigureAwait(false);
-                if (fresh > 0)
+                var fresh = await TakeNewKillsAsync(CancellationToken.None).ConfigureAwait(false);
+                if (fresh > 0 && !token.IsCancellationRequested)
                 {
                     await onKills(fresh, token).ConfigureAwait(false);
                 }
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && token.IsCancellationRequested)
         {
-        }
-        catch (ObjectDisposedException) when (token.IsCancellationRequested)
-        {
-            // The service's controller went away while a callback waited for it.
+            // Stopped while a callback waited for the service's controller.
         }
     }
 

@@ -1061,7 +1061,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
             unit = _unit;
         }
 
-        if (unit.ExecStopPost.Count > 0 && !(unit.RemainAfterExit && exit.IsSuccess))
+        // The same test as OnEnded's for staying active: a clean end of a RemainAfterExit= oneshot keeps it active.
+        if (unit.ExecStopPost.Count > 0 && !(unit.RemainAfterExit && exit.IsClean))
         {
             await StopPost.RunAsync(_context, unit, exit, c => Launch(unit, c)).ConfigureAwait(false);
         }
