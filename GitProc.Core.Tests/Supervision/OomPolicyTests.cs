@@ -108,7 +108,12 @@ public sealed class OomPolicyTests
         Assert.That(status.FailureReason, Is.EqualTo("out of memory (OOM killer, MemoryMax=64M)"));
         Assert.That(status.LastExitCode, Is.EqualTo(143), "stopped with its KillSignal, SIGTERM");
         Assert.That(status.LastExit, Does.Contain("after the OOM killer killed a process of the service"));
-        Assert.That((await supervisor.GetStatusAsync("hog")).TaskCount, Is.Zero, "the sleeping shell was stopped with its cgroup");
+        var procs = _harness.CgroupDirectories().Select(d => Path.Combine(d, "hog", "cgroup.procs")).Where(File.Exists).ToList();
+        Assert.That(procs, Is.Not.Empty, "the cgroup is kept for the restart");
+        Assert.That(
+            await ProcScan.WaitUntilAsync(() => procs.All(p => File.ReadAllText(p).Trim().Length == 0), TimeSpan.FromSeconds(5)),
+            Is.True,
+            "the sleeping shell was stopped with its cgroup (the kernel may take a moment to reap what it killed)");
         Assert.That(File.ReadAllLines(marker), Has.Length.EqualTo(1), "not restarted before RestartSec");
         var oom = await NextAsync(events, e => e.Type == EventTypes.ServiceOomKill);
         Assert.That(oom.Reason, Does.Contain("OOMPolicy=stop"));
