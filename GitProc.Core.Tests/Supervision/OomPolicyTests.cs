@@ -80,8 +80,10 @@ public sealed class OomPolicyTests
         var status = await SupervisorHarness.WaitForAsync(supervisor, "hog", s => s.Status == ServiceStatus.Failed, seconds: 30);
 
         Assert.That(status.FailureReason, Is.EqualTo("out of memory (OOM killer, MemoryMax=64M)"));
-        Assert.That(status.LastExitCode, Is.EqualTo(137));
-        Assert.That(status.LastExit, Is.EqualTo("exited with code 137 after the OOM killer killed a process of the service: out of memory"));
+        // Usually the shell exits 137 before the watch's next poll; under load the poll may come first and stop it
+        // (OOMPolicy=stop, SIGTERM: 143). Either way the result is oom-kill.
+        Assert.That(status.LastExitCode, Is.EqualTo(137).Or.EqualTo(143));
+        Assert.That(status.LastExit, Does.EndWith("after the OOM killer killed a process of the service: out of memory"));
         var failed = await NextAsync(events, e => e is { Type: EventTypes.ServiceState, To: "failed" });
         Assert.That(failed.Reason, Is.EqualTo("out of memory (OOM killer, MemoryMax=64M)"));
         var scrape = await ScrapeAsync();
