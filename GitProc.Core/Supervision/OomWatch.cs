@@ -28,6 +28,11 @@ internal sealed class OomWatch : IDisposable
     private long _seen;
     private PeriodicTimer? _timer;
 
+    // Consecutive polls whose reading failed, and ticks left to skip: a daemon out of descriptors (EMFILE releases its
+    // descriptor reserve) is not pressed every interval by a background read it can do later.
+    private int _failures;
+    private int _skip;
+
     private OomWatch(IServiceCgroup cgroup, long seen)
     {
         _cgroup = cgroup;
@@ -57,7 +62,14 @@ internal sealed class OomWatch : IDisposable
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (await ReadAsync(_cgroup, cancellationToken).ConfigureAwait(false) is not { } count || count <= _seen)
+            if (await ReadAsync(_cgroup, cancellationToken).ConfigureAwait(false) is not { } count)
+            {
+                _skip = 1 << Math.Min(++_failures, 5);
+                return 0;
+            }
+
+            _failures = 0;
+            if (count <= _seen)
             {
                 return 0;
             }
@@ -111,6 +123,12 @@ internal sealed class OomWatch : IDisposable
         {
             while (_timer is { } timer && await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false) && !token.IsCancellationRequested)
             {
+                if (_skip > 0)
+                {
+                    _skip--;
+                    continue;
+                }
+
                 var fresh = await TakeNewKillsAsync(CancellationToken.None).ConfigureAwait(false);
                 if (fresh > 0 && !token.IsCancellationRequested)
                 {
