@@ -94,6 +94,7 @@ internal sealed class GitProcCli
         root.Subcommands.Add(StartCommand.Create(context));
         root.Subcommands.Add(StopCommand.Create(context));
         root.Subcommands.Add(RestartCommand.Create(context));
+        root.Subcommands.Add(ReloadCommand.Create(context));
         root.Subcommands.Add(StatusCommand.Create(context));
         root.Subcommands.Add(LogsCommand.Create(context));
         root.Subcommands.Add(ListCommand.Create(context));

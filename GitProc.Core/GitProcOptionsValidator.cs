@@ -76,6 +76,11 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"ResourceControl.{nameof(options.ResourceControl.CgroupRoot)} must be a relative cgroup name without '..' (was '{options.ResourceControl.CgroupRoot}').");
         }
 
+        if (options.ResourceControl.OomPollInterval < TimeSpan.Zero)
+        {
+            failures.Add($"ResourceControl.{nameof(options.ResourceControl.OomPollInterval)} must be zero (read at exit only) or positive (was {options.ResourceControl.OomPollInterval}).");
+        }
+
         if (options.Health.StartPeriod < TimeSpan.Zero)
         {
             failures.Add($"Health.{nameof(options.Health.StartPeriod)} must not be negative (was {options.Health.StartPeriod}).");

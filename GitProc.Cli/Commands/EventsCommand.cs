@@ -69,6 +69,7 @@ internal static class EventsCommand
             EventTypes.ServiceState => $"{e.Service} {e.From} -> {e.To}{Why(e.Reason)}{SubState(e)}"
                 + (e.To == "running" && e.Pid is { } pid ? $", pid {pid}" : "")
                 + (e.RestartCount is > 0 and var restarts ? $", restarts {restarts}" : ""),
+            EventTypes.ServiceOomKill => $"{e.Service} OOM kill{(e.Pid is { } oomPid ? $" (pid {oomPid} runs)" : "")}: {e.Reason}",
             EventTypes.HealthChanged => $"{e.Service} health {e.From} -> {e.To}{Why(e.Reason)}",
             EventTypes.CommitApplied => $"commit {Short(e.Commit)} applied: started {List(e.Started)}; restarted {List(e.Restarted)}; stopped {List(e.Stopped)}",
             EventTypes.CommitRejected => $"commit {Short(e.Commit)} rejected: {e.Reason}",

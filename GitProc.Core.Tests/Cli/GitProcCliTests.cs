@@ -193,6 +193,37 @@ public class GitProcCliTests
     }
 
     [Test]
+    public async Task Reload_prints_its_line_or_the_daemon_s_data_with_json()
+    {
+        await using var host = await IpcTestServer.StartAsync();
+        host.Supervisor.Setup(s => s.ReloadAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 44));
+
+        var run = await RunAsync(host, "reload", "web");
+        var json = await RunAsync(host, "reload", "web", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Out, Is.EqualTo("Service reloaded: web (PID: 44)\n"));
+        Assert.That(json.ExitCode, Is.EqualTo(0), json.ToString());
+        using var data = JsonDocument.Parse(json.Out);
+        Assert.That(data.RootElement.GetProperty("service").GetString(), Is.EqualTo("web"));
+        Assert.That(data.RootElement.GetProperty("pid").GetInt32(), Is.EqualTo(44));
+    }
+
+    [Test]
+    public async Task Reloading_a_service_that_cannot_be_reloaded_is_exit_1_with_the_reason()
+    {
+        await using var host = await IpcTestServer.StartAsync();
+        host.Supervisor.Setup(s => s.ReloadAsync("web", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ServiceOperationException("web", "Service not running: web"));
+
+        var run = await RunAsync(host, "reload", "web");
+
+        Assert.That(run.ExitCode, Is.EqualTo(1));
+        Assert.That(run.Out, Is.Empty);
+        Assert.That(run.Error, Is.EqualTo("Error: Service not running: web\n"));
+    }
+
+    [Test]
     public async Task Starting_a_running_service_is_exit_1_with_the_reason()
     {
         await using var host = await IpcTestServer.StartAsync();

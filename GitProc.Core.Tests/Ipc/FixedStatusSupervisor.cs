@@ -30,6 +30,8 @@ internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervi
 
     public Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
     public Task StopAllAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task HandOverAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();

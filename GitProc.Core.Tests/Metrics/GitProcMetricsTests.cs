@@ -145,6 +145,7 @@ public sealed class GitProcMetricsTests
     [TestCase(3, null, false, false, false, "exit-code")]
     [TestCase(null, 15, false, false, false, "signal")]
     [TestCase(null, 9, true, false, false, "oom-kill")]
+    [TestCase(137, null, true, false, false, "oom-kill")]
     [TestCase(null, 9, false, true, false, "timeout")]
     [TestCase(null, 15, false, false, true, "unhealthy")]
     [TestCase(null, null, false, false, false, "unknown")]

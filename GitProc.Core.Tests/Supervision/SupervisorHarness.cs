@@ -58,6 +58,9 @@ internal sealed class SupervisorHarness : IAsyncDisposable
         return provider.GetRequiredService<ISupervisor>();
     }
 
+    /// <summary>The container of the supervisor created last (its event stream, say).</summary>
+    public IServiceProvider LastProvider => _providers[^1];
+
     /// <summary>Writes an executable shell script into the test directory and returns its path.</summary>
     public string Script(string name, string body)
     {

@@ -111,6 +111,15 @@ public sealed class GitProcClient : IAsyncDisposable
     public Task<IpcStartResult> RestartAsync(string service, CancellationToken cancellationToken = default) =>
         CallAsync(new IpcRequest { Command = IpcCommands.Restart, Service = service }, IpcClientJson.ReadStart, cancellationToken);
 
+    /// <summary>Reloads a running service (its ExecReload= commands, or its ReloadSignal=).</summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>Its main process's pid and its name.</returns>
+    /// <exception cref="GitProcClientException">Not found, not running, not reloadable, or a reload command failed.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcStartResult> ReloadAsync(string service, CancellationToken cancellationToken = default) =>
+        CallAsync(new IpcRequest { Command = IpcCommands.Reload, Service = service }, IpcClientJson.ReadStart, cancellationToken);
+
     /// <summary>One service's status.</summary>
     /// <param name="service">The service name.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>

@@ -59,6 +59,9 @@ internal sealed class IpcCommandHandler(
             case IpcCommands.Restart:
                 return TryGetService(request, out service, out error) ? RestartAsync(service, cancellationToken) : new(error);
 
+            case IpcCommands.Reload:
+                return TryGetService(request, out service, out error) ? ReloadAsync(service, cancellationToken) : new(error);
+
             case IpcCommands.Logs:
                 return TryGetService(request, out service, out error) ? LogsAsync(service, request.Args, cancellationToken) : new(error);
 
@@ -293,6 +296,12 @@ internal sealed class IpcCommandHandler(
     private async ValueTask<IpcReply> RestartAsync(string service, CancellationToken cancellationToken)
     {
         var status = await supervisor.RestartAsync(service, cancellationToken).ConfigureAwait(false);
+        return IpcReply.Success(new IpcStartResult { Pid = status.Pid, Service = status.Name }, Json.IpcStartResult);
+    }
+
+    private async ValueTask<IpcReply> ReloadAsync(string service, CancellationToken cancellationToken)
+    {
+        var status = await supervisor.ReloadAsync(service, cancellationToken).ConfigureAwait(false);
         return IpcReply.Success(new IpcStartResult { Pid = status.Pid, Service = status.Name }, Json.IpcStartResult);
     }
 

@@ -12,6 +12,12 @@ public static class IpcCommands
     /// <summary><c>restart</c>: restarts a service; data <c>{"pid", "service"}</c>.</summary>
     public const string Restart = "restart";
 
+    /// <summary>
+    /// <c>reload</c>: runs a running service's <c>ExecReload=</c> commands, or sends its <c>ReloadSignal=</c>; data
+    /// <c>{"pid", "service"}</c> (the main process, unchanged).
+    /// </summary>
+    public const string Reload = "reload";
+
     /// <summary><c>status</c>: one service's status; data <see cref="IpcStatusResult"/>.</summary>
     public const string Status = "status";
 

@@ -35,6 +35,7 @@ internal sealed class GitProcMetrics
     private readonly string _branch;
     private readonly Counter<long> _starts;
     private readonly Counter<long> _exits;
+    private readonly Counter<long> _oomKills;
     private readonly Histogram<double> _startDuration;
     private readonly Counter<long> _checks;
     private readonly Histogram<double> _checkDuration;
@@ -78,6 +79,8 @@ internal sealed class GitProcMetrics
             description: "Starts of the service's main process (or a oneshot's commands): first starts, operator starts and automatic restarts.");
         _exits = meter.CreateCounter<long>("gitproc.service.exits", unit: "{exit}",
             description: "Ends of the service's main process the daemon did not ask for, by reason: success, exit-code, signal, oom-kill, watchdog, timeout, unhealthy, unknown.");
+        _oomKills = meter.CreateCounter<long>("gitproc.service.oom_kills", unit: "{process}",
+            description: "Processes of the service (any in its cgroup, not only the main one) the kernel's OOM killer killed, whatever OOMPolicy= then did.");
         _startDuration = meter.CreateHistogram("gitproc.service.start.duration", unit: "s",
             description: "From the start of a launch (ExecStartPre included) until the main process runs.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StartBuckets });
@@ -143,6 +146,9 @@ internal sealed class GitProcMetrics
     /// <summary>A service's main process ended without the daemon asking (a stop is not counted).</summary>
     public void ServiceExited(string service, ProcessExit exit, bool unhealthy) =>
         _exits.Add(1, Tag("service", service), Tag("reason", ExitReason(exit, unhealthy)));
+
+    /// <summary>The OOM killer killed <paramref name="kills"/> processes in the service's cgroup.</summary>
+    public void ServiceOomKilled(string service, long kills) => _oomKills.Add(kills, Tag("service", service));
 
     /// <summary>The reason label of an exit, in systemd's words for a service's result.</summary>
     internal static string ExitReason(ProcessExit exit, bool unhealthy) =>

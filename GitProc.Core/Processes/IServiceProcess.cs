@@ -29,4 +29,12 @@ public interface IServiceProcess : IAsyncDisposable
     /// <param name="timeout">Time between the signal and SIGKILL (the unit's <c>TimeoutStopSec</c>).</param>
     /// <returns>How the main process ended.</returns>
     Task<ProcessExit> StopAsync(int signal, TimeSpan timeout);
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the main process alone (through its pidfd, so a reused pid is never hit),
+    /// as a reload does with <c>ReloadSignal=</c>.
+    /// </summary>
+    /// <param name="signal">The signal number.</param>
+    /// <returns><see langword="false"/> when the main process is gone.</returns>
+    bool Signal(int signal);
 }

@@ -6,21 +6,25 @@ namespace GitProc.Processes;
 /// <param name="TimedOut">It was killed because it ran past its time limit.</param>
 public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = false)
 {
-    /// <summary>The process exited with code 0.</summary>
-    public bool IsSuccess => ExitCode == 0 && !TimedOut && !Watchdog;
+    /// <summary>The process exited with code 0 (and no OOM kill hit its service).</summary>
+    public bool IsSuccess => ExitCode == 0 && !TimedOut && !Watchdog && !OomKilled;
 
     /// <summary>
     /// systemd's clean exit: code 0, or one of SIGHUP, SIGINT, SIGTERM, SIGPIPE (what <c>on-success</c>
     /// restarts on and <c>on-failure</c> does not).
+    /// An OOM kill is never clean, whatever the main process's status.
     /// </summary>
-    public bool IsClean => !TimedOut && !Watchdog && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
+    public bool IsClean => !TimedOut && !Watchdog && !OomKilled && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
 
     /// <summary>
     /// The code shown to users as "Last Exit Code": the exit code, or 128 + signal as shells report it.
     /// </summary>
     public int DisplayCode => ExitCode ?? 128 + (Signal ?? 0);
 
-    /// <summary>The kernel's OOM killer ended it (its cgroup hit <c>MemoryMax</c>).</summary>
+    /// <summary>
+    /// The kernel's OOM killer ended it, or killed another process of its service (any process in the service's cgroup:
+    /// a shell whose child was killed exits 137), which made it end: systemd's result <c>oom-kill</c>.
+    /// </summary>
     public bool OomKilled { get; init; }
 
     /// <summary>
@@ -41,9 +45,13 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
     /// <inheritdoc />
     public override string ToString() => TimedOut
         ? "timed out"
-        : OomKilled ? $"killed by the OOM killer (signal {Signal}): out of memory"
+        : OomKilled && Signal == 9 ? "killed by the OOM killer (signal 9): out of memory"
+        : OomKilled ? $"{Plain()} after the OOM killer killed a process of the service: out of memory"
         : Watchdog ? $"killed by the watchdog: no WATCHDOG=1 in time ({(Signal is { } s ? $"signal {s}" : $"exit code {ExitCode}")})"
-        : Signal is { } signal ? $"killed by signal {signal}"
+        : Plain();
+
+    private string Plain() =>
+        Signal is { } signal ? $"killed by signal {signal}"
         : ExitCode is { } code ? $"exited with code {code}"
         : "exited (status unknown: it was taken over from an earlier daemon and is not this daemon's child)";
 

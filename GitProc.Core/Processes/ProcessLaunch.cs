@@ -41,6 +41,13 @@ public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
     /// </summary>
     public IReadOnlyList<string> PidVariables { get; init; } = [];
 
+    /// <summary>
+    /// Variables set for this command on top of the unit's environment (and usable as <c>$NAME</c> in its arguments):
+    /// <c>$MAINPID</c> for ExecReload/ExecStop, <c>$SERVICE_RESULT</c>, <c>$EXIT_CODE</c>, <c>$EXIT_STATUS</c> for
+    /// ExecStopPost, as systemd sets them. Empty for none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The working directory when the unit sets none (the repository's directory of unit files).</summary>
     public string? DefaultWorkingDirectory { get; init; }
 }

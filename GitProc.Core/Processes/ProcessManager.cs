@@ -376,7 +376,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
         }
 
-        foreach (var (key, value) in launch.Environment)
+        foreach (var (key, value) in launch.Environment.Concat(launch.ExtraEnvironment))
         {
             environment[key] = value;
         }

@@ -76,6 +76,23 @@ internal sealed class ServiceProcess : IServiceProcess, IEpollTarget
         }
     }
 
+    public unsafe bool Signal(int signal)
+    {
+        if (_exited.Task.IsCompleted)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Interop.Processes.PidfdSendSignal(_pidfd, signal, null, 0) == 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>For an in-place upgrade (event loop suspended): the start of a line read from the output but not ended.</summary>
     public Task<byte[]> DetachOutputAsync() => _output?.DetachAsync() ?? Task.FromResult(Array.Empty<byte>());
 

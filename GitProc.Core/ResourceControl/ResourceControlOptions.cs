@@ -32,6 +32,13 @@ public sealed class ResourceControlOptions
     public string CgroupMountPoint { get; set; } = "/sys/fs/cgroup";
 
     /// <summary>
+    /// How often each running service's OOM-kill counter is read, so that an OOM kill of any of its processes is acted
+    /// on (<c>OOMPolicy=</c>) while the service runs, not only when its main process ends. Default 500 ms;
+    /// <see cref="TimeSpan.Zero"/> reads it only when the main process ends.
+    /// </summary>
+    public TimeSpan OomPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
     /// How long removing a cgroup waits for its processes to die after SIGKILL before giving up with an error.
     /// Default 10 seconds.
     /// </summary>

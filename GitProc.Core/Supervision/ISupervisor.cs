@@ -74,6 +74,19 @@ public interface ISupervisor : IAsyncDisposable
     /// <exception cref="ServiceOperationException">It could not be started.</exception>
     Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reloads a running service's configuration without restarting it: runs its <c>ExecReload=</c> commands (with
+    /// <c>$MAINPID</c>) and waits for them, or, without any, sends its <c>ReloadSignal=</c> to the main process.
+    /// </summary>
+    /// <param name="service">The service name.</param>
+    /// <param name="cancellationToken">Cancels waiting for the service's other commands; a reload once begun completes.</param>
+    /// <returns>The service's status (its main process is unchanged).</returns>
+    /// <exception cref="ServiceNotFoundException">No such service.</exception>
+    /// <exception cref="ServiceOperationException">
+    /// It is not running, its unit has neither <c>ExecReload=</c> nor <c>ReloadSignal=</c>, or a reload command failed.
+    /// </exception>
+    Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default);
+
     /// <summary>One service's status.</summary>
     /// <param name="service">The service name.</param>
     /// <returns>Its status.</returns>

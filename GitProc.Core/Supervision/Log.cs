@@ -61,4 +61,13 @@ internal static partial class Log
 
     [LoggerMessage(1040, LogLevel.Warning, "{Service} waits for the daemon's resources: {Reason}")]
     public static partial void ServiceWaitingForResources(this ILogger logger, string service, string reason);
+
+    [LoggerMessage(1050, LogLevel.Warning, "{Service}: {Reason}")]
+    public static partial void ServiceOomKilled(this ILogger logger, string service, string reason);
+
+    [LoggerMessage(1051, LogLevel.Warning, "{Service}: ExecStopPost command '{Command}' failed: {Reason}; carrying on")]
+    public static partial void StopPostFailed(this ILogger logger, string service, string command, string reason);
+
+    [LoggerMessage(1052, LogLevel.Information, "Reloaded {Service}: {How}")]
+    public static partial void ServiceReloaded(this ILogger logger, string service, string how);
 }

@@ -18,13 +18,14 @@ internal static class RestartDecision
         }
 
         var clean = exit.IsClean;
-        var uncleanSignal = !exit.TimedOut && exit.Signal is not null && !clean;
+        // systemd's result oom-kill is neither exit-code nor signal: on-abnormal restarts on it, on-abort does not.
+        var uncleanSignal = !exit.TimedOut && !exit.OomKilled && exit.Signal is not null && !clean;
         return policy switch
         {
             RestartPolicy.Always => true,
             RestartPolicy.OnSuccess => clean,
             RestartPolicy.OnFailure => !clean,
-            RestartPolicy.OnAbnormal => uncleanSignal || exit.TimedOut,
+            RestartPolicy.OnAbnormal => uncleanSignal || exit.TimedOut || exit.OomKilled,
             RestartPolicy.OnAbort => uncleanSignal,
             _ => false,
         };

@@ -17,7 +17,7 @@ namespace GitProc.Supervision;
 /// supervise loop, a Polly retry pipeline whose delay is the unit's restart backoff and whose "should retry" is
 /// systemd's restart table plus the crash-loop limit.
 /// </summary>
-internal sealed class ServiceController : IAsyncDisposable
+internal sealed partial class ServiceController : IAsyncDisposable
 {
     // SIGABRT: what the watchdog kills a service with (systemd's default WatchdogSignal=).
     private const int SignalAbort = 6;
@@ -65,7 +65,13 @@ internal sealed class ServiceController : IAsyncDisposable
 
     // The service's cgroup, kept across automatic restarts and removed when the service stops.
     private IServiceCgroup? _cgroup;
-    private long _oomKillsBefore;
+    private OomWatch? _oom;
+
+    // OOM kills seen (under _sync) since the current main process (or oneshot run) was launched.
+    private long _runOomKills;
+
+    // A oneshot with RemainAfterExit=yes that succeeded (under _sync): active without a process until stopped.
+    private bool _exitedActive;
     private (IServiceCgroup Cgroup, long Timestamp, ResourceUsage Usage)? _usage;
     private string? _limitsNote;
 
@@ -102,7 +108,7 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                return _process is not null || _subState is "auto-restart" or WaitingForResources;
+                return _process is not null || _exitedActive || _subState is "auto-restart" or WaitingForResources;
             }
         }
     }
@@ -175,7 +181,8 @@ internal sealed class ServiceController : IAsyncDisposable
                 RestartCount = _restartCount,
                 LastExitCode = _lastExitCode,
                 ManuallyStopped = _manuallyStopped,
-                UnitDigest = _process is null ? null : _digest,
+                // Also kept for a oneshot that remains active, whose digest (with no pid) says so to the next daemon.
+                UnitDigest = _process is null && !_exitedActive ? null : _digest,
                 OutputPipe = _process?.Info.OutputPipe,
                 PendingOutput = _process is null ? null : _pendingOutput,
             };
@@ -345,6 +352,11 @@ internal sealed class ServiceController : IAsyncDisposable
     /// <returns>Whether the process was taken over.</returns>
     public async Task<bool> AdoptAsync(ServiceState recorded, CancellationToken cancellationToken)
     {
+        if (_unit.RemainAfterExit && recorded is { Status: ServiceStatus.Running, Pid: null, ManuallyStopped: false } && recorded.UnitDigest == _digest)
+        {
+            return await RestoreExitedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (recorded is not { Pid: { } pid, ProcessStartTicks: { } ticks, ManuallyStopped: false }
             || recorded.UnitDigest != _digest
             || _unit.Type == ServiceType.Oneshot
@@ -405,6 +417,28 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>A oneshot that remained active under the previous daemon stays so: it is not run again.</summary>
+    private async Task<bool> RestoreExitedAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_sync)
+            {
+                _exitedActive = true;
+                _status = ServiceStatus.Running;
+                _subState = "exited";
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Changed();
+        return true;
     }
 
     /// <summary>
@@ -517,6 +551,7 @@ internal sealed class ServiceController : IAsyncDisposable
     {
         IServiceProcess? process;
         UnitFile unit;
+        bool exitedActive;
         lock (_sync)
         {
             // Taking over: the supervise loop of the current generation stops touching state.
@@ -524,7 +559,9 @@ internal sealed class ServiceController : IAsyncDisposable
             _superviseCts?.Cancel();
             process = _process;
             unit = _unit;
-            if (process is not null)
+            exitedActive = _exitedActive;
+            _exitedActive = false;
+            if (process is not null || exitedActive)
             {
                 _subState = "stopping";
             }
@@ -541,12 +578,23 @@ internal sealed class ServiceController : IAsyncDisposable
         {
             if (!process.Exited.IsCompleted)
             {
-                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
+                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
             }
 
             exit = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
             await process.DisposeAsync().ConfigureAwait(false);
             _context.Logger.ServiceStopped(Name, process.Info.Pid, exit.ToString());
+        }
+        else if (exitedActive)
+        {
+            // A oneshot that remained active has no process left, but its ExecStop= is how it undoes what it did.
+            await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
+        }
+
+        if (process is not null || exitedActive)
+        {
+            // Before the cgroup goes: the commands run in it, as systemd runs them.
+            await StopPost.RunAsync(_context, unit, exit ?? new ProcessExit(0, null), c => Launch(unit, c)).ConfigureAwait(false);
         }
 
         // KillMode=process leaves what the main process forked running, so their cgroup stays while they do (and is
@@ -585,6 +633,11 @@ internal sealed class ServiceController : IAsyncDisposable
         var began = _context.Time.GetTimestamp();
         _launchFailed = true;
         SetShortage(null);
+        lock (_sync)
+        {
+            _runOomKills = 0;
+        }
+
         try
         {
             await EnsureCgroupAsync(unit).ConfigureAwait(false);
@@ -805,14 +858,15 @@ internal sealed class ServiceController : IAsyncDisposable
     }
 
     /// <summary>Runs commands in order; returns the first failure (as its exit), or null when all succeeded.</summary>
-    private async Task<ProcessExit?> RunCommandsAsync(UnitFile unit, IReadOnlyList<UnitCommand> commands, TimeSpan timeout, string key)
+    private async Task<ProcessExit?> RunCommandsAsync(
+        UnitFile unit, IReadOnlyList<UnitCommand> commands, TimeSpan timeout, string key, IServiceProcess? mainProcess = null)
     {
         foreach (var command in commands)
         {
             ProcessExit exit;
             try
             {
-                exit = await _context.Processes.RunAsync(Launch(unit, command), timeout).ConfigureAwait(false);
+                exit = await _context.Processes.RunAsync(Launch(unit, command) with { ExtraEnvironment = MainPid(mainProcess) }, timeout).ConfigureAwait(false);
             }
             catch (ProcessStartException ex)
             {
@@ -841,6 +895,10 @@ internal sealed class ServiceController : IAsyncDisposable
 
         return null;
     }
+
+    /// <summary><c>$MAINPID</c> for ExecStop= and ExecReload= commands, as systemd sets it while there is a main process.</summary>
+    private static Dictionary<string, string> MainPid(IServiceProcess? process) =>
+        process is null ? [] : new() { ["MAINPID"] = process.Info.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     /// <summary>
     /// A launch of one of the unit's commands. Every command joins the service's cgroup, but only the main process's
@@ -898,7 +956,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
         if (_cgroup is not null)
         {
-            _oomKillsBefore = await SafeOomKillsAsync(_cgroup).ConfigureAwait(false);
+            _oom = await OomWatch.StartAsync(_cgroup, _context.OomPollInterval, _context.Time, OnOomKillsAsync).ConfigureAwait(false);
         }
     }
 
@@ -922,6 +980,8 @@ internal sealed class ServiceController : IAsyncDisposable
         }
 
         _cgroup = null;
+        _oom?.Dispose();
+        _oom = null;
         try
         {
             await cgroup.DisposeAsync().ConfigureAwait(false);
@@ -932,38 +992,103 @@ internal sealed class ServiceController : IAsyncDisposable
         }
     }
 
-    private static async Task<long> SafeOomKillsAsync(IServiceCgroup cgroup)
+    /// <summary>
+    /// Recognises an OOM kill when the process ended: the main process killed by SIGKILL while the cgroup's OOM-kill
+    /// counter went up (whatever <c>OOMPolicy=</c> says), or, unless the policy is <c>continue</c>, any OOM kill in the
+    /// cgroup since this run was launched (a shell whose child was killed exits 137: the service ran out of memory).
+    /// </summary>
+    private async Task<ProcessExit> AnnotateAsync(ProcessExit exit)
     {
+        if (_oom is not { } oom)
+        {
+            return exit;
+        }
+
+        var fresh = await oom.TakeNewKillsAsync().ConfigureAwait(false);
+        long kills;
+        UnitFile unit;
+        lock (_sync)
+        {
+            _runOomKills += fresh;
+            kills = _runOomKills;
+            unit = _unit;
+        }
+
+        if (fresh > 0)
+        {
+            ReportOomKills(unit, fresh, pid: null);
+        }
+
+        return kills > 0 && (exit.Signal == 9 || unit.OomPolicy != OomPolicy.Continue) ? exit with { OomKilled = true } : exit;
+    }
+
+    /// <summary>
+    /// The OOM watch saw kills while the service runs: logged and counted; then <c>OOMPolicy=stop</c> stops the service
+    /// (its exit is then the result <c>oom-kill</c> and <c>Restart=</c> applies) and <c>kill</c> SIGKILLs its whole cgroup
+    /// at once, as the kernel's OOM group kill does. A process that already ended is left to the exit handling.
+    /// </summary>
+    private async Task OnOomKillsAsync(long kills, CancellationToken cancellationToken)
+    {
+        IServiceProcess? process;
+        UnitFile unit;
+        lock (_sync)
+        {
+            _runOomKills += kills;
+            process = _process;
+            unit = _unit;
+        }
+
+        ReportOomKills(unit, kills, process?.Info.Pid);
+        if (process is null || unit.OomPolicy == OomPolicy.Continue)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await cgroup.GetOomKillCountAsync().ConfigureAwait(false);
+            lock (_sync)
+            {
+                if (!ReferenceEquals(_process, process) || process.Exited.IsCompleted)
+                {
+                    return;
+                }
+
+                _failureReason = OomWatch.Reason(unit);
+            }
+
+            if (unit.OomPolicy == OomPolicy.Kill && _cgroup is { } cgroup)
+            {
+                await cgroup.KillAllAsync(9, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
+                await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+            }
         }
-        catch (GitProcException)
+        catch (Exception ex) when (ex is GitProcException or IOException)
         {
-            return 0;
+            _context.Logger.ServiceFailed(Name, $"stopping after an OOM kill failed: {ex.Message}");
         }
-        catch (IOException)
+        finally
         {
-            return 0;
+            _gate.Release();
         }
     }
 
-    /// <summary>Recognises an OOM kill: a SIGKILL while the cgroup's OOM-kill counter went up.</summary>
-    private async Task<ProcessExit> AnnotateAsync(ProcessExit exit)
+    private void ReportOomKills(UnitFile unit, long kills, int? pid)
     {
-        if (exit.Signal != 9 || _cgroup is not { } cgroup)
+        var action = unit.OomPolicy switch
         {
-            return exit;
-        }
-
-        var kills = await SafeOomKillsAsync(cgroup).ConfigureAwait(false);
-        if (kills <= _oomKillsBefore)
-        {
-            return exit;
-        }
-
-        _oomKillsBefore = kills;
-        return exit with { OomKilled = true };
+            OomPolicy.Continue => "OOMPolicy=continue: the service keeps running",
+            OomPolicy.Kill => "OOMPolicy=kill: every process of the service is killed",
+            _ => "OOMPolicy=stop: the service is stopped",
+        };
+        var reason = $"{OomWatch.Reason(unit)}: the OOM killer killed {kills} process(es) of the service; {action}";
+        _context.Logger.ServiceOomKilled(Name, reason);
+        _context.Metrics?.ServiceOomKilled(Name, kills);
+        _context.Events?.Publish(new GitProcEvent { Type = EventTypes.ServiceOomKill, Service = Name, Pid = pid, Reason = reason });
     }
 
     /// <summary>
@@ -1061,7 +1186,9 @@ internal sealed class ServiceController : IAsyncDisposable
                         : await RestartAsync(generation, token).ConfigureAwait(false);
                     var exit = NotifiedEnd(generation, await ended.WaitAsync(token).ConfigureAwait(false));
                     await StopRemainingAsync(generation).ConfigureAwait(false);
-                    return await AnnotateAsync(exit).ConfigureAwait(false);
+                    exit = await AnnotateAsync(exit).ConfigureAwait(false);
+                    await StopPostAfterExitAsync(generation, exit).ConfigureAwait(false);
+                    return exit;
                 },
                 cancellationToken).ConfigureAwait(false);
             _ = final;
@@ -1103,6 +1230,30 @@ internal sealed class ServiceController : IAsyncDisposable
         if (process is { Exited.IsCompleted: true })
         {
             await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs ExecStopPost= once the service ended on its own (a crash, an exit, a failed start), before a restart: not
+    /// for a oneshot that remains active (its stop runs them), nor for a start the daemon's shortage prevented.
+    /// </summary>
+    private async Task StopPostAfterExitAsync(int generation, ProcessExit exit)
+    {
+        UnitFile unit;
+        lock (_sync)
+        {
+            if (generation != _generation || _shortage is not null)
+            {
+                return;
+            }
+
+            unit = _unit;
+        }
+
+        // The same test as OnEnded's for staying active: a clean end of a RemainAfterExit= oneshot keeps it active.
+        if (unit.ExecStopPost.Count > 0 && !(unit.RemainAfterExit && exit.IsClean))
+        {
+            await StopPost.RunAsync(_context, unit, exit, c => Launch(unit, c)).ConfigureAwait(false);
         }
     }
 
@@ -1150,7 +1301,7 @@ internal sealed class ServiceController : IAsyncDisposable
         }
 
         // The '-' prefix: a non-zero exit of the main command counts as success.
-        var forgiven = unit.ExecStartCommands.Count > 0 && unit.ExecStartCommands[^1].IgnoreFailure && exit.ExitCode is not null and not 0
+        var forgiven = unit.ExecStartCommands.Count > 0 && unit.ExecStartCommands[^1].IgnoreFailure && exit.ExitCode is not null and not 0 && !exit.OomKilled
             ? new ProcessExit(0, null)
             : exit;
         var clean = forgiven.IsClean && !exit.OomKilled;
@@ -1213,6 +1364,13 @@ internal sealed class ServiceController : IAsyncDisposable
                 _status = clean ? ServiceStatus.Stopped : ServiceStatus.Failed;
                 _subState = "auto-restart";
             }
+            else if (clean && unit.RemainAfterExit)
+            {
+                // CONTRACT §2: shown running (sub-state exited, no PID), so a dependent's start does not run it again.
+                _status = ServiceStatus.Running;
+                _subState = "exited";
+                _exitedActive = true;
+            }
             else if (clean)
             {
                 _status = ServiceStatus.Stopped;
@@ -1227,7 +1385,7 @@ internal sealed class ServiceController : IAsyncDisposable
 
             if (exit.OomKilled)
             {
-                _failureReason = $"main process {exit}";
+                _failureReason = OomWatch.Reason(unit);
             }
         }
 

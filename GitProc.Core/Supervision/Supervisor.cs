@@ -88,6 +88,7 @@ internal sealed class Supervisor : ISupervisor
             _metrics)
         {
             Notify = OperatingSystem.IsLinux() ? new NotifyDirectory(NotifyDirectory.For(options.Value.SocketPath), logger) : null,
+            OomPollInterval = options.Value.ResourceControl.OomPollInterval,
         };
         if (_health is not null)
         {
@@ -431,6 +432,9 @@ internal sealed class Supervisor : ISupervisor
         await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
         return controller.Snapshot();
     }
+
+    public Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default) =>
+        Get(service).ReloadAsync(cancellationToken);
 
     /// <summary>
     /// Saves what changed (new pids, above all, so a daemon that dies right after answering adopts the new process

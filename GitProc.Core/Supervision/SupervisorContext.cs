@@ -56,6 +56,9 @@ internal sealed class SupervisorContext(
     /// <summary>The working directory of services whose unit sets none: the repository of unit files, when it exists.</summary>
     public string? DefaultWorkingDirectory { get; } = defaultWorkingDirectory;
 
+    /// <summary>How often each service cgroup's OOM-kill counter is read (<see cref="ResourceControlOptions.OomPollInterval"/>).</summary>
+    public TimeSpan OomPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Called after any change worth persisting; coalesced by the caller.</summary>
     public Action StateChanged { get; } = stateChanged;
 

@@ -45,6 +45,30 @@ internal static class SignalNames
         ["SYS"] = 31,
     };
 
+    /// <summary>
+    /// The name of a signal without its <c>SIG</c> prefix (<c>TERM</c>), as systemd puts it in <c>$EXIT_STATUS</c>; the
+    /// number as text for one without a name.
+    /// </summary>
+    internal static string ToName(int signal)
+    {
+        foreach (var (name, number) in ByName)
+        {
+            // The first name of a number is its usual one (ABRT before IOT, IO before POLL).
+            if (number == signal)
+            {
+                return name;
+            }
+        }
+
+        return signal switch
+        {
+            RealTimeMin => "RTMIN",
+            Max => "RTMAX",
+            > RealTimeMin and < Max => string.Create(CultureInfo.InvariantCulture, $"RTMIN+{signal - RealTimeMin}"),
+            _ => signal.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
     /// <summary>The number of a signal name without its <c>SIG</c> prefix, or <see langword="null"/>.</summary>
     internal static int? FromName(string name)
     {

@@ -167,6 +167,23 @@ internal static class SystemdValues
         return true;
     }
 
+    /// <summary>systemd's <c>parse_boolean()</c>: 1/yes/y/true/t/on and 0/no/n/false/f/off, in any case.</summary>
+    internal static bool TryParseBoolean(string text, out bool value)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "1" or "yes" or "y" or "true" or "t" or "on":
+                value = true;
+                return true;
+            case "0" or "no" or "n" or "false" or "f" or "off":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
     /// <summary>
     /// systemd's <c>signal_from_string()</c>: <c>SIGTERM</c>, <c>TERM</c>, a number from 1 to 64, or
     /// <c>SIGRTMIN+N</c> / <c>SIGRTMAX-N</c>. Numbers are those of x86 and ARM Linux.

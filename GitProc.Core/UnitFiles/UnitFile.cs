@@ -55,8 +55,33 @@ public sealed record UnitFile
     /// <summary><c>ExecStop</c> commands, run in order before the stop signal is sent.</summary>
     public IReadOnlyList<UnitCommand> ExecStop { get; init; } = [];
 
-    /// <summary><c>ExecReload</c> commands.</summary>
+    /// <summary><c>ExecReload</c> commands, run by <c>gitproc reload</c> with <c>$MAINPID</c> set.</summary>
     public IReadOnlyList<UnitCommand> ExecReload { get; init; } = [];
+
+    /// <summary>
+    /// <c>ExecStopPost</c> commands, run in order once the service has stopped, whatever the reason (a stop, a crash, a
+    /// failed start), with <c>$SERVICE_RESULT</c>, <c>$EXIT_CODE</c> and <c>$EXIT_STATUS</c> set as systemd sets them.
+    /// A failure is logged, never fatal.
+    /// </summary>
+    public IReadOnlyList<UnitCommand> ExecStopPost { get; init; } = [];
+
+    /// <summary>
+    /// <c>[Service] RemainAfterExit</c>: a oneshot service whose commands succeeded stays active (status running,
+    /// sub-state <c>exited</c>, no PID), so a dependent starting again does not run it again. Default <see langword="false"/>.
+    /// </summary>
+    public bool RemainAfterExit { get; init; }
+
+    /// <summary>
+    /// <c>[Service] OOMPolicy</c>: what an OOM kill of any process in the service's cgroup does. Default
+    /// <see cref="UnitFiles.OomPolicy.Stop"/>.
+    /// </summary>
+    public OomPolicy OomPolicy { get; init; } = OomPolicy.Stop;
+
+    /// <summary>
+    /// <c>[Service] ReloadSignal</c> as a signal number: what <c>gitproc reload</c> sends to the main process of a unit
+    /// without <c>ExecReload=</c>; <see langword="null"/> when not set (such a unit cannot be reloaded).
+    /// </summary>
+    public int? ReloadSignal { get; init; }
 
     /// <summary><c>[Service] Restart</c>. Default <see cref="RestartPolicy.No"/>.</summary>
     public RestartPolicy Restart { get; init; } = RestartPolicy.No;

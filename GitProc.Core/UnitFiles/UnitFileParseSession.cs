@@ -9,7 +9,7 @@ namespace GitProc.UnitFiles;
 /// <see cref="UnitFile"/>. An error in one line does not stop the reading: every error is collected, and
 /// <see cref="Build"/> throws one <see cref="UnitFileParseException"/> with all of them.
 /// </summary>
-internal sealed class UnitFileParseSession
+internal sealed partial class UnitFileParseSession
 {
     private const string UnitSection = SystemdKeys.UnitSection;
     private const string ServiceSection = SystemdKeys.ServiceSection;
@@ -27,6 +27,7 @@ internal sealed class UnitFileParseSession
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
         "LimitNOFILE", "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
         "LogRateLimitIntervalSec", "LogRateLimitBurst", "TimeoutStartSec", "NotifyAccess", "WatchdogSec",
+        "OOMPolicy", "RemainAfterExit", "ExecStopPost", "ReloadSignal",
     };
 
     private readonly string _fileName;
@@ -238,7 +239,7 @@ internal sealed class UnitFileParseSession
             sections[section] = copy.AsReadOnly();
         }
 
-        return new UnitFile
+        return WithLifecycle(new UnitFile
         {
             Name = _name,
             FileName = _fileName,
@@ -283,7 +284,7 @@ internal sealed class UnitFileParseSession
             Sections = sections.AsReadOnly(),
             Warnings = _warnings.AsReadOnly(),
             DependencyLines = _dependencyLines,
-        };
+        });
     }
 
     private static string TypeName(ServiceType type) => type switch
@@ -643,7 +644,11 @@ internal sealed class UnitFileParseSession
                 AssignUnit(key, value, line);
                 break;
             default:
-                CheckUnusedKey(ServiceSection, key, line);
+                if (!AssignLifecycle(key, value, line))
+                {
+                    CheckUnusedKey(ServiceSection, key, line);
+                }
+
                 break;
         }
     }
