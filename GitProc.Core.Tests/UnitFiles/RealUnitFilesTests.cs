@@ -44,7 +44,6 @@ public class RealUnitFilesTests
             Assert.That(error.FileName, Is.EqualTo(path));
             var allowed =
                 (error.Key == "ExecStart" && error.Value is null && error.Message.Contains("ExecStart=/path/to/program", StringComparison.Ordinal))
-                || (error.Key == "Type" && error.Value == "forking" && error.Line > 0)
                 || (error.Key == "ExecStart" && error.Reason.Contains("only Type=oneshot services may have", StringComparison.Ordinal) && error.Line > 0);
             Assert.That(allowed, Is.True, $"refused for a reason the contract does not give: {error.Message}");
             return;

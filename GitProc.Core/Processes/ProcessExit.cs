@@ -7,13 +7,13 @@ namespace GitProc.Processes;
 public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = false)
 {
     /// <summary>The process exited with code 0.</summary>
-    public bool IsSuccess => ExitCode == 0 && !TimedOut && !Watchdog;
+    public bool IsSuccess => ExitCode == 0 && !TimedOut && !Watchdog && Protocol is null;
 
     /// <summary>
     /// systemd's clean exit: code 0, or one of SIGHUP, SIGINT, SIGTERM, SIGPIPE (what <c>on-success</c>
     /// restarts on and <c>on-failure</c> does not).
     /// </summary>
-    public bool IsClean => !TimedOut && !Watchdog && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
+    public bool IsClean => !TimedOut && !Watchdog && Protocol is null && (ExitCode == 0 || Signal is 1 or 2 or 13 or 15);
 
     /// <summary>
     /// The code shown to users as "Last Exit Code": the exit code, or 128 + signal as shells report it.
@@ -30,6 +30,18 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
     public bool Watchdog { get; init; }
 
     /// <summary>
+    /// Why the start failed although the process itself did not (systemd's result <c>protocol</c>): a
+    /// <c>Type=forking</c> service whose main PID could not be found. Not clean, so <c>Restart=on-failure</c> restarts
+    /// it; <c>on-abnormal</c> does not.
+    /// </summary>
+    internal string? Protocol { get; init; }
+
+    /// <summary>
+    /// Why the status is unknown, when it is not the usual reason (a process taken over from an earlier daemon).
+    /// </summary>
+    internal string? UnknownBecause { get; init; }
+
+    /// <summary>
     /// Whether the exit code or signal is known. It is not when the process was taken over from a daemon that died:
     /// only a parent learns its child's exit status, and the process's parent became init.
     /// </summary>
@@ -39,13 +51,15 @@ public sealed record ProcessExit(int? ExitCode, int? Signal, bool TimedOut = fal
     public static ProcessExit Unknown { get; } = new(null, null);
 
     /// <inheritdoc />
-    public override string ToString() => TimedOut
+    public override string ToString() => Protocol is { } protocol
+        ? protocol
+        : TimedOut
         ? "timed out"
         : OomKilled ? $"killed by the OOM killer (signal {Signal}): out of memory"
         : Watchdog ? $"killed by the watchdog: no WATCHDOG=1 in time ({(Signal is { } s ? $"signal {s}" : $"exit code {ExitCode}")})"
         : Signal is { } signal ? $"killed by signal {signal}"
         : ExitCode is { } code ? $"exited with code {code}"
-        : "exited (status unknown: it was taken over from an earlier daemon and is not this daemon's child)";
+        : $"exited (status unknown: {UnknownBecause ?? "it was taken over from an earlier daemon and is not this daemon's child"})";
 
     /// <summary>Decodes a status in <c>waitpid</c>'s encoding (as <c>/proc/PID/stat</c> shows a zombie's).</summary>
     internal static ProcessExit FromWaitStatus(int status) =>

@@ -190,6 +190,23 @@ internal static class SystemdValues
         return signal is not null;
     }
 
+    /// <summary>systemd's <c>parse_boolean()</c>: <c>1</c>, <c>yes</c>, <c>y</c>, <c>true</c>, <c>t</c>, <c>on</c> and their opposites, in any case.</summary>
+    internal static bool TryParseBoolean(string text, out bool value)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "1" or "yes" or "y" or "true" or "t" or "on":
+                value = true;
+                return true;
+            case "0" or "no" or "n" or "false" or "f" or "off":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
     private static bool IsAllDigits(ReadOnlySpan<char> text)
     {
         foreach (var c in text)

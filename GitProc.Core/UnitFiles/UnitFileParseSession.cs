@@ -27,6 +27,7 @@ internal sealed class UnitFileParseSession
         "WorkingDirectory", "Environment", "EnvironmentFile", "MemoryMax", "MemoryLimit", "CPUQuota", "TasksMax",
         "LimitNOFILE", "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
         "LogRateLimitIntervalSec", "LogRateLimitBurst", "TimeoutStartSec", "NotifyAccess", "WatchdogSec",
+        "PIDFile", "GuessMainPID",
     };
 
     private readonly string _fileName;
@@ -71,6 +72,8 @@ internal sealed class UnitFileParseSession
     private TimeSpan _timeoutStart = TimeSpan.FromSeconds(90);
     private NotifyAccess? _notifyAccess;
     private TimeSpan? _watchdog;
+    private (string Path, int Line)? _pidFile;
+    private bool _guessMainPid = true;
     private int _killSignal = 15;
     private KillMode _killMode = KillMode.ControlGroup;
     private string? _user;
@@ -221,6 +224,11 @@ internal sealed class UnitFileParseSession
                 $"This is a second ExecStart= command, which only Type=oneshot services may have (this one is Type={TypeName(_type)}); keep one ExecStart=, move the others to ExecStartPre=/ExecStartPost=, or set Type=oneshot.");
         }
 
+        if (_pidFile is { } pidFile && _type != ServiceType.Forking && !_failedKeys.Contains("Type"))
+        {
+            Warn(pidFile.Line, "PIDFile", $"PIDFile= is only read for Type=forking (this one is Type={TypeName(_type)}); it is ignored.");
+        }
+
         if (_errors.Count > 0)
         {
             throw new UnitFileParseException(_errors.AsReadOnly()) { Warnings = _warnings.AsReadOnly() };
@@ -262,6 +270,8 @@ internal sealed class UnitFileParseSession
             TimeoutStart = _timeoutStart,
             NotifyAccess = _notifyAccess,
             Watchdog = _watchdog,
+            PidFile = _pidFile?.Path,
+            GuessMainPid = _guessMainPid,
             KillSignal = _killSignal,
             KillMode = _killMode,
             User = _user,
@@ -291,6 +301,7 @@ internal sealed class UnitFileParseSession
         ServiceType.Exec => "exec",
         ServiceType.Oneshot => "oneshot",
         ServiceType.Notify => "notify",
+        ServiceType.Forking => "forking",
         _ => "simple",
     };
 
@@ -582,6 +593,12 @@ internal sealed class UnitFileParseSession
             case "WatchdogSec":
                 _watchdog = value.Length == 0 ? null : ParseWatchdog(key, value, line);
                 break;
+            case "PIDFile":
+                _pidFile = value.Length == 0 ? null : (ParsePidFile(key, value, line), line);
+                break;
+            case "GuessMainPID":
+                _guessMainPid = value.Length == 0 || ParseBoolean(key, value, line);
+                break;
             case "KillSignal":
                 _killSignal = value.Length == 0 ? 15 : ParseSignal(key, value, line);
                 break;
@@ -748,11 +765,31 @@ internal sealed class UnitFileParseSession
                 Warn(line, key, $"Type={value} runs as simple: the service counts as running as soon as its process starts.");
                 return ServiceType.Simple;
             case "forking":
-                throw Error(line, key, value, "GitProc supervises the main process in the foreground and does not support daemons that fork into the background; run the program without daemonizing (often a --foreground or --no-daemon option) and use Type=simple.");
+                return ServiceType.Forking;
         }
 
-        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec, oneshot or notify.");
+        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec, oneshot, notify or forking.");
     }
+
+    private string ParsePidFile(string key, string value, int line)
+    {
+        if (value.EndsWith('/'))
+        {
+            throw Error(line, key, value, "The value is not a file path; write the path of the file the daemon writes its PID to, such as /run/NAME.pid.");
+        }
+
+        if (!value.StartsWith('/') && !value.StartsWith('%'))
+        {
+            Warn(line, key, $"PIDFile={value} is a relative path: it is read as /run/{value}, as systemd does. Prefer an absolute path.");
+        }
+
+        return value;
+    }
+
+    private bool ParseBoolean(string key, string value, int line) =>
+        SystemdValues.TryParseBoolean(value, out var result)
+            ? result
+            : throw Error(line, key, value, "The value is not a boolean; use yes or no.");
 
     private NotifyAccess ParseNotifyAccess(string key, string value, int line) => value switch
     {
