@@ -105,6 +105,13 @@ public sealed class ForkingTests
         Assert.That(adopted, Is.EqualTo(main), "taken over, not started again");
         Assert.That(ProcScan.FindByCommandLine(sandbox.SleepSeconds), Has.Count.EqualTo(2), "nothing was started twice");
 
+        // And so does the daemon upgraded in place (it re-executes itself).
+        var tookOver = TookOver(sandbox);
+        var reexec = await sandbox.RequestAsync("""{"command":"reexec"}""");
+        Assert.That(reexec.GetProperty("status").GetString(), Is.EqualTo("success"), reexec.ToString);
+        Assert.That(await ProcScan.WaitUntilAsync(() => TookOver(sandbox) > tookOver, GitProcSandbox.Deadline), Is.True, sandbox.DaemonOutput);
+        Assert.That((await sandbox.WaitRunningAsync(token, "forker"))["forker"], Is.EqualTo(main), "taken over again after the re-exec");
+
         // The main process ending is the service's end (SIGTERM is a clean one, so Restart=no leaves it stopped), and
         // what else it left in the cgroup goes with it.
         _ = Interop.Processes.Kill(main, 15);
@@ -124,6 +131,33 @@ public sealed class ForkingTests
         var stop = await sandbox.ClientAsync(token, "stop", "forker");
         Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
         Assert.That(ProcScan.IsAlive(only), Is.False);
+    }
+
+    [Test]
+    public async Task With_GuessMainPID_no_the_service_runs_without_a_main_PID_until_its_cgroup_is_empty(CancellationToken token)
+    {
+        RequireRoot();
+        await using var sandbox = await GitProcSandbox.CreateAsync(token);
+        sandbox.WriteUnit("pool", $"""
+            [Service]
+            Type=forking
+            GuessMainPID=no
+            ExecStart=/bin/sh -c '(exec sleep {sandbox.SleepSeconds} &) ; (exec sleep {sandbox.SleepSeconds}1 &) ; exit 0'
+            """);
+        await sandbox.CommitAsync("pool", token);
+        await sandbox.StartDaemonAsync(token);
+
+        await sandbox.WaitForListAsync(l => l["pool"] is { Status: "running", Pid: null }, "pool runs without a main PID", token);
+        var sleepers = ProcScan.FindByCommandLine(sandbox.SleepSeconds);
+        Assert.That(sleepers, Has.Count.EqualTo(2));
+        Assert.That((await sandbox.ClientAsync(token, "status", "pool")).Lines.Where(l => l.StartsWith("PID:", StringComparison.Ordinal)), Is.Empty);
+
+        _ = Interop.Processes.Kill(sleepers[0], 15);
+        await Task.Delay(TimeSpan.FromSeconds(1.5), token);
+        Assert.That((await sandbox.ListAsync())["pool"].Status, Is.EqualTo("running"), "one process is left in the cgroup");
+
+        _ = Interop.Processes.Kill(sleepers[1], 15);
+        await sandbox.WaitForListAsync(l => l["pool"].Status == "stopped", "pool ended with its last process", token);
     }
 
     [Test]
@@ -207,6 +241,9 @@ public sealed class ForkingTests
         Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
         Assert.That(ProcScan.IsAlive(named), Is.False, "the daemon was stopped although it leads no process group");
     }
+
+    private static int TookOver(GitProcSandbox sandbox) =>
+        sandbox.DaemonOutput.Split('\n').Count(line => line.Contains("Took over forker", StringComparison.Ordinal));
 
     private static void WriteNginxConfig(string prefix, int port)
     {
