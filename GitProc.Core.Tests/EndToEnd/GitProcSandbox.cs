@@ -525,6 +525,14 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return response.RootElement.Clone();
     }
 
+    /// <summary>The daemon's <c>status</c> of one service (its <c>data</c>), asserting the request succeeded.</summary>
+    public async Task<JsonElement> StatusAsync(string service)
+    {
+        var response = await RequestAsync($$"""{"command":"status","service":"{{service}}"}""");
+        Assert.That(response.GetProperty("status").GetString(), Is.EqualTo("success"), response.ToString);
+        return response.GetProperty("data");
+    }
+
     /// <summary>The daemon's <c>list</c>, by name.</summary>
     public async Task<IReadOnlyDictionary<string, ListedService>> ListAsync()
     {

@@ -137,7 +137,7 @@ public sealed class NotifyTests
         Assert.That(pids["mover"], Is.EqualTo(child));
         Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine("notify_sender.py mainpid").Count == 0, TimeSpan.FromSeconds(10)), Is.True);
         await Task.Delay(500, token);
-        var mover = await StatusAsync(sandbox, "mover");
+        var mover = await sandbox.StatusAsync("mover");
         Assert.That(mover.GetProperty("state").GetString(), Is.EqualTo("running"), sandbox.DaemonOutput);
         Assert.That(mover.GetProperty("pid").GetInt32(), Is.EqualTo(child));
         Assert.That(mover.GetProperty("status_text").GetString(), Is.EqualTo($"handed over to {child}"));
@@ -145,7 +145,7 @@ public sealed class NotifyTests
         // STOPPING=1: the service says it is going down.
         await WaitStatusAsync(sandbox, "stopper", s => s.GetProperty("sub_state").GetString() == "stopping", "stopper's sub-state becoming stopping", token);
 
-        Assert.That((await StatusAsync(sandbox, "stopper")).GetProperty("status_text").GetString(), Is.EqualTo("shutting down"));
+        Assert.That((await sandbox.StatusAsync("stopper")).GetProperty("status_text").GetString(), Is.EqualTo("shutting down"));
 
         // Stopping the service stops the process it named.
         Assert.That((await sandbox.ClientAsync(token, "stop", "mover")).ExitCode, Is.Zero);
@@ -173,7 +173,7 @@ public sealed class NotifyTests
         var sync = await sandbox.ClientAsync(token, "sync");
         Assert.That(sync.ExitCode, Is.Zero, sync.ToString);
 
-        var status = await StatusAsync(sandbox, "victim");
+        var status = await sandbox.StatusAsync("victim");
         Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("failed"), sandbox.DaemonOutput);
         Assert.That(status.GetProperty("failure_reason").GetString(), Does.Contain("no READY=1 within TimeoutStartSec=3s"));
         Assert.That(status.GetProperty("status_text").ValueKind, Is.EqualTo(JsonValueKind.Null), "the forged STATUS= was not taken");
@@ -209,13 +209,13 @@ public sealed class NotifyTests
         // Pinging every 0.2 s, it outlives several intervals; WATCHDOG_USEC, WATCHDOG_PID and SYSTEMD_EXEC_PID (its own
         // pid) were given.
         await Task.Delay(2500, token);
-        var alive = await StatusAsync(sandbox, "pinger");
+        var alive = await sandbox.StatusAsync("pinger");
         Assert.That(alive.GetProperty("pid").GetInt32(), Is.EqualTo(before), sandbox.DaemonOutput);
         Assert.That(alive.GetProperty("status_text").GetString(), Is.EqualTo("watchdog pid-ok usec=1000000"));
 
         var restarted = await HangAndAwaitRestartAsync(sandbox, "pinger", hang, before, token);
         Assert.That(restarted, Is.LessThan(TimeSpan.FromSeconds(1) + TimeSpan.FromSeconds(8)), "restarted within about WatchdogSec (plus slack)");
-        var status = await StatusAsync(sandbox, "pinger");
+        var status = await sandbox.StatusAsync("pinger");
         Assert.That(status.GetProperty("restart_count").GetInt32(), Is.EqualTo(1));
         Assert.That(status.GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
         Assert.That(status.GetProperty("last_exit_code").GetInt32(), Is.EqualTo(128 + 6), "killed with SIGABRT");
@@ -249,7 +249,7 @@ public sealed class NotifyTests
         var start = await sandbox.ClientAsync(token, "start", "worker");
         Assert.That(start.ExitCode, Is.Zero, start.ToString() + sandbox.DaemonOutput);
         Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
-        var status = await StatusAsync(sandbox, "worker");
+        var status = await sandbox.StatusAsync("worker");
         Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("running"));
         var pid = status.GetProperty("pid").GetInt32();
 
@@ -261,7 +261,7 @@ public sealed class NotifyTests
 
         var restarted = await HangAndAwaitRestartAsync(sandbox, "worker", hang, pid, token);
         Assert.That(restarted, Is.LessThan(TimeSpan.FromSeconds(2 + 2) + TimeSpan.FromSeconds(8)), "restarted within about WatchdogSec (plus TimeoutStopSec and slack)");
-        Assert.That((await StatusAsync(sandbox, "worker")).GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
+        Assert.That((await sandbox.StatusAsync("worker")).GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
     }
 
     /// <summary>Makes the service stop pinging; returns how long until it runs again under a new pid.</summary>
@@ -276,13 +276,6 @@ public sealed class NotifyTests
         Assert.That(ProcScan.IsAlive(before), Is.False, "the hung process was killed");
         Assert.That(list[service].Pid, Is.Not.EqualTo(before));
         return clock.Elapsed;
-    }
-
-    private static async Task<JsonElement> StatusAsync(GitProcSandbox sandbox, string service)
-    {
-        var response = await sandbox.RequestAsync($$"""{"command":"status","service":"{{service}}"}""");
-        Assert.That(response.GetProperty("status").GetString(), Is.EqualTo("success"), response.ToString);
-        return response.GetProperty("data");
     }
 
     /// <summary>A sandbox (as root, with python3) holding the Python sender.</summary>
@@ -302,7 +295,7 @@ public sealed class NotifyTests
     private static async Task WaitStatusAsync(GitProcSandbox sandbox, string service, Func<JsonElement, bool> condition, string what, CancellationToken token)
     {
         var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
-        while (!condition(await StatusAsync(sandbox, service)))
+        while (!condition(await sandbox.StatusAsync(service)))
         {
             Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"{what} never happened:\n{sandbox.DaemonOutput}");
             await Task.Delay(100, token);

@@ -73,6 +73,25 @@ public sealed class RestartPolicyTests
         Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnSuccess, timedOut), Is.False);
     }
 
+    [Test]
+    public void A_forking_start_without_a_main_PID_is_systemds_protocol_failure_and_an_unknown_daemon_exit_a_failure()
+    {
+        // The start command exited 0 but no main PID was found: on-failure restarts, on-abnormal does not (systemd).
+        var protocol = new ProcessExit(0, null) { Protocol = "the daemon did not write its PID file /run/x.pid (PIDFile=)" };
+        Assert.That((protocol.IsClean, protocol.IsSuccess), Is.EqualTo((false, false)));
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnFailure, protocol), Is.True);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnAbnormal, protocol), Is.False);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnSuccess, protocol), Is.False);
+        Assert.That(protocol.ToString(), Is.EqualTo("the daemon did not write its PID file /run/x.pid (PIDFile=)"));
+        Assert.That(GitProc.Metrics.GitProcMetrics.ExitReason(protocol, unhealthy: false), Is.EqualTo("protocol"));
+
+        // A forking daemon whose status its parent (init) took first.
+        var unknown = ProcessExit.Unknown with { UnknownBecause = "the daemon of a Type=forking service is not this daemon's child" };
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnFailure, unknown), Is.True);
+        Assert.That(RestartDecision.ShouldRestart(RestartPolicy.OnAbnormal, unknown), Is.False);
+        Assert.That(unknown.ToString(), Is.EqualTo("exited (status unknown: the daemon of a Type=forking service is not this daemon's child)"));
+    }
+
     [TestCaseSource(nameof(Cases))]
     public async Task Real_process(string policy, int ending)
     {

@@ -99,7 +99,8 @@ public class UnitFileParserStrictKeysTests
         Assert.That(unit.ExecStart, Is.EqualTo("/usr/sbin/nginx -g 'daemon off;'"));
         Assert.That(
             unit.Warnings.Select(w => w.Key),
-            Is.EqualTo(new[] { "Documentation", "ConditionPathExists", "PIDFile", "PrivateTmp", "ProtectSystem", "NoNewPrivileges", "StandardOutput", "X-Team", null }));
+            Is.EqualTo(new[] { "Documentation", "ConditionPathExists", "PrivateTmp", "ProtectSystem", "NoNewPrivileges", "StandardOutput", "X-Team", null, "PIDFile" }));
+        Assert.That(unit.Warnings[^1].Message, Is.EqualTo("PIDFile= is only read for Type=forking (this one is Type=exec); it is ignored."));
     }
 
     [Test]

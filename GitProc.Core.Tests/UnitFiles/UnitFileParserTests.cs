@@ -376,13 +376,13 @@ public class UnitFileParserTests
         }));
         Assert.That((unit.Restart, unit.After.Count), Is.EqualTo((RestartPolicy.No, 0)));
 
-        // Description= is only shown and PIDFile= is a systemd key GitProc does not act on: misplacing them changes
+        // Description= is only shown and PrivateTmp= is a systemd key GitProc does not act on: misplacing them changes
         // nothing that runs, so they stay warnings even in the default mode.
-        var strict = Parse("[Service]\nExecStart=/usr/bin/app\nDescription=x\n[Unit]\nPIDFile=/run/x.pid\n");
+        var strict = Parse("[Service]\nExecStart=/usr/bin/app\nDescription=x\n[Unit]\nPrivateTmp=yes\n");
         Assert.That(strict.Warnings.Select(w => w.Message), Is.EqualTo(new[]
         {
             "Description= belongs in [Unit], not [Service]; it is ignored here. Move it to [Unit].",
-            "PIDFile= belongs in [Service], not [Unit]; it is ignored here. Move it to [Service].",
+            "PrivateTmp= belongs in [Service], not [Unit]; it is ignored here. Move it to [Service].",
         }));
     }
 
@@ -620,18 +620,52 @@ public class UnitFileParserTests
     }
 
     [Test]
-    public void Type_forking_is_refused_with_advice()
+    public void Type_forking_with_PIDFile_and_GuessMainPID_is_acted_on_without_a_warning()
     {
-        var error = RefusedService("Type=forking");
-        Assert.That(error.Message, Does.StartWith("web.service:3: Type=forking: GitProc supervises the main process in the foreground"));
-        Assert.That(error.Message, Does.Contain("run the program without daemonizing").And.Contains("use Type=simple"));
+        var unit = Service("Type=forking\nPIDFile=/run/nginx.pid\nGuessMainPID=no");
+        Assert.That(unit.Warnings, Is.Empty);
+        Assert.That(unit.Type, Is.EqualTo(ServiceType.Forking));
+        Assert.That(unit.PidFile, Is.EqualTo("/run/nginx.pid"));
+        Assert.That(unit.GuessMainPid, Is.False);
+
+        var defaults = Service("Type=forking");
+        Assert.That(defaults.PidFile, Is.Null);
+        Assert.That(defaults.GuessMainPid, Is.True, "GuessMainPID= defaults to yes");
+    }
+
+    [Test]
+    public void PIDFile_keeps_specifiers_and_an_empty_assignment_resets_it()
+    {
+        Assert.That(Service("Type=forking\nPIDFile=/run/postgresql/%i-main.pid").PidFile, Is.EqualTo("/run/postgresql/%i-main.pid"));
+        Assert.That(Service("Type=forking\nPIDFile=/run/a.pid\nPIDFile=").PidFile, Is.Null);
+    }
+
+    [Test]
+    public void A_relative_PIDFile_is_read_under_run_with_a_warning()
+    {
+        var unit = Service("Type=forking\nPIDFile=nginx.pid");
+        Assert.That(unit.PidFile, Is.EqualTo("nginx.pid"));
+        Assert.That(unit.Warnings.Single().Message, Does.Contain("read as /run/nginx.pid"));
+    }
+
+    [Test]
+    public void PIDFile_on_a_service_that_does_not_fork_is_a_warning()
+    {
+        var unit = Service("PIDFile=/run/app.pid");
+        Assert.That(unit.Warnings.Single().Message, Is.EqualTo("PIDFile= is only read for Type=forking (this one is Type=simple); it is ignored."));
+    }
+
+    [Test]
+    public void A_bad_GuessMainPID_is_an_error()
+    {
+        Assert.That(RefusedService("GuessMainPID=perhaps").Message, Does.EndWith("GuessMainPID=perhaps: The value is not a boolean; use yes or no."));
     }
 
     [TestCase("Simple")]
     [TestCase("daemon")]
     public void An_unknown_type_is_an_error(string value)
     {
-        Assert.That(RefusedService($"Type={value}").Message, Does.EndWith("The value is not a service type GitProc supports; use simple, exec, oneshot or notify."));
+        Assert.That(RefusedService($"Type={value}").Message, Does.EndWith("The value is not a service type GitProc supports; use simple, exec, oneshot, notify or forking."));
     }
 
     [Test]

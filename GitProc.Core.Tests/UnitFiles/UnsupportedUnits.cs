@@ -10,7 +10,6 @@ internal static class UnsupportedUnits
 {
     public const string Masked = "masked (an empty file or a link to /dev/null)";
     public const string NoExecStart = "no ExecStart= (systemd's own units that only trigger an action)";
-    public const string Forking = "Type=forking";
     public const string SeveralExecStart = "several ExecStart= in a service that is not Type=oneshot";
 
     /// <summary>The documented reason <paramref name="error"/> is, or <see langword="null"/> for an undocumented one.</summary>
@@ -27,7 +26,6 @@ internal static class UnsupportedUnits
         {
             { Key: "ExecStart", Value: null } when e.Reason.Contains("no settings at all", StringComparison.Ordinal) => Masked,
             { Key: "ExecStart", Value: null } when e.Reason.Contains("ExecStart=/path/to/program", StringComparison.Ordinal) => NoExecStart,
-            { Key: "Type", Value: "forking", Line: > 0 } => Forking,
             { Key: "ExecStart", Line: > 0 } when e.Reason.Contains("only Type=oneshot services may have", StringComparison.Ordinal) => SeveralExecStart,
             _ => null,
         };

@@ -156,6 +156,7 @@ internal sealed class GitProcMetrics
         : exit.OomKilled ? "oom-kill"
         : exit.Watchdog ? "watchdog"
         : exit.TimedOut ? "timeout"
+        : exit.Protocol is not null ? "protocol"
         : !exit.IsKnown ? "unknown"
         : exit.ExitCode == 0 ? "success"
         : exit.ExitCode is not null ? "exit-code"

@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(1708, LogLevel.Warning, "{Service}: NotifyAccess={Access} is checked by process tree (session of the main process) because the service has no cgroup")]
     public static partial void NoCgroupForAccess(ILogger logger, string service, string access);
+
+    [LoggerMessage(1709, LogLevel.Information, "{Service}: the daemon's main process is PID {Pid} ({Source})")]
+    public static partial void ForkingMainPid(ILogger logger, string service, int pid, string source);
+
+    [LoggerMessage(1710, LogLevel.Information, "{Service} has no main process: {Reason}")]
+    public static partial void ForkingNoMainPid(ILogger logger, string service, string reason);
 }

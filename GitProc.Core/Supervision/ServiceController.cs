@@ -152,7 +152,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 Status = _status,
                 SubState = subState,
                 Description = _unit.Description,
-                Pid = _process is null ? null : namedPid ?? _process.Info.Pid,
+                Pid = MainPid(_process) is { } pid ? namedPid ?? pid : null,
                 StartTime = _startTime,
                 RestartCount = _restartCount,
                 LastExitCode = _lastExitCode,
@@ -175,8 +175,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
             {
                 Name = _unit.Name,
                 Status = _status,
-                Pid = _process?.Info.Pid,
-                ProcessStartTicks = _process?.Info.StartTicks,
+                Pid = MainPid(_process),
+                ProcessStartTicks = MainPid(_process) is null ? null : _process?.Info.StartTicks,
                 StartTime = _startTime,
                 RestartCount = _restartCount,
                 LastExitCode = _lastExitCode,
@@ -453,7 +453,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     /// </summary>
     public async Task DetachOutputAsync()
     {
-        if (OperatingSystem.IsLinux() && Volatile.Read(ref _process) is ServiceProcess process)
+        if (OperatingSystem.IsLinux() && (Volatile.Read(ref _process) is ForkingProcess forking ? forking.Parent : _process) is ServiceProcess process)
         {
             var pending = await process.DetachOutputAsync().ConfigureAwait(false);
             lock (_sync)
@@ -647,6 +647,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
             return ShortOfResources(ex.Message);
         }
 
+        if (OperatingSystem.IsLinux() && unit.Type == ServiceType.Forking && ForkingStart.Unsupported(unit, _cgroup, _limitsNote) is { } unsupported)
+        {
+            RecordFailureReason(generation, unsupported);
+            _context.Logger.ServiceStartFailed(Name, unsupported);
+            return Task.FromResult(new ProcessExit(ExitExec, null) { Protocol = unsupported });
+        }
+
         if (OpenNotifications(unit) is { } notifyFailure)
         {
             RecordFailureReason(generation, notifyFailure);
@@ -686,6 +693,17 @@ internal sealed partial class ServiceController : IAsyncDisposable
             RecordFailureReason(generation, ex.Message);
             _context.Logger.ServiceStartFailed(Name, ex.Message);
             return Task.FromResult(new ProcessExit(ExitExec, null));
+        }
+
+        if (unit.Type == ServiceType.Forking && OperatingSystem.IsLinux())
+        {
+            var (daemon, ending) = await AwaitForkedAsync(generation, unit, process).ConfigureAwait(false);
+            if (daemon is null)
+            {
+                return ending!;
+            }
+
+            process = daemon;
         }
 
         if (await AwaitReadyAsync(generation, unit, process).ConfigureAwait(false) is { } notReady)
@@ -812,6 +830,54 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>
+    /// For <c>Type=forking</c>: the started process must exit with code 0 and the daemon's main PID be found (see
+    /// <see cref="ForkingStart"/>); until then stop and status see the started process. Returns the daemon's process,
+    /// or how the attempt ends (a failure, or a stop asked for meanwhile, which takes over).
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private async Task<(IServiceProcess? Daemon, Task<ProcessExit>? Ending)> AwaitForkedAsync(int generation, UnitFile unit, IServiceProcess started)
+    {
+        lock (_sync)
+        {
+            if (generation == _generation)
+            {
+                _process = started;
+                _startTime = _context.Time.GetUtcNow();
+            }
+        }
+
+        // Not disposed: a stop may still cancel it after the start is over (as AwaitReadyAsync's).
+        var abort = new CancellationTokenSource();
+        Volatile.Write(ref _startAbort, abort);
+        var outcome = await new ForkingStart(unit, _cgroup, _context.Processes, _context.Time, _context.Logger).RunAsync(started, abort.Token).ConfigureAwait(false);
+        Volatile.Write(ref _startAbort, null);
+        if (outcome.Process is { } daemon)
+        {
+            return (daemon, null);
+        }
+
+        if (outcome.Aborted)
+        {
+            lock (_sync)
+            {
+                _generation++;
+                _failureReason = "stopped before the daemon was running";
+            }
+        }
+        else
+        {
+            RecordFailureReason(generation, outcome.Reason!);
+            _context.Logger.ServiceStartFailed(Name, outcome.Reason!);
+        }
+
+        return (null, Task.FromResult(outcome.Exit!));
+    }
+
+    /// <summary>The main PID shown and recorded: none for a <c>Type=forking</c> service without one (<c>GuessMainPID=no</c>).</summary>
+    private static int? MainPid(IServiceProcess? process) =>
+        process is null || (OperatingSystem.IsLinux() && process is ForkingProcess { HasMain: false }) ? null : process.Info.Pid;
+
+    /// <summary>
     /// A service taken over from a previous daemon keeps its <c>NOTIFY_SOCKET</c> path: the socket is bound there again
     /// (what was sent meanwhile is lost, as sd_notify allows) and its watchdog starts afresh.
     /// </summary>
@@ -866,7 +932,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             ProcessExit exit;
             try
             {
-                exit = await _context.Processes.RunAsync(Launch(unit, command) with { ExtraEnvironment = MainPid(mainProcess) }, timeout).ConfigureAwait(false);
+                exit = await _context.Processes.RunAsync(Launch(unit, command) with { ExtraEnvironment = MainPidVariable(mainProcess) }, timeout).ConfigureAwait(false);
             }
             catch (ProcessStartException ex)
             {
@@ -897,8 +963,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary><c>$MAINPID</c> for ExecStop= and ExecReload= commands, as systemd sets it while there is a main process.</summary>
-    private static Dictionary<string, string> MainPid(IServiceProcess? process) =>
-        process is null ? [] : new() { ["MAINPID"] = process.Info.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+    private static Dictionary<string, string> MainPidVariable(IServiceProcess? process) =>
+        MainPid(process) is { } pid ? new() { ["MAINPID"] = pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } : [];
 
     /// <summary>
     /// A launch of one of the unit's commands. Every command joins the service's cgroup, but only the main process's

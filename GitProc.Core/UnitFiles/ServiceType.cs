@@ -17,4 +17,11 @@ public enum ServiceType
     /// (<c>NOTIFY_SOCKET</c>, sd_notify(3)); no <c>READY=1</c> within <c>TimeoutStartSec=</c> fails the start.
     /// </summary>
     Notify,
+
+    /// <summary>
+    /// The started process forks the daemon and exits: the service is running once it has exited with code 0 and the
+    /// daemon's main PID is known, from <see cref="UnitFile.PidFile"/> or guessed from the service's cgroup
+    /// (<see cref="UnitFile.GuessMainPid"/>).
+    /// </summary>
+    Forking,
 }

@@ -125,6 +125,20 @@ public sealed record UnitFile
     /// </summary>
     public TimeSpan? Watchdog { get; init; }
 
+    /// <summary>
+    /// <c>[Service] PIDFile</c>: for <c>Type=forking</c>, the file the daemon writes its main PID to, as written
+    /// (specifiers such as <c>%i</c> are expanded when it is read; a relative path is under <c>/run/</c>).
+    /// <see langword="null"/> (the default) guesses the main PID from the service's cgroup.
+    /// </summary>
+    public string? PidFile { get; init; }
+
+    /// <summary>
+    /// <c>[Service] GuessMainPID</c>: for <c>Type=forking</c> without <see cref="PidFile"/>, whether the main PID is
+    /// guessed from the processes left in the service's cgroup. Default <see langword="true"/>; without a guess the
+    /// service runs while its cgroup has processes.
+    /// </summary>
+    public bool GuessMainPid { get; init; } = true;
+
     /// <summary><c>[Service] KillSignal</c> as a signal number. Default 15 (SIGTERM).</summary>
     public int KillSignal { get; init; } = 15;
 

@@ -28,6 +28,7 @@ internal sealed partial class UnitFileParseSession
         "LimitNOFILE", "HealthCheckURL", "HealthCheckInterval", "HealthCheckTimeout", "HealthCheckRetries",
         "LogRateLimitIntervalSec", "LogRateLimitBurst", "TimeoutStartSec", "NotifyAccess", "WatchdogSec",
         "OOMPolicy", "RemainAfterExit", "ExecStopPost", "ReloadSignal",
+        "PIDFile", "GuessMainPID",
     };
 
     private readonly string _fileName;
@@ -72,6 +73,8 @@ internal sealed partial class UnitFileParseSession
     private TimeSpan _timeoutStart = TimeSpan.FromSeconds(90);
     private NotifyAccess? _notifyAccess;
     private TimeSpan? _watchdog;
+    private (string Path, int Line)? _pidFile;
+    private bool _guessMainPid = true;
     private int _killSignal = 15;
     private KillMode _killMode = KillMode.ControlGroup;
     private string? _user;
@@ -222,6 +225,11 @@ internal sealed partial class UnitFileParseSession
                 $"This is a second ExecStart= command, which only Type=oneshot services may have (this one is Type={TypeName(_type)}); keep one ExecStart=, move the others to ExecStartPre=/ExecStartPost=, or set Type=oneshot.");
         }
 
+        if (_pidFile is { } pidFile && _type != ServiceType.Forking && !_failedKeys.Contains("Type"))
+        {
+            Warn(pidFile.Line, "PIDFile", $"PIDFile= is only read for Type=forking (this one is Type={TypeName(_type)}); it is ignored.");
+        }
+
         if (_errors.Count > 0)
         {
             throw new UnitFileParseException(_errors.AsReadOnly()) { Warnings = _warnings.AsReadOnly() };
@@ -263,6 +271,8 @@ internal sealed partial class UnitFileParseSession
             TimeoutStart = _timeoutStart,
             NotifyAccess = _notifyAccess,
             Watchdog = _watchdog,
+            PidFile = _pidFile?.Path,
+            GuessMainPid = _guessMainPid,
             KillSignal = _killSignal,
             KillMode = _killMode,
             User = _user,
@@ -292,6 +302,7 @@ internal sealed partial class UnitFileParseSession
         ServiceType.Exec => "exec",
         ServiceType.Oneshot => "oneshot",
         ServiceType.Notify => "notify",
+        ServiceType.Forking => "forking",
         _ => "simple",
     };
 
@@ -583,6 +594,12 @@ internal sealed partial class UnitFileParseSession
             case "WatchdogSec":
                 _watchdog = value.Length == 0 ? null : ParseWatchdog(key, value, line);
                 break;
+            case "PIDFile":
+                _pidFile = value.Length == 0 ? null : (ParsePidFile(key, value, line), line);
+                break;
+            case "GuessMainPID":
+                _guessMainPid = value.Length == 0 || ParseBoolean(key, value, line);
+                break;
             case "KillSignal":
                 _killSignal = value.Length == 0 ? 15 : ParseSignal(key, value, line);
                 break;
@@ -753,10 +770,25 @@ internal sealed partial class UnitFileParseSession
                 Warn(line, key, $"Type={value} runs as simple: the service counts as running as soon as its process starts.");
                 return ServiceType.Simple;
             case "forking":
-                throw Error(line, key, value, "GitProc supervises the main process in the foreground and does not support daemons that fork into the background; run the program without daemonizing (often a --foreground or --no-daemon option) and use Type=simple.");
+                return ServiceType.Forking;
         }
 
-        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec, oneshot or notify.");
+        throw Error(line, key, value, "The value is not a service type GitProc supports; use simple, exec, oneshot, notify or forking.");
+    }
+
+    private string ParsePidFile(string key, string value, int line)
+    {
+        if (value.EndsWith('/'))
+        {
+            throw Error(line, key, value, "The value is not a file path; write the path of the file the daemon writes its PID to, such as /run/NAME.pid.");
+        }
+
+        if (!value.StartsWith('/') && !value.StartsWith('%'))
+        {
+            Warn(line, key, $"PIDFile={value} is a relative path: it is read as /run/{value}, as systemd does. Prefer an absolute path.");
+        }
+
+        return value;
     }
 
     private NotifyAccess ParseNotifyAccess(string key, string value, int line) => value switch
