@@ -658,7 +658,7 @@ public class UnitFileParserTests
     [Test]
     public void A_bad_GuessMainPID_is_an_error()
     {
-        Assert.That(RefusedService("GuessMainPID=perhaps").Message, Does.EndWith("GuessMainPID=perhaps: The value is not a boolean; use yes or no."));
+        Assert.That(RefusedService("GuessMainPID=perhaps").Message, Does.EndWith("GuessMainPID=perhaps: The value is not a boolean; write yes or no (also accepted: true/false, on/off, 1/0)."));
     }
 
     [TestCase("Simple")]
