@@ -1022,7 +1022,11 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
         if (_cgroup is not null)
         {
-            _oom = await OomWatch.StartAsync(_cgroup, _context.OomPollInterval, _context.Time, OnOomKillsAsync).ConfigureAwait(false);
+            // Polled only where the unit sets a memory limit, the cgroup's own OOM kills: a hundred unlimited services
+            // would otherwise cost an idle daemon hundreds of file reads a second. A kill by the system-wide OOM killer
+            // in an unlimited service is still found by the read when its main process ends.
+            var poll = unit.MemoryLimit is null ? TimeSpan.Zero : _context.OomPollInterval;
+            _oom = await OomWatch.StartAsync(_cgroup, poll, _context.Time, OnOomKillsAsync).ConfigureAwait(false);
         }
     }
 
