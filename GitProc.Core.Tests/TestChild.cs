@@ -5,7 +5,7 @@ namespace GitProc.Core.Tests;
 
 /// <summary>
 /// Runs <c>GitProc.TestChild</c> (a small console program at the repository root) as a real child process. Its
-/// built path is baked into this assembly at build time (see the LocateTestChild target in the csproj).
+/// built path is baked into this assembly at build time (see the LocateChildPrograms target in the csproj).
 /// </summary>
 internal static class TestChild
 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Runtime.Versioning;
 using System.Text.Json;
 using GitProc.Core.Tests.TestSupport;
@@ -305,19 +306,19 @@ public sealed class NotifyTests
     private static double ReadTime(string path) =>
         double.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);
 
-    /// <summary>The sample worker, built with the solution in the tests' configuration.</summary>
+    /// <summary>The sample worker, built before the tests (its path is baked in by the LocateChildPrograms target).</summary>
     private static string WorkerDll
     {
         get
         {
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-            var path = Path.Combine(GitProcSandbox.SourceRoot, "samples", "NotifyWorker", "bin", configuration, "net10.0", "NotifyWorker.dll");
-            if (!File.Exists(path))
+            var path = typeof(NotifyTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .SingleOrDefault(a => a.Key == "NotifyWorker")?.Value;
+            if (string.IsNullOrEmpty(path) || !File.Exists(path))
             {
-                Assert.Fail($"{path} was not found; build GitProc.sln first.");
+                Assert.Fail($"NotifyWorker.dll was not found (baked path: '{path}'); build the test project first.");
             }
 
-            return path;
+            return path!;
         }
     }
 
