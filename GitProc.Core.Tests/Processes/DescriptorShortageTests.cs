@@ -16,7 +16,7 @@ namespace GitProc.Core.Tests.Processes;
 public sealed class DescriptorShortageTests
 {
     [Test]
-    public async Task Without_descriptors_starts_and_reads_fail_as_the_daemons_shortage_and_the_reserve_is_handed_back()
+    public async Task Starts_never_take_the_last_descriptors_and_reads_without_one_fail_as_the_daemons_shortage()
     {
         var directory = Directory.CreateTempSubdirectory("gitproc-shortage-").FullName;
         try
@@ -33,17 +33,25 @@ public sealed class DescriptorShortageTests
 
             Assert.Multiple(() =>
             {
-                // A start that cannot get a descriptor is the daemon's shortage, not the service's failure.
-                Assert.That(report["start"], Does.StartWith("True ").And.Contain("Too many open files").And.Contain("out of file descriptors"));
+                // A start that would leave fewer free than the headroom is refused before it opens anything, as the
+                // daemon's shortage (not the service's failure); what is free stays free, so the runtime can still
+                // create a thread (without one, a thread pool worker that cannot start aborts the daemon).
+                Assert.That(report["start"], Does.StartWith("True ").And.Contain("out of file descriptors").And.Contain("beyond the 8 it keeps for itself"));
+                Assert.That(report["thread-after-refused-start"], Is.EqualTo("started"));
+                Assert.That(report["reserve-released-by-refused-start"], Is.EqualTo("False"));
 
-                // Meeting it handed the reserve back to the rest of the process, which it is not taken from again
-                // until there is room for it and for a start.
+                // With just enough room it goes ahead, and the headroom is still free afterwards.
+                Assert.That(report["start-with-room"], Is.EqualTo("started"));
+                Assert.That(report["headroom-after-start"], Is.EqualTo("True"));
+
+                // Meeting the limit anywhere hands the reserve back to the rest of the process, which it is not taken
+                // from again until there is room for it and for a start.
+                Assert.That(report["cgroup-read"], Does.StartWith("True Cannot read ").And.Contain("Too many open files"));
                 Assert.That(report["reserve-released"], Is.EqualTo("True"));
                 Assert.That(report["reserve-taken-while-short"], Is.EqualTo("False"));
                 Assert.That(report["reserve-taken-after"], Is.EqualTo("True"));
 
                 // Reads degrade into errors that say so, never into exceptions nobody expects.
-                Assert.That(report["cgroup-read"], Does.StartWith("True Cannot read ").And.Contain("Too many open files"));
                 Assert.That(report["proc-stat"], Is.EqualTo("False 24"));
                 Assert.That(report["members"], Is.EqualTo("0"));
             });
@@ -86,7 +94,7 @@ public sealed class DescriptorShortageTests
             Assert.That(DescriptorReserve.IsReleased, Is.False, "ENOMEM: descriptors would not help");
             DescriptorReserve.ReleaseOn(24);
             Assert.That(DescriptorReserve.IsReleased, Is.True, "EMFILE");
-            Assert.That(DescriptorReserve.EnsureHeld(), Is.True, "plenty are free again here");
+            Assert.That(DescriptorReserve.HasRoomFor(4), Is.True, "plenty are free again here");
             Assert.That(DescriptorReserve.IsReleased, Is.False);
         }
         finally
@@ -95,6 +103,6 @@ public sealed class DescriptorShortageTests
         }
 
         Assert.That(DescriptorReserve.Size, Is.Zero);
-        Assert.That(DescriptorReserve.EnsureHeld(), Is.True, "without a reserve nothing is held back");
+        Assert.That(DescriptorReserve.HasRoomFor(4), Is.True, "without a reserve nothing is held back");
     }
 }

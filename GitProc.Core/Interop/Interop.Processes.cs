@@ -157,6 +157,9 @@ internal static partial class Interop
         [LibraryImport("libc", EntryPoint = "sigdelset")]
         internal static partial int SigDelSet(void* set, int signal);
 
+        [LibraryImport("libc", EntryPoint = "close")]
+        internal static partial int Close(int fd);
+
         [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
         internal static partial int Pipe2(int* fds, int flags);
 

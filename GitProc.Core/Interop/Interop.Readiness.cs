@@ -48,9 +48,6 @@ internal static partial class Interop
         [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
         internal static partial nint RecvMsg(SafeFileHandle fd, byte* message, int flags);
 
-        [LibraryImport("libc", EntryPoint = "close")]
-        internal static partial int Close(int fd);
-
         [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int Chmod(string path, uint mode);
     }

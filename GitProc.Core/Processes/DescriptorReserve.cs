@@ -5,14 +5,15 @@ namespace GitProc.Processes;
 
 /// <summary>
 /// Descriptors the daemon keeps for itself, so that running out of them while starting services never starves the
-/// rest of the process. Without it, service starts retrying at the open-file limit take every descriptor as soon as
-/// one is freed, and the .NET runtime, which needs one now and then (the GC reads <c>/proc/self/status</c>), aborts
-/// the whole daemon with "Out of memory."; IPC clients and state saves would fail too.
+/// rest of the process. The .NET runtime needs one now and then: creating a thread takes one (a thread pool worker
+/// that cannot start aborts the whole daemon with "Out of memory."), and the GC reads <c>/proc/self/status</c>; IPC
+/// clients and state saves need them too.
 /// <para>
-/// The daemon holds the reserve (placeholder descriptors on <c>/dev/null</c>) from start. The first time a start
-/// meets EMFILE or ENFILE, the reserve is released, handing its descriptors to everything else, and no start is even
-/// attempted (<see cref="EnsureHeld"/> fails) until the reserve can be taken again: then there are descriptors to
-/// spare once more. Without <see cref="Hold"/> (an application embedding the supervisor) it does nothing.
+/// The daemon holds the reserve (placeholder descriptors on <c>/dev/null</c>) from start, and a start goes ahead only
+/// while, beyond the reserve, what it opens and a headroom are free (<see cref="HasRoomFor"/>): starts alone never take
+/// the process to its limit. If something else does and a start meets EMFILE or ENFILE, the reserve is released,
+/// handing its descriptors to everything else, and no start is attempted until the reserve can be taken again. Without
+/// <see cref="Hold"/> (an application embedding the supervisor) it does nothing.
 /// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -59,12 +60,23 @@ internal static class DescriptorReserve
         }
     }
 
-    /// <summary>Takes the reserve back if it was released; <see langword="false"/> while the descriptors are not there.</summary>
-    public static bool EnsureHeld()
+    /// <summary>
+    /// Descriptors a start must leave free beyond the reserve and what it opens itself: room for a few thread pool
+    /// workers, an IPC client and a state save while starts run at the limit.
+    /// </summary>
+    public const int Headroom = 16;
+
+    /// <summary>
+    /// Whether a start that opens up to <paramref name="count"/> descriptors may go ahead: the reserve is held (taken
+    /// back if it was released) and <paramref name="count"/> plus <see cref="Headroom"/> more can be opened now. Always
+    /// <see langword="true"/> without a reserve. Callers serialize their starts, so that two starts cannot both count
+    /// the same free descriptors.
+    /// </summary>
+    public static bool HasRoomFor(int count)
     {
         lock (Sync)
         {
-            return Held.Count == _size || TakeUnderLock();
+            return _size == 0 || ((Held.Count == _size || TakeUnderLock()) && CanOpenUnderLock(count + Headroom));
         }
     }
 
@@ -102,10 +114,15 @@ internal static class DescriptorReserve
     /// </summary>
     private static bool TakeUnderLock()
     {
-        var margin = Math.Max(4, _size / 4);
-        while (Held.Count < _size + margin)
+        if (!CanOpenUnderLock(_size + Math.Max(4, _size / 4)))
         {
-            var fd = Interop.Locking.Open("/dev/null", Interop.Processes.O_RDONLY | Interop.Processes.O_CLOEXEC, 0);
+            ReleaseUnderLock();
+            return false;
+        }
+
+        while (Held.Count < _size)
+        {
+            var fd = OpenPlaceholder();
             if (fd < 0)
             {
                 // All or nothing: a partial reserve would only hold back what others need now.
@@ -116,14 +133,29 @@ internal static class DescriptorReserve
             Held.Add(new SafeFileHandle(fd, ownsHandle: true));
         }
 
-        for (var i = Held.Count - 1; i >= _size; i--)
-        {
-            Held[i].Dispose();
-            Held.RemoveAt(i);
-        }
-
         return true;
     }
+
+    /// <summary>Whether <paramref name="count"/> descriptors can be opened now (they are opened and closed again).</summary>
+    private static bool CanOpenUnderLock(int count)
+    {
+        Span<int> probes = stackalloc int[count];
+        var opened = 0;
+        while (opened < count && (probes[opened] = OpenPlaceholder()) >= 0)
+        {
+            opened++;
+        }
+
+        foreach (var fd in probes[..opened])
+        {
+            _ = Interop.Processes.Close(fd);
+        }
+
+        return opened == count;
+    }
+
+    private static int OpenPlaceholder() =>
+        Interop.Processes.Open("/dev/null", Interop.Processes.O_RDONLY | Interop.Processes.O_CLOEXEC, 0);
 
     private static void ReleaseUnderLock()
     {

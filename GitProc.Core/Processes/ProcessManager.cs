@@ -51,6 +51,18 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     /// <summary>How long <see cref="RunAsync"/> waits, after the command's tree is gone, for its output to be stored.</summary>
     private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Descriptors one spawn opens before its service runs: the output pipe's two ends, the write end reopened
+    /// read-write, and the pidfd (plus the stat file read while the write end is already closed).
+    /// </summary>
+    private const int SpawnDescriptors = 4;
+
+    /// <summary>
+    /// One spawn at a time, from the descriptor check to the pidfd: two spawns must not both count the same free
+    /// descriptors (see <see cref="DescriptorReserve"/>). A spawn takes well under a millisecond (vfork).
+    /// </summary>
+    private static readonly Lock SpawnSync = new();
+
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly ProcessEventLoop _loop;
@@ -542,19 +554,28 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         return Interop.Processes.Access(path, Interop.Processes.X_OK) == 0 ? null : "is not executable (permission denied)";
     }
 
-    private unsafe ServiceProcess Spawn(ProcessLaunch launch, SpawnPlan plan)
+    private ServiceProcess Spawn(ProcessLaunch launch, SpawnPlan plan)
+    {
+        lock (SpawnSync)
+        {
+            if (!DescriptorReserve.HasRoomFor(SpawnDescriptors))
+            {
+                throw new ProcessStartException(
+                    launch.Unit.Name,
+                    plan.Executable,
+                    $"the daemon is out of file descriptors: fewer than {SpawnDescriptors + DescriptorReserve.Headroom} are free beyond the {DescriptorReserve.Size} it keeps for itself")
+                {
+                    IsResourceShortage = true,
+                };
+            }
+
+            return SpawnUnderLock(launch, plan);
+        }
+    }
+
+    private unsafe ServiceProcess SpawnUnderLock(ProcessLaunch launch, SpawnPlan plan)
     {
         var service = launch.Unit.Name;
-        if (!DescriptorReserve.EnsureHeld())
-        {
-            throw new ProcessStartException(
-                service,
-                plan.Executable,
-                $"the daemon is out of file descriptors: fewer are free than the {DescriptorReserve.Size} it keeps for itself")
-            {
-                IsResourceShortage = true,
-            };
-        }
 
         SafeFileHandle? readEnd = null;
         SafeFileHandle? writeEnd = null;

@@ -178,7 +178,7 @@ internal sealed unsafe class NotifySocket : IEpollTarget, IDisposable
             {
                 for (var i = 0; i + 4 <= dataLength; i += 4)
                 {
-                    _ = Interop.Readiness.Close(*(int*)(data + i));
+                    _ = Interop.Processes.Close(*(int*)(data + i));
                 }
             }
 
