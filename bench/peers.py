@@ -84,11 +84,15 @@ class GitProc(Peer):
         self.repo = os.path.join(work, "repo")
         self.socket = os.path.join(work, "gitproc.sock")
         self.logs = os.path.join(work, "logs")
-        self.config = None
-        if config is not None:
-            self.config = os.path.join(work, "config.json")
-            with open(self.config, "w") as f:
-                json.dump({"GitProc": config}, f)
+        # One daemon per cgroup root: each instance gets its own, so two can run side by side (JIT and NativeAOT).
+        config = dict(config or {})
+        resource_control = dict(config.get("ResourceControl", {}))
+        resource_control.setdefault("CgroupRoot", "gitproc-bench-" + os.path.basename(os.path.normpath(work)))
+        config["ResourceControl"] = resource_control
+        self.cgroup_root = resource_control["CgroupRoot"]
+        self.config = os.path.join(work, "config.json")
+        with open(self.config, "w") as f:
+            json.dump({"GitProc": config}, f)
         self.proc = None
         subprocess.run([exe, "init", "--repo", self.repo], check=True, stdout=subprocess.DEVNULL)
 
@@ -139,6 +143,15 @@ class GitProc(Peer):
         if self.proc is not None:
             self._terminate()
             self.daemon_log.close()
+            self._remove_cgroup_root()
+
+    def _remove_cgroup_root(self):
+        """The daemon removes its services' cgroups; the root it ran under goes here (nothing is left behind)."""
+        for hierarchy in ("/sys/fs/cgroup", *(os.path.join("/sys/fs/cgroup", c) for c in os.listdir("/sys/fs/cgroup"))):
+            try:
+                os.rmdir(os.path.join(hierarchy, self.cgroup_root))
+            except OSError:
+                pass
 
 
 class Supervisord(Peer):

@@ -505,6 +505,50 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         Assert.Fail($"Processes survived the daemon:\n{string.Join('\n', survivors)}\n--- daemon output ---\n{DaemonOutput}");
     }
 
+    /// <summary>
+    /// Removes this sandbox's cgroup root from every hierarchy, its services' cgroups first (killing what is left in
+    /// them): a daemon stopped cleanly leaves none, one that died (a failed test) would leave them for good.
+    /// </summary>
+    private async Task RemoveCgroupsAsync()
+    {
+        const string Mount = "/sys/fs/cgroup";
+        if (!Directory.Exists(Mount))
+        {
+            return;
+        }
+
+        foreach (var hierarchy in Directory.EnumerateDirectories(Mount).Prepend(Mount))
+        {
+            var root = Path.Join(hierarchy, CgroupRoot);
+            if (!Directory.Exists(root))
+            {
+                continue;
+            }
+
+            var cgroups = Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories)
+                .OrderByDescending(path => path.Length)
+                .Append(root);
+            foreach (var cgroup in cgroups)
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Join(cgroup, "cgroup.procs")))
+                    {
+                        _ = Interop.Processes.Kill(int.Parse(line, CultureInfo.InvariantCulture), 9);
+                    }
+
+                    // rmdir only (a cgroup's control files cannot be deleted); a killed process may take a moment to leave.
+                    _ = await ProcScan.WaitUntilAsync(() => !File.ReadLines(Path.Join(cgroup, "cgroup.procs")).Any(), TimeSpan.FromSeconds(2));
+                    Directory.Delete(cgroup);
+                }
+                catch (IOException)
+                {
+                    // Still busy or already gone: nothing more a test can do.
+                }
+            }
+        }
+    }
+
     private static string Describe(int pid)
     {
         try
@@ -601,6 +645,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
                 _ = Interop.Processes.Kill(pid, 9);
             }
 
+            await RemoveCgroupsAsync();
             try
             {
                 Directory.Delete(Root, recursive: true);
