@@ -1,4 +1,5 @@
 using System.Text;
+using GitProc.Core.Tests.EndToEnd;
 using GitProc.Core.Tests.Git;
 using GitProc.UnitFiles;
 using GitProc.Validation;
@@ -225,5 +226,42 @@ public sealed class UnitCheckTests
 
         Assert.That(result.FileCount, Is.EqualTo(2));
         Assert.That(Lines(result.Errors), Is.EqualTo(new[] { "web.service:3: Restrat: Restrat= is not a systemd or GitProc key in [Service]; did you mean Restart=?" }));
+    }
+
+    /// <summary>
+    /// samples/units/examples is what operators copy (samples/units/README.md says they pass a strict check): each file
+    /// must stay valid as the parser moves, and must still show the case it is there for.
+    /// </summary>
+    [Test]
+    [Platform(Include = "Linux")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_example_units_in_samples_pass_a_strict_check_and_show_their_case()
+    {
+        var folder = Path.Combine(GitProcSandbox.SourceRoot, "samples", "units", "examples");
+        var files = Directory.GetFiles(folder, "*.service").Select(Path.GetFileNameWithoutExtension).ToList();
+
+        var result = await Create().CheckPathsAsync([folder]);
+
+        Assert.That(Lines(result.Errors.Concat(result.Warnings)), Is.Empty, "errors and warnings: check --strict would fail");
+        Assert.That(result.Units.Select(u => u.Name), Is.EquivalentTo(files));
+        var units = result.Units.ToDictionary(u => u.Name);
+        Assert.Multiple(() =>
+        {
+            Assert.That(units["webapp"].HealthCheckUrl, Is.Not.Null);
+            Assert.That(units["webapp"].MemoryLimit, Is.EqualTo(256L * 1024 * 1024));
+            Assert.That(units["queue-worker"].Restart, Is.EqualTo(RestartPolicy.OnFailure));
+            Assert.That(units["queue-worker"].Requires, Is.EqualTo(new[] { "webapp" }));
+            Assert.That(units["queue-worker"].After, Is.EquivalentTo(new[] { "webapp", "migrate" }));
+            Assert.That(units["notify-app"].Type, Is.EqualTo(ServiceType.Notify));
+            Assert.That(units["nginx"].Type, Is.EqualTo(ServiceType.Forking));
+            Assert.That(units["nginx"].PidFile, Is.EqualTo("/run/nginx.pid"));
+            Assert.That(units["migrate"].Type, Is.EqualTo(ServiceType.Oneshot));
+            Assert.That(units["migrate"].RemainAfterExit, Is.True);
+            Assert.That(units["envfile-app"].EnvironmentFiles.Select(f => (f.Path, f.Optional)), Is.EqualTo(new[]
+            {
+                ("/etc/default/envfile-app", false),
+                ("/etc/default/envfile-app.local", true),
+            }));
+        });
     }
 }
