@@ -9,7 +9,7 @@ internal static class ReloadCommand
     public static Command Create(CliContext context)
     {
         var name = ServiceArgument.Create();
-        var json = new Option<bool>("--json") { Description = "Print the daemon's reload object as JSON" };
+        var json = context.JsonOption;
         var command = new Command("reload", "Reload a running service's configuration (its ExecReload= commands, or its ReloadSignal=) without restarting it")
         {
             name, json,

@@ -250,6 +250,20 @@ public class GitProcCliTests
         Assert.That(run.Error, Is.EqualTo("Error: Service already running: web\n"), "stderr as without --json");
     }
 
+    [Test]
+    public async Task With_json_a_failed_reload_is_the_error_object_on_stdout_too()
+    {
+        await using var host = await IpcTestServer.StartAsync();
+        host.Supervisor.Setup(s => s.ReloadAsync("web", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ServiceOperationException("web", "Service not running: web") { Code = GitProcErrorCodes.NotRunning });
+
+        var run = await RunAsync(host, "reload", "web", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(1));
+        Assert.That(run.Out, Is.EqualTo("""{"error":{"code":"not_running","message":"Service not running: web"}}""" + "\n"));
+        Assert.That(run.Error, Is.EqualTo("Error: Service not running: web\n"));
+    }
+
     [TestCase("frobnicate")]
     [TestCase("start")]
     [TestCase("status", "web", "--bogus")]

@@ -166,7 +166,7 @@ public sealed class ProcessManagerTests
 
     [Test]
     [CancelAfter(Timeout)]
-    public async Task Environment_is_clean_with_files_and_unit_assignments_the_unit_winning(CancellationToken token)
+    public async Task Environment_is_clean_with_unit_assignments_and_files_the_file_winning_as_in_systemd(CancellationToken token)
     {
         var file = Path.Join(_dir, "service.env");
         await File.WriteAllTextAsync(file, "# comment\n; another\n\nFROM_FILE=file\nSHARED=from-file\nQUOTED=\"two words\"\nSINGLE='x y'\n", token);
@@ -185,7 +185,7 @@ public sealed class ProcessManagerTests
         var environment = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .ToDictionary(line => line[..line.IndexOf('=', StringComparison.Ordinal)], line => line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..]);
         Assert.That(environment["FROM_FILE"], Is.EqualTo("file"));
-        Assert.That(environment["SHARED"], Is.EqualTo("from-unit"));
+        Assert.That(environment["SHARED"], Is.EqualTo("from-file"), "systemd.exec(5): the files override Environment=");
         Assert.That(environment["QUOTED"], Is.EqualTo("two words"));
         Assert.That(environment["SINGLE"], Is.EqualTo("x y"));
         Assert.That(environment["ONLY_UNIT"], Is.EqualTo("u"));

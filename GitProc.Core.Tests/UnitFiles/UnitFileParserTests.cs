@@ -949,6 +949,8 @@ public class UnitFileParserTests
         }));
         Assert.That(Service("EnvironmentFile=/a\nEnvironmentFile=\nEnvironmentFile=/b").EnvironmentFiles.Select(f => f.Path), Is.EqualTo(new[] { "/b" }));
         Assert.That(RefusedService("EnvironmentFile=-").Message, Does.Contain("nothing after '-'"));
+        Assert.That(RefusedService("EnvironmentFile=app.env").Message, Does.StartWith("web.service:3: EnvironmentFile=app.env: The path is not absolute"));
+        Assert.That(RefusedService("EnvironmentFile=-./app.env").Message, Does.Contain("The path is not absolute"));
     }
 
     // ---- Resources ----

@@ -283,6 +283,11 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         foreach (var reference in unit.EnvironmentFiles)
         {
             var path = CommandExpansion.ExpandSpecifiers(reference.Path, unit.Name);
+            if (!Path.IsPathRooted(path))
+            {
+                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} is not an absolute path");
+            }
+
             string content;
             try
             {
@@ -364,7 +369,8 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             throw new ProcessStartException(name, arg0, $"switching to {what} needs root; run the daemon as root or remove User=/Group= from {unit.FileName}");
         }
 
-        // Environment: a clean one, as systemd builds it; Environment= wins over EnvironmentFile=.
+        // Environment: a clean one, as systemd builds it; EnvironmentFile= wins over Environment= (systemd.exec(5): a
+        // unit's Environment="OPTS=" default is what /etc/default/NAME overrides).
         var environment = new Dictionary<string, string>(_inheritedEnvironment.Length + 4 + (fromFiles?.Count ?? 0) + unit.Environment.Count, StringComparer.Ordinal);
         foreach (var (key, value) in _inheritedEnvironment)
         {
@@ -375,17 +381,17 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         environment["USER"] = account.Name;
         environment["LOGNAME"] = account.Name;
         environment["SHELL"] = account.Shell;
+        foreach (var (key, value) in unit.Environment)
+        {
+            environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
+        }
+
         if (fromFiles is not null)
         {
             foreach (var (key, value) in fromFiles)
             {
                 environment[key] = value;
             }
-        }
-
-        foreach (var (key, value) in unit.Environment)
-        {
-            environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
         }
 
         foreach (var (key, value) in launch.Environment.Concat(launch.ExtraEnvironment))

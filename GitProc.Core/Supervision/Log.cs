@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(1014, LogLevel.Warning, "Stopped what ran unmanaged in the cgroup of {Service} ({Count} process(es): {Pids}) and removed the cgroup")]
     public static partial void LeftoverCgroupSwept(this ILogger logger, string service, int count, string pids);
 
+    [LoggerMessage(1053, LogLevel.Debug, "Removed the empty cgroup of {Service} that an earlier daemon left")]
+    public static partial void EmptyCgroupRemoved(this ILogger logger, string service);
+
     [LoggerMessage(1015, LogLevel.Error, "Sweeping the cgroups left by a previous daemon failed: {Reason}")]
     public static partial void SweepFailed(this ILogger logger, string reason);
 

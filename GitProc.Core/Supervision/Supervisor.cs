@@ -161,7 +161,15 @@ internal sealed class Supervisor : ISupervisor
             {
                 foreach (var leftover in await resources.SweepAsync(keep, cancellationToken).ConfigureAwait(false))
                 {
-                    _logger.LeftoverCgroupSwept(leftover.Service, leftover.Pids.Count, string.Join(' ', leftover.Pids));
+                    // An empty one (a finished oneshot's, say) held nothing unmanaged: no warning for it.
+                    if (leftover.Pids.Count == 0)
+                    {
+                        _logger.EmptyCgroupRemoved(leftover.Service);
+                    }
+                    else
+                    {
+                        _logger.LeftoverCgroupSwept(leftover.Service, leftover.Pids.Count, string.Join(' ', leftover.Pids));
+                    }
                 }
             }
             catch (GitProcException ex)

@@ -1165,6 +1165,13 @@ internal sealed partial class UnitFileParseSession
             throw Error(line, key, value, "The value contains a control character; write a file path.");
         }
 
+        // As systemd requires: a relative path would be read from wherever the daemon happens to run. (A specifier
+        // such as %h expands to an absolute path; what it expands to is checked at start.)
+        if (path[0] is not ('/' or '%'))
+        {
+            throw Error(line, key, value, "The path is not absolute; write /path/to/file.");
+        }
+
         _environmentFiles.Add(new EnvironmentFileReference(path, optional));
     }
 
