@@ -106,6 +106,7 @@ internal static class DaemonCommand
         // Replacements first: AddGitProcDaemon registers with TryAdd.
         context.ConfigureDaemonServices?.Invoke(builder.Services);
         builder.Services.AddGitProcDaemon(builder.Configuration);
+        builder.Services.AddHostedService<MemorySettler>();
         if (OwnCommandLine() is { } self)
         {
             // SIGHUP and IPC reexec re-execute this very command: the binary at the same path (a new version once
