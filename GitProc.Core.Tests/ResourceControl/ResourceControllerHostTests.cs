@@ -60,6 +60,9 @@ public sealed class ResourceControllerHostTests
             try
             {
                 process.Kill(entireProcessTree: true);
+
+                // SIGKILL takes effect asynchronously: wait, so the check below does not see a process still dying.
+                process.WaitForExit(TimeSpan.FromSeconds(10));
             }
             catch (InvalidOperationException)
             {
