@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using GitProc.Processes;
 using GitProc.ResourceControl;
@@ -59,6 +60,9 @@ public sealed class ResourceControllerHostTests
             try
             {
                 process.Kill(entireProcessTree: true);
+
+                // SIGKILL takes effect asynchronously: wait, so the check below does not see a process still dying.
+                process.WaitForExit(TimeSpan.FromSeconds(10));
             }
             catch (InvalidOperationException)
             {
@@ -316,6 +320,118 @@ public sealed class ResourceControllerHostTests
         Assert.That(ReadLimit(second, "pids"), Is.EqualTo("5"));
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_running_process_added_by_pid_is_in_every_hierarchy_until_the_cgroup_is_removed(CancellationToken cancellationToken)
+    {
+        var cgroup = await CreateAsync("adopted", ResourceLimits.None);
+        var sleep = StartOutside();
+        Assert.That(await cgroup.GetPidsAsync(cancellationToken), Is.Empty);
+
+        await cgroup.AddProcessAsync(sleep.Id, cancellationToken);
+
+        Assert.That(await cgroup.GetPidsAsync(cancellationToken), Is.EqualTo(new[] { sleep.Id }));
+        Assert.That(CgroupsOf(sleep.Id).Count(path => path.EndsWith($"/{_root}/adopted", StringComparison.Ordinal)), Is.EqualTo(cgroup.Directories.Count), "one membership per hierarchy");
+        Assert.That((await cgroup.GetUsageAsync(cancellationToken)).TaskCount, Is.EqualTo(1));
+
+        await cgroup.RemoveAsync(cancellationToken);
+        Assert.That(await WaitForExitAsync(sleep), Is.True, "removing the cgroup kills what was added to it");
+    }
+
+    [Test]
+    public async Task Adding_a_process_that_has_exited_fails_naming_its_pid()
+    {
+        var cgroup = await CreateAsync("gone", ResourceLimits.None);
+        using var exited = Process.Start("/bin/true")!;
+        await exited.WaitForExitAsync();
+
+        var error = Assert.ThrowsAsync<ResourceControlException>(() => cgroup.AddProcessAsync(exited.Id));
+
+        Assert.That(error!.Message, Does.Contain($"Cannot add process {exited.Id} to the cgroup of service gone: there is no process {exited.Id}"));
+        Assert.That(error.Service, Is.EqualTo("gone"));
+        Assert.That(await cgroup.GetPidsAsync(), Is.Empty);
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Adding_to_a_removed_cgroup_fails_and_leaves_the_process_where_it_was(bool removedByItsOwner)
+    {
+        var cgroup = await CreateAsync("removed", ResourceLimits.None);
+        var sleep = StartOutside();
+        var before = CgroupsOf(sleep.Id);
+        if (removedByItsOwner)
+        {
+            await cgroup.RemoveAsync();
+        }
+        else
+        {
+            // Behind its back: an operator's rmdir.
+            foreach (var directory in cgroup.Directories)
+            {
+                Directory.Delete(directory);
+            }
+        }
+
+        var error = Assert.ThrowsAsync<ResourceControlException>(() => cgroup.AddProcessAsync(sleep.Id));
+
+        Assert.That(error!.Message, Does.Contain($"Cannot add process {sleep.Id} to the cgroup of service removed: the cgroup was removed"));
+        Assert.That(CgroupsOf(sleep.Id), Is.EqualTo(before));
+        Assert.That(cgroup.Directories, Has.None.Matches<string>(Directory.Exists), "nothing was created again");
+    }
+
+    [Test]
+    public async Task A_move_refused_for_lack_of_permission_says_what_it_takes()
+    {
+        var cgroup = await CreateAsync("refused", ResourceLimits.None);
+        var sleep = StartOutside();
+        Exception? caught = null;
+
+        // A thread of its own whose file-system uid is nobody's: the kernel drops CAP_DAC_OVERRIDE for that thread
+        // alone, so opening cgroup.procs (root's, mode 0644) is refused for real while the test stays root. The call
+        // fails before its first await, so it never leaves the thread.
+        var thread = new Thread(() =>
+        {
+            var previous = SetFsUid(65534);
+            try
+            {
+                cgroup.AddProcessAsync(sleep.Id).GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                caught = ex;
+            }
+            finally
+            {
+                SetFsUid((uint)previous);
+            }
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.That(caught, Is.TypeOf<ResourceControlException>());
+        Assert.That(caught!.Message, Does.Contain($"Cannot add process {sleep.Id} to the cgroup of service refused: writing to {cgroup.ProcsFiles[0]} was refused"));
+        Assert.That(caught.Message, Does.Contain("takes root"));
+        Assert.That(await cgroup.GetPidsAsync(), Is.Empty);
+    }
+
+    [Test]
+    public async Task The_calling_process_and_pids_below_one_are_refused()
+    {
+        var cgroup = await CreateAsync("self", ResourceLimits.None);
+
+        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => cgroup.AddProcessAsync(0));
+        var error = Assert.ThrowsAsync<ArgumentException>(() => cgroup.AddProcessAsync(Environment.ProcessId));
+        Assert.That(error!.Message, Does.Contain("calling process"));
+        Assert.That(await cgroup.GetPidsAsync(), Is.Empty);
+    }
+
+    [DllImport("libc", EntryPoint = "setfsuid")]
+    private static extern int SetFsUid(uint fsuid);
+
+    /// <summary>The cgroup paths of <paramref name="pid"/>, one per hierarchy (/proc/PID/cgroup's third field).</summary>
+    private static string[] CgroupsOf(int pid) =>
+        File.ReadAllLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cgroup").Select(line => line.Split(':', 3)[2]).ToArray();
+
     private static ResourceController CreateController(string root) =>
         new(
             Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root, CgroupMountPoint = Mount } }),
@@ -370,6 +486,15 @@ public sealed class ResourceControllerHostTests
     private Process Start(IServiceCgroup cgroup, string script)
     {
         var process = CgroupTestProcess.Start(cgroup, script);
+        _processes.Add(process);
+        _seenPids.Add(process.Id);
+        return process;
+    }
+
+    /// <summary>Starts <c>sleep 300</c> outside any of the test's cgroups; the teardown kills it by pid.</summary>
+    private Process StartOutside()
+    {
+        var process = Process.Start(new ProcessStartInfo("/bin/sleep", "300") { UseShellExecute = false })!;
         _processes.Add(process);
         _seenPids.Add(process.Id);
         return process;

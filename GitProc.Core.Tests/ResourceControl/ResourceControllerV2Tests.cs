@@ -198,6 +198,20 @@ public sealed class ResourceControllerV2Tests
     }
 
     [Test]
+    public async Task AddProcess_writes_the_pid_into_the_service_cgroup_procs_file()
+    {
+        await using var controller = _fs.CreateController();
+        await using var cgroup = await controller.CreateAsync("web", ResourceLimits.None);
+
+        await cgroup!.AddProcessAsync(NoSuchPid);
+
+        Assert.That(_fs.Read("gitproc/web/cgroup.procs"), Is.EqualTo("4194305"));
+
+        // The fake kernel never lets the pid go: empty the file so the removal finds nothing to kill.
+        _fs.Write("gitproc/web/cgroup.procs", string.Empty);
+    }
+
+    [Test]
     public async Task A_limit_that_cannot_be_written_is_an_error_naming_the_file_and_value()
     {
         await using var controller = _fs.CreateController();

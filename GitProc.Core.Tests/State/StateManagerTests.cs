@@ -11,7 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace GitProc.Core.Tests.State;
 
 [TestFixture]
-public sealed class StateManagerTests
+public sealed partial class StateManagerTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 4, 5, 6, 7, TimeSpan.Zero);
 

@@ -10,6 +10,7 @@ namespace GitProc.ResourceControl;
 internal static class CgroupFiles
 {
     // errno values, which .NET reports as the HResult of an IOException on Unix.
+    internal const int ErrnoNoSuchProcess = 3;
     internal const int ErrnoBusy = 16;
     internal const int ErrnoNoDevice = 19;
     internal const int ErrnoNotEmpty = 39;
@@ -46,6 +47,53 @@ internal static class CgroupFiles
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw WriteFailed(path, value, what, service, ex);
+        }
+    }
+
+    /// <summary>
+    /// Moves process <paramref name="pid"/>, all its threads, into the cgroup whose <c>cgroup.procs</c> file is
+    /// <paramref name="procsFile"/>.
+    /// </summary>
+    /// <exception cref="ResourceControlException">The process does not exist, the move was refused, or the cgroup is gone.</exception>
+    public static async Task MoveProcessAsync(string procsFile, int pid, string service, CancellationToken cancellationToken)
+    {
+        var value = pid.ToString(CultureInfo.InvariantCulture);
+        var directory = Path.GetDirectoryName(procsFile)!;
+        var failure = $"Cannot add process {value} to the cgroup of service {service}";
+        try
+        {
+            // Checked first because a plain directory (the tests' fake) would accept the file anew.
+            if (!Directory.Exists(directory))
+            {
+                throw new DirectoryNotFoundException();
+            }
+
+            var stream = OpenForWrite(procsFile);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(value), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (IOException ex) when (ex.HResult == ErrnoNoSuchProcess)
+        {
+            throw new ResourceControlException(service, procsFile, $"{failure}: there is no process {value} (it has exited, or the pid is wrong).", ex);
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException || (ex is IOException && ex.HResult == ErrnoNoDevice))
+        {
+            throw new ResourceControlException(service, directory, $"{failure}: the cgroup was removed ({directory} no longer exists).", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new ResourceControlException(
+                service,
+                procsFile,
+                $"{failure}: writing to {procsFile} was refused ({ex.Message.TrimEnd('.')}). Moving a process into a cgroup takes root, "
+                + "or write access to this cgroup and to the one the process is in now.",
+                ex);
+        }
+        catch (IOException ex)
+        {
+            throw new ResourceControlException(service, procsFile, $"{failure}: writing {value} to {procsFile} failed: {ex.Message}", ex);
         }
     }
 

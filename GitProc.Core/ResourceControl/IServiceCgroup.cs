@@ -69,6 +69,30 @@ public interface IServiceCgroup : IAsyncDisposable
     /// <returns>A task that completes once every process found has been signalled.</returns>
     Task KillAllAsync(int signal, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Moves the running process <paramref name="pid"/>, with all its threads, into the cgroup: its pid is written to
+    /// every file of <see cref="ProcsFiles"/>. From then on the process counts against the cgroup's limits, is listed
+    /// by <see cref="GetPidsAsync"/>, is signalled by <see cref="KillAllAsync"/> (so a stop of the service stops it) and
+    /// is killed by <see cref="RemoveAsync"/>. Children it forked before stay where they are; what it forks afterwards
+    /// is in the cgroup.
+    /// </summary>
+    /// <remarks>
+    /// For a process started some other way: one started for the service joins by itself through
+    /// <see cref="JoinFiles"/> before it executes the command, so nothing it forks escapes. Each write takes the
+    /// kernel's global cgroup lock (a few milliseconds). In v1, when a write fails after the first hierarchy, the
+    /// process stays in the hierarchies it was already moved into.
+    /// </remarks>
+    /// <param name="pid">The process id, as the calling process sees it.</param>
+    /// <param name="cancellationToken">Cancels the move between hierarchies.</param>
+    /// <returns>A task that completes once the process is in every hierarchy.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pid"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pid"/> is the calling process, which a stop or a removal of the cgroup would kill.</exception>
+    /// <exception cref="ResourceControlException">
+    /// No process has that pid, the move was refused (it takes root, or write access to both cgroups), or the cgroup
+    /// was removed; the message says which and names the pid.
+    /// </exception>
+    Task AddProcessAsync(int pid, CancellationToken cancellationToken = default);
+
     /// <summary>Applies new limits (<see langword="null"/> values remove a limit).</summary>
     /// <param name="limits">The limits.</param>
     /// <param name="cancellationToken">Cancels the update.</param>

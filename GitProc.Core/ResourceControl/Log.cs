@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 707, Level = LogLevel.Warning, Message = "Cannot send signal {Signal} to process {Pid} of service {Service}: {Error}")]
     public static partial void SignalFailed(ILogger logger, int signal, int pid, string service, string error);
 
+    [LoggerMessage(EventId = 708, Level = LogLevel.Debug, Message = "Added process {Pid} to the cgroup of service {Service}")]
+    public static partial void ProcessAdded(ILogger logger, int pid, string service);
+
     [LoggerMessage(EventId = 720, Level = LogLevel.Warning, Message = "The cgroup root {Root} cannot be locked ({Error}); {StandIn} is locked instead")]
     public static partial void CgroupRootLockStandIn(ILogger logger, string root, string standIn, string error);
 }

@@ -132,6 +132,45 @@ internal abstract class ServiceCgroup : IServiceCgroup
         }
     }
 
+    public async Task AddProcessAsync(int pid, CancellationToken cancellationToken = default)
+    {
+        if (pid <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pid), pid, "A pid is a positive number (0 would name the calling process itself).");
+        }
+
+        if (pid == Environment.ProcessId)
+        {
+            throw new ArgumentException(
+                $"Process {pid} is the calling process: in the cgroup of service {Service}, stopping the service or removing the cgroup would kill it.",
+                nameof(pid));
+        }
+
+        // Under the removal's lock: a process moved in while RemoveAsync empties the cgroup would be killed half-way
+        // through the move or keep the directories from being removed.
+        await _removeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_removed)
+            {
+                throw new ResourceControlException(
+                    Service, Directories[0], $"Cannot add process {pid} to the cgroup of service {Service}: the cgroup was removed.");
+            }
+
+            // cgroup.procs rather than the join files' tasks: a running process may have threads, and all must move.
+            foreach (var procsFile in ProcsFiles)
+            {
+                await CgroupFiles.MoveProcessAsync(procsFile, pid, Service, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _removeLock.Release();
+        }
+
+        Log.ProcessAdded(Logger, pid, Service);
+    }
+
     public async Task UpdateLimitsAsync(ResourceLimits limits, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(limits);

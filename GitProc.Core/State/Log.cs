@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 506, Level = LogLevel.Warning, Message = "Could not remove {Path}, left over from an interrupted state write")]
     public static partial void TemporaryFileRemovalFailed(ILogger logger, string path, Exception exception);
 
+    [LoggerMessage(EventId = 507, Level = LogLevel.Debug, Message = "Saved service {Service} ({Status}) in the state file {Path}")]
+    public static partial void ServiceSaved(ILogger logger, string path, string service, ServiceStatus status);
+
     [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "The file system of {LockPath} does not support flock ({Error}); nothing stops a second daemon from using the same state")]
     public static partial void StateLockUnsupported(ILogger logger, string lockPath, string error);
 }

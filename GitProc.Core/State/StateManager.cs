@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.State;
 
 /// <summary>
-/// The default <see cref="IStateManager"/>: JSON (CONTRACT §5) written to a temporary file in the same directory,
+/// The default <see cref="IStateManager"/>: JSON written to a temporary file in the same directory,
 /// flushed to disk, renamed over the state file, and the directory synced, so a crash at any moment leaves the old
 /// or the new file. Saves are serialized and the most recent call's state wins.
 /// </summary>
@@ -43,32 +44,7 @@ internal sealed class StateManager : IStateManager
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            RemoveTemporaryLeftovers();
-
-            byte[] bytes;
-            try
-            {
-                bytes = await File.ReadAllBytesAsync(_path, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-            {
-                Log.StateFileMissing(_logger, _path);
-                return new SupervisorState();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new StateFileException(_path, $"Could not read the state file {_path}: {ex.Message}", ex);
-            }
-
-            if (TryParse(bytes, out var state, out var error))
-            {
-                Log.StateLoaded(_logger, _path, state.Services.Count, state.AppliedCommit);
-                return state;
-            }
-
-            var corruptPath = MoveAside();
-            Log.StateFileCorrupt(_logger, _path, error, corruptPath);
-            return new SupervisorState();
+            return await ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -101,6 +77,118 @@ internal sealed class StateManager : IStateManager
         {
             _gate.Release();
         }
+    }
+
+    public async Task RegisterServiceAsync(ServiceState service, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        if (!UnitFileParser.IsValidServiceName(service.Name))
+        {
+            throw new ArgumentException(
+                $"'{service.Name}' is not a valid service name: use only A-Z, a-z, 0-9, ':', '_', '.', '@' and '-', not starting with '.'.",
+                nameof(service));
+        }
+
+        await ChangeServiceAsync(service.Name, _ => service, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ServiceState?> GetServiceAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var state = await LoadAsync(cancellationToken).ConfigureAwait(false);
+        return state.Services.GetValueOrDefault(name);
+    }
+
+    public Task<ServiceState> UpdateStatusAsync(string name, ServiceStatus status, int? exitCode = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Enum.IsDefined(status))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "Not a service status: use Running, Stopped or Failed.");
+        }
+
+        return ChangeServiceAsync(
+            name,
+            recorded =>
+            {
+                if (recorded is null)
+                {
+                    throw new KeyNotFoundException($"The state file {_path} records no service named '{name}'; register it first.");
+                }
+
+                var updated = recorded with { Status = status, LastExitCode = exitCode ?? recorded.LastExitCode };
+
+                // A later daemon takes over (or stops) a recorded process by its pid and start ticks: a service said
+                // not to run must not leave them behind for a process that may since be another one.
+                return status == ServiceStatus.Running
+                    ? updated
+                    : updated with { Pid = null, ProcessStartTicks = null, OutputPipe = null, PendingOutput = null, UnitDigest = null };
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, ServiceState>> GetAllServicesAsync(CancellationToken cancellationToken = default)
+    {
+        var state = await LoadAsync(cancellationToken).ConfigureAwait(false);
+        return state.Services;
+    }
+
+    /// <summary>
+    /// Reads the file, replaces one service with what <paramref name="change"/> makes of it (given <see langword="null"/>
+    /// when it is not recorded) and writes the file back, all under the gate, so no other call's change comes between.
+    /// </summary>
+    /// <remarks>
+    /// It takes no save ticket, so a whole-document save waiting for the gate still writes: that save is its
+    /// caller's latest word, and the whole document replaces this change as it replaces any earlier file.
+    /// </remarks>
+    private async Task<ServiceState> ChangeServiceAsync(string name, Func<ServiceState?, ServiceState> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var state = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            var updated = change(state.Services.GetValueOrDefault(name));
+            var services = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal) { [name] = updated };
+            var document = ToDocument(state with { Services = services });
+            await WriteAtomicallyAsync(document, cancellationToken).ConfigureAwait(false);
+            Log.ServiceSaved(_logger, _path, name, updated.Status);
+            return updated;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Reads the state file; the caller holds the gate.</summary>
+    private async Task<SupervisorState> ReadAsync(CancellationToken cancellationToken)
+    {
+        RemoveTemporaryLeftovers();
+
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(_path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            Log.StateFileMissing(_logger, _path);
+            return new SupervisorState();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StateFileException(_path, $"Could not read the state file {_path}: {ex.Message}", ex);
+        }
+
+        if (TryParse(bytes, out var state, out var error))
+        {
+            Log.StateLoaded(_logger, _path, state.Services.Count, state.AppliedCommit);
+            return state;
+        }
+
+        var corruptPath = MoveAside();
+        Log.StateFileCorrupt(_logger, _path, error, corruptPath);
+        return new SupervisorState();
     }
 
     private static StateDocument ToDocument(SupervisorState state)
