@@ -52,6 +52,17 @@ public sealed class CommitSignatureVerifierTests
         return key;
     }
 
+    /// <summary>A commit signed by git with the OpenPGP key, from the key's GnuPG home.</summary>
+    private string GpgSignedCommit(GpgSigningKey key, string message)
+    {
+        foreach (var (name, value) in key.Environment)
+        {
+            _repo.Environment[name] = value;
+        }
+
+        return _repo.SignedCommit(key.GitSettings, message, ("web.service", "[Service]\nExecStart=/bin/true\n"));
+    }
+
     [Test]
     public async Task A_commit_signed_by_an_allowed_SSH_key_is_trusted_and_names_its_signer_and_key()
     {
@@ -161,12 +172,7 @@ public sealed class CommitSignatureVerifierTests
         using var key = GpgSigningKey.Create(_keys, "Alice", "alice@example.com");
         var keyring = Path.Combine(_repo.Root, armored ? "trusted.asc" : "trusted.gpg");
         key.Export(keyring, armored);
-        foreach (var (name, value) in key.Environment)
-        {
-            _repo.Environment[name] = value;
-        }
-
-        var commit = _repo.SignedCommit(key.GitSettings, "signed", ("web.service", "[Service]\nExecStart=/bin/true\n"));
+        var commit = GpgSignedCommit(key, "signed");
 
         var verdict = await Verifier(keyring: keyring).VerifyAsync(commit);
 
@@ -182,12 +188,7 @@ public sealed class CommitSignatureVerifierTests
         using var other = GpgSigningKey.Create(_keys, "Mallory", "mallory@example.com");
         var keyring = Path.Combine(_repo.Root, "trusted.gpg");
         trusted.Export(keyring, armor: false);
-        foreach (var (name, value) in other.Environment)
-        {
-            _repo.Environment[name] = value;
-        }
-
-        var commit = _repo.SignedCommit(other.GitSettings, "signed by someone else", ("web.service", "[Service]\nExecStart=/bin/true\n"));
+        var commit = GpgSignedCommit(other, "signed by someone else");
 
         var verdict = await Verifier(keyring: keyring).VerifyAsync(commit);
 
