@@ -16,8 +16,8 @@ namespace GitProc.Git;
 /// <remarks>
 /// Not <c>git verify-commit</c> itself: its verdict is an exit code and English prose for people, which would have to be
 /// parsed to say why a commit is refused, and for OpenPGP it consults the user's keyring and trust database rather than
-/// one file. Not LibGit2Sharp's <c>ExtractSignature</c>: it returns through libgit2 buffers, which come back empty in the
-/// NativeAOT build, and an empty signature would read as unsigned. The files the helpers read (signature, keyring) are
+/// one file. Not LibGit2Sharp's <c>ExtractSignature</c>: it returns through libgit2 buffers, the kind that came back empty
+/// in the NativeAOT build (the rollback message, <c>Repository.Discover</c>), and an empty signature would read as unsigned. The files the helpers read (signature, keyring) are
 /// written to a private temporary directory, removed afterwards.
 /// </remarks>
 internal sealed partial class CommitSignatureVerifier(IGitIntegration git, IOptions<GitProcOptions> options, TimeProvider timeProvider) : ICommitSignatureVerifier
