@@ -109,6 +109,34 @@ public sealed class SignedCommitsTests
     }
 
     [Test]
+    public async Task Turning_signing_on_for_a_host_whose_tip_is_unsigned_keeps_its_services_running_until_a_signed_commit_comes(CancellationToken token)
+    {
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
+        var unsigned = await _sandbox.CommitAsync("alpha, from before signing", token);
+        await _sandbox.StartDaemonAsync(token);
+        await _sandbox.WaitRunningAsync(token, "alpha");
+        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero, _sandbox.DaemonOutput);
+
+        // The policy changes, the tip does not: the restarted daemon still runs what it ran, and says the tip is untrusted.
+        await _sandbox.WriteConfigAsync(SigningConfig, token);
+        await _sandbox.StartDaemonAsync(token);
+        var running = await _sandbox.WaitRunningAsync(token, "alpha");
+        var status = await _sandbox.ClientAsync(token, "status", "alpha");
+        Assert.That(status.Lines, Has.One.EqualTo($"Rejected Commit: {unsigned[..7]}: {Unsigned}"), status.ToString);
+        var sync = await _sandbox.ClientAsync(token, "sync");
+        Assert.That(sync.ExitCode, Is.EqualTo(1), sync.ToString);
+        Assert.That(sync.ErrorLines, Is.EqualTo(new[] { $"Error: Commit {unsigned[..7]} rejected, nothing applied: {Unsigned}" }), sync.ToString);
+
+        // A signed commit on top, even an empty one, vouches for the tree: nothing restarts, the rejection is gone.
+        await _sandbox.GitAsync(token, [.. _alice.GitSettings, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "commit", "-S", "-q", "--allow-empty", "-m", "Reviewed"]);
+        var signedSync = await _sandbox.ClientAsync(token, "sync");
+        Assert.That(signedSync.ExitCode, Is.Zero, signedSync.ToString);
+        Assert.That((await _sandbox.ListAsync())["alpha"].Pid, Is.EqualTo(running["alpha"]), "the unchanged service was not restarted");
+        var after = await _sandbox.ClientAsync(token, "status", "alpha");
+        Assert.That(after.Lines, Has.None.StartWith("Rejected Commit:"), after.ToString);
+    }
+
+    [Test]
     public async Task Rollback_is_refused_while_signed_commits_are_required(CancellationToken token)
     {
         await _sandbox.WriteConfigAsync(SigningConfig);

@@ -181,7 +181,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
             // rejected: refused before anything is written.
             throw new GitProcException(
                 $"Rollback is refused while Git:RequireSignedCommits is on: the commit it makes would be unsigned, and rejected. " +
-                $"Make a signed commit with the tree of {commit} instead: git revert -S (or git checkout {commit} -- . && git commit -S).")
+                $"Make a signed commit with the tree of {commit} instead: git revert -S, or git restore --source={commit} --staged --worktree . && git commit -S.")
             {
                 Code = GitProcErrorCodes.NotSupported,
             };
@@ -488,7 +488,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
 
         var applied = Volatile.Read(ref _applied);
-        if (tip == applied)
+        if (tip == applied && Volatile.Read(ref _rejected)?.Commit != tip)
         {
             // Applied already, by the watcher while this sync waited for the gate, or moments before it came: what that
             // apply did is reported once, so that `git commit; gitproc sync` says what the commit did whoever applied it.
@@ -521,6 +521,11 @@ internal sealed class Reconciler : IReconciler, IDisposable
         if (untrusted is not null)
         {
             ClearGitError(commitRead: true);
+
+            // A tip the previous run applied, untrusted only now (signing was just required): what it runs keeps running,
+            // from the state, and shows as rejected (sync says so again) until a trusted commit comes. Stopping every
+            // service because the policy changed would make the daemon the outage.
+            await ResumeLastGoodAsync($"the tip {CommitText.Short(tip)} is not trusted ({untrusted})", cancellationToken).ConfigureAwait(false);
             throw await RejectAsync(tip, null, null, untrusted, [untrusted], explicitRequest, cancellationToken).ConfigureAwait(false);
         }
 
