@@ -48,7 +48,10 @@ public static class GitProcErrorCodes
     /// <summary>A revision names no commit of the repository (unknown, ambiguous, or not a commit).</summary>
     public const string CommitNotFound = "commit_not_found";
 
-    /// <summary>A commit's units are invalid (a parse error, a dependency cycle, a missing <c>Requires=</c>): nothing of it was applied.</summary>
+    /// <summary>
+    /// A commit's units are invalid (a parse error, a dependency cycle, a missing <c>Requires=</c>), or its signature is not
+    /// trusted (<c>Git:RequireSignedCommits</c>): nothing of it was applied.
+    /// </summary>
     public const string CommitRejected = "commit_rejected";
 
     /// <summary>Any other Git failure: the repository is missing or unreadable, a fetch failed, the branch moved meanwhile.</summary>
@@ -63,7 +66,10 @@ public static class GitProcErrorCodes
     /// <summary>The settings are invalid, or the <c>--config</c> file cannot be read.</summary>
     public const string ConfigError = "config_error";
 
-    /// <summary>The command is not available here (the daemon off Linux, <c>reexec</c> outside <c>gitproc daemon</c>).</summary>
+    /// <summary>
+    /// The command is not available here (the daemon off Linux, <c>reexec</c> outside <c>gitproc daemon</c>, <c>rollback</c>
+    /// while <c>Git:RequireSignedCommits</c> is on).
+    /// </summary>
     public const string NotSupported = "not_supported";
 
     /// <summary>The daemon ended a stream: it stopped, or dropped a subscriber that fell behind.</summary>

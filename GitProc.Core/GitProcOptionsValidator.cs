@@ -46,6 +46,8 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"Git.{nameof(options.Git.FetchRetryDelay)} must be positive and at most Git.{nameof(options.Git.FetchRetryMaxDelay)} (were {options.Git.FetchRetryDelay} and {options.Git.FetchRetryMaxDelay}).");
         }
 
+        ValidateSigning(failures, options.Git);
+
         if (options.Logs.MaxFileBytes < 1024)
         {
             failures.Add($"Logs.{nameof(options.Logs.MaxFileBytes)} must be at least 1024 bytes (was {options.Logs.MaxFileBytes}).");
@@ -120,6 +122,55 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// Signed commits: required with at least one trust source, and each source set is a file the verifier can use now
+    /// (read once here, so a typo in it stops the daemon at start rather than rejecting every commit later).
+    /// </summary>
+    private static void ValidateSigning(List<string> failures, Git.GitOptions git)
+    {
+        var allowedSigners = string.IsNullOrWhiteSpace(git.AllowedSignersFile) ? null : git.AllowedSignersFile;
+        var keyring = string.IsNullOrWhiteSpace(git.GpgKeyringFile) ? null : git.GpgKeyringFile;
+        if (!git.RequireSignedCommits)
+        {
+            if (allowedSigners is not null || keyring is not null)
+            {
+                failures.Add($"Git.{(allowedSigners is not null ? nameof(git.AllowedSignersFile) : nameof(git.GpgKeyringFile))} is set but Git.{nameof(git.RequireSignedCommits)} is not true, so no signature would be checked; set Git.{nameof(git.RequireSignedCommits)} to true.");
+            }
+
+            return;
+        }
+
+        if (allowedSigners is null && keyring is null)
+        {
+            failures.Add($"Git.{nameof(git.RequireSignedCommits)} is true but no trusted key is set: set Git.{nameof(git.AllowedSignersFile)} (SSH signers) or Git.{nameof(git.GpgKeyringFile)} (OpenPGP keys), or both.");
+            return;
+        }
+
+        try
+        {
+            if (allowedSigners is not null)
+            {
+                Git.AllowedSignersFile.Check(allowedSigners);
+            }
+        }
+        catch (Git.GitException ex)
+        {
+            failures.Add(ex.Message);
+        }
+
+        try
+        {
+            if (keyring is not null)
+            {
+                _ = Git.GpgKeyringFile.Load(keyring);
+            }
+        }
+        catch (Git.GitException ex)
+        {
+            failures.Add(ex.Message);
+        }
     }
 
     /// <summary>An HTTP listen address (<c>Metrics:Listen</c>, <c>Web:Listen</c>) that does not parse, said with an example.</summary>

@@ -58,6 +58,7 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton<IStateManager, StateManager>();
         services.TryAddSingleton<IServiceLogs, ServiceLogs>();
         services.TryAddSingleton<IGitIntegration, GitIntegration>();
+        services.TryAddSingleton<ICommitSignatureVerifier, CommitSignatureVerifier>();
         services.TryAddSingleton<IHealthMonitor, HealthMonitor>();
         services.TryAddSingleton<ISupervisor, Supervisor>();
         services.TryAddSingleton<IDeliveryHistory, DeliveryHistory>();

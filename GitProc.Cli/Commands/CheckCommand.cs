@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using GitProc.Git;
 using GitProc.Validation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,9 @@ namespace GitProc.Cli.Commands;
 /// (or <c>GITPROC_REPO</c>, or the config file's repository), else of the repository the current directory is in.
 /// Prints every error, then every warning, one per line on stdout as <c>FILE:LINE: KEY: message</c>
 /// (<see cref="UnitDiagnostic.ToString"/>: the line and key are left out where they do not apply; a warning's message
-/// starts with <c>warning: </c>), and when invalid a count on stderr. Exit 0 when valid, 1 when not (with
+/// starts with <c>warning: </c>), and when invalid a count on stderr. With <c>--commit</c> and
+/// <c>Git:RequireSignedCommits</c>, the commit's signature is verified as the daemon verifies it, and an untrusted one is
+/// an error line first (<c>commit SHORT: unsigned …</c>; <c>signature</c> in the JSON). Exit 0 when valid, 1 when not (with
 /// <c>--strict</c>, warnings too) or when the commit cannot be read, 2 for a usage error.
 /// </summary>
 internal static class CheckCommand
@@ -56,9 +59,10 @@ internal static class CheckCommand
             var revision = parseResult.GetValue(commit);
             using var provider = BuildServices(context, parseResult, repo, discoverRepository: revision is not null);
             IUnitCheck check;
+            GitProcOptions settings;
             try
             {
-                _ = provider.GetRequiredService<IOptions<GitProcOptions>>().Value;
+                settings = provider.GetRequiredService<IOptions<GitProcOptions>>().Value;
                 check = provider.GetRequiredService<IUnitCheck>();
             }
             catch (OptionsValidationException ex)
@@ -71,12 +75,21 @@ internal static class CheckCommand
                 : await check.CheckPathsAsync(
                     parseResult.GetValue(paths) is { Length: > 0 } given ? given : ["."],
                     cancellationToken).ConfigureAwait(false);
+            // As the daemon would: a commit whose signature it would not trust is rejected whatever its units.
+            var signature = revision is not null && settings.Git.RequireSignedCommits
+                ? await provider.GetRequiredService<ICommitSignatureVerifier>().VerifyAsync(revision, cancellationToken).ConfigureAwait(false)
+                : null;
             var failOnWarnings = parseResult.GetValue(strict);
-            var valid = result.IsValid && !(failOnWarnings && result.Warnings.Count > 0);
+            var valid = result.IsValid && signature is not { IsTrusted: false } && !(failOnWarnings && result.Warnings.Count > 0);
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(ToJson(result, valid));
+                context.Out.WriteLine(ToJson(result, signature, valid));
                 return valid ? ExitCodes.Success : ExitCodes.Error;
+            }
+
+            if (signature is { IsTrusted: false })
+            {
+                context.Out.WriteLine($"commit {CommitText.Short(signature.Commit)}: {signature.Description}");
             }
 
             foreach (var error in result.Errors)
@@ -90,7 +103,7 @@ internal static class CheckCommand
                 context.Out.WriteLine((warning with { Message = WarningMarker + warning.Message }).ToString());
             }
 
-            return valid ? ExitCodes.Success : context.Fail(GitProcErrorCodes.Failed, Summary(result));
+            return valid ? ExitCodes.Success : context.Fail(GitProcErrorCodes.Failed, Summary(result, signature));
         });
         return command;
     }
@@ -144,8 +157,14 @@ internal static class CheckCommand
         return null;
     }
 
-    private static string Summary(UnitCheckResult result)
+    private static string Summary(UnitCheckResult result, CommitSignatureVerdict? signature)
     {
+        if (signature is { IsTrusted: false })
+        {
+            var units = result.IsValid ? "" : $"; and {Summary(result, null)}";
+            return $"commit {CommitText.Short(signature.Commit)} would be rejected: its signature is not trusted (Git:RequireSignedCommits){units}";
+        }
+
         var files = Count(result.FileCount, "unit file");
         return result.Errors.Count > 0
             ? $"{Count(result.Errors.Count, "error")}{(result.Warnings.Count > 0 ? " and " + Count(result.Warnings.Count, "warning") : string.Empty)} in {files}"
@@ -155,12 +174,24 @@ internal static class CheckCommand
             string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
     }
 
-    private static string ToJson(UnitCheckResult result, bool valid)
+    private static string ToJson(UnitCheckResult result, CommitSignatureVerdict? signature, bool valid)
     {
         return JsonOutput.Object(writer =>
         {
             writer.WriteBoolean("valid", valid);
             writer.WriteNumber("files", result.FileCount);
+            if (signature is not null)
+            {
+                // Only when checked (--commit with Git:RequireSignedCommits), so other output keeps its shape.
+                writer.WriteStartObject("signature");
+                writer.WriteBoolean("trusted", signature.IsTrusted);
+                writer.WriteString("status", JsonNamingPolicy.SnakeCaseLower.ConvertName(signature.Status.ToString()));
+                writer.WriteString("description", signature.Description);
+                writer.WriteString("key", signature.Key);
+                writer.WriteString("signer", signature.Signer);
+                writer.WriteEndObject();
+            }
+
             Write(writer, "errors", result.Errors);
             Write(writer, "warnings", result.Warnings);
         });

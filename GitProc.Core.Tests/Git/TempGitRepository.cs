@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Git;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -42,7 +42,22 @@ internal sealed class TempGitRepository : IDisposable
     /// <summary>Writes the files (null content deletes), stages everything and commits; returns the new commit's SHA-1.</summary>
     public string Commit(string message, params (string Name, string? Content)[] files) => CommitIn(Path, message, files);
 
-    public string CommitIn(string path, string message, params (string Name, string? Content)[] files)
+    public string CommitIn(string path, string message, params (string Name, string? Content)[] files) => CommitCore(path, message, [], files);
+
+    /// <summary>
+    /// As <see cref="Commit"/>, signed (<c>git commit -S</c>) with <paramref name="signing"/>: git's <c>-c</c> settings
+    /// naming the format and key (<see cref="TestSupport.SshSigningKey.GitSettings"/>).
+    /// </summary>
+    public string SignedCommit(string[] signing, string message, params (string Name, string? Content)[] files) =>
+        SignedCommitIn(Path, signing, message, files);
+
+    public string SignedCommitIn(string path, string[] signing, string message, params (string Name, string? Content)[] files) =>
+        CommitCore(path, message, signing, files);
+
+    /// <summary>Variables set for every git command, such as <c>GNUPGHOME</c> for OpenPGP signing.</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    private string CommitCore(string path, string message, string[] signing, (string Name, string? Content)[] files)
     {
         foreach (var (name, content) in files)
         {
@@ -59,7 +74,9 @@ internal sealed class TempGitRepository : IDisposable
         }
 
         GitIn(path, "add", "-A");
-        GitIn(path, "commit", "-q", "--allow-empty", "-m", message);
+        GitIn(path, signing.Length == 0
+            ? ["commit", "-q", "--allow-empty", "-m", message]
+            : [.. signing, "commit", "-S", "-q", "--allow-empty", "-m", message]);
         return GitIn(path, "rev-parse", "HEAD");
     }
 
@@ -70,41 +87,16 @@ internal sealed class TempGitRepository : IDisposable
     /// <summary>Runs git in <paramref name="directory"/> with a private HOME and a fixed identity; returns trimmed stdout.</summary>
     public string GitIn(string directory, params string[] arguments)
     {
-        var start = new ProcessStartInfo("git")
+        var environment = new Dictionary<string, string>(Environment, StringComparer.Ordinal)
         {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["HOME"] = System.IO.Path.Combine(Root, "home"),
+            ["GIT_CONFIG_NOSYSTEM"] = "1",
+            ["GIT_AUTHOR_NAME"] = "Test Author",
+            ["GIT_AUTHOR_EMAIL"] = "author@example.com",
+            ["GIT_COMMITTER_NAME"] = "Test Author",
+            ["GIT_COMMITTER_EMAIL"] = "author@example.com",
         };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["HOME"] = System.IO.Path.Combine(Root, "home");
-        start.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        start.Environment["GIT_AUTHOR_NAME"] = "Test Author";
-        start.Environment["GIT_AUTHOR_EMAIL"] = "author@example.com";
-        start.Environment["GIT_COMMITTER_NAME"] = "Test Author";
-        start.Environment["GIT_COMMITTER_EMAIL"] = "author@example.com";
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"git {string.Join(' ', arguments)} did not finish in 30 s");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed ({process.ExitCode}): {stderr.Result}");
-        }
-
-        return stdout.Result.Trim();
+        return Tools.Run("git", environment, directory, arguments).Trim();
     }
 
     public void Dispose()

@@ -44,58 +44,40 @@ internal sealed class GitCommandFetcher(TimeProvider timeProvider)
         var credentials = RemoteAddress.IsHttp(url) ? RemoteCredentials.Load(options, Environment.GetEnvironmentVariable) : null;
         var info = StartInfo(repository, url, remoteBranch, tracking, options, credentials);
 
-        using var process = new Process { StartInfo = info };
+        ToolResult result;
         try
         {
-            process.Start();
+            result = await ToolProcess.RunAsync(info, ReadOnlyMemory<byte>.Empty, options.FetchTimeout, timeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (Win32Exception ex)
         {
             throw new GitException($"{what} needs the git command, which could not be run ({ex.Message}); install git or use a file:// remote.", ex);
         }
-
-        process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        using var timeout = new CancellationTokenSource(options.FetchTimeout, timeProvider);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        catch (TimeoutException)
         {
-            await process.WaitForExitAsync(either.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // git's children (git-remote-https, ssh) go too: a hung transfer must not outlive the fetch.
-            Stop(process);
-            cancellationToken.ThrowIfCancellationRequested();
             throw new GitException(string.Create(
                 CultureInfo.InvariantCulture,
                 $"{what} timed out after {options.FetchTimeout.TotalSeconds:0.#} s (Git:FetchTimeout); the transfer was stopped."));
         }
 
-        await stdout.ConfigureAwait(false);
-        var error = await stderr.ConfigureAwait(false);
-        if (process.ExitCode != 0)
+        if (result.ExitCode != 0)
         {
-            var text = Condense(error);
+            var text = Condense(result.Error);
             text = credentials?.Scrub(text) ?? text;
             throw new GitException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{what} failed: {(text.Length > 0 ? text : $"git exited with code {process.ExitCode}")}"));
+                $"{what} failed: {(text.Length > 0 ? text : $"git exited with code {result.ExitCode}")}"));
         }
     }
 
-    internal static ProcessStartInfo StartInfo(
-        string repository, string url, string remoteBranch, string tracking, GitOptions options, RemoteCredentials? credentials)
+    /// <summary>
+    /// The <c>git</c> command run in <paramref name="repository"/>, with nothing of the daemon's environment that would
+    /// redirect it to another repository or change how it talks (<c>GIT_DIR</c>, <c>GIT_SSH</c>, …), never prompting, and
+    /// in the C locale so its messages read the same everywhere.
+    /// </summary>
+    internal static ProcessStartInfo GitStartInfo(string repository)
     {
-        var info = new ProcessStartInfo("git")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = repository,
-        };
+        var info = new ProcessStartInfo("git") { WorkingDirectory = repository };
         foreach (var variable in Cleared)
         {
             info.Environment.Remove(variable);
@@ -103,6 +85,13 @@ internal sealed class GitCommandFetcher(TimeProvider timeProvider)
 
         info.Environment["GIT_TERMINAL_PROMPT"] = "0";
         info.Environment["LC_ALL"] = "C";
+        return info;
+    }
+
+    internal static ProcessStartInfo StartInfo(
+        string repository, string url, string remoteBranch, string tracking, GitOptions options, RemoteCredentials? credentials)
+    {
+        var info = GitStartInfo(repository);
         string[] arguments = ["-C", repository, "-c", "credential.helper=", "-c", "core.askPass="];
         if (credentials is not null)
         {
@@ -178,18 +167,5 @@ internal sealed class GitCommandFetcher(TimeProvider timeProvider)
             .ToList();
         var text = string.Join(" ", lines.Skip(Math.Max(0, lines.Count - 3)));
         return text.Length > MaxErrorLength ? text[..MaxErrorLength] + "…" : text;
-    }
-
-    private static void Stop(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(5_000);
-        }
-        catch (InvalidOperationException)
-        {
-            // It ended meanwhile.
-        }
     }
 }

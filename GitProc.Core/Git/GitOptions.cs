@@ -78,6 +78,33 @@ public sealed class GitOptions
     public string? SslCaFile { get; set; }
 
     /// <summary>
+    /// Whether a commit must carry a trusted signature to be applied (CONTRACT §12): a new tip of the watched branch whose
+    /// commit is unsigned, badly signed, or signed by a key that neither <see cref="AllowedSignersFile"/> nor
+    /// <see cref="GpgKeyringFile"/> holds is rejected whole, and the last good commit keeps running. Only the tip is
+    /// verified, as Flux does: its signer vouches for the tree that runs. At least one of the two files must be set.
+    /// <c>gitproc rollback</c> is refused meanwhile (the daemon cannot sign the commit it would make). Default
+    /// <see langword="false"/>.
+    /// </summary>
+    public bool RequireSignedCommits { get; set; }
+
+    /// <summary>
+    /// The SSH signers whose signatures <see cref="RequireSignedCommits"/> trusts, in ssh-keygen's allowed signers format
+    /// (<c>PRINCIPALS [OPTIONS] KEYTYPE KEY</c> per line, such as <c>alice@example.com ssh-ed25519 AAAA…</c>), the file git's
+    /// <c>gpg.ssh.allowedSignersFile</c> names; checked with <c>ssh-keygen -Y verify</c> in the namespace <c>git</c>. It is
+    /// checked at start-up (a line that does not parse is an error naming the line) and read at every verification, so a
+    /// key added later needs no restart. It must not be writable by group or others. Default <see langword="null"/>.
+    /// </summary>
+    public string? AllowedSignersFile { get; set; }
+
+    /// <summary>
+    /// The OpenPGP public keys whose signatures <see cref="RequireSignedCommits"/> trusts: a file as <c>gpg --export</c>
+    /// writes it (binary, or ASCII-armored with <c>--armor</c>); checked with <c>gpgv</c>, which trusts every key in it and
+    /// nothing else (no keyring or trust database of the daemon's user is consulted). Read at every verification. It must
+    /// not be writable by group or others. Default <see langword="null"/>.
+    /// </summary>
+    public string? GpgKeyringFile { get; set; }
+
+    /// <summary>
     /// How often the watched branch's reference files are checked (size and modification time, no Git read) as a
     /// fallback to the file-system watch, which can miss events on network file systems or when the repository is
     /// replaced. Default 1 s.

@@ -103,7 +103,7 @@ internal sealed class GitProcMetrics
         meter.CreateObservableGauge("gitproc.commit.applied.info", ObserveApplied,
             description: "The applied commit of the watched branch; always 1.");
         meter.CreateObservableGauge("gitproc.commit.rejected.info", ObserveRejected,
-            description: "While the branch tip is a rejected commit (an invalid unit, a cycle, a missing Requires): that commit and the file at fault; always 1.");
+            description: "While the branch tip is a rejected commit (an invalid unit, a cycle, a missing Requires, an untrusted signature): that commit and the file at fault; always 1.");
         meter.CreateObservableGauge("gitproc.commit.rolled_back.info", ObserveRolledBack,
             description: "While the newest commit the daemon saw is one rolled back after failing verification: that commit and the one restored; always 1.");
         meter.CreateObservableGauge("gitproc.branch.tip.info", ObserveTip,

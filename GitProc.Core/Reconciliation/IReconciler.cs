@@ -4,7 +4,8 @@ namespace GitProc.Reconciliation;
 
 /// <summary>
 /// Applies the watched branch of the units repository to the supervisor (CONTRACT §4): notices new commits,
-/// rejects a commit with an invalid unit or a dependency cycle as a whole, and rolls back by a new commit.
+/// rejects a commit with an invalid unit or a dependency cycle as a whole (or, with
+/// <see cref="GitOptions.RequireSignedCommits"/>, one whose signature is not trusted: §12), and rolls back by a new commit.
 /// </summary>
 public interface IReconciler
 {
@@ -22,8 +23,8 @@ public interface IReconciler
     /// no commit yet.
     /// </returns>
     /// <exception cref="GitProcException">
-    /// Git failed (the fetch, or reading the repository), or the tip was rejected (the message names commit, file, line
-    /// and reason).
+    /// Git failed (the fetch, reading the repository, verifying a signature), or the tip was rejected (the message names
+    /// commit, file, line and reason, or why its signature is not trusted).
     /// </exception>
     Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default);
 
@@ -34,11 +35,16 @@ public interface IReconciler
     /// <param name="commit">A commit id (full or short), or any revision Git understands.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>
     /// <returns>The restored commit, the new commit and what was applied.</returns>
+    /// <exception cref="GitProcException">
+    /// The target cannot be resolved or its units are invalid; or <see cref="GitOptions.RequireSignedCommits"/> is on, and the
+    /// commit a rollback makes would be unsigned (code <see cref="GitProcErrorCodes.NotSupported"/>): nothing is written.
+    /// </exception>
     Task<RollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// What applying <paramref name="revision"/> (default: the tip of the watched branch) would do now, service by
-    /// service — the apply follows the same plan — or why it would be rejected. Changes nothing.
+    /// service — the apply follows the same plan — or why it would be rejected (its units, or its signature when
+    /// <see cref="GitOptions.RequireSignedCommits"/> is on). Changes nothing.
     /// </summary>
     /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the branch tip.</param>
     /// <param name="cancellationToken">Cancels the planning.</param>

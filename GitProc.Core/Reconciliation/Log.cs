@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(1209, LogLevel.Error, "Commit {Commit} failed verification and stays applied: {Reason}")]
     public static partial void CommitFailedVerification(this ILogger logger, string commit, string reason);
 
+    [LoggerMessage(1210, LogLevel.Information, "Commit {Commit} is {Signature}")]
+    public static partial void CommitSignatureTrusted(this ILogger logger, string commit, string signature);
+
     [LoggerMessage(1205, LogLevel.Warning, "Commit {Commit}: {Warning}")]
     public static partial void UnitWarning(this ILogger logger, string commit, string warning);
 }

@@ -20,6 +20,7 @@ namespace GitProc.Reconciliation;
 internal sealed class Reconciler : IReconciler, IDisposable
 {
     private readonly IGitIntegration _git;
+    private readonly ICommitSignatureVerifier _signatures;
     private readonly IUnitCheck _check;
     private readonly ISupervisor _supervisor;
     private readonly TimeProvider _time;
@@ -55,6 +56,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         IUnitCheck check,
         ISupervisor supervisor,
         IDeliveryHistory history,
+        ICommitSignatureVerifier signatures,
         IOptions<GitProcOptions> options,
         TimeProvider timeProvider,
         ILogger<Reconciler> logger,
@@ -66,6 +68,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         _check = check;
         _supervisor = supervisor;
         _history = history;
+        _signatures = signatures;
         _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider, events);
         _options = options.Value;
         _time = timeProvider;
@@ -172,6 +175,18 @@ internal sealed class Reconciler : IReconciler, IDisposable
     public async Task<RollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(commit);
+        if (_options.Git.RequireSignedCommits)
+        {
+            // The commit a rollback makes carries no signature (the daemon holds no signing key), so it would only be
+            // rejected: refused before anything is written.
+            throw new GitProcException(
+                $"Rollback is refused while Git:RequireSignedCommits is on: the commit it makes would be unsigned, and rejected. " +
+                $"Make a signed commit with the tree of {commit} instead: git revert -S, or git restore --source={commit} --staged --worktree . && git commit -S.")
+            {
+                Code = GitProcErrorCodes.NotSupported,
+            };
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -473,7 +488,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
 
         var applied = Volatile.Read(ref _applied);
-        if (tip == applied)
+        if (tip == applied && Volatile.Read(ref _rejected)?.Commit != tip)
         {
             // Applied already, by the watcher while this sync waited for the gate, or moments before it came: what that
             // apply did is reported once, so that `git commit; gitproc sync` says what the commit did whoever applied it.
@@ -489,6 +504,29 @@ internal sealed class Reconciler : IReconciler, IDisposable
             await ResumeLastGoodAsync($"the tip {shortTip} was rolled back", cancellationToken).ConfigureAwait(false);
             throw new GitProcException(
                 $"Commit {shortTip} was rolled back ({rolledBack.RollbackReason}) and is not applied again; commit a fix or a revert to move on.");
+        }
+
+        // The signature before the units: what an untrusted commit holds is not even parsed.
+        string? untrusted;
+        try
+        {
+            untrusted = await SignatureProblemAsync(tip, logTrusted: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitException ex)
+        {
+            RecordGitError(ex.Message, tip);
+            throw;
+        }
+
+        if (untrusted is not null)
+        {
+            ClearGitError(commitRead: true);
+
+            // A tip the previous run applied, untrusted only now (signing was just required): what it runs keeps running,
+            // from the state, and shows as rejected (sync says so again) until a trusted commit comes. Stopping every
+            // service because the policy changed would make the daemon the outage.
+            await ResumeLastGoodAsync($"the tip {CommitText.Short(tip)} is not trusted ({untrusted})", cancellationToken).ConfigureAwait(false);
+            throw await RejectAsync(tip, null, null, untrusted, [untrusted], explicitRequest, cancellationToken).ConfigureAwait(false);
         }
 
         UnitCheckResult check;
@@ -623,6 +661,11 @@ internal sealed class Reconciler : IReconciler, IDisposable
             ? await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
                 ?? throw new GitProcException($"The branch {_options.WatchBranch} has no commit yet: there is nothing to plan.")
             : (await _git.GetCommitAsync(revision, cancellationToken).ConfigureAwait(false)).Sha;
+        if (await SignatureProblemAsync(commit, logTrusted: false, cancellationToken).ConfigureAwait(false) is { } untrusted)
+        {
+            return new DeliveryPlan(commit, null, [untrusted]);
+        }
+
         var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
         return !check.IsValid
             ? new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())])
@@ -792,6 +835,32 @@ internal sealed class Reconciler : IReconciler, IDisposable
 
         var shortSha = CommitText.Short(tip);
         return new CommitRejectedException(rejection, $"Commit {shortSha} rejected, nothing applied: {reason}");
+    }
+
+    /// <summary>
+    /// Why a commit may not be applied under <see cref="GitOptions.RequireSignedCommits"/> (unsigned, an unknown key, a bad
+    /// signature), as status, sync and plan show it; <see langword="null"/> when it is trusted or signatures are not required.
+    /// </summary>
+    /// <exception cref="GitException">The signature could not be verified (a trust file broken, a helper missing).</exception>
+    private async Task<string?> SignatureProblemAsync(string commit, bool logTrusted, CancellationToken cancellationToken)
+    {
+        if (!_options.Git.RequireSignedCommits)
+        {
+            return null;
+        }
+
+        var verdict = await _signatures.VerifyAsync(commit, cancellationToken).ConfigureAwait(false);
+        if (!verdict.IsTrusted)
+        {
+            return verdict.Description;
+        }
+
+        if (logTrusted)
+        {
+            _logger.CommitSignatureTrusted(CommitText.Short(commit), verdict.Description);
+        }
+
+        return null;
     }
 
     /// <summary>Remembers a failed read, for status: of the repository or its tip (<paramref name="commit"/> null), or of a commit's units.</summary>
