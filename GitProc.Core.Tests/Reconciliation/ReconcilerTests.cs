@@ -15,7 +15,7 @@ namespace GitProc.Core.Tests.Reconciliation;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(60_000)]
-public sealed class ReconcilerTests
+public sealed partial class ReconcilerTests
 {
     private TempGitRepository _repo = null!;
     private readonly List<ServiceProvider> _providers = [];
