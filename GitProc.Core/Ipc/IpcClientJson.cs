@@ -42,6 +42,16 @@ internal static class IpcClientJson
                 writer.WriteString("commit"u8, args.Commit);
             }
 
+            if (args.Host is not null)
+            {
+                writer.WriteString("host"u8, args.Host);
+            }
+
+            if (args.MachineId is not null)
+            {
+                writer.WriteString("machine_id"u8, args.MachineId);
+            }
+
             if (args.Wait is { } wait)
             {
                 writer.WriteBoolean("wait"u8, wait);
