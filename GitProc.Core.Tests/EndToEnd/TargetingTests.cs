@@ -39,10 +39,7 @@ public sealed class TargetingTests
     [Test]
     public async Task Two_daemons_following_one_remote_each_run_only_their_units_and_a_push_moves_one_between_them(CancellationToken token)
     {
-        var remote = Path.Combine(_web.Root, "remote.git");
-        var upstream = Path.Combine(_web.Root, "upstream");
-        await _web.GitInAsync(_web.Root, token, "init", "-q", "--bare", "-b", "main", remote);
-        await _web.GitInAsync(_web.Root, token, "clone", "-q", remote, upstream);
+        var (url, upstream) = await _web.CreateRemoteAsync(token);
         _web.WriteUnit("common", Unit("common"), upstream);
         _web.WriteUnit("site", Unit("site", "ConditionHost=web-*"), upstream);
         _web.WriteUnit("postgres", Unit("postgres", "ConditionHost=db-*"), upstream);
@@ -51,7 +48,7 @@ public sealed class TargetingTests
 
         // Each daemon fetches once as it starts, then only on sync (the interval is an hour).
         var git = $$"""
-            "Git": { "RemoteUrl": "{{new Uri(remote).AbsoluteUri}}", "FetchInterval": "01:00:00" }
+            "Git": { "RemoteUrl": "{{url}}", "FetchInterval": "01:00:00" }
             """;
         await _web.WriteConfigAsync($"\"HostName\": \"web-1\", {git}", token);
         await _db.WriteConfigAsync($"\"HostName\": \"db-1\", {git}", token);
