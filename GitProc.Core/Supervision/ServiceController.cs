@@ -103,6 +103,10 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _digest = UnitDefinition.Digest(unit);
         _context = context;
         _unmet = HostTargeting.Unmet(unit, context.Host);
+
+        // What subscribers would have seen had it been announced: a unit for another host is stopped for that reason
+        // from the start, so its first event (a commit moving it here) says it came from "condition".
+        _publishedSubState = ShownSubState();
     }
 
     public string Name => _unit.Name;
