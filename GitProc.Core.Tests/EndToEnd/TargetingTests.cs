@@ -62,7 +62,7 @@ public sealed class TargetingTests
         {
             "Available services:",
             $"  common (running, PID: {onWeb["common"]})",
-            "  postgres (stopped, condition)",
+            "  postgres (stopped (condition))",
             $"  site (running, PID: {onWeb["site"]})",
         }), list.ToString);
         Assert.That((await _db.ListAsync())["site"].Status, Is.EqualTo("stopped"));
