@@ -464,6 +464,7 @@ internal sealed class Supervisor : ISupervisor
         {
             throw controller.NotForThisHost();
         }
+
         await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);
         await controller.StopAsync(manual: false, requireActive: false, cancellationToken).ConfigureAwait(false);
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
