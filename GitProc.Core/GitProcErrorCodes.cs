@@ -39,6 +39,9 @@ public static class GitProcErrorCodes
     /// <summary>A start or restart failed: the process could not be started, exited, missed its readiness, or a required dependency failed.</summary>
     public const string StartFailed = "start_failed";
 
+    /// <summary><c>start</c> or <c>restart</c> of a service whose <c>ConditionHost=</c> is not met on this host: it does not run here.</summary>
+    public const string ConditionFailed = "condition_failed";
+
     /// <summary>The state could not be saved or read, so the operator's choice was not applied (CONTRACT §9).</summary>
     public const string StateError = "state_error";
 

@@ -47,6 +47,19 @@ public sealed class GitProcOptions
     /// <summary>The branch whose tip is the desired state. Default <c>main</c>.</summary>
     public string WatchBranch { get; set; } = "main";
 
+    /// <summary>
+    /// The name units' <c>ConditionHost=</c> patterns are matched against, and part of what spreads this daemon's fetches
+    /// over the interval. Default: the machine's host name (the kernel's node name, as <c>hostname</c> prints it, whole).
+    /// Set it where several daemons share a machine (containers, tests) or a fleet names hosts by role.
+    /// </summary>
+    public string HostName { get; set; } = Targeting.LocalHost.Name;
+
+    /// <summary>
+    /// The machine id a <c>ConditionHost=</c> that names one is compared with: 32 hexadecimal digits. Default: the content
+    /// of <c>/etc/machine-id</c>; <see langword="null"/> when that file is missing, and then such conditions never hold.
+    /// </summary>
+    public string? MachineId { get; set; } = Targeting.LocalHost.MachineId;
+
     /// <summary>The optional remote the watched branch follows, and how often the branch is fetched and polled.</summary>
     public GitOptions Git { get; set; } = new();
 

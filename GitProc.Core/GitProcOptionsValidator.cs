@@ -26,6 +26,16 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
             failures.Add($"{nameof(options.WatchBranch)} must be a valid Git branch name (was '{options.WatchBranch}').");
         }
 
+        if (string.IsNullOrWhiteSpace(options.HostName) || options.HostName.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            failures.Add($"{nameof(options.HostName)} must be a host name without spaces, such as web-1 (was '{options.HostName}').");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.MachineId) && HostPattern.ParseMachineId(options.MachineId.Trim()) is null)
+        {
+            failures.Add($"{nameof(options.MachineId)} must be 32 hexadecimal digits, as in /etc/machine-id (was '{options.MachineId}').");
+        }
+
         if (options.Git.RemoteBranch is { } remoteBranch && !string.IsNullOrWhiteSpace(remoteBranch) && !IsBranchName(remoteBranch))
         {
             failures.Add($"Git.{nameof(options.Git.RemoteBranch)} must be a valid Git branch name (was '{remoteBranch}').");

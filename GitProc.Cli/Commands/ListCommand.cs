@@ -6,7 +6,8 @@ namespace GitProc.Cli.Commands;
 
 /// <summary>
 /// <c>gitproc list [--json]</c>: <c>Available services:</c>, then <c>  NAME (running, PID: N)</c>,
-/// <c>  NAME (stopped)</c> or <c>  NAME (failed, exit code: N)</c>.
+/// <c>  NAME (stopped)</c>, <c>  NAME (stopped (condition))</c> (its <c>ConditionHost=</c> keeps it off this host) or
+/// <c>  NAME (failed, exit code: N)</c>.
 /// </summary>
 internal static class ListCommand
 {
@@ -47,6 +48,8 @@ internal static class ListCommand
         {
             { Status: "running", Pid: { } pid } => string.Create(c, $"  {service.Name} (running, PID: {pid})"),
             { Status: "failed", LastExitCode: { } code } => string.Create(c, $"  {service.Name} (failed, exit code: {code})"),
+            // CONTRACT §2's words for a unit whose ConditionHost= keeps it off this host; "  NAME (stopped" still starts the line.
+            { Status: "stopped", SubState: "condition" } => $"  {service.Name} (stopped (condition))",
             _ => $"  {service.Name} ({service.Status})",
         };
     }

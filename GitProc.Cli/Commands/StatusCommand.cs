@@ -59,6 +59,11 @@ internal static class StatusCommand
             output.WriteLine($"Sub-State: {status.SubState}");
         }
 
+        if (!string.IsNullOrEmpty(status.UnmetCondition))
+        {
+            output.WriteLine($"Condition: {CliContext.OneLine(status.UnmetCondition)}");
+        }
+
         if (!string.IsNullOrEmpty(status.Description))
         {
             output.WriteLine($"Description: {CliContext.OneLine(status.Description)}");

@@ -256,6 +256,8 @@ public class DaemonCommandTests
     [TestCase("""{ "GitProc": { "Git": { "RemoteBranch": "a b" } } }""", "Git.RemoteBranch must be a valid Git branch name (was 'a b').")]
     [TestCase("""{ "GitProc": { "Git": { "RemoteUrl": "https://ci:hunter2@git.example.com/u.git" } } }""", "Git.RemoteUrl must not carry credentials (was 'https://***@git.example.com/u.git'); put them in Git.CredentialsFile")]
     [TestCase("""{ "GitProc": { "Git": { "FetchTimeout": "00:00:00" } } }""", "Git.FetchTimeout must be positive")]
+    [TestCase("""{ "GitProc": { "HostName": "web 1" } }""", "HostName must be a host name without spaces, such as web-1 (was 'web 1').")]
+    [TestCase("""{ "GitProc": { "MachineId": "not-an-id" } }""", "MachineId must be 32 hexadecimal digits, as in /etc/machine-id (was 'not-an-id').")]
     public async Task Invalid_settings_exit_1_naming_the_field(string json, string named)
     {
         var config = Path.Combine(_directory, "gitproc.json");

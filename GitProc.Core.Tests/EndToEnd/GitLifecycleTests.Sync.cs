@@ -14,10 +14,7 @@ public partial class GitLifecycleTests
     public async Task Sync_fetches_the_remote_first_and_reports_exactly_what_the_pushed_commit_started_restarted_and_stopped(CancellationToken token)
     {
         // The remote: a bare repository on disk, and a clone where commits are made and pushed from.
-        var remote = Path.Combine(_sandbox.Root, "remote.git");
-        var upstream = Path.Combine(_sandbox.Root, "upstream");
-        await _sandbox.GitInAsync(_sandbox.Root, token, "init", "-q", "--bare", "-b", "main", remote);
-        await _sandbox.GitInAsync(_sandbox.Root, token, "clone", "-q", remote, upstream);
+        var (url, upstream) = await _sandbox.CreateRemoteAsync(token);
         _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"), upstream);
         _sandbox.WriteUnit("gamma", _sandbox.Unit("gamma"), upstream);
         await _sandbox.CommitAsync("alpha, gamma", token, upstream);
@@ -25,7 +22,7 @@ public partial class GitLifecycleTests
 
         // The daemon fetches once when it starts, then not for an hour: what a later push does, only sync applies.
         await _sandbox.WriteConfigAsync($$"""
-            "Git": { "RemoteUrl": "{{new Uri(remote).AbsoluteUri}}", "FetchInterval": "01:00:00" }
+            "Git": { "RemoteUrl": "{{url}}", "FetchInterval": "01:00:00" }
             """, token);
         await _sandbox.StartDaemonAsync(token);
         var before = await _sandbox.WaitRunningAsync(token, "alpha", "gamma");

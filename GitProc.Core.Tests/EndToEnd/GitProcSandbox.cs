@@ -180,6 +180,19 @@ internal sealed class GitProcSandbox : IAsyncDisposable
         return await GitInAsync(directory, cancellationToken, "rev-parse", "HEAD");
     }
 
+    /// <summary>
+    /// A remote for the daemon to follow: a bare repository inside the sandbox (its <c>file://</c> URL) and a clone of it
+    /// (<c>Upstream</c>) where tests write units, commit and push.
+    /// </summary>
+    public async Task<(string Url, string Upstream)> CreateRemoteAsync(CancellationToken cancellationToken)
+    {
+        var remote = Path.Combine(Root, "remote.git");
+        var upstream = Path.Combine(Root, "upstream");
+        await GitInAsync(Root, cancellationToken, "init", "-q", "--bare", "-b", "main", remote);
+        await GitInAsync(Root, cancellationToken, "clone", "-q", remote, upstream);
+        return (new Uri(remote).AbsoluteUri, upstream);
+    }
+
     /// <summary>Runs git in the repository; fails the test on a non-zero exit; returns trimmed stdout.</summary>
     public Task<string> GitAsync(CancellationToken cancellationToken, params string[] args) => GitInAsync(Repo, cancellationToken, args);
 

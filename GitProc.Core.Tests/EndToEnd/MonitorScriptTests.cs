@@ -6,7 +6,8 @@ namespace GitProc.Core.Tests.EndToEnd;
 
 /// <summary>
 /// <c>samples/integrations/monitor.py</c> as an operator runs it, against a real daemon: a service that was killed and
-/// has <c>Restart=no</c> is started again; one an operator stopped, and a finished oneshot job, are left alone.
+/// has <c>Restart=no</c> is started again; one an operator stopped, a finished oneshot job, and one whose
+/// <c>ConditionHost=</c> names other hosts are left alone.
 /// </summary>
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
@@ -58,6 +59,23 @@ public sealed class MonitorScriptTests
         var usage = await _sandbox.ScriptAsync(Script, ["-i", "soon"], token, _python);
         Assert.That(usage.ExitCode, Is.EqualTo(2), usage.ToString);
         Assert.That(usage.Stderr, Does.Contain("-i").And.Contain("'soon' is not a number of seconds"), usage.ToString);
+    }
+
+    [Test]
+    public async Task A_service_whose_ConditionHost_names_other_hosts_is_left_alone(CancellationToken token)
+    {
+        _sandbox.WriteUnit("db", _sandbox.Unit("db").Replace("[Unit]\n", "[Unit]\nConditionHost=db-*\n", StringComparison.Ordinal));
+        _sandbox.WriteUnit("web", _sandbox.Unit("web"));
+        await _sandbox.CommitAsync("db for db hosts", token);
+        await _sandbox.WriteConfigAsync("\"HostName\": \"web-1\"", token);
+        await _sandbox.StartDaemonAsync(token);
+        await _sandbox.WaitRunningAsync(token, "web");
+
+        var round = await _sandbox.ScriptAsync(Script, ["--once", "-v"], token, _python);
+
+        Assert.That(round.ExitCode, Is.Zero, "nothing is down: db does not run here\n" + round);
+        Assert.That(round.Lines, Has.Some.EndsWith("INFO db left alone: not for this host: ConditionHost=db-* is not met on host web-1"), round.ToString);
+        Assert.That((await _sandbox.ListAsync())["db"].Status, Is.EqualTo("stopped"));
     }
 
     [Test]

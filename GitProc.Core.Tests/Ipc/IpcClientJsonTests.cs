@@ -22,6 +22,7 @@ public class IpcClientJsonTests
             new IpcRequest { Command = "status", Service = "web" },
             new IpcRequest { Command = "logs", Service = "web", Args = new IpcRequestArgs { Lines = 5, Follow = true } },
             new IpcRequest { Command = "rollback", Args = new IpcRequestArgs { Commit = "abc\"123" } },
+            new IpcRequest { Command = "plan", Args = new IpcRequestArgs { Commit = "next", Host = "db-1", MachineId = "0123456789abcdef0123456789abcdef" } },
         };
 
         foreach (var request in requests)
@@ -40,10 +41,14 @@ public class IpcClientJsonTests
         {
             Service = "web", State = "failed", Pid = null, StartTime = new DateTimeOffset(2024, 10, 25, 14, 30, 15, TimeSpan.FromHours(2)),
             RestartCount = 4, LastExitCode = 137, SubState = "start-limit-hit", Description = "Web ✓", ManuallyStopped = true,
-            FailureReason = "crash loop", LastExit = "killed by signal 9",
+            FailureReason = "crash loop", LastExit = "killed by signal 9", UnmetCondition = "ConditionHost=db-* is not met on host web-1",
             Warnings = ["web.service:5: ProtectSystem: not used", "web.service: Service 'web' has After=network.target"],
         };
-        var list = new IpcListResult { Services = [new IpcListEntry { Name = "a", Status = "running", Pid = 1 }, new IpcListEntry { Name = "b", Status = "failed", LastExitCode = 2 }] };
+        var list = new IpcListResult { Services = [new IpcListEntry { Name = "a", Status = "running", Pid = 1 }, new IpcListEntry { Name = "b", Status = "failed", LastExitCode = 2 }, new IpcListEntry { Name = "c", Status = "stopped", SubState = "condition" }] };
+        var plan = new IpcPlanResult
+        {
+            Commit = "c", Host = "db-1", Actions = [new IpcPlannedAction { Service = "web", Action = "unchanged", Reason = "ConditionHost=web-* is not met on host db-1" }],
+        };
         var sync = new IpcSyncResult
         {
             Commit = "c", Branch = "main", Repository = "/srv/units", Reloaded = 3, Started = ["x"], Restarted = ["y"], Stopped = ["z"],
@@ -62,6 +67,9 @@ public class IpcClientJsonTests
                 Is.EqualTo(new IpcStopResult { Service = "s" }));
             Assert.That(IpcClientJson.ReadLogs(Serialize(new IpcLogsResult { Logs = "a\nb\n" }, IpcJsonContext.Default.IpcLogsResult)).Logs, Is.EqualTo("a\nb\n"));
             Assert.That(IpcClientJson.ReadList(Serialize(list, IpcJsonContext.Default.IpcListResult)).Services, Is.EqualTo(list.Services));
+            var readPlan = IpcClientJson.ReadPlan(Serialize(plan, IpcJsonContext.Default.IpcPlanResult));
+            var action = readPlan.Actions.Single();
+            Assert.That((readPlan.Commit, readPlan.Host, action.Service, action.Action, action.Reason), Is.EqualTo((plan.Commit, plan.Host, "web", "unchanged", plan.Actions[0].Reason)));
             var readSync = IpcClientJson.ReadSync(Serialize(sync, IpcJsonContext.Default.IpcSyncResult));
             Assert.That((readSync.Commit, readSync.Branch, readSync.Repository, readSync.Reloaded, readSync.Started, readSync.Restarted, readSync.Stopped, readSync.Warnings),
                 Is.EqualTo((sync.Commit, sync.Branch, sync.Repository, sync.Reloaded, sync.Started, sync.Restarted, sync.Stopped, sync.Warnings)));

@@ -317,8 +317,26 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <exception cref="GitProcClientException">The revision cannot be resolved or read.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
     public Task<IpcPlanResult> PlanAsync(string? revision = null, CancellationToken cancellationToken = default) =>
+        PlanAsync(revision, host: null, machineId: null, cancellationToken);
+
+    /// <summary>
+    /// What applying a revision would do on another host of the fleet (<paramref name="host"/>), by the units'
+    /// <c>ConditionHost=</c>, assuming that host applied the same commit as this daemon; or why it would be rejected.
+    /// </summary>
+    /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the tip.</param>
+    /// <param name="host">The host's name; <see langword="null"/> for the daemon's own host.</param>
+    /// <param name="machineId">That host's machine id, for units whose <c>ConditionHost=</c> names one; <see langword="null"/> when unknown.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="GitProcClientException">The revision cannot be resolved or read, or the host name or machine id is invalid.</exception>
+    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
+    public Task<IpcPlanResult> PlanAsync(string? revision, string? host, string? machineId, CancellationToken cancellationToken = default) =>
         CallAsync(
-            new IpcRequest { Command = IpcCommands.Plan, Args = revision is null ? null : new IpcRequestArgs { Commit = revision } },
+            new IpcRequest
+            {
+                Command = IpcCommands.Plan,
+                Args = revision is null && host is null && machineId is null ? null : new IpcRequestArgs { Commit = revision, Host = host, MachineId = machineId },
+            },
             IpcClientJson.ReadPlan,
             cancellationToken);
 

@@ -42,6 +42,16 @@ internal static class IpcClientJson
                 writer.WriteString("commit"u8, args.Commit);
             }
 
+            if (args.Host is not null)
+            {
+                writer.WriteString("host"u8, args.Host);
+            }
+
+            if (args.MachineId is not null)
+            {
+                writer.WriteString("machine_id"u8, args.MachineId);
+            }
+
             if (args.Wait is { } wait)
             {
                 writer.WriteBoolean("wait"u8, wait);
@@ -103,6 +113,7 @@ internal static class IpcClientJson
         RestartCount = Int(data, "restart_count"u8) ?? 0,
         LastExitCode = Int(data, "last_exit_code"u8),
         SubState = String(data, "sub_state"u8),
+        UnmetCondition = String(data, "unmet_condition"u8),
         Description = String(data, "description"u8),
         ManuallyStopped = data.TryGetProperty("manually_stopped"u8, out var stopped) && stopped.ValueKind == JsonValueKind.True,
         FailureReason = String(data, "failure_reason"u8),
@@ -149,6 +160,7 @@ internal static class IpcClientJson
                 {
                     Name = String(item, "name"u8) ?? "",
                     Status = String(item, "status"u8) ?? "",
+                    SubState = String(item, "sub_state"u8),
                     Pid = Int(item, "pid"u8),
                     LastExitCode = Int(item, "last_exit_code"u8),
                     StatusText = String(item, "status_text"u8),
@@ -177,6 +189,7 @@ internal static class IpcClientJson
     public static IpcPlanResult ReadPlan(JsonElement data) => new()
     {
         Commit = String(data, "commit"u8) ?? "",
+        Host = String(data, "host"u8),
         Actions = Objects(data, "actions"u8, item => new IpcPlannedAction
         {
             Service = String(item, "service"u8) ?? "",

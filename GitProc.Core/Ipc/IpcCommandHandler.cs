@@ -69,7 +69,7 @@ internal sealed class IpcCommandHandler(
                 return SyncAsync(request.Args?.Wait == true, cancellationToken);
 
             case IpcCommands.Plan:
-                return PlanAsync(request.Args?.Commit, cancellationToken);
+                return TryGetHost(request.Args, out var host, out error) ? PlanAsync(request.Args?.Commit, host, cancellationToken) : new(error);
 
             case IpcCommands.History:
                 return request.Args?.Limit is < 0
@@ -228,6 +228,7 @@ internal sealed class IpcCommandHandler(
         RestartCount = status.RestartCount,
         LastExitCode = status.LastExitCode,
         SubState = status.SubState,
+        UnmetCondition = status.UnmetCondition,
         Description = status.Description,
         ManuallyStopped = status.ManuallyStopped,
         FailureReason = status.FailureReason,
@@ -252,7 +253,7 @@ internal sealed class IpcCommandHandler(
         for (var i = 0; i < entries.Length; i++)
         {
             var s = services[i];
-            entries[i] = new IpcListEntry { Name = s.Name, Status = ToText(s.Status), Pid = s.Pid, LastExitCode = s.LastExitCode, StatusText = s.StatusText };
+            entries[i] = new IpcListEntry { Name = s.Name, Status = ToText(s.Status), SubState = s.SubState, Pid = s.Pid, LastExitCode = s.LastExitCode, StatusText = s.StatusText };
         }
 
         return new IpcListResult { Services = entries };
@@ -360,9 +361,45 @@ internal sealed class IpcCommandHandler(
             Json.IpcSyncResult);
     }
 
-    private async ValueTask<IpcReply> PlanAsync(string? revision, CancellationToken cancellationToken)
+    /// <summary><c>plan</c>'s <c>args.host</c> and <c>args.machine_id</c>: none (this daemon's host), or a valid host name and id.</summary>
+    private static bool TryGetHost(IpcRequestArgs? args, out Targeting.HostIdentity? host, out IpcReply error)
     {
-        var plan = await reconciler.PlanAsync(string.IsNullOrWhiteSpace(revision) ? null : revision, cancellationToken).ConfigureAwait(false);
+        host = null;
+        error = default!;
+        if (args?.Host is not { } name)
+        {
+            if (args?.MachineId is not null)
+            {
+                error = IpcReply.Failure("args.machine_id needs args.host: it is the machine id of that host", GitProcErrorCodes.InvalidRequest);
+                return false;
+            }
+
+            return true;
+        }
+
+        if (name.Length == 0 || name.Length > 255 || name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            error = IpcReply.Failure("invalid value for args.host: a host name has 1 to 255 characters and no spaces", GitProcErrorCodes.InvalidRequest);
+            return false;
+        }
+
+        string? machineId = null;
+        if (args.MachineId is { } id && (machineId = HostPattern.ParseMachineId(id)) is null)
+        {
+            error = IpcReply.Failure("invalid value for args.machine_id: a machine id is 32 hexadecimal digits, as in /etc/machine-id", GitProcErrorCodes.InvalidRequest);
+            return false;
+        }
+
+        host = new Targeting.HostIdentity(name, machineId);
+        return true;
+    }
+
+    private async ValueTask<IpcReply> PlanAsync(string? revision, Targeting.HostIdentity? host, CancellationToken cancellationToken)
+    {
+        revision = string.IsNullOrWhiteSpace(revision) ? null : revision;
+        var plan = host is null
+            ? await reconciler.PlanAsync(revision, cancellationToken).ConfigureAwait(false)
+            : await reconciler.PlanForHostAsync(revision, host, cancellationToken).ConfigureAwait(false);
         var actions = plan.Plan?.Changes.Select(c => new IpcPlannedAction
         {
             Service = c.Service,
@@ -370,7 +407,7 @@ internal sealed class IpcCommandHandler(
             Changed = c.ChangedKeys,
             Reason = c.Reason,
         }).ToList() ?? [];
-        return IpcReply.Success(new IpcPlanResult { Commit = plan.Commit, Actions = actions, Errors = plan.Errors }, Json.IpcPlanResult);
+        return IpcReply.Success(new IpcPlanResult { Commit = plan.Commit, Host = plan.Host, Actions = actions, Errors = plan.Errors }, Json.IpcPlanResult);
     }
 
     private async ValueTask<IpcReply> HistoryAsync(int? limit, CancellationToken cancellationToken)

@@ -1,6 +1,6 @@
 namespace GitProc.Ipc;
 
-/// <summary>One service in the data of <c>list</c>: <c>{"name", "status", "pid"}</c>.</summary>
+/// <summary>One service in the data of <c>list</c>: <c>{"name", "status", "pid"}</c>, then more detail.</summary>
 public sealed record IpcListEntry
 {
     /// <summary>The service name.</summary>
@@ -8,6 +8,9 @@ public sealed record IpcListEntry
 
     /// <summary><c>running</c>, <c>stopped</c> or <c>failed</c>.</summary>
     public string Status { get; init; } = "";
+
+    /// <summary>More detail on the status, as <c>status</c> gives it: <c>condition</c> for a service that does not run on this host, say.</summary>
+    public string? SubState { get; init; }
 
     /// <summary>The main process's pid while running.</summary>
     public int? Pid { get; init; }

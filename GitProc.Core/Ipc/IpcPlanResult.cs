@@ -9,6 +9,9 @@ public sealed record IpcPlanResult
     /// <summary>The commit planned (full hash).</summary>
     public string Commit { get; init; } = "";
 
+    /// <summary>The host planned for: the one asked for (<c>args.host</c>), else the daemon's own <c>HostName</c>.</summary>
+    public string? Host { get; init; }
+
     /// <summary>One entry per service, ordered by name.</summary>
     public IReadOnlyList<IpcPlannedAction> Actions { get; init; } = [];
 

@@ -31,4 +31,12 @@ public sealed record IpcRequestArgs
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Commit { get; init; }
+
+    /// <summary><c>plan</c>: plan for this host of the fleet rather than for the daemon's own (<c>ConditionHost=</c>). Default this daemon's host.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Host { get; init; }
+
+    /// <summary><c>plan</c> with <see cref="Host"/>: that host's machine id (32 hexadecimal digits), for units whose <c>ConditionHost=</c> names one. Default unknown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MachineId { get; init; }
 }

@@ -28,6 +28,12 @@ public sealed record IpcStatusResult
     /// <summary>More detail on the state (<c>starting</c>, <c>auto-restart</c>, <c>start-limit-hit</c>, ...).</summary>
     public string? SubState { get; init; }
 
+    /// <summary>
+    /// Why the service does not run on this host (sub-state <c>condition</c>): its unmet <c>ConditionHost=</c>, such as
+    /// <c>ConditionHost=db-* is not met on host web-1</c>; <see langword="null"/> when it runs here.
+    /// </summary>
+    public string? UnmetCondition { get; init; }
+
     /// <summary>The unit's description, if any.</summary>
     public string? Description { get; init; }
 

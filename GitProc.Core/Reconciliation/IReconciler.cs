@@ -53,6 +53,19 @@ public interface IReconciler
     Task<DeliveryPlan> PlanAsync(string? revision = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// What another host following the same branch would do applying <paramref name="revision"/>: which services it
+    /// would start, restart, stop or leave, as decided by the units' <c>ConditionHost=</c> matched against
+    /// <paramref name="host"/>, assuming it applied the same commit as this daemon. What only that host knows (an
+    /// operator's stop there, a failed service) is not taken into account. Changes nothing.
+    /// </summary>
+    /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the branch tip.</param>
+    /// <param name="host">The host's name and, for units that name a machine id, its machine id.</param>
+    /// <param name="cancellationToken">Cancels the planning.</param>
+    /// <returns>The plan, or the reasons the commit would be rejected.</returns>
+    /// <exception cref="GitProcException">The revision cannot be resolved or read.</exception>
+    Task<DeliveryPlan> PlanForHostAsync(string? revision, Targeting.HostIdentity host, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Waits until the applied <paramref name="commit"/>'s verification ends (its services ran well through the verify
     /// window, or it was rolled back or superseded) and returns its record; at once when it is not being verified.
     /// </summary>

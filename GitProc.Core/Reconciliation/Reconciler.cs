@@ -5,6 +5,7 @@ using GitProc.Git;
 using GitProc.Metrics;
 using GitProc.State;
 using GitProc.Supervision;
+using GitProc.Targeting;
 using GitProc.UnitFiles;
 using GitProc.Validation;
 using Microsoft.Extensions.Logging;
@@ -73,7 +74,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         _options = options.Value;
         _time = timeProvider;
         _logger = logger;
-        _schedule = new FetchSchedule(_options.Git, Environment.MachineName + "\n" + _options.RepositoryPath, Random.Shared.NextDouble);
+        _schedule = new FetchSchedule(_options.Git, _options.HostName + "\n" + _options.RepositoryPath, Random.Shared.NextDouble);
         if (_options.Git.RemoteUrl is { } url && !string.IsNullOrWhiteSpace(url))
         {
             _fetchStatus = new FetchStatus { Remote = RemoteAddress.Redact(url), NextFetch = timeProvider.GetUtcNow() };
@@ -655,7 +656,18 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
     }
 
-    public async Task<DeliveryPlan> PlanAsync(string? revision = null, CancellationToken cancellationToken = default)
+    public Task<DeliveryPlan> PlanAsync(string? revision = null, CancellationToken cancellationToken = default) =>
+        PlanAsync(revision, _options.HostName, _supervisor.Plan, cancellationToken);
+
+    public Task<DeliveryPlan> PlanForHostAsync(string? revision, HostIdentity host, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return PlanAsync(revision, host.HostName, units => HostPlan.For(_supervisor.AppliedUnits, units, host), cancellationToken);
+    }
+
+    /// <summary>Resolves and checks the revision as an apply would, then plans its units with <paramref name="plan"/>.</summary>
+    private async Task<DeliveryPlan> PlanAsync(
+        string? revision, string host, Func<IReadOnlyCollection<UnitFile>, ApplyPlan> plan, CancellationToken cancellationToken)
     {
         var commit = revision is null
             ? await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
@@ -667,11 +679,11 @@ internal sealed class Reconciler : IReconciler, IDisposable
         }
 
         var check = await _check.CheckCommitAsync(commit, cancellationToken).ConfigureAwait(false);
-        return !check.IsValid
+        return (!check.IsValid
             ? new DeliveryPlan(commit, null, [.. check.Errors.Select(static e => e.ToString())])
             : RefuseEmpty(check.Units) is { } refusal
                 ? new DeliveryPlan(commit, null, [refusal])
-                : new DeliveryPlan(commit, _supervisor.Plan(check.Units), []);
+                : new DeliveryPlan(commit, plan(check.Units), [])) with { Host = host };
     }
 
     public async Task<DeliveryRecord?> WaitForVerdictAsync(string commit, CancellationToken cancellationToken = default)

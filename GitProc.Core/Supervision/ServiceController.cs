@@ -5,6 +5,7 @@ using GitProc.Processes;
 using GitProc.Readiness;
 using GitProc.ResourceControl;
 using GitProc.State;
+using GitProc.Targeting;
 using GitProc.UnitFiles;
 using Polly;
 using Polly.Retry;
@@ -28,6 +29,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
     // The sub-state of a service whose start waits because the daemon is short of descriptors or memory.
     internal const string WaitingForResources = "waiting-for-resources";
 
+    // The sub-state of a stopped service whose ConditionHost= is not met on this host: it is not started here.
+    internal const string ConditionSubState = "condition";
+
     private static readonly TimeSpan UsageMaxAge = TimeSpan.FromSeconds(1);
 
     private readonly SupervisorContext _context;
@@ -37,6 +41,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
     private UnitFile _unit;
     private string _digest;
+
+    // Why the unit does not run on this host (its ConditionHost=), or null; changes with the unit.
+    private string? _unmet;
     private ServiceStatus _status = ServiceStatus.Stopped;
     private string _subState = "dead";
     private IServiceProcess? _process;
@@ -95,11 +102,19 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _unit = unit;
         _digest = UnitDefinition.Digest(unit);
         _context = context;
+        _unmet = HostTargeting.Unmet(unit, context.Host);
+
+        // What subscribers would have seen had it been announced: a unit for another host is stopped for that reason
+        // from the start, so its first event (a commit moving it here) says it came from "condition".
+        _publishedSubState = ShownSubState();
     }
 
     public string Name => _unit.Name;
 
     public UnitFile Unit => _unit;
+
+    /// <summary>Why the unit's <c>ConditionHost=</c> keeps it from running on this host; <see langword="null"/> when it runs here.</summary>
+    public string? UnmetCondition => Volatile.Read(ref _unmet);
 
     /// <summary>Running, or waiting to be restarted: an operator's start would be redundant.</summary>
     public bool IsActive
@@ -144,8 +159,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         lock (_sync)
         {
             var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _notify is { } notify
-                ? (notify.SubState(_subState), notify.NamedMainPid, notify.StatusText)
-                : (_subState, null, null);
+                ? (notify.SubState(ShownSubState()), notify.NamedMainPid, notify.StatusText)
+                : (ShownSubState(), null, null);
             return new ServiceStatusInfo
             {
                 Name = _unit.Name,
@@ -163,9 +178,17 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 LimitsNote = _limitsNote,
                 Health = _context.Health?.GetReport(_unit.Name),
                 StatusText = statusText,
+                UnmetCondition = _unmet,
             };
         }
     }
+
+    /// <summary>
+    /// The sub-state users see (under <see cref="_sync"/>): a stopped service that does not run on this host says so,
+    /// whether it never started here or was stopped when a commit moved it elsewhere.
+    /// </summary>
+    private string ShownSubState() =>
+        _status == ServiceStatus.Stopped && _subState == "dead" && _unmet is not null ? ConditionSubState : _subState;
 
     public ServiceState ToState()
     {
@@ -204,6 +227,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 }
 
                 return Snapshot();
+            }
+
+            // As systemd: an unmet condition skips the start without failing it, so dependents still start; an
+            // operator who asked for this very service is told why nothing happened.
+            if (UnmetCondition is not null)
+            {
+                return mode == StartMode.Operator ? throw NotForThisHost() : Snapshot();
             }
 
             if (mode == StartMode.Apply && ManuallyStopped)
@@ -328,6 +358,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             {
                 _unit = unit;
                 _digest = UnitDefinition.Digest(unit);
+                _unmet = HostTargeting.Unmet(unit, _context.Host);
 
                 // A commit that changes the unit ends an operator's stop and a crash loop (CONTRACT §3).
                 _manuallyStopped = false;
@@ -336,6 +367,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 _subState = "dead";
                 _limiter.Reset();
             }
+
+            // A unit moved off this host shows so at once (stopped, then stopped for its condition).
+            Changed();
         }
         finally
         {
@@ -1542,6 +1576,10 @@ internal sealed partial class ServiceController : IAsyncDisposable
             : new ServiceOperationException(Name, $"Service already running: {Name}") { Code = GitProcErrorCodes.AlreadyRunning };
     }
 
+    /// <summary>An operator's start or restart of a service whose <c>ConditionHost=</c> keeps it off this host.</summary>
+    internal ServiceOperationException NotForThisHost() =>
+        new(Name, $"Service {Name} was not started: {UnmetCondition}") { Code = GitProcErrorCodes.ConditionFailed };
+
     /// <summary>The launch could not start for the daemon's own shortage: the outcome OnEnded turns into a retry.</summary>
     private Task<ProcessExit> ShortOfResources(string message)
     {
@@ -1591,7 +1629,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                if (_status != _publishedStatus || _subState != _publishedSubState)
+                var subState = ShownSubState();
+                if (_status != _publishedStatus || subState != _publishedSubState)
                 {
                     var pid = _process?.Info.Pid ?? _publishedPid;
                     events.Publish(new GitProcEvent
@@ -1601,16 +1640,17 @@ internal sealed partial class ServiceController : IAsyncDisposable
                         From = ToText(_publishedStatus),
                         FromSubState = _publishedSubState,
                         To = ToText(_status),
-                        ToSubState = _subState,
+                        ToSubState = subState,
                         Pid = pid,
                         ExitCode = _status == ServiceStatus.Running ? null : _lastExitCode,
                         RestartCount = _restartCount,
                         Reason = _status == ServiceStatus.Running ? null
+                            : subState == ConditionSubState ? _unmet
                             : _manuallyStopped ? "stopped by an operator"
                             : _failureReason ?? _lastExit?.ToString(),
                     });
                     _publishedStatus = _status;
-                    _publishedSubState = _subState;
+                    _publishedSubState = subState;
                     _publishedPid = _process?.Info.Pid;
                 }
             }

@@ -15,10 +15,17 @@ public sealed record ServiceStatusInfo
     /// <summary>
     /// More detail: <c>starting</c>, <c>running</c>, <c>stopping</c>, <c>auto-restart</c> (waiting to restart),
     /// <c>exited</c> (a oneshot that succeeded), <c>stopping</c>/<c>reloading</c> (a running service said <c>STOPPING=1</c>/<c>RELOADING=1</c>), <c>dead</c> (stopped), <c>failed</c>, <c>start-limit-hit</c>,
-    /// <c>dependency-failed</c>, <c>waiting-for-resources</c> (the daemon is short of file descriptors or memory; the
+    /// <c>dependency-failed</c>, <c>condition</c> (stopped: the unit's <c>ConditionHost=</c> is not met on this host, see
+    /// <see cref="UnmetCondition"/>), <c>waiting-for-resources</c> (the daemon is short of file descriptors or memory; the
     /// start is retried, and <see cref="FailureReason"/> says why).
     /// </summary>
     public required string SubState { get; init; }
+
+    /// <summary>
+    /// Why the unit does not run on this host: its <c>ConditionHost=</c> is not met (<c>ConditionHost=db-* is not met on
+    /// host web-1</c>); the service is then stopped with sub-state <c>condition</c>. <see langword="null"/> when it runs here.
+    /// </summary>
+    public string? UnmetCondition { get; init; }
 
     /// <summary>The unit's description, if any.</summary>
     public string? Description { get; init; }

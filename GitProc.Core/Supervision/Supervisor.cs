@@ -7,6 +7,7 @@ using GitProc.Processes;
 using GitProc.Readiness;
 using GitProc.ResourceControl;
 using GitProc.State;
+using GitProc.Targeting;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -88,6 +89,7 @@ internal sealed class Supervisor : ISupervisor
             _metrics)
         {
             Notify = OperatingSystem.IsLinux() ? new NotifyDirectory(NotifyDirectory.For(options.Value.SocketPath), logger) : null,
+            Host = HostIdentity.Of(options.Value),
             OomPollInterval = options.Value.ResourceControl.OomPollInterval,
         };
         if (_health is not null)
@@ -255,7 +257,7 @@ internal sealed class Supervisor : ISupervisor
         var (desired, graph) = Desired(units);
         lock (_lock)
         {
-            return PlanCore(desired, graph, _services, _recovered, _startInactiveOnApply);
+            return PlanCore(desired, graph, _services, _recovered, _startInactiveOnApply, _context.Host);
         }
     }
 
@@ -275,11 +277,22 @@ internal sealed class Supervisor : ISupervisor
             ApplyPlan plan;
             lock (_lock)
             {
-                plan = PlanCore(desired, graph, _services, _recovered, _startInactiveOnApply);
+                plan = PlanCore(desired, graph, _services, _recovered, _startInactiveOnApply, _context.Host);
             }
 
-            var removed = plan.Of(PlannedAction.Stop);
+            var removed = plan.Of(PlannedAction.Stop).Where(n => !desired.ContainsKey(n)).ToList();
             var changed = plan.Of(PlannedAction.Restart);
+
+            // Every service whose unit changed takes the new one, whatever the plan does with it: restarted, or moved on or
+            // off this host by its ConditionHost=, or left stopped here because it runs elsewhere before and after.
+            List<string> replaced;
+            lock (_lock)
+            {
+                replaced = [.. desired.Values.Where(u => _services.TryGetValue(u.Name, out var c) && !UnitDefinition.Same(c.Unit, u)).Select(u => u.Name)];
+            }
+
+            // Stopped here but kept (status shows why): a service whose condition no longer holds on this host.
+            var movedAway = plan.Of(PlannedAction.Stop).Where(desired.ContainsKey).ToList();
 
             // Removed services stop in the old graph's reverse order and are forgotten.
             await StopInOrderAsync(_graph, removed, async controller =>
@@ -292,7 +305,9 @@ internal sealed class Supervisor : ISupervisor
             }).ConfigureAwait(false);
 
             // Changed services stop with their old definition (dependents first), then take the new one.
-            await StopInOrderAsync(_graph, changed, controller => controller.ReplaceUnitAsync(desired[controller.Name], CancellationToken.None))
+            await StopInOrderAsync(_graph, [.. replaced.Union(movedAway, StringComparer.Ordinal)], controller => replaced.Contains(controller.Name, StringComparer.Ordinal)
+                    ? controller.ReplaceUnitAsync(desired[controller.Name], CancellationToken.None)
+                    : controller.StopAsync(manual: false, requireActive: false, CancellationToken.None))
                 .ConfigureAwait(false);
 
             lock (_lock)
@@ -321,7 +336,7 @@ internal sealed class Supervisor : ISupervisor
             await StartInOrderAsync([.. plan.Of(PlannedAction.Start), .. changed], target: null, cancellationToken).ConfigureAwait(false);
             await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
 
-            var result = new ApplyResult(plan.Of(PlannedAction.Start), changed, removed, plan.Of(PlannedAction.Unchanged));
+            var result = new ApplyResult(plan.Of(PlannedAction.Start), changed, plan.Of(PlannedAction.Stop), plan.Of(PlannedAction.Unchanged));
             _logger.Applied(commit ?? "(units)", result.Started.Count, result.Restarted.Count, result.Stopped.Count);
             _metrics?.Applied(_context.Time.GetElapsedTime(began));
             return result;
@@ -359,14 +374,16 @@ internal sealed class Supervisor : ISupervisor
     /// What applying <paramref name="desired"/> does: removed units stop, added ones start (unless a previous run's
     /// operator stopped them), changed ones restart; then every service not running that those starts pull in through
     /// their dependencies starts too (and, on the first apply after a daemon restart, every one of the previous run
-    /// that is not running), except where an operator stopped it. Called under <see cref="_lock"/>.
+    /// that is not running), except where an operator stopped it. A unit whose <c>ConditionHost=</c> is not met on
+    /// <paramref name="host"/> is not started (and stopped if it runs), with the reason. Called under <see cref="_lock"/>.
     /// </summary>
     private static ApplyPlan PlanCore(
         Dictionary<string, UnitFile> desired,
         IDependencyResolver graph,
         Dictionary<string, ServiceController> current,
         Dictionary<string, ServiceState> recovered,
-        bool startInactive)
+        bool startInactive,
+        HostIdentity host)
     {
         var changes = new Dictionary<string, PlannedChange>(StringComparer.Ordinal);
         foreach (var name in current.Keys.Where(n => !desired.ContainsKey(n)))
@@ -374,21 +391,32 @@ internal sealed class Supervisor : ISupervisor
             changes[name] = new PlannedChange(name, PlannedAction.Stop, []);
         }
 
+        var unmet = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var unit in desired.Values)
         {
             var name = unit.Name;
+            if (HostTargeting.Unmet(unit, host) is { } reason)
+            {
+                // Not for this host: stopped if it runs (an adopted process, or a commit moved it away), else left stopped.
+                unmet[name] = reason;
+                changes[name] = new PlannedChange(name, current.TryGetValue(name, out var running) && running.IsActive ? PlannedAction.Stop : PlannedAction.Unchanged, [], reason);
+                continue;
+            }
+
             changes[name] = !current.TryGetValue(name, out var controller)
                 ? recovered.TryGetValue(name, out var record) && record.ManuallyStopped
                     ? new PlannedChange(name, PlannedAction.Unchanged, [], StoppedByOperator)
                     : new PlannedChange(name, PlannedAction.Start, [])
                 : UnitDefinition.Same(controller.Unit, unit)
                     ? new PlannedChange(name, PlannedAction.Unchanged, [])
-                    : new PlannedChange(name, PlannedAction.Restart, UnitDefinition.ChangedKeys(controller.Unit, unit));
+                    : controller.UnmetCondition is not null && !controller.IsActive
+                        ? new PlannedChange(name, PlannedAction.Start, [], HostTargeting.NowMet(host, UnitDefinition.ChangedKeys(controller.Unit, unit)))
+                        : new PlannedChange(name, PlannedAction.Restart, UnitDefinition.ChangedKeys(controller.Unit, unit));
         }
 
         var starting = changes.Values.Where(c => c.Action is PlannedAction.Start or PlannedAction.Restart).Select(c => c.Service).ToList();
         var inactive = desired.Keys
-            .Where(n => current.TryGetValue(n, out var c) && changes[n].Action == PlannedAction.Unchanged && !c.IsActive)
+            .Where(n => current.TryGetValue(n, out var c) && changes[n].Action == PlannedAction.Unchanged && !c.IsActive && !unmet.ContainsKey(n))
             .ToHashSet(StringComparer.Ordinal);
         var wanted = startInactive ? [.. starting, .. inactive] : starting;
         foreach (var name in wanted.Count == 0 ? [] : graph.GetStartOrder(wanted))
@@ -416,6 +444,12 @@ internal sealed class Supervisor : ISupervisor
             throw controller.AlreadyActive();
         }
 
+        // Refused before the operator's choice is recorded: nothing about the service changes.
+        if (controller.UnmetCondition is not null)
+        {
+            throw controller.NotForThisHost();
+        }
+
         await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
         await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
@@ -434,6 +468,11 @@ internal sealed class Supervisor : ISupervisor
     public async Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default)
     {
         var controller = Get(service);
+        if (controller.UnmetCondition is not null)
+        {
+            throw controller.NotForThisHost();
+        }
+
         await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);
         await controller.StopAsync(manual: false, requireActive: false, cancellationToken).ConfigureAwait(false);
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
@@ -679,7 +718,11 @@ internal sealed class Supervisor : ISupervisor
         try
         {
             var status = await controller.StartAsync(mode, cancellationToken).ConfigureAwait(false);
-            return IsUp(status) && (!hasDependents || await WaitHealthyAsync(controller, cancellationToken).ConfigureAwait(false));
+
+            // A service that does not run on this host is no failure of its dependents (systemd: a failed condition
+            // skips the unit, and what requires it still starts); nothing of it will ever be healthy here.
+            return status.SubState == ServiceController.ConditionSubState
+                || (IsUp(status) && (!hasDependents || await WaitHealthyAsync(controller, cancellationToken).ConfigureAwait(false)));
         }
         catch (ServiceOperationException) when (mode != StartMode.Operator)
         {

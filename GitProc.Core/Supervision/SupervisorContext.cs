@@ -5,6 +5,7 @@ using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.Readiness;
 using GitProc.ResourceControl;
+using GitProc.Targeting;
 using Microsoft.Extensions.Logging;
 
 namespace GitProc.Supervision;
@@ -55,6 +56,9 @@ internal sealed class SupervisorContext(
 
     /// <summary>The working directory of services whose unit sets none: the repository of unit files, when it exists.</summary>
     public string? DefaultWorkingDirectory { get; } = defaultWorkingDirectory;
+
+    /// <summary>What units' <c>ConditionHost=</c> is matched against (<see cref="GitProcOptions.HostName"/>, <see cref="GitProcOptions.MachineId"/>).</summary>
+    public required HostIdentity Host { get; init; }
 
     /// <summary>How often each service cgroup's OOM-kill counter is read (<see cref="ResourceControlOptions.OomPollInterval"/>).</summary>
     public TimeSpan OomPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);

@@ -37,6 +37,14 @@ public sealed record UnitFile
     /// <summary><c>[Unit] StartLimitIntervalSec</c>. Default 10 s; <see cref="TimeSpan.Zero"/> disables the limit.</summary>
     public TimeSpan StartLimitInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// <c>[Unit] ConditionHost</c>: the hosts the unit runs on, in file order (an empty assignment of any <c>Condition…=</c>
+    /// key clears the list, as in systemd). Every condition without <see cref="HostCondition.Triggering"/> must hold, and
+    /// when some have it, one of those too; elsewhere the service is not started and shows <c>stopped</c> with sub-state
+    /// <c>condition</c>. Empty (the default): every host.
+    /// </summary>
+    public IReadOnlyList<HostCondition> ConditionHost { get; init; } = [];
+
     /// <summary><c>[Service] Type</c>. Default <see cref="ServiceType.Simple"/>.</summary>
     public ServiceType Type { get; init; } = ServiceType.Simple;
 

@@ -18,6 +18,7 @@ internal sealed partial class UnitFileParseSession
     private static readonly HashSet<string> UnitKeys = new(StringComparer.Ordinal)
     {
         "Description", "After", "Requires", "Wants", "StartLimitBurst", "StartLimitIntervalSec", "StartLimitInterval",
+        ConditionHostKey,
     };
 
     private static readonly HashSet<string> ServiceKeys = new(StringComparer.Ordinal)
@@ -257,6 +258,7 @@ internal sealed partial class UnitFileParseSession
             Wants = _wants.AsReadOnly(),
             StartLimitBurst = _startLimitBurst,
             StartLimitInterval = _startLimitInterval,
+            ConditionHost = HostConditions(),
             Type = _type,
             ExecStartCommands = _execStart.Select(static c => c.Command).ToList().AsReadOnly(),
             ExecStartPre = _execStartPre.AsReadOnly(),
@@ -527,7 +529,11 @@ internal sealed partial class UnitFileParseSession
                 _startLimitInterval = value.Length == 0 ? TimeSpan.FromSeconds(10) : ParseFiniteTime(key, value, line, "use 0 to disable the start limit");
                 break;
             default:
-                CheckUnusedKey(UnitSection, key, line);
+                if (!AssignCondition(key, value, line))
+                {
+                    CheckUnusedKey(UnitSection, key, line);
+                }
+
                 break;
         }
     }

@@ -154,6 +154,7 @@ internal static class WebPages
             Row(html, "Last exit code", code.ToString(C));
         }
 
+        OptionalRow(html, "Condition", s.UnmetCondition);
         OptionalRow(html, "Last exit", s.LastExit);
         OptionalRow(html, "Failure", s.FailureReason, bad: true);
         if (s.ManuallyStopped)

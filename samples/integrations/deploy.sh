@@ -10,7 +10,8 @@
 #
 # Environment: GITPROC_REPO (the unit repository; default /etc/gitproc/services as root, else
 # $XDG_DATA_HOME/gitproc/services), GITPROC_SOCKET (the daemon's socket), GITPROC (the gitproc command; default
-# `gitproc` on PATH). Exit 0 when every deployed service runs (a oneshot: has succeeded), else 1; 2 for bad usage.
+# `gitproc` on PATH). Exit 0 when every deployed service runs (a oneshot: has succeeded; a unit whose ConditionHost=
+# names other hosts: is known, and stopped here), else 1; 2 for bad usage.
 set -eu
 
 gitproc=${GITPROC:-gitproc}
@@ -128,6 +129,7 @@ for name in $names; do
         status=$($gitproc status "$name" 2>&1) || true
         case $status in
             *"Status: running"*|*"Sub-State: exited"*) result=ok; break ;;
+            *"Sub-State: condition"*) result=elsewhere; break ;; # its ConditionHost= names other hosts
             *"Sub-State: auto-restart"*) ;; # crashed, and the daemon restarts it: not final yet
             *"Status: failed"*) result=failed; break ;;
         esac
@@ -140,6 +142,7 @@ for name in $names; do
     $gitproc logs "$name" -n 10 || true
     case $result in
         ok) log "$name deployed" ;;
+        elsewhere) log "$name deployed; it does not run on this host (ConditionHost=)" ;;
         failed) log "$name failed after the deploy"; failed=1 ;;
         timeout) log "$name did not reach running within ${timeout}s"; failed=1 ;;
     esac

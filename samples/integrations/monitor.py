@@ -12,6 +12,8 @@ Each round it asks for `list`, then for the `status` of every service that is no
   - stopped by an operator (`gitproc stop`;
     status says "manually_stopped": true)               left alone: the operator's choice, kept until `gitproc start`
   - a oneshot job that has finished (sub_state exited)  left alone: it did its work
+  - not for this host (sub_state condition: its unit's
+    ConditionHost= names other hosts)                   left alone: it runs elsewhere
   - starting, stopping, waiting to restart
     (sub_state starting, stopping, auto-restart,
     waiting-for-resources)                               left alone this round: the daemon is already on it
@@ -154,6 +156,8 @@ def assess(status):
         return "leave", "stopped by an operator"
     if sub_state == "exited":
         return "leave", "a oneshot job that has finished"
+    if sub_state == "condition":
+        return "leave", "not for this host: " + (status.get("unmet_condition") or "its ConditionHost= is not met")
     if sub_state in TRANSIENT:
         return "wait", f"{state} ({sub_state}): the daemon is on it"
     why = status.get("failure_reason") or status.get("last_exit") or sub_state or "not running"

@@ -8,8 +8,8 @@
 # Without SERVICE it watches every service the daemon knows. -i: seconds between rounds (default 60). --once: one
 # round, exit 1 if anything was failed or the daemon was unreachable (for cron). Environment: GITPROC_SOCKET (the
 # daemon's socket), GITPROC (the gitproc command; default `gitproc` on PATH).
-# It parses `gitproc list`, whose lines (`  NAME (running, PID: N)`, `  NAME (stopped)`,
-# `  NAME (failed, exit code: N)`) are a stable interface (CONTRACT §6).
+# It parses `gitproc list`, whose lines (`  NAME (running, PID: N)`, `  NAME (stopped)`, `  NAME (stopped (condition))`
+# for a unit whose ConditionHost= names other hosts, `  NAME (failed, exit code: N)`) are a stable interface (CONTRACT §6).
 set -u
 
 gitproc=${GITPROC:-gitproc}
