@@ -735,7 +735,11 @@ internal sealed class ServiceLogFile
             var committed = _stream.Position;
             try
             {
-                await _stream.WriteAsync(_buffer.AsMemory(0, _buffered), CancellationToken.None).ConfigureAwait(false);
+                // Written synchronously, on the thread that read the pipe: FileStream's WriteAsync would queue the write
+                // to another thread-pool thread, and a daemon killed while it waits there (a busy machine makes that
+                // milliseconds) would lose lines it had already taken from the service's pipe. A write to the page
+                // cache takes microseconds; a slow disk blocks this pool thread instead of another one.
+                _stream.Write(_buffer.AsSpan(0, _buffered));
                 written = true;
                 Publish();
                 if (_failing)
