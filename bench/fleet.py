@@ -74,10 +74,11 @@ def loadavg():
 
 
 def spread(values, digits=3):
-    """p50, p95, max, min and n of a list (None when empty)."""
+    """p50, p95, max, min, mean and n of a list (None when empty)."""
     if not values:
         return None
     return {"p50": round(statistics.median(values), digits), "p95": round(pct(values, 95), digits),
+            "mean": round(statistics.mean(values), digits),
             "max": round(max(values), digits), "min": round(min(values), digits), "n": len(values)}
 
 
@@ -492,9 +493,9 @@ def measure_interval(args, work, server, pusher, interval, cleanup, first_versio
         phases = sorted(statistics.median([t % interval for t in ts]) for ts in fetches.values())
         result["idle"]["hosts_fetching"] = len(fetches)
         result["idle"]["phases_s"] = [round(p, 2) for p in phases]
-        log(f"  idle: RSS median {result['idle']['rss_mib']['p50']} MiB, daemon CPU median "
-            f"{result['idle']['cpu_ms_per_min_daemon']['p50']} ms/min (with git "
-            f"{result['idle']['cpu_ms_per_min_daemon_and_git']['p50']}), cpuacct mean "
+        log(f"  idle: RSS median {result['idle']['rss_mib']['p50']} MiB, daemon CPU mean "
+            f"{result['idle']['cpu_ms_per_min_daemon']['mean']} ms/min (with git "
+            f"{result['idle']['cpu_ms_per_min_daemon_and_git']['mean']}), cpuacct mean "
             f"{result['idle']['cpu_ms_per_min_mean_cpuacct']} ms/min; server "
             f"{result['idle']['server']['requests_per_min']} requests/min, per 10 s "
             f"{result['idle']['server']['per_10s_min']}–{result['idle']['server']['per_10s_max']}")
@@ -510,13 +511,15 @@ def measure_interval(args, work, server, pusher, interval, cleanup, first_versio
             missing = fleet.wait_for(version, timeout=2 * interval + 60)
             t_end = time.time()
             latencies = {h: fleet.marks[h][version] - t_push for h in fleet.hosts if version in fleet.marks[h]}
-            # Each host's first fetch after the push, and from there to its probe running.
-            fetched = fetch_times(server.requests(t_push, t_end + 1))
+            # The fetch that brought the push to each host: its last one before its probe ran (nginx logs a request
+            # when it ends, so a fetch under way while `git push` returned is logged a moment before the push time).
+            fetched = fetch_times(server.requests(t_push - interval, t_end + 1))
             fetch_wait, apply = [], []
-            for h, lat in latencies.items():
-                if fetched.get(h):
-                    fetch_wait.append(fetched[h][0] - t_push)
-                    apply.append(fleet.marks[h][version] - fetched[h][0])
+            for h in latencies:
+                before = [t for t in fetched.get(h, []) if t <= fleet.marks[h][version]]
+                if before:
+                    fetch_wait.append(before[-1] - t_push)
+                    apply.append(fleet.marks[h][version] - before[-1])
             values = sorted(latencies.values())
             all_apply += apply
             push = {"version": version, "latency_s": spread(values), "missing": missing,
@@ -566,15 +569,15 @@ def render(results):
                      f"{g['p50']} ({g['min']}–{g['max']}) | {r['hosts_over_target']} of "
                      f"{c['n'] + sum(len(p['missing']) for p in r['pushes'])} | {r['load_start']} → {r['load_end']} |")
     lines += ["", "| FetchInterval | requests/min (fetches/min) | per 10 s: min–max (mean) | per 1 s: mean / p95 / max "
-              "| daemon RSS p50 / max, MiB | daemon CPU ms/min p50 / max | with its git fetches, ms/min p50 / max "
+              "| daemon RSS p50 / max, MiB | daemon CPU ms/min mean / max | with its git fetches, ms/min mean / max "
               "| fleet cpuacct, % of a core |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         i, s = r["idle"], r["idle"]["server"]
         lines.append(f"| {r['fetch_interval_s']} s | {s['requests_per_min']} ({s['fetches_per_min']}) | "
                      f"{s['per_10s_min']}–{s['per_10s_max']} ({s['per_10s_mean']}) | {s['per_1s_mean']} / "
                      f"{s['per_1s_p95']} / {s['per_1s_max']} | {i['rss_mib']['p50']} / {i['rss_mib']['max']} | "
-                     f"{i['cpu_ms_per_min_daemon']['p50']} / {i['cpu_ms_per_min_daemon']['max']} | "
-                     f"{i['cpu_ms_per_min_daemon_and_git']['p50']} / {i['cpu_ms_per_min_daemon_and_git']['max']} | "
+                     f"{i['cpu_ms_per_min_daemon']['mean']} / {i['cpu_ms_per_min_daemon']['max']} | "
+                     f"{i['cpu_ms_per_min_daemon_and_git']['mean']} / {i['cpu_ms_per_min_daemon_and_git']['max']} | "
                      f"{i['cpu_percent_of_core_fleet_cpuacct']} |")
     return "\n".join(lines)
 
