@@ -302,7 +302,7 @@ def load_profile(requests, since, until):
         "per_10s_min": min(per10),
         "per_10s_max": max(per10),
         "per_1s_mean": round(statistics.mean(per1), 2),
-        "per_1s_p95": pct(per1, 95),
+        "per_1s_p95": round(pct(per1, 95), 1),
         "per_1s_max": max(per1),
         "per_1s_zero": sum(1 for c in per1 if c == 0),
     }
