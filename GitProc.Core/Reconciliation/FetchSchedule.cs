@@ -8,13 +8,13 @@ namespace GitProc.Reconciliation;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The phase is a fixed offset into the interval, counted from the Unix epoch, derived from a stable hash of the host name
-/// and the repository path. A fleet's phases fall like independent random draws: never synchronized, though some seconds
-/// get about twice the average (an even spread would need each host to know its rank in the fleet). Fixed rather than
-/// redrawn each interval: a daemon then fetches exactly once per interval, so a push reaches every host within one
-/// interval (fresh jitter leaves up to two between two fetches), and the server's load stays the same across intervals
-/// and restarts. The repository path is in the hash so that daemons sharing a host (containers with one host name, a
-/// benchmark) are spread too.
+/// The phase is a fixed offset into the interval, counted from the Unix epoch, derived from a stable hash of the host
+/// name and the repository path. A fleet's phases fall like independent random draws: never synchronized, though some
+/// seconds get up to about twice the average (an even spread would need each host to know its rank in the fleet). Fixed
+/// rather than redrawn each interval: a daemon then fetches exactly once per interval, so a push reaches every host
+/// within one interval (fresh jitter leaves up to two between two fetches), and the server's load stays the same across
+/// intervals and restarts. The repository path is in the hash so that daemons sharing a host (containers with one host
+/// name, a benchmark) are spread too.
 /// </para>
 /// <para>
 /// Retries are a plain schedule on <see cref="TimeProvider"/> rather than a Polly retry pipeline: the watch loop must keep
