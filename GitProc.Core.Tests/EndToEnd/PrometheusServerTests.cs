@@ -92,7 +92,7 @@ public sealed class PrometheusServerTests
         var groups = (await _prometheus.ApiAsync("/api/v1/rules", token)).GetProperty("groups");
         var gitproc = groups.EnumerateArray().Single(g => g.GetProperty("name").GetString() == "gitproc");
         var rulesLoaded = gitproc.GetProperty("rules").EnumerateArray().ToList();
-        Assert.That(rulesLoaded, Has.Count.EqualTo(8));
+        Assert.That(rulesLoaded, Has.Count.EqualTo(9));
         Assert.That(rulesLoaded.Select(r => r.GetProperty("health").GetString()), Is.All.EqualTo("ok").Or.EqualTo("unknown"), gitproc.ToString);
     }
 }

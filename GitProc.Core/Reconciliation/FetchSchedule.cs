@@ -8,10 +8,12 @@ namespace GitProc.Reconciliation;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The phase is a fixed offset into the interval, counted from the Unix epoch, derived from a stable hash of the host name
-/// and the repository path. Fixed rather than redrawn each interval: every daemon then fetches at its own moment, the
-/// moments of a fleet are spread evenly over the interval and stay so across restarts, and a server sees a flat load
-/// instead of chance clusters. The repository path is in the hash so that daemons sharing a host (containers with one host
+/// The phase is a fixed offset into the interval, counted from the Unix epoch, derived from a stable hash of the host
+/// name and the repository path. A fleet's phases fall like independent random draws: never synchronized, though some
+/// seconds get up to about twice the average (an even spread would need each host to know its rank in the fleet). Fixed
+/// rather than redrawn each interval: a daemon then fetches exactly once per interval, so a push reaches every host
+/// within one interval (fresh jitter leaves up to two between two fetches), and the server's load stays the same across
+/// intervals and restarts. The repository path is in the hash so that daemons sharing a host (containers with one host
 /// name, a benchmark) are spread too.
 /// </para>
 /// <para>
