@@ -8,7 +8,7 @@ namespace GitProc.Cli.Commands;
 /// <summary>
 /// <c>gitproc history [-n N] [--json]</c>: one line per commit the daemon saw, newest first:
 /// <c>SHORT  yyyy-MM-dd HH:mm:ss  RESULT  started: a, b; restarted: c; stopped: -  SUBJECT</c>, then, indented, why it
-/// was rolled back or rejected.
+/// was rolled back or rejected, and whether a force-push brought it.
 /// </summary>
 internal static class HistoryCommand
 {
@@ -68,6 +68,11 @@ internal static class HistoryCommand
             {
                 output.WriteLine($"    {CliContext.OneLine(error)}");
             }
+        }
+
+        if (record.ReplacedCommit is { } replaced)
+        {
+            output.WriteLine($"    force-pushed: the remote rewrote the branch, replacing {CommitText.Short(replaced)}");
         }
     }
 }

@@ -67,6 +67,41 @@ public partial class GitLifecycleTests
     }
 
     [Test]
+    public async Task History_says_which_commits_a_fetch_brought_and_which_replaced_a_force_pushed_branch(CancellationToken token)
+    {
+        var (url, upstream) = await _sandbox.CreateRemoteAsync(token);
+        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"), upstream);
+        var first = await _sandbox.CommitAsync("alpha", token, upstream);
+        await _sandbox.GitInAsync(upstream, token, "push", "-q", "origin", "main");
+        await _sandbox.WriteConfigAsync($$"""
+            "Git": { "RemoteUrl": "{{url}}", "FetchInterval": "01:00:00" }
+            """, token);
+        await _sandbox.StartDaemonAsync(token);
+        await _sandbox.WaitRunningAsync(token, "alpha");
+
+        // The remote's history is rewritten: its only commit amended (beta added) and force-pushed.
+        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"), upstream);
+        await _sandbox.GitInAsync(upstream, token, "add", "-A");
+        await _sandbox.GitInAsync(upstream, token, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false",
+            "commit", "-q", "--amend", "-m", "alpha and beta");
+        var rewritten = await _sandbox.GitInAsync(upstream, token, "rev-parse", "HEAD");
+        await _sandbox.GitInAsync(upstream, token, "push", "-q", "--force", "origin", "main");
+        var sync = await _sandbox.ClientAsync(token, "sync");
+        Assert.That(sync.ExitCode, Is.Zero, sync.ToString);
+
+        var json = await _sandbox.ClientAsync(token, "history", "--json");
+        Assert.That(json.ExitCode, Is.Zero, json.ToString);
+        using var data = JsonDocument.Parse(json.Stdout);
+        var newest = data.RootElement.GetProperty("records")[0];
+        Assert.That(newest.GetProperty("commit").GetString(), Is.EqualTo(rewritten));
+        Assert.That(newest.GetProperty("replaced_commit").GetString(), Is.EqualTo(first), json.Stdout);
+        Assert.That(newest.GetProperty("fetched").GetDateTimeOffset(), Is.GreaterThanOrEqualTo(newest.GetProperty("received").GetDateTimeOffset().AddSeconds(-5)));
+
+        var text = await _sandbox.ClientAsync(token, "history", "-n", "1");
+        Assert.That(text.Lines, Does.Contain($"    force-pushed: the remote rewrote the branch, replacing {first[..7]}"), text.ToString);
+    }
+
+    [Test]
     public async Task A_failed_fetch_fails_sync_with_one_line_and_the_services_keep_running(CancellationToken token)
     {
         _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));

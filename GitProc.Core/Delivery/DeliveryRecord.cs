@@ -38,4 +38,12 @@ public sealed record DeliveryRecord
 
     /// <summary>The commit whose definitions were put back, when it was rolled back.</summary>
     public string? RestoredCommit { get; init; }
+
+    /// <summary>When the fetch that brought it from the remote finished; <see langword="null"/> for a local commit.</summary>
+    public DateTimeOffset? Fetched { get; init; }
+
+    /// <summary>
+    /// When the remote had rewritten its branch (a force-push) and this commit replaced the local tip: that tip.
+    /// </summary>
+    public string? ReplacedCommit { get; init; }
 }

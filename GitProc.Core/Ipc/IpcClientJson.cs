@@ -216,6 +216,8 @@ internal static class IpcClientJson
             Errors = Strings(item, "errors"u8),
             RollbackReason = String(item, "rollback_reason"u8),
             RestoredCommit = String(item, "restored_commit"u8),
+            Fetched = Time(item, "fetched"u8),
+            ReplacedCommit = String(item, "replaced_commit"u8),
         }),
     };
 

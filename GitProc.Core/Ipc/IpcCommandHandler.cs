@@ -431,6 +431,8 @@ internal sealed class IpcCommandHandler(
         Errors = record.Errors,
         RollbackReason = record.RollbackReason,
         RestoredCommit = record.RestoredCommit,
+        Fetched = record.Fetched,
+        ReplacedCommit = record.ReplacedCommit,
     };
 
     /// <summary>A result as users see it: <c>applied</c>, <c>rejected</c>, <c>rolled back</c>, <c>superseded</c>, <c>verifying</c>.</summary>

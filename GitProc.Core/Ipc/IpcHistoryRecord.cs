@@ -38,4 +38,10 @@ public sealed record IpcHistoryRecord
 
     /// <summary>The commit whose definitions were put back, when it was rolled back.</summary>
     public string? RestoredCommit { get; init; }
+
+    /// <summary>When the fetch that brought it from the remote finished; absent for a local commit.</summary>
+    public DateTimeOffset? Fetched { get; init; }
+
+    /// <summary>The local tip it replaced when the remote had rewritten its branch (a force-push).</summary>
+    public string? ReplacedCommit { get; init; }
 }

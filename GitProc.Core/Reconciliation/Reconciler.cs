@@ -20,6 +20,9 @@ namespace GitProc.Reconciliation;
 /// </summary>
 internal sealed class Reconciler : IReconciler, IDisposable
 {
+    // The tip the last fetch brought, for its history record: when it came, and the tip a force-push replaced.
+    private Arrival? _arrival;
+
     private readonly IGitIntegration _git;
     private readonly ICommitSignatureVerifier _signatures;
     private readonly IUnitCheck _check;
@@ -360,6 +363,12 @@ internal sealed class Reconciler : IReconciler, IDisposable
             {
                 var outcome = JsonNamingPolicy.SnakeCaseLower.ConvertName(fetched.Outcome.ToString());
                 FetchSucceeded(outcome);
+                if (fetched is { Outcome: FetchOutcome.FastForwarded or FetchOutcome.Forced, Tip: { } tip })
+                {
+                    // What the history record of this tip says about how it came (written when it is applied).
+                    Volatile.Write(ref _arrival, new Arrival(tip, _time.GetUtcNow(), fetched.Outcome == FetchOutcome.Forced ? fetched.PreviousTip : null));
+                }
+
                 _events?.Publish(new GitProcEvent
                 {
                     Type = EventTypes.GitFetch,
@@ -645,6 +654,11 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private async Task<DeliveryRecord> NewRecordAsync(string commit, CancellationToken cancellationToken)
     {
         var record = new DeliveryRecord { Commit = commit, Received = _time.GetUtcNow() };
+        if (Volatile.Read(ref _arrival) is { } arrival && arrival.Tip == commit)
+        {
+            record = record with { Fetched = arrival.Fetched, ReplacedCommit = arrival.Replaced };
+        }
+
         try
         {
             var info = await _git.GetCommitAsync(commit, cancellationToken).ConfigureAwait(false);
@@ -992,4 +1006,6 @@ internal sealed class Reconciler : IReconciler, IDisposable
 
     // The watch loop reads the branch tip at least this often even when nothing woke it.
     private static readonly TimeSpan SafetyNetInterval = TimeSpan.FromMinutes(1);
+
+    private sealed record Arrival(string Tip, DateTimeOffset Fetched, string? Replaced);
 }
