@@ -86,8 +86,8 @@ public sealed class NotifyTests
         await sandbox.StartDaemonAsync(token);
         await sandbox.WaitRunningAsync(token, "db", "web");
 
-        var ready = ReadTime(Path.Combine(root, "db-ready"));
-        var webStarted = ReadTime(Path.Combine(root, "web-started"));
+        var ready = await ReadTimeAsync(Path.Combine(root, "db-ready"), token);
+        var webStarted = await ReadTimeAsync(Path.Combine(root, "web-started"), token);
         Assert.That(webStarted, Is.GreaterThanOrEqualTo(ready), "web (After=db) started only once db had sent READY=1");
 
         var status = await sandbox.ClientAsync(token, "status", "db");
@@ -303,8 +303,21 @@ public sealed class NotifyTests
         }
     }
 
-    private static double ReadTime(string path) =>
-        double.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The time a service wrote with <c>date +%s.%N &gt; FILE</c>. Its shell creates the file before <c>date</c> writes
+    /// it, and "running" may be seen in between, so an empty file is waited out.
+    /// </summary>
+    private static async Task<double> ReadTimeAsync(string path, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string text;
+        while ((text = File.Exists(path) ? (await File.ReadAllTextAsync(path, token)).Trim() : "").Length == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, token);
+        }
+
+        return double.Parse(text, CultureInfo.InvariantCulture);
+    }
 
     /// <summary>The sample worker, built before the tests (its path is baked in by the LocateChildPrograms target).</summary>
     private static string WorkerDll
