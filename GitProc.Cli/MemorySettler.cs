@@ -7,7 +7,7 @@ namespace GitProc.Cli;
 /// Hands the memory a burst of work used back to the system once the daemon is quiet again: after its start-up apply,
 /// and after each commit it applies, verifies or rolls back. Parsing units, reading Git and starting services leave
 /// garbage the collector would otherwise keep resident until its youngest generation fills (several MiB): measured
-/// with 100 services, the daemon at rest holds about 8 MiB less anonymous memory after one settling collection.
+/// with 100 services, the native daemon at rest holds about 6 MiB less anonymous memory after one settling collection.
 /// </summary>
 /// <remarks>
 /// The reference daemon's own policy, not GitProc.Hosting's: an application embedding the supervisor owns its
