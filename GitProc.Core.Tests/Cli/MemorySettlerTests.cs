@@ -1,4 +1,5 @@
 using GitProc.Cli;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Events;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -34,7 +35,7 @@ public sealed class MemorySettlerTests
             }
         });
         await _settler.StartAsync(CancellationToken.None);
-        await WaitUntilAsync(() => _events.SubscriberCount == 1);
+        _ = await ProcScan.WaitUntilAsync(() => _events.SubscriberCount == 1, TimeSpan.FromSeconds(10));
     }
 
     [TearDown]
@@ -97,18 +98,9 @@ public sealed class MemorySettlerTests
         for (var step = 0; step < 120 && Settled.Count < count; step++)
         {
             _time.Advance(TimeSpan.FromSeconds(1));
-            await WaitUntilAsync(() => Settled.Count >= count, TimeSpan.FromMilliseconds(50));
+            _ = await ProcScan.WaitUntilAsync(() => Settled.Count >= count, TimeSpan.FromMilliseconds(50));
         }
 
         Assert.That(Settled, Has.Count.EqualTo(count), () => $"settled within two minutes of fake time: {string.Join(", ", Settled)}");
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(5);
-        }
     }
 }
