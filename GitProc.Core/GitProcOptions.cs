@@ -12,10 +12,17 @@ using GitProc.Web;
 namespace GitProc;
 
 /// <summary>
-/// Where GitProc keeps its repository, state, socket and logs (CONTRACT §5), and the options of each
-/// component. Defaults depend on whether the process is privileged: root gets the system paths, everyone
-/// else the XDG ones.
+/// Every GitProc setting in the shape of its configuration (the <c>GitProc</c> section, the daemon's config file):
+/// where GitProc keeps its repository, state, socket and logs (CONTRACT §5), and the options of each component.
+/// Defaults depend on whether the process is privileged: root gets the system paths, everyone else the XDG ones.
 /// </summary>
+/// <remarks>
+/// Components do not take this whole: each takes its own part, derived from it by
+/// <see cref="Microsoft.Extensions.DependencyInjection.GitProcServiceCollectionExtensions.AddGitProc"/>: a section as
+/// <c>IOptions&lt;GitOptions&gt;</c>, <c>IOptions&lt;LogOptions&gt;</c>, … (the same instance as <see cref="Git"/>,
+/// <see cref="Logs"/>, …), the top-level paths as <c>IOptions&lt;PathOptions&gt;</c>, and the branch and host as
+/// <c>IOptions&lt;TargetingOptions&gt;</c>.
+/// </remarks>
 public sealed class GitProcOptions
 {
     /// <summary>The configuration section the hosting package binds: <c>GitProc</c>.</summary>
@@ -89,4 +96,21 @@ public sealed class GitProcOptions
 
     /// <summary>The daemon's read-only status page (<c>Web:Listen</c>); off by default.</summary>
     public WebOptions Web { get; set; } = new();
+
+    /// <summary>The top-level paths, as the components that need one take them.</summary>
+    internal PathOptions ToPaths() => new()
+    {
+        RepositoryPath = RepositoryPath,
+        StatePath = StatePath,
+        SocketPath = SocketPath,
+        LogDirectory = LogDirectory,
+    };
+
+    /// <summary>The branch and host, as the components that need them take them.</summary>
+    internal Targeting.TargetingOptions ToTargeting() => new()
+    {
+        WatchBranch = WatchBranch,
+        HostName = HostName,
+        MachineId = MachineId,
+    };
 }

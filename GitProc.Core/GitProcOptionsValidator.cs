@@ -1,22 +1,103 @@
 using System.Globalization;
+using GitProc.Delivery;
+using GitProc.Events;
+using GitProc.Git;
+using GitProc.Health;
 using GitProc.Ipc;
+using GitProc.Logs;
+using GitProc.Metrics;
+using GitProc.ResourceControl;
+using GitProc.Targeting;
 using GitProc.UnitFiles;
+using GitProc.Web;
 using Microsoft.Extensions.Options;
 
 namespace GitProc;
 
-/// <summary>Checks <see cref="GitProcOptions"/> at start-up and lists every invalid field at once.</summary>
-internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
+/// <summary>
+/// Checks <see cref="GitProcOptions"/> at start-up and lists every invalid field at once; each component's part
+/// (<see cref="PathOptions"/>, <see cref="GitOptions"/>, …) is checked by the same rules when it is made, so options
+/// configured for a part alone are held to them too. Messages name the configuration key (<c>Git.FetchTimeout</c>).
+/// </summary>
+internal sealed class GitProcOptionsValidator :
+    IValidateOptions<GitProcOptions>,
+    IValidateOptions<PathOptions>,
+    IValidateOptions<TargetingOptions>,
+    IValidateOptions<GitOptions>,
+    IValidateOptions<LogOptions>,
+    IValidateOptions<IpcOptions>,
+    IValidateOptions<ResourceControlOptions>,
+    IValidateOptions<HealthOptions>,
+    IValidateOptions<UnitFileOptions>,
+    IValidateOptions<DeliveryOptions>,
+    IValidateOptions<EventOptions>,
+    IValidateOptions<MetricsOptions>,
+    IValidateOptions<WebOptions>
 {
     public ValidateOptionsResult Validate(string? name, GitProcOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
+        Check(failures, options.ToPaths());
+        Check(failures, options.ToTargeting());
+        Check(failures, options.Git);
+        Check(failures, options.Logs);
+        Check(failures, options.Ipc);
+        Check(failures, options.ResourceControl);
+        Check(failures, options.Health);
+        Check(failures, options.UnitFiles);
+        Check(failures, options.Delivery);
+        Check(failures, options.Events);
+        Check(failures, options.Metrics);
+        Check(failures, options.Web);
+        return Result(failures);
+    }
 
+    public ValidateOptionsResult Validate(string? name, PathOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, TargetingOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, GitOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, LogOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, IpcOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, ResourceControlOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, HealthOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, UnitFileOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, DeliveryOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, EventOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, MetricsOptions options) => Result(Check, options);
+
+    public ValidateOptionsResult Validate(string? name, WebOptions options) => Result(Check, options);
+
+    private static ValidateOptionsResult Result<TOptions>(Action<List<string>, TOptions> check, TOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        check(failures, options);
+        return Result(failures);
+    }
+
+    private static ValidateOptionsResult Result(List<string> failures) =>
+        failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+    private static void Check(List<string> failures, PathOptions options)
+    {
         RequireAbsolute(failures, nameof(options.RepositoryPath), options.RepositoryPath);
         RequireAbsolute(failures, nameof(options.StatePath), options.StatePath);
         RequireAbsolute(failures, nameof(options.SocketPath), options.SocketPath);
         RequireAbsolute(failures, nameof(options.LogDirectory), options.LogDirectory);
+    }
 
+    private static void Check(List<string> failures, TargetingOptions options)
+    {
         if (string.IsNullOrWhiteSpace(options.WatchBranch))
         {
             failures.Add($"{nameof(options.WatchBranch)} must name a branch.");
@@ -35,110 +116,135 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         {
             failures.Add($"{nameof(options.MachineId)} must be 32 hexadecimal digits, as in /etc/machine-id (was '{options.MachineId}').");
         }
+    }
 
-        if (options.Git.RemoteBranch is { } remoteBranch && !string.IsNullOrWhiteSpace(remoteBranch) && !IsBranchName(remoteBranch))
+    private static void Check(List<string> failures, GitOptions git)
+    {
+        if (git.RemoteBranch is { } remoteBranch && !string.IsNullOrWhiteSpace(remoteBranch) && !IsBranchName(remoteBranch))
         {
-            failures.Add($"Git.{nameof(options.Git.RemoteBranch)} must be a valid Git branch name (was '{remoteBranch}').");
+            failures.Add($"Git.{nameof(git.RemoteBranch)} must be a valid Git branch name (was '{remoteBranch}').");
         }
 
-        if (options.Git.RemoteUrl is { } remoteUrl && Git.RemoteAddress.CarriesSecret(remoteUrl))
+        if (git.RemoteUrl is { } remoteUrl && RemoteAddress.CarriesSecret(remoteUrl))
         {
-            failures.Add($"Git.{nameof(options.Git.RemoteUrl)} must not carry credentials (was '{Git.RemoteAddress.Redact(remoteUrl)}'); put them in Git.{nameof(options.Git.CredentialsFile)} or Git.{nameof(options.Git.CredentialsEnvironmentVariable)}.");
+            failures.Add($"Git.{nameof(git.RemoteUrl)} must not carry credentials (was '{RemoteAddress.Redact(remoteUrl)}'); put them in Git.{nameof(git.CredentialsFile)} or Git.{nameof(git.CredentialsEnvironmentVariable)}.");
         }
 
-        if (options.Git.FetchTimeout <= TimeSpan.Zero)
+        if (git.FetchTimeout <= TimeSpan.Zero)
         {
-            failures.Add($"Git.{nameof(options.Git.FetchTimeout)} must be positive (was {options.Git.FetchTimeout}).");
+            failures.Add($"Git.{nameof(git.FetchTimeout)} must be positive (was {git.FetchTimeout}).");
         }
 
-        if (options.Git.FetchRetryDelay <= TimeSpan.Zero || options.Git.FetchRetryMaxDelay < options.Git.FetchRetryDelay)
+        if (git.FetchRetryDelay <= TimeSpan.Zero || git.FetchRetryMaxDelay < git.FetchRetryDelay)
         {
-            failures.Add($"Git.{nameof(options.Git.FetchRetryDelay)} must be positive and at most Git.{nameof(options.Git.FetchRetryMaxDelay)} (were {options.Git.FetchRetryDelay} and {options.Git.FetchRetryMaxDelay}).");
+            failures.Add($"Git.{nameof(git.FetchRetryDelay)} must be positive and at most Git.{nameof(git.FetchRetryMaxDelay)} (were {git.FetchRetryDelay} and {git.FetchRetryMaxDelay}).");
         }
 
-        ValidateSigning(failures, options.Git);
+        ValidateSigning(failures, git);
+    }
 
-        if (options.Logs.MaxFileBytes < 1024)
+    private static void Check(List<string> failures, LogOptions logs)
+    {
+        if (logs.MaxFileBytes < 1024)
         {
-            failures.Add($"Logs.{nameof(options.Logs.MaxFileBytes)} must be at least 1024 bytes (was {options.Logs.MaxFileBytes}).");
+            failures.Add($"Logs.{nameof(logs.MaxFileBytes)} must be at least 1024 bytes (was {logs.MaxFileBytes}).");
         }
 
-        if (options.Logs.MaxFiles < 0)
+        if (logs.MaxFiles < 0)
         {
-            failures.Add($"Logs.{nameof(options.Logs.MaxFiles)} must not be negative (was {options.Logs.MaxFiles}).");
+            failures.Add($"Logs.{nameof(logs.MaxFiles)} must not be negative (was {logs.MaxFiles}).");
+        }
+    }
+
+    private static void Check(List<string> failures, IpcOptions ipc)
+    {
+        if (ipc.MaxConnections < 1)
+        {
+            failures.Add($"Ipc.{nameof(ipc.MaxConnections)} must be at least 1 (was {ipc.MaxConnections}).");
         }
 
-        if (options.Ipc.MaxConnections < 1)
+        if (ipc.IdleTimeout < IpcOptions.MinIdleTimeout)
         {
-            failures.Add($"Ipc.{nameof(options.Ipc.MaxConnections)} must be at least 1 (was {options.Ipc.MaxConnections}).");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Ipc.{nameof(ipc.IdleTimeout)} must be at least 1 second, such as 00:05:00 for 5 minutes (was {ipc.IdleTimeout})."));
         }
 
-        if (options.Ipc.IdleTimeout < IpcOptions.MinIdleTimeout)
+        if (!TryParseMode(ipc.SocketMode, out _))
         {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Ipc.{nameof(options.Ipc.IdleTimeout)} must be at least 1 second, such as 00:05:00 for 5 minutes (was {options.Ipc.IdleTimeout})."));
+            failures.Add($"Ipc.{nameof(ipc.SocketMode)} must be an octal mode such as 0600 (was '{ipc.SocketMode}').");
+        }
+    }
+
+    private static void Check(List<string> failures, ResourceControlOptions resources)
+    {
+        if (string.IsNullOrWhiteSpace(resources.CgroupRoot) || resources.CgroupRoot.Contains("..", StringComparison.Ordinal))
+        {
+            failures.Add($"ResourceControl.{nameof(resources.CgroupRoot)} must be a relative cgroup name without '..' (was '{resources.CgroupRoot}').");
         }
 
-        if (!TryParseMode(options.Ipc.SocketMode, out _))
+        if (resources.OomPollInterval < TimeSpan.Zero)
         {
-            failures.Add($"Ipc.{nameof(options.Ipc.SocketMode)} must be an octal mode such as 0600 (was '{options.Ipc.SocketMode}').");
+            failures.Add($"ResourceControl.{nameof(resources.OomPollInterval)} must be zero (read at exit only) or positive (was {resources.OomPollInterval}).");
+        }
+    }
+
+    private static void Check(List<string> failures, HealthOptions health)
+    {
+        if (health.StartPeriod < TimeSpan.Zero)
+        {
+            failures.Add($"Health.{nameof(health.StartPeriod)} must not be negative (was {health.StartPeriod}).");
+        }
+    }
+
+    private static void Check(List<string> failures, UnitFileOptions unitFiles)
+    {
+        if (!Enum.IsDefined(unitFiles.UnknownKeys))
+        {
+            failures.Add($"UnitFiles.{nameof(unitFiles.UnknownKeys)} must be {nameof(UnknownKeyHandling.Error)} or {nameof(UnknownKeyHandling.Warn)} (was '{unitFiles.UnknownKeys}').");
+        }
+    }
+
+    private static void Check(List<string> failures, DeliveryOptions delivery)
+    {
+        if (delivery.VerifyWindow <= TimeSpan.Zero)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Delivery.{nameof(delivery.VerifyWindow)} must be positive, such as 00:00:30 for 30 seconds (was {delivery.VerifyWindow})."));
         }
 
-        if (string.IsNullOrWhiteSpace(options.ResourceControl.CgroupRoot) || options.ResourceControl.CgroupRoot.Contains("..", StringComparison.Ordinal))
+        if (delivery.HistoryLimit < 1)
         {
-            failures.Add($"ResourceControl.{nameof(options.ResourceControl.CgroupRoot)} must be a relative cgroup name without '..' (was '{options.ResourceControl.CgroupRoot}').");
+            failures.Add($"Delivery.{nameof(delivery.HistoryLimit)} must be at least 1 (was {delivery.HistoryLimit}).");
         }
 
-        if (options.ResourceControl.OomPollInterval < TimeSpan.Zero)
+        if (delivery.CrashLoopRestarts < 1)
         {
-            failures.Add($"ResourceControl.{nameof(options.ResourceControl.OomPollInterval)} must be zero (read at exit only) or positive (was {options.ResourceControl.OomPollInterval}).");
+            failures.Add($"Delivery.{nameof(delivery.CrashLoopRestarts)} must be at least 1 (was {delivery.CrashLoopRestarts}).");
         }
+    }
 
-        if (options.Health.StartPeriod < TimeSpan.Zero)
+    private static void Check(List<string> failures, EventOptions events)
+    {
+        if (events.SubscriberBuffer < 1)
         {
-            failures.Add($"Health.{nameof(options.Health.StartPeriod)} must not be negative (was {options.Health.StartPeriod}).");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Events.{nameof(events.SubscriberBuffer)} must be at least 1 (was {events.SubscriberBuffer})."));
         }
+    }
 
-        if (!Enum.IsDefined(options.UnitFiles.UnknownKeys))
+    private static void Check(List<string> failures, MetricsOptions metrics) => ValidateListen(failures, "Metrics", metrics.Listen, 9101);
+
+    private static void Check(List<string> failures, WebOptions web)
+    {
+        ValidateListen(failures, "Web", web.Listen, 9102);
+        if (web.LogLines is < 1 or > WebServer.MaxLogLines)
         {
-            failures.Add($"UnitFiles.{nameof(options.UnitFiles.UnknownKeys)} must be {nameof(UnknownKeyHandling.Error)} or {nameof(UnknownKeyHandling.Warn)} (was '{options.UnitFiles.UnknownKeys}').");
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Web.{nameof(web.LogLines)} must be from 1 to {WebServer.MaxLogLines} (was {web.LogLines})."));
         }
-
-        if (options.Delivery.VerifyWindow <= TimeSpan.Zero)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Delivery.{nameof(options.Delivery.VerifyWindow)} must be positive, such as 00:00:30 for 30 seconds (was {options.Delivery.VerifyWindow})."));
-        }
-
-        if (options.Delivery.HistoryLimit < 1)
-        {
-            failures.Add($"Delivery.{nameof(options.Delivery.HistoryLimit)} must be at least 1 (was {options.Delivery.HistoryLimit}).");
-        }
-
-        if (options.Events.SubscriberBuffer < 1)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Events.{nameof(options.Events.SubscriberBuffer)} must be at least 1 (was {options.Events.SubscriberBuffer})."));
-        }
-
-        if (options.Delivery.CrashLoopRestarts < 1)
-        {
-            failures.Add($"Delivery.{nameof(options.Delivery.CrashLoopRestarts)} must be at least 1 (was {options.Delivery.CrashLoopRestarts}).");
-        }
-
-        ValidateListen(failures, "Metrics", options.Metrics.Listen, 9101);
-        ValidateListen(failures, "Web", options.Web.Listen, 9102);
-
-        if (options.Web.LogLines is < 1 or > Web.WebServer.MaxLogLines)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Web.{nameof(options.Web.LogLines)} must be from 1 to {Web.WebServer.MaxLogLines} (was {options.Web.LogLines})."));
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
     /// <summary>
     /// Signed commits: required with at least one trust source, and each source set is a file the verifier can use now
     /// (read once here, so a typo in it stops the daemon at start rather than rejecting every commit later).
     /// </summary>
-    private static void ValidateSigning(List<string> failures, Git.GitOptions git)
+    private static void ValidateSigning(List<string> failures, GitOptions git)
     {
         var allowedSigners = string.IsNullOrWhiteSpace(git.AllowedSignersFile) ? null : git.AllowedSignersFile;
         var keyring = string.IsNullOrWhiteSpace(git.GpgKeyringFile) ? null : git.GpgKeyringFile;
@@ -162,10 +268,10 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         {
             if (allowedSigners is not null)
             {
-                Git.AllowedSignersFile.Check(allowedSigners);
+                AllowedSignersFile.Check(allowedSigners);
             }
         }
-        catch (Git.GitException ex)
+        catch (GitException ex)
         {
             failures.Add(ex.Message);
         }
@@ -174,10 +280,10 @@ internal sealed class GitProcOptionsValidator : IValidateOptions<GitProcOptions>
         {
             if (keyring is not null)
             {
-                _ = Git.GpgKeyringFile.Load(keyring);
+                _ = GpgKeyringFile.Load(keyring);
             }
         }
-        catch (Git.GitException ex)
+        catch (GitException ex)
         {
             failures.Add(ex.Message);
         }

@@ -4,6 +4,7 @@ using GitProc.Dependencies;
 using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
+using GitProc.Ipc;
 using GitProc.Logs;
 using GitProc.Metrics;
 using GitProc.Processes;
@@ -11,8 +12,10 @@ using GitProc.Reconciliation;
 using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Supervision;
+using GitProc.Targeting;
 using GitProc.UnitFiles;
 using GitProc.Validation;
+using GitProc.Web;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -23,11 +26,18 @@ public static class GitProcServiceCollectionExtensions
 {
     /// <summary>
     /// Registers every GitProc component with <c>TryAdd</c> (so any one can be replaced, for example by a mock,
-    /// by registering it first) and binds <see cref="GitProcOptions"/>, validated when the host starts.
-    /// Safe to call more than once; each call's <paramref name="configure"/> is applied in order.
-    /// Logging is added if the application has not added it (it is idempotent), and so is the meter factory: GitProc's
-    /// instruments are on its meter <c>GitProc</c>, for the application's own metrics pipeline to export.
+    /// by registering it first) and binds <see cref="GitProcOptions"/>, validated when the host starts with every
+    /// invalid setting listed in one error. Each component takes its own part of those options
+    /// (<c>IOptions&lt;GitOptions&gt;</c>, <c>IOptions&lt;LogOptions&gt;</c>, <c>IOptions&lt;PathOptions&gt;</c>, …),
+    /// derived from them. Safe to call more than once: the components are registered once, and each call's
+    /// <paramref name="configure"/> is applied in order.
     /// </summary>
+    /// <remarks>
+    /// Logging and metrics are the application's: the components log through its <c>ILogger&lt;T&gt;</c> when it
+    /// registered logging (the Generic Host does) and log nothing otherwise; their instruments are on the meter
+    /// <c>GitProc</c>, made by the application's <c>IMeterFactory</c> when it has one (the Generic Host does), for its
+    /// own metrics pipeline to export.
+    /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; <see langword="null"/> keeps the defaults.</param>
     /// <returns>The same collection, for chaining.</returns>
@@ -41,19 +51,32 @@ public static class GitProcServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        if (services.Any(d => d.ServiceType == typeof(IValidateOptions<GitProcOptions>) && d.ImplementationType == typeof(GitProcOptionsValidator)))
+        {
+            // Registered by an earlier call: only its configure action was new.
+            return services;
+        }
+
         options.ValidateOnStart();
-        services.AddLogging();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GitProcOptions>, GitProcOptionsValidator>());
+        AddPart<PathOptions>(services);
+        AddPart<TargetingOptions>(services);
+        AddPart<GitOptions>(services);
+        AddPart<LogOptions>(services);
+        AddPart<IpcOptions>(services);
+        AddPart<ResourceControlOptions>(services);
+        AddPart<HealthOptions>(services);
+        AddPart<UnitFileOptions>(services);
+        AddPart<DeliveryOptions>(services);
+        AddPart<EventOptions>(services);
+        AddPart<MetricsOptions>(services);
+        AddPart<WebOptions>(services);
+
         services.TryAddSingleton(TimeProvider.System);
-
         services.TryAddSingleton<IEventStream, EventStream>();
-
-        // The instruments come from the application's meter factory, so its OpenTelemetry pipeline sees them.
-        services.AddMetrics();
         services.TryAddSingleton<GitProcMetrics>();
-
-        services.TryAddSingleton<IUnitFileParser>(sp => new UnitFileParser(sp.GetRequiredService<IOptions<GitProcOptions>>().Value.UnitFiles));
-        services.TryAddTransient<IDependencyResolver, DependencyResolver>();
+        services.TryAddSingleton<IUnitFileParser, UnitFileParser>();
+        services.TryAddSingleton<IDependencyResolver, DependencyResolver>();
         services.TryAddSingleton<IUnitCheck, UnitCheck>();
         services.TryAddSingleton<IStateManager, StateManager>();
         services.TryAddSingleton<IServiceLogs, ServiceLogs>();
@@ -73,5 +96,16 @@ public static class GitProcServiceCollectionExtensions
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// Makes <c>IOptions&lt;TOptions&gt;</c> the part of <see cref="GitProcOptions"/> it stands for, checked by the same
+    /// rules as the whole.
+    /// </summary>
+    private static void AddPart<TOptions>(IServiceCollection services)
+        where TOptions : class
+    {
+        services.TryAddTransient<IOptionsFactory<TOptions>, GitProcOptionsFactory<TOptions>>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IValidateOptions<TOptions>), typeof(GitProcOptionsValidator)));
     }
 }

@@ -13,7 +13,7 @@ namespace GitProc.Hosting;
 /// controller.) A daemon that re-executes itself passes <see cref="State"/>'s descriptor on to the new image.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class DaemonLocks(IOptions<GitProcOptions> options, ILogger<DaemonLocks> logger) : IDisposable
+internal sealed class DaemonLocks(IOptions<PathOptions> options, ILogger<DaemonLocks> logger) : IDisposable
 {
     /// <summary>The lock on the state, once taken (<see langword="null"/> before, or where the file system cannot lock).</summary>
     public ExclusiveLock? State { get; private set; }

@@ -33,7 +33,7 @@ internal sealed class GitProcDaemonService(
     IpcServer ipc,
     IResourceController resources,
     InPlaceUpgrade upgrade,
-    IOptions<GitProcOptions> options,
+    IOptions<PathOptions> options,
     ILogger<GitProcDaemonService> logger) : IHostedService, IDisposable
 {
     private PosixSignalRegistration? _hangUp;

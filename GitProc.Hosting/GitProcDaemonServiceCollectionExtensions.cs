@@ -54,6 +54,8 @@ public static class GitProcDaemonServiceCollectionExtensions
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 
+        // The Prometheus endpoint listens to the meter of the application's meter factory (Core does without one).
+        services.AddMetrics();
         services.TryAddSingleton<MetricsServer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HttpService<MetricsServer>>());
         services.TryAddSingleton<WebServer>();

@@ -24,7 +24,7 @@ internal sealed class StartupChecks(
     IStateManager state,
     IServiceLogs logs,
     IReconciler reconciler,
-    IOptions<GitProcOptions> options)
+    IOptions<PathOptions> options)
 {
     /// <exception cref="GitProcException">The daemon cannot work; the message says what and where, in one sentence.</exception>
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ internal static class WriteStateCommand
         }
 
         var manager = new StateManager(
-            Options.Create(new GitProcOptions { StatePath = args[0] }),
+            Options.Create(new PathOptions { StatePath = args[0] }),
             TimeProvider.System,
             NullLogger<StateManager>.Instance);
 

@@ -26,7 +26,7 @@ public sealed class MemorySettlerTests
         // One fixture instance runs every test: each starts from its own clock and record.
         _time = new FakeTimeProvider(Start);
         _settled.Clear();
-        _events = new EventStream(Options.Create(new GitProcOptions()), _time);
+        _events = new EventStream(Options.Create(new EventOptions()), _time);
         _settler = new MemorySettler(_events, _time, () =>
         {
             lock (_settled)

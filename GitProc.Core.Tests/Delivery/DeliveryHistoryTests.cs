@@ -56,7 +56,7 @@ public sealed class DeliveryHistoryTests
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = meters.GetRequiredService<IMeterFactory>();
         using var exporter = new PrometheusExporter(factory);
-        var history = new DeliveryHistory(Options.Create(_options), NullLogger<DeliveryHistory>.Instance, new GitProcMetrics(factory, Options.Create(_options), TimeProvider.System));
+        var history = new DeliveryHistory(Options.Create(_options.ToPaths()), Options.Create(_options.Delivery), NullLogger<DeliveryHistory>.Instance, new GitProcMetrics(Options.Create(_options.ToTargeting()), TimeProvider.System, factory));
         await history.LoadAsync();
 
         await history.RecordAsync(new DeliveryRecord { Commit = "a1", Result = DeliveryResult.Rejected });
@@ -91,7 +91,7 @@ public sealed class DeliveryHistoryTests
         var path = Path.Combine(_directory, "state.history.json");
         await File.WriteAllTextAsync(path, "{ not json");
         var logger = new CapturingLogger<DeliveryHistory>();
-        var history = new DeliveryHistory(Options.Create(_options), logger);
+        var history = new DeliveryHistory(Options.Create(_options.ToPaths()), Options.Create(_options.Delivery), logger);
         await history.LoadAsync();
 
         Assert.That(history.Records, Is.Empty);
@@ -102,5 +102,5 @@ public sealed class DeliveryHistoryTests
         Assert.That(await File.ReadAllTextAsync(path), Does.Contain("a1"));
     }
 
-    private DeliveryHistory New() => new(Options.Create(_options), new CapturingLogger<DeliveryHistory>());
+    private DeliveryHistory New() => new(Options.Create(_options.ToPaths()), Options.Create(_options.Delivery), new CapturingLogger<DeliveryHistory>());
 }

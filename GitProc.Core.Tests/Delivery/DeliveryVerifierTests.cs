@@ -126,7 +126,7 @@ public sealed class DeliveryVerifierTests
     [Test]
     public async Task With_the_event_stream_a_change_is_judged_when_its_event_arrives_and_statuses_are_not_polled_meanwhile()
     {
-        var events = new EventStream(Options.Create(new GitProcOptions()), _time);
+        var events = new EventStream(Options.Create(new EventOptions()), _time);
         var reads = 0;
         var supervisor = new Mock<ISupervisor>();
         supervisor.Setup(s => s.GetStatus(It.IsAny<string>()))
@@ -157,7 +157,7 @@ public sealed class DeliveryVerifierTests
     [Test]
     public async Task With_the_event_stream_a_release_still_passes_only_at_the_end_of_its_window()
     {
-        var events = new EventStream(Options.Create(new GitProcOptions()), _time);
+        var events = new EventStream(Options.Create(new EventOptions()), _time);
         var supervisor = new Mock<ISupervisor>();
         supervisor.Setup(s => s.GetStatus(It.IsAny<string>())).Returns((string name) => _statuses[name]);
         var verifier = new DeliveryVerifier(supervisor.Object, _options, _time, events);

@@ -13,37 +13,37 @@ public sealed class DependencyResolverTests
     [Test]
     public void Start_order_of_the_reference_example_puts_dependencies_first()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("database");
-        resolver.AddService("app", after: ["database"]);
-        resolver.AddService("worker", after: ["app"]);
+        var graph = Build(
+            Service("database"),
+            Service("app", after: ["database"]),
+            Service("worker", after: ["app"]));
 
-        Assert.That(resolver.GetStartOrder(["worker"]), Is.EqualTo(new[] { "database", "app", "worker" }));
-        Assert.That(resolver.HasCycle(), Is.False);
-        Assert.That(resolver.GetDependencies("worker"), Is.EqualTo(new[] { "app" }));
+        Assert.That(graph.GetStartOrder(["worker"]), Is.EqualTo(new[] { "database", "app", "worker" }));
+        Assert.That(graph.HasCycle, Is.False);
+        Assert.That(graph.GetDependencies("worker"), Is.EqualTo(new[] { "app" }));
     }
 
     [Test]
     public void Chain_added_in_reverse_still_starts_dependencies_first()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("c", after: ["b"]);
-        resolver.AddService("b", requires: ["a"]);
-        resolver.AddService("a");
+        var graph = Build(
+            Service("c", after: ["b"]),
+            Service("b", requires: ["a"]),
+            Service("a"));
 
-        Assert.That(resolver.GetStartOrder(), Is.EqualTo(new[] { "a", "b", "c" }));
+        Assert.That(graph.GetStartOrder(), Is.EqualTo(new[] { "a", "b", "c" }));
     }
 
     [Test]
     public void Diamond_starts_the_shared_dependency_once_before_both_branches()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("top", after: ["left", "right"]);
-        resolver.AddService("left", requires: ["base"]);
-        resolver.AddService("right", after: ["base"]);
-        resolver.AddService("base");
+        var graph = Build(
+            Service("top", after: ["left", "right"]),
+            Service("left", requires: ["base"]),
+            Service("right", after: ["base"]),
+            Service("base"));
 
-        var order = resolver.GetStartOrder(["top"]);
+        var order = graph.GetStartOrder(["top"]);
 
         Assert.That(order, Is.EqualTo(new[] { "base", "left", "right", "top" }));
         Assert.That(order.Count(s => s == "base"), Is.EqualTo(1));
@@ -52,112 +52,108 @@ public sealed class DependencyResolverTests
     [Test]
     public void Independent_services_keep_the_order_they_were_added_whatever_the_request_order()
     {
-        var resolver = new DependencyResolver();
-        foreach (var name in new[] { "zeta", "alpha", "mid", "beta" })
-        {
-            resolver.AddService(name);
-        }
+        var graph = Build(new[] { "zeta", "alpha", "mid", "beta" }.Select(name => Service(name)).ToArray());
 
-        Assert.That(resolver.GetStartOrder(), Is.EqualTo(new[] { "zeta", "alpha", "mid", "beta" }));
-        Assert.That(resolver.GetStartOrder(["beta", "zeta", "alpha"]), Is.EqualTo(new[] { "zeta", "alpha", "beta" }));
+        Assert.That(graph.GetStartOrder(), Is.EqualTo(new[] { "zeta", "alpha", "mid", "beta" }));
+        Assert.That(graph.GetStartOrder(["beta", "zeta", "alpha"]), Is.EqualTo(new[] { "zeta", "alpha", "beta" }));
     }
 
     [Test]
     public void A_dependency_added_late_comes_right_before_its_first_dependent()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("x");
-        resolver.AddService("app", after: ["db"]);
-        resolver.AddService("y");
-        resolver.AddService("db");
+        var graph = Build(
+            Service("x"),
+            Service("app", after: ["db"]),
+            Service("y"),
+            Service("db"));
 
-        Assert.That(resolver.GetStartOrder(), Is.EqualTo(new[] { "x", "db", "app", "y" }));
+        Assert.That(graph.GetStartOrder(), Is.EqualTo(new[] { "x", "db", "app", "y" }));
     }
 
     [Test]
     public void Targets_pull_in_their_transitive_dependencies_and_nothing_else()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("unrelated");
-        resolver.AddService("db");
-        resolver.AddService("cache", requires: ["db"]);
-        resolver.AddService("api", after: ["cache"]);
-        resolver.AddService("web", after: ["api"]);
+        var graph = Build(
+            Service("unrelated"),
+            Service("db"),
+            Service("cache", requires: ["db"]),
+            Service("api", after: ["cache"]),
+            Service("web", after: ["api"]));
 
-        Assert.That(resolver.GetStartOrder(["api"]), Is.EqualTo(new[] { "db", "cache", "api" }));
+        Assert.That(graph.GetStartOrder(["api"]), Is.EqualTo(new[] { "db", "cache", "api" }));
     }
 
     [Test]
     public void Wants_pulls_a_service_in_without_ordering_it_first()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("app", wants: ["metrics"]);
-        resolver.AddService("metrics");
-        resolver.AddService("other");
+        var graph = Build(
+            Service("app", wants: ["metrics"]),
+            Service("metrics"),
+            Service("other"));
 
-        Assert.That(resolver.GetStartOrder(["app"]), Is.EqualTo(new[] { "app", "metrics" }));
-        Assert.That(resolver.GetDependencies("app"), Is.Empty);
-        Assert.That(resolver.GetDependents("metrics"), Is.Empty);
+        Assert.That(graph.GetStartOrder(["app"]), Is.EqualTo(new[] { "app", "metrics" }));
+        Assert.That(graph.GetDependencies("app"), Is.Empty);
+        Assert.That(graph.GetDependents("metrics"), Is.Empty);
     }
 
     [Test]
     public void Mutual_wants_is_not_a_cycle()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("a", wants: ["b"]);
-        resolver.AddService("b", wants: ["a"]);
+        var graph = Build(
+            Service("a", wants: ["b"]),
+            Service("b", wants: ["a"]));
 
-        Assert.That(resolver.HasCycle(), Is.False);
-        Assert.That(resolver.GetStartOrder(["b"]), Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(graph.HasCycle, Is.False);
+        Assert.That(graph.GetStartOrder(["b"]), Is.EqualTo(new[] { "a", "b" }));
     }
 
     [Test]
     public void Wanted_service_still_starts_after_its_own_dependencies()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("app", wants: ["metrics"]);
-        resolver.AddService("metrics", after: ["store"]);
-        resolver.AddService("store");
+        var graph = Build(
+            Service("app", wants: ["metrics"]),
+            Service("metrics", after: ["store"]),
+            Service("store"));
 
-        Assert.That(resolver.GetStartOrder(["app"]), Is.EqualTo(new[] { "app", "store", "metrics" }));
+        Assert.That(graph.GetStartOrder(["app"]), Is.EqualTo(new[] { "app", "store", "metrics" }));
     }
 
     [Test]
     public void Service_suffix_is_accepted_on_names_and_dependencies()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("db.service");
-        resolver.AddService("app", requires: ["db.service"]);
+        var graph = Build(
+            Service("db.service"),
+            Service("app", requires: ["db.service"]));
 
-        Assert.That(resolver.GetStartOrder(["app.service"]), Is.EqualTo(new[] { "db", "app" }));
-        Assert.That(resolver.Validate().IsValid, Is.True);
+        Assert.That(graph.GetStartOrder(["app.service"]), Is.EqualTo(new[] { "db", "app" }));
+        Assert.That(graph.Validation.IsValid, Is.True);
     }
 
     [Test]
     public void Stop_order_is_the_exact_reverse_of_the_start_order()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("web", after: ["api"], wants: ["metrics"]);
-        resolver.AddService("metrics");
-        resolver.AddService("api", requires: ["db", "cache"]);
-        resolver.AddService("cache", after: ["db"]);
-        resolver.AddService("db");
+        var graph = Build(
+            Service("web", after: ["api"], wants: ["metrics"]),
+            Service("metrics"),
+            Service("api", requires: ["db", "cache"]),
+            Service("cache", after: ["db"]),
+            Service("db"));
 
-        var start = resolver.GetStartOrder();
-        var stop = resolver.GetStopOrder();
+        var start = graph.GetStartOrder();
+        var stop = graph.GetStopOrder();
 
         Assert.That(stop, Is.EqualTo(start.Reverse()));
-        Assert.That(resolver.GetStopOrder(["api"]), Is.EqualTo(new[] { "api", "cache", "db" }));
+        Assert.That(graph.GetStopOrder(["api"]), Is.EqualTo(new[] { "api", "cache", "db" }));
     }
 
     [Test]
     public void Self_dependency_is_a_cycle_of_one()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("loop", after: ["loop"]);
+        var graph = Build(
+            Service("loop", after: ["loop"]));
 
-        Assert.That(resolver.HasCycle(), Is.True);
-        var ex = Assert.Throws<DependencyCycleException>(() => resolver.GetStartOrder());
+        Assert.That(graph.HasCycle, Is.True);
+        var ex = Assert.Throws<DependencyCycleException>(() => graph.GetStartOrder());
         Assert.That(ex.Cycle, Is.EqualTo(new[] { "loop" }));
         Assert.That(ex.Message, Does.StartWith("Dependency cycle: loop -> loop"));
     }
@@ -165,11 +161,11 @@ public sealed class DependencyResolverTests
     [Test]
     public void Cycle_of_two_names_both_services()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("a", requires: ["b"]);
-        resolver.AddService("b", after: ["a"]);
+        var graph = Build(
+            Service("a", requires: ["b"]),
+            Service("b", after: ["a"]));
 
-        var ex = Assert.Throws<DependencyCycleException>(() => resolver.GetStartOrder(["b"]));
+        var ex = Assert.Throws<DependencyCycleException>(() => graph.GetStartOrder(["b"]));
 
         Assert.That(ex.Cycle, Is.EqualTo(new[] { "a", "b" }));
         Assert.That(ex.Message, Does.StartWith("Dependency cycle: a -> b -> a"));
@@ -179,58 +175,58 @@ public sealed class DependencyResolverTests
     [Test]
     public void Cycle_of_three_is_reported_in_cycle_order_from_the_first_added_service()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("c", after: ["a"]);
-        resolver.AddService("a", after: ["b"]);
-        resolver.AddService("b", after: ["c"]);
+        var graph = Build(
+            Service("c", after: ["a"]),
+            Service("a", after: ["b"]),
+            Service("b", after: ["c"]));
 
-        var ex = Assert.Throws<DependencyCycleException>(() => resolver.GetStartOrder());
+        var ex = Assert.Throws<DependencyCycleException>(() => graph.GetStartOrder());
 
         Assert.That(ex.Cycle, Is.EqualTo(new[] { "c", "a", "b" }));
         Assert.That(ex.Message, Does.StartWith("Dependency cycle: c -> a -> b -> c"));
-        Assert.That(resolver.FindCycles(), Has.Count.EqualTo(1));
-        Assert.That(resolver.FindCycles()[0], Is.EqualTo(new[] { "c", "a", "b" }));
+        Assert.That(graph.Cycles, Has.Count.EqualTo(1));
+        Assert.That(graph.Cycles[0], Is.EqualTo(new[] { "c", "a", "b" }));
     }
 
     [Test]
     public void Cycle_hidden_in_a_bigger_graph_is_named_exactly()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("root");
-        resolver.AddService("lib", after: ["root"]);
-        resolver.AddService("front", after: ["gateway", "lib"]);
-        resolver.AddService("gateway", requires: ["auth"]);
-        resolver.AddService("auth", after: ["sessions", "lib"]);
-        resolver.AddService("sessions", after: ["gateway"]);
-        resolver.AddService("independent", after: ["root"]);
+        var graph = Build(
+            Service("root"),
+            Service("lib", after: ["root"]),
+            Service("front", after: ["gateway", "lib"]),
+            Service("gateway", requires: ["auth"]),
+            Service("auth", after: ["sessions", "lib"]),
+            Service("sessions", after: ["gateway"]),
+            Service("independent", after: ["root"]));
 
-        var ex = Assert.Throws<DependencyCycleException>(() => resolver.GetStartOrder(["front"]));
+        var ex = Assert.Throws<DependencyCycleException>(() => graph.GetStartOrder(["front"]));
 
         Assert.That(ex.Cycle, Is.EqualTo(new[] { "gateway", "auth", "sessions" }));
         Assert.That(ex.Message, Does.Contain("gateway -> auth -> sessions -> gateway"));
-        Assert.That(resolver.GetStartOrder(["independent"]), Is.EqualTo(new[] { "root", "independent" }));
+        Assert.That(graph.GetStartOrder(["independent"]), Is.EqualTo(new[] { "root", "independent" }));
     }
 
     [Test]
     public void Every_separate_cycle_is_found_and_validated_as_an_error()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("a", after: ["b"]);
-        resolver.AddService("b", after: ["a"]);
-        resolver.AddService("ok");
-        resolver.AddService("x", after: ["y"]);
-        resolver.AddService("y", after: ["z"]);
-        resolver.AddService("z", after: ["x"]);
-        resolver.AddService("s", after: ["s"]);
+        var graph = Build(
+            Service("a", after: ["b"]),
+            Service("b", after: ["a"]),
+            Service("ok"),
+            Service("x", after: ["y"]),
+            Service("y", after: ["z"]),
+            Service("z", after: ["x"]),
+            Service("s", after: ["s"]));
 
-        Assert.That(resolver.FindCycles(), Is.EqualTo(new[]
+        Assert.That(graph.Cycles, Is.EqualTo(new[]
         {
             new[] { "a", "b" },
             new[] { "x", "y", "z" },
             new[] { "s" },
         }));
 
-        var validation = resolver.Validate();
+        var validation = graph.Validation;
         Assert.That(validation.IsValid, Is.False);
         Assert.That(validation.Errors.Select(e => e.Kind), Is.All.EqualTo(DependencyDiagnosticKind.Cycle));
         Assert.That(validation.Errors.Select(e => e.Cycle.Count), Is.EqualTo(new[] { 2, 3, 1 }));
@@ -240,22 +236,22 @@ public sealed class DependencyResolverTests
     [Test]
     public void Cycle_outside_the_requested_set_does_not_block_it()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("a", after: ["b"]);
-        resolver.AddService("b", after: ["a"]);
-        resolver.AddService("fine");
+        var graph = Build(
+            Service("a", after: ["b"]),
+            Service("b", after: ["a"]),
+            Service("fine"));
 
-        Assert.That(resolver.GetStartOrder(["fine"]), Is.EqualTo(new[] { "fine" }));
-        Assert.Throws<DependencyCycleException>(() => resolver.GetStopOrder());
+        Assert.That(graph.GetStartOrder(["fine"]), Is.EqualTo(new[] { "fine" }));
+        Assert.Throws<DependencyCycleException>(() => graph.GetStopOrder());
     }
 
     [Test]
     public void Requires_on_a_missing_service_is_an_error_naming_both()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("app", requires: ["database"]);
+        var graph = Build(
+            Service("app", requires: ["database"]));
 
-        var ex = Assert.Throws<MissingDependencyException>(() => resolver.GetStartOrder());
+        var ex = Assert.Throws<MissingDependencyException>(() => graph.GetStartOrder());
 
         Assert.That(ex.Service, Is.EqualTo("app"));
         Assert.That(ex.MissingDependency, Is.EqualTo("database"));
@@ -263,7 +259,7 @@ public sealed class DependencyResolverTests
         Assert.That(ex.Message, Does.Contain("database.service is not in the repository"));
         Assert.That(ex, Is.InstanceOf<DependencyException>());
 
-        var validation = resolver.Validate();
+        var validation = graph.Validation;
         Assert.That(validation.Errors, Has.Count.EqualTo(1));
         Assert.That(validation.Errors[0].Kind, Is.EqualTo(DependencyDiagnosticKind.MissingRequiredService));
         Assert.That(validation.Errors[0].Message, Is.EqualTo(ex.Message));
@@ -272,13 +268,13 @@ public sealed class DependencyResolverTests
     [Test]
     public void After_and_Wants_on_missing_services_are_warnings_and_ignored()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("app", after: ["ghost"], wants: ["phantom"]);
+        var graph = Build(
+            Service("app", after: ["ghost"], wants: ["phantom"]));
 
-        Assert.That(resolver.GetStartOrder(), Is.EqualTo(new[] { "app" }));
-        Assert.That(resolver.GetDependencies("app"), Is.Empty);
+        Assert.That(graph.GetStartOrder(), Is.EqualTo(new[] { "app" }));
+        Assert.That(graph.GetDependencies("app"), Is.Empty);
 
-        var validation = resolver.Validate();
+        var validation = graph.Validation;
         Assert.That(validation.IsValid, Is.True);
         Assert.That(validation.Warnings.Select(w => (w.Kind, w.Dependency)), Is.EqualTo(new[]
         {
@@ -291,16 +287,16 @@ public sealed class DependencyResolverTests
     [Test]
     public void Non_service_units_are_ignored_in_all_lists_with_warnings()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService(
-            "app",
-            after: ["network.target", "db"],
-            requires: ["network-online.target", "dbus.socket"],
-            wants: ["tmp.mount", "backup.timer"]);
-        resolver.AddService("db");
+        var graph = Build(
+            Service(
+                "app",
+                after: ["network.target", "db"],
+                requires: ["network-online.target", "dbus.socket"],
+                wants: ["tmp.mount", "backup.timer"]),
+            Service("db"));
 
-        Assert.That(resolver.GetStartOrder(["app"]), Is.EqualTo(new[] { "db", "app" }));
-        var validation = resolver.Validate();
+        Assert.That(graph.GetStartOrder(["app"]), Is.EqualTo(new[] { "db", "app" }));
+        var validation = graph.Validation;
         Assert.That(validation.IsValid, Is.True);
         Assert.That(validation.Warnings.Select(w => w.Dependency), Is.EqualTo(new[]
         {
@@ -313,105 +309,104 @@ public sealed class DependencyResolverTests
     [Test]
     public void A_dotted_name_with_the_service_suffix_is_a_service()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("app", requires: ["my.target.service"]);
+        var app = Service("app", requires: ["my.target.service"]);
 
-        Assert.Throws<MissingDependencyException>(() => resolver.GetStartOrder());
-        resolver.AddService("my.target");
-        Assert.That(resolver.GetStartOrder(), Is.EqualTo(new[] { "my.target", "app" }));
+        Assert.Throws<MissingDependencyException>(() => Build(app).GetStartOrder());
+        Assert.That(Build(app, Service("my.target")).GetStartOrder(), Is.EqualTo(new[] { "my.target", "app" }));
     }
 
     [Test]
     public void Dependents_and_required_by_list_direct_reverse_edges_in_add_order()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("db");
-        resolver.AddService("api", requires: ["db"]);
-        resolver.AddService("report", after: ["db"]);
-        resolver.AddService("cron", wants: ["db"]);
-        resolver.AddService("web", after: ["api"]);
+        var graph = Build(
+            Service("db"),
+            Service("api", requires: ["db"]),
+            Service("report", after: ["db"]),
+            Service("cron", wants: ["db"]),
+            Service("web", after: ["api"]));
 
-        Assert.That(resolver.GetDependents("db"), Is.EqualTo(new[] { "api", "report" }));
-        Assert.That(resolver.GetRequiredBy("db"), Is.EqualTo(new[] { "api" }));
-        Assert.That(resolver.GetDependents("web"), Is.Empty);
+        Assert.That(graph.GetDependents("db"), Is.EqualTo(new[] { "api", "report" }));
+        Assert.That(graph.GetRequiredBy("db"), Is.EqualTo(new[] { "api" }));
+        Assert.That(graph.GetDependents("web"), Is.Empty);
     }
 
     [Test]
     public void Dependencies_are_after_then_requires_without_duplicates()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("a");
-        resolver.AddService("b");
-        resolver.AddService("c");
-        resolver.AddService("app", after: ["c", "a"], requires: ["a", "b"]);
+        var graph = Build(
+            Service("a"),
+            Service("b"),
+            Service("c"),
+            Service("app", after: ["c", "a"], requires: ["a", "b"]));
 
-        Assert.That(resolver.GetDependencies("app"), Is.EqualTo(new[] { "c", "a", "b" }));
-        Assert.That(resolver.GetDependencies("nobody"), Is.Empty);
+        Assert.That(graph.GetDependencies("app"), Is.EqualTo(new[] { "c", "a", "b" }));
+        Assert.That(graph.GetDependencies("nobody"), Is.Empty);
     }
 
     [Test]
-    public void Adding_a_service_again_replaces_its_dependencies_and_keeps_its_place()
+    public void A_service_given_again_takes_its_later_dependencies_and_keeps_its_first_place()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("first", after: ["second"]);
-        resolver.AddService("second");
-        resolver.AddService("third");
+        var graph = Build(
+            Service("first", after: ["second"]),
+            Service("second"),
+            Service("third"),
+            Service("first"));
 
-        resolver.AddService("first");
-
-        Assert.That(resolver.GetStartOrder(), Is.EqualTo(new[] { "first", "second", "third" }));
-        Assert.That(resolver.GetDependents("second"), Is.Empty);
+        Assert.That(graph.GetStartOrder(), Is.EqualTo(new[] { "first", "second", "third" }));
+        Assert.That(graph.GetDependents("second"), Is.Empty);
     }
 
     [Test]
     public void Unknown_target_is_rejected_with_its_name()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddService("known");
+        var graph = Build(
+            Service("known"));
 
-        var ex = Assert.Throws<ArgumentException>(() => resolver.GetStartOrder(["known", "stranger"]));
+        var ex = Assert.Throws<ArgumentException>(() => graph.GetStartOrder(["known", "stranger"]));
 
         Assert.That(ex.Message, Does.Contain("stranger"));
     }
 
     [Test]
-    public void Empty_resolver_has_empty_orders()
+    public void Empty_graph_has_empty_orders()
     {
-        var resolver = new DependencyResolver();
+        var graph = Build();
 
-        Assert.That(resolver.GetStartOrder(), Is.Empty);
-        Assert.That(resolver.GetStopOrder(), Is.Empty);
-        Assert.That(resolver.HasCycle(), Is.False);
-        Assert.That(resolver.Validate().IsValid, Is.True);
+        Assert.That(graph.GetStartOrder(), Is.Empty);
+        Assert.That(graph.GetStopOrder(), Is.Empty);
+        Assert.That(graph.HasCycle, Is.False);
+        Assert.That(graph.Validation.IsValid, Is.True);
     }
 
     [Test]
-    public void AddUnit_uses_the_units_dependency_lists()
+    public void ServiceDependencies_From_uses_the_units_dependency_lists()
     {
-        var resolver = new DependencyResolver();
-        resolver.AddUnit(new UnitFile { Name = "a", FileName = "a.service", After = ["b", "network.target"], Wants = ["c"] });
-        resolver.AddUnit(new UnitFile { Name = "b", FileName = "b.service", Requires = ["d"] });
-        resolver.AddUnit(new UnitFile { Name = "c", FileName = "c.service" });
-        resolver.AddUnit(new UnitFile { Name = "d", FileName = "d.service" });
+        var graph = Build(
+            ServiceDependencies.From(new UnitFile { Name = "a", FileName = "a.service", After = ["b", "network.target"], Wants = ["c"] }),
+            ServiceDependencies.From(new UnitFile { Name = "b", FileName = "b.service", Requires = ["d"] }),
+            ServiceDependencies.From(new UnitFile { Name = "c", FileName = "c.service" }),
+            ServiceDependencies.From(new UnitFile { Name = "d", FileName = "d.service" }));
 
-        Assert.That(resolver.GetStartOrder(["a"]), Is.EqualTo(new[] { "d", "b", "a", "c" }));
-        Assert.That(resolver.GetRequiredBy("d"), Is.EqualTo(new[] { "b" }));
-        Assert.That(resolver.Validate().Warnings.Single().Dependency, Is.EqualTo("network.target"));
+        Assert.That(graph.GetStartOrder(["a"]), Is.EqualTo(new[] { "d", "b", "a", "c" }));
+        Assert.That(graph.GetRequiredBy("d"), Is.EqualTo(new[] { "b" }));
+        Assert.That(graph.Validation.Warnings.Single().Dependency, Is.EqualTo("network.target"));
     }
 
     [Test]
     public void Long_chain_of_1000_resolves_without_recursion_limits()
     {
         const int count = 1000;
-        var resolver = new DependencyResolver();
+        var services = new List<ServiceDependencies>();
         for (var i = count - 1; i >= 0; i--)
         {
-            resolver.AddService($"s{i}", after: i == 0 ? null : [$"s{i - 1}"]);
+            services.Add(Service($"s{i}", after: i == 0 ? null : [$"s{i - 1}"]));
         }
 
+        var graph = Build([.. services]);
+
         var stopwatch = Stopwatch.StartNew();
-        var order = resolver.GetStartOrder([$"s{count - 1}"]);
-        var hasCycle = resolver.HasCycle();
+        var order = graph.GetStartOrder([$"s{count - 1}"]);
+        var hasCycle = graph.HasCycle;
         stopwatch.Stop();
 
         Assert.That(order, Is.EqualTo(Enumerable.Range(0, count).Select(i => $"s{i}")));
@@ -423,14 +418,10 @@ public sealed class DependencyResolverTests
     public void Cycle_closing_a_chain_of_1000_names_all_1000_services()
     {
         const int count = 1000;
-        var resolver = new DependencyResolver();
-        for (var i = 0; i < count; i++)
-        {
-            resolver.AddService($"s{i}", requires: [$"s{(i + 1) % count}"]);
-        }
+        var graph = Build([.. Enumerable.Range(0, count).Select(i => Service($"s{i}", requires: [$"s{(i + 1) % count}"]))]);
 
         var stopwatch = Stopwatch.StartNew();
-        var ex = Assert.Throws<DependencyCycleException>(() => resolver.GetStartOrder());
+        var ex = Assert.Throws<DependencyCycleException>(() => graph.GetStartOrder());
         stopwatch.Stop();
 
         Assert.That(ex.Cycle, Is.EqualTo(Enumerable.Range(0, count).Select(i => $"s{i}")));
@@ -454,19 +445,15 @@ public sealed class DependencyResolverTests
         }
 
         var addOrder = Enumerable.Range(0, count).OrderBy(_ => random.Next()).ToList();
-        var resolver = new DependencyResolver();
-        var again = new DependencyResolver();
-        foreach (var i in addOrder)
-        {
-            var after = dependencies[i].Where((_, k) => k % 2 == 0).ToList();
-            var requires = dependencies[i].Where((_, k) => k % 2 == 1).ToList();
-            resolver.AddService($"s{i}", after, requires);
-            again.AddService($"s{i}", after, requires);
-        }
+        var services = addOrder
+            .Select(i => Service($"s{i}", dependencies[i].Where((_, k) => k % 2 == 0), dependencies[i].Where((_, k) => k % 2 == 1)))
+            .ToArray();
+        var graph = Build(services);
+        var again = Build(services);
 
         var stopwatch = Stopwatch.StartNew();
-        var order = resolver.GetStartOrder();
-        var validation = resolver.Validate();
+        var order = graph.GetStartOrder();
+        var validation = graph.Validation;
         stopwatch.Stop();
 
         Assert.That(order, Has.Count.EqualTo(count));
@@ -482,21 +469,59 @@ public sealed class DependencyResolverTests
 
         Assert.That(validation.IsValid, Is.True);
         Assert.That(again.GetStartOrder(), Is.EqualTo(order));
-        Assert.That(resolver.GetStopOrder(), Is.EqualTo(order.AsEnumerable().Reverse()));
+        Assert.That(graph.GetStopOrder(), Is.EqualTo(order.AsEnumerable().Reverse()));
         Assert.That(stopwatch.Elapsed, Is.LessThan(GenerousBound));
     }
 
     [Test]
-    public void AddGitProc_registers_a_fresh_resolver_per_resolution()
+    public void AddGitProc_registers_one_stateless_resolver_whose_graphs_are_independent()
     {
         var services = new ServiceCollection();
         services.AddGitProc();
         using var provider = services.BuildServiceProvider();
 
-        var first = provider.GetRequiredService<IDependencyResolver>();
-        var second = provider.GetRequiredService<IDependencyResolver>();
+        var resolver = provider.GetRequiredService<IDependencyResolver>();
+        var first = resolver.Build([Service("db"), Service("app", requires: ["db"])]);
+        var second = resolver.Build([Service("app", requires: ["db"])]);
 
-        Assert.That(first, Is.InstanceOf<DependencyResolver>());
-        Assert.That(second, Is.Not.SameAs(first));
+        Assert.That(provider.GetRequiredService<IDependencyResolver>(), Is.SameAs(resolver));
+        Assert.That(first.GetStartOrder(), Is.EqualTo(new[] { "db", "app" }));
+        Assert.That(second.Validation.IsValid, Is.False);
+        Assert.That(first.Validation.IsValid, Is.True);
     }
+
+    [Test]
+    public void Graph_answers_from_many_threads_at_once_as_from_one()
+    {
+        var graph = Build([.. Enumerable.Range(0, 200).Select(i => Service($"s{i}", after: i == 0 ? null : [$"s{i - 1}"]))]);
+        var expected = graph.GetStartOrder(["s199"]);
+
+        var answers = Enumerable.Range(0, 8).AsParallel().Select(_ => (graph.GetStartOrder(["s199"]), graph.Cycles.Count, graph.GetDependents("s0"))).ToList();
+
+        Assert.That(answers.Select(a => a.Item1), Is.All.EqualTo(expected));
+        Assert.That(answers.Select(a => a.Count), Is.All.EqualTo(0));
+        Assert.That(answers.Select(a => a.Item3), Is.All.EqualTo(new[] { "s1" }));
+    }
+
+    [Test]
+    public void Build_from_units_takes_each_units_three_lists()
+    {
+        IDependencyResolver resolver = new DependencyResolver();
+        var graph = resolver.Build(
+        [
+            new UnitFile { Name = "web", FileName = "web.service", After = ["cache"], Requires = ["db"], Wants = ["metrics"] },
+            new UnitFile { Name = "cache", FileName = "cache.service" },
+            new UnitFile { Name = "db", FileName = "db.service" },
+            new UnitFile { Name = "metrics", FileName = "metrics.service" },
+        ]);
+
+        Assert.That(graph.Services, Is.EqualTo(new[] { "web", "cache", "db", "metrics" }));
+        Assert.That(graph.GetStartOrder(["web"]), Is.EqualTo(new[] { "cache", "db", "web", "metrics" }));
+        Assert.That(graph.GetRequiredBy("db"), Is.EqualTo(new[] { "web" }));
+    }
+
+    private static IDependencyGraph Build(params ServiceDependencies[] services) => new DependencyResolver().Build(services);
+
+    private static ServiceDependencies Service(string name, IEnumerable<string>? after = null, IEnumerable<string>? requires = null, IEnumerable<string>? wants = null) =>
+        new(name) { After = [.. after ?? []], Requires = [.. requires ?? []], Wants = [.. wants ?? []] };
 }

@@ -7,7 +7,7 @@ namespace GitProc.Core.Tests.Events;
 public sealed class EventStreamTests
 {
     private static EventStream Create(int buffer = 1000, TimeProvider? time = null) =>
-        new(Options.Create(new GitProcOptions { Events = new EventOptions { SubscriberBuffer = buffer } }), time ?? TimeProvider.System);
+        new(Options.Create(new EventOptions { SubscriberBuffer = buffer }), time ?? TimeProvider.System);
 
     private static GitProcEvent State(string service, string to = "running") =>
         new() { Type = EventTypes.ServiceState, Service = service, To = to };

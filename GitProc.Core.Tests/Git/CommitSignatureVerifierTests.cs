@@ -42,7 +42,7 @@ public sealed class CommitSignatureVerifierTests
         options.Git.RequireSignedCommits = true;
         options.Git.AllowedSignersFile = allowedSigners;
         options.Git.GpgKeyringFile = keyring;
-        return new CommitSignatureVerifier(_repo.CreateIntegration(), Options.Create(options), TimeProvider.System);
+        return new CommitSignatureVerifier(_repo.CreateIntegration(), Options.Create(options.Git), TimeProvider.System);
     }
 
     private SshSigningKey AllowedKey(string principal = "alice@example.com")

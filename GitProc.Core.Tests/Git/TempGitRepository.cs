@@ -27,7 +27,7 @@ internal sealed class TempGitRepository : IDisposable
         options.Git.RemoteBranch = remoteBranch;
         options.Git.PollInterval = pollInterval ?? options.Git.PollInterval;
         configure?.Invoke(options.Git);
-        return new GitIntegration(Options.Create(options), TimeProvider.System, NullLogger<GitIntegration>.Instance, metrics);
+        return new GitIntegration(Options.Create(options.ToPaths()), Options.Create(options.ToTargeting()), Options.Create(options.Git), TimeProvider.System, NullLogger<GitIntegration>.Instance, metrics);
     }
 
     /// <summary>Creates a repository with the git CLI, on branch <paramref name="branch"/>.</summary>

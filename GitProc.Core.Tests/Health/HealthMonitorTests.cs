@@ -396,7 +396,7 @@ public sealed class HealthMonitorTests
     }
 
     internal static HealthMonitor CreateMonitor(TimeProvider? time = null)
-        => new(Options.Create(new GitProcOptions()), time ?? TimeProvider.System);
+        => new(Options.Create(new HealthOptions()), time ?? TimeProvider.System);
 
     internal static HealthCheck RealTimeCheck(string service, Uri url, int retries = 1, TimeSpan? timeout = null) => new()
     {

@@ -24,7 +24,7 @@ public sealed class IpcSubscribeTests
     [CancelAfter(120_000)]
     public async Task A_stalled_subscriber_is_dropped_with_a_message_while_status_stays_quick_and_others_receive_everything(CancellationToken token)
     {
-        var events = new EventStream(Options.Create(new GitProcOptions { Events = new EventOptions { SubscriberBuffer = 100 } }), TimeProvider.System);
+        var events = new EventStream(Options.Create(new EventOptions { SubscriberBuffer = 100 }), TimeProvider.System);
         await using var host = await IpcTestServer.StartAsync(supervisor: new FixedStatusSupervisor(Web), events: events);
 
         await using var stalled = await host.ConnectAsync();
@@ -113,7 +113,7 @@ public sealed class IpcSubscribeTests
     [CancelAfter(30_000)]
     public async Task A_subscriber_that_disconnects_leaves_no_subscription_and_no_connection(CancellationToken token)
     {
-        var events = new EventStream(Options.Create(new GitProcOptions()), TimeProvider.System);
+        var events = new EventStream(Options.Create(new EventOptions()), TimeProvider.System);
         await using var host = await IpcTestServer.StartAsync(supervisor: new FixedStatusSupervisor(Web), events: events);
         for (var i = 0; i < 10; i++)
         {

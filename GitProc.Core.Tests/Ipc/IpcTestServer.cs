@@ -59,7 +59,8 @@ internal sealed class IpcTestServer : IAsyncDisposable
             reconciler.Object,
             logs.Object,
             new Mock<GitProc.Delivery.IDeliveryHistory>().Object,
-            Microsoft.Extensions.Options.Options.Create(options),
+            Microsoft.Extensions.Options.Options.Create(options.ToPaths()),
+            Microsoft.Extensions.Options.Options.Create(options.Ipc),
             NullLogger<IpcServer>.Instance,
             timeProvider ?? TimeProvider.System,
             events);

@@ -174,11 +174,8 @@ public sealed partial class ServiceLogsFullDiskTests
 
     private ServiceLogs Create(long maxFileBytes = 10 * 1024 * 1024, int maxFiles = 5) =>
         new(
-            Options.Create(new GitProcOptions
-            {
-                LogDirectory = Path.Combine(_mount, "logs"),
-                Logs = new LogOptions { MaxFileBytes = maxFileBytes, MaxFiles = maxFiles },
-            }),
+            Options.Create(new PathOptions { LogDirectory = Path.Combine(_mount, "logs") }),
+            Options.Create(new LogOptions { MaxFileBytes = maxFileBytes, MaxFiles = maxFiles }),
             _time,
             _logger);
 }

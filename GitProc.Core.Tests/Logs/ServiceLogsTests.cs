@@ -681,11 +681,8 @@ public sealed class ServiceLogsTests
 
     private ServiceLogs Create(long maxFileBytes = 10 * 1024 * 1024, int maxFiles = 5) =>
         new(
-            Options.Create(new GitProcOptions
-            {
-                LogDirectory = _directory,
-                Logs = new LogOptions { MaxFileBytes = maxFileBytes, MaxFiles = maxFiles },
-            }),
+            Options.Create(new PathOptions { LogDirectory = _directory }),
+            Options.Create(new LogOptions { MaxFileBytes = maxFileBytes, MaxFiles = maxFiles }),
             _time,
             NullLogger<ServiceLogs>.Instance);
 }

@@ -127,11 +127,8 @@ public sealed class ServiceLogsThroughputTests
 
     private ServiceLogs Create() =>
         new(
-            Options.Create(new GitProcOptions
-            {
-                LogDirectory = _directory,
-                Logs = new LogOptions { MaxFileBytes = 1L << 40, MaxFiles = 1 },
-            }),
+            Options.Create(new PathOptions { LogDirectory = _directory }),
+            Options.Create(new LogOptions { MaxFileBytes = 1L << 40, MaxFiles = 1 }),
             TimeProvider.System,
             NullLogger<ServiceLogs>.Instance);
 }

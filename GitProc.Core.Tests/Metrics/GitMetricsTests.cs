@@ -23,13 +23,14 @@ public sealed class GitMetricsTests
         _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = _meters.GetRequiredService<IMeterFactory>();
         _exporter = new PrometheusExporter(factory);
-        _metrics = new GitProcMetrics(factory, Options.Create(new GitProcOptions()), TimeProvider.System);
+        _metrics = new GitProcMetrics(Options.Create(new GitProc.Targeting.TargetingOptions()), TimeProvider.System, factory);
     }
 
     [TearDown]
     public void TearDown()
     {
         _exporter.Dispose();
+        _metrics.Dispose();
         _meters.Dispose();
         _temp.Dispose();
     }

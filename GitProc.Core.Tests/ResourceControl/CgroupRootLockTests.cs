@@ -73,7 +73,7 @@ public sealed class CgroupRootLockTests
 
         var root = "gitproc-rootlock-" + Guid.NewGuid().ToString("N")[..8];
         ResourceController Create() => new(
-            Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root } }),
+            Options.Create(new ResourceControlOptions { CgroupRoot = root }),
             TimeProvider.System,
             new CapturingLogger<ResourceController>());
 

@@ -60,10 +60,7 @@ internal sealed class FakeCgroupFs : IDisposable
         string root = "gitproc",
         bool enabled = true) =>
         new(
-            Options.Create(new GitProcOptions
-            {
-                ResourceControl = { CgroupMountPoint = Mount, CgroupRoot = root, Enabled = enabled },
-            }),
+            Options.Create(new ResourceControlOptions { CgroupMountPoint = Mount, CgroupRoot = root, Enabled = enabled }),
             timeProvider ?? TimeProvider.System,
             logger ?? new CapturingLogger<ResourceController>());
 

@@ -63,7 +63,7 @@ public sealed class ResourceControllerDetectionTests
     {
         using var fs = new FakeCgroupFs();
         var controller = new ResourceController(
-            Options.Create(new GitProcOptions { ResourceControl = { CgroupMountPoint = fs.PathOf("nowhere") } }),
+            Options.Create(new ResourceControlOptions { CgroupMountPoint = fs.PathOf("nowhere") }),
             TimeProvider.System,
             new CapturingLogger<ResourceController>());
         await using var disposeController = controller;
@@ -211,7 +211,7 @@ public sealed class ResourceControllerDetectionTests
 
     private static ResourceController HostController(string root) =>
         new(
-            Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root } }),
+            Options.Create(new ResourceControlOptions { CgroupRoot = root }),
             TimeProvider.System,
             new CapturingLogger<ResourceController>());
 }

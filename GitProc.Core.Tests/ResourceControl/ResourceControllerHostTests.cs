@@ -434,7 +434,7 @@ public sealed class ResourceControllerHostTests
 
     private static ResourceController CreateController(string root) =>
         new(
-            Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root, CgroupMountPoint = Mount } }),
+            Options.Create(new ResourceControlOptions { CgroupRoot = root, CgroupMountPoint = Mount }),
             TimeProvider.System,
             new CapturingLogger<ResourceController>());
 

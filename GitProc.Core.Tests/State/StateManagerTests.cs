@@ -417,5 +417,5 @@ public sealed partial class StateManagerTests
     }
 
     private StateManager CreateManager(CapturingLogger<StateManager>? logger = null) =>
-        new(Options.Create(new GitProcOptions { StatePath = _path }), _time, logger ?? _logger);
+        new(Options.Create(new PathOptions { StatePath = _path }), _time, logger ?? _logger);
 }

@@ -45,14 +45,14 @@ public sealed class WebServerTests
     public async Task SetUp()
     {
         _directory = Directory.CreateTempSubdirectory("gp-web-").FullName;
-        var options = Options.Create(new GitProcOptions
+        var options = new GitProcOptions
         {
             LogDirectory = Path.Combine(_directory, "logs"),
             StatePath = Path.Combine(_directory, "state.json"),
             Web = new WebOptions { Listen = "127.0.0.1:" + Scrape.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), LogLines = 50 },
-        });
-        _logs = new ServiceLogs(options, TimeProvider.System, NullLogger<ServiceLogs>.Instance);
-        _events = new EventStream(options, TimeProvider.System);
+        };
+        _logs = new ServiceLogs(Options.Create(options.ToPaths()), Options.Create(options.Logs), TimeProvider.System, NullLogger<ServiceLogs>.Instance);
+        _events = new EventStream(Options.Create(options.Events), TimeProvider.System);
         _supervisor = new Mock<ISupervisor>();
         _supervisor.Setup(s => s.ListServices()).Returns([Status("web"), Status("db", pid: null)]);
         _supervisor.Setup(s => s.GetStatus(It.IsAny<string>())).Returns((string n) => n is "web" or "db" ? Status(n) : throw new ServiceNotFoundException(n));
@@ -60,10 +60,10 @@ public sealed class WebServerTests
             .ReturnsAsync((string n, CancellationToken _) => n == "web" ? Status(n) : n == "db" ? Status(n, pid: null) : throw new ServiceNotFoundException(n));
         var reconciler = new Mock<IReconciler>();
         reconciler.Setup(r => r.Status).Returns(new ReconcilerStatus("main", "0123456789abcdef0123456789abcdef01234567", null));
-        var history = new DeliveryHistory(options, NullLogger<DeliveryHistory>.Instance);
+        var history = new DeliveryHistory(Options.Create(options.ToPaths()), Options.Create(options.Delivery), NullLogger<DeliveryHistory>.Instance);
         await history.RecordAsync(new DeliveryRecord { Commit = "0123456789abcdef0123456789abcdef01234567", Subject = "add web & db", Result = DeliveryResult.Applied });
 
-        _server = new WebServer(options, _supervisor.Object, reconciler.Object, history, _logs, _events, TimeProvider.System, NullLogger<WebServer>.Instance)
+        _server = new WebServer(Options.Create(options.Web), _supervisor.Object, reconciler.Object, history, _logs, _events, TimeProvider.System, NullLogger<WebServer>.Instance)
         {
             Heartbeat = TimeSpan.FromMilliseconds(200),
         };

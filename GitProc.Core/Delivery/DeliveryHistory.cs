@@ -2,6 +2,7 @@ using System.Text.Json;
 using GitProc.Metrics;
 using GitProc.State;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Delivery;
@@ -22,12 +23,12 @@ internal sealed class DeliveryHistory : IDeliveryHistory
     private List<DeliveryRecord> _records = [];
     private bool _loaded;
 
-    public DeliveryHistory(IOptions<GitProcOptions> options, ILogger<DeliveryHistory> logger, GitProcMetrics? metrics = null)
+    public DeliveryHistory(IOptions<PathOptions> paths, IOptions<DeliveryOptions> options, ILogger<DeliveryHistory>? logger = null, GitProcMetrics? metrics = null)
     {
-        var state = Path.GetFullPath(options.Value.StatePath);
+        var state = Path.GetFullPath(paths.Value.StatePath);
         _path = Path.ChangeExtension(state, ".history.json");
-        _limit = Math.Max(1, options.Value.Delivery.HistoryLimit);
-        _logger = logger;
+        _limit = Math.Max(1, options.Value.HistoryLimit);
+        _logger = logger ?? NullLogger<DeliveryHistory>.Instance;
         _metrics = metrics;
     }
 

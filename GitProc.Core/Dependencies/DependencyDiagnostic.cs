@@ -1,6 +1,6 @@
 namespace GitProc.Dependencies;
 
-/// <summary>One finding of <see cref="IDependencyResolver.Validate"/>.</summary>
+/// <summary>One finding of <see cref="IDependencyGraph.Validation"/>.</summary>
 /// <param name="Kind">What it is about.</param>
 /// <param name="Service">The service whose unit has the entry at fault (for a cycle, the cycle's first service).</param>
 /// <param name="Dependency">The name the entry refers to; <see langword="null"/> for a cycle.</param>

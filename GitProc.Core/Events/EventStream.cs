@@ -6,9 +6,9 @@ namespace GitProc.Events;
 /// The default <see cref="IEventStream"/>. Publishing takes one short lock (so every subscriber sees the events in
 /// sequence order) and appends to each matching subscriber's bounded queue; it never waits for a reader.
 /// </summary>
-internal sealed class EventStream(IOptions<GitProcOptions> options, TimeProvider timeProvider) : IEventStream
+internal sealed class EventStream(IOptions<EventOptions> options, TimeProvider timeProvider) : IEventStream
 {
-    private readonly int _capacity = options.Value.Events.SubscriberBuffer;
+    private readonly int _capacity = options.Value.SubscriberBuffer;
     private readonly Lock _publishLock = new();
 
     // Copied on change, read without a lock: subscribing is rare, publishing is not.

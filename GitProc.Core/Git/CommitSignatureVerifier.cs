@@ -20,7 +20,7 @@ namespace GitProc.Git;
 /// in the NativeAOT build (the rollback message, <c>Repository.Discover</c>), and an empty signature would read as unsigned. The files the helpers read (signature, keyring) are
 /// written to a private temporary directory, removed afterwards.
 /// </remarks>
-internal sealed partial class CommitSignatureVerifier(IGitIntegration git, IOptions<GitProcOptions> options, TimeProvider timeProvider) : ICommitSignatureVerifier
+internal sealed partial class CommitSignatureVerifier(IGitIntegration git, IOptions<GitOptions> options, TimeProvider timeProvider) : ICommitSignatureVerifier
 {
     /// <summary>The namespace git signs commits in (<c>ssh-keygen -Y sign -n git</c>).</summary>
     private const string Namespace = "git";
@@ -35,7 +35,7 @@ internal sealed partial class CommitSignatureVerifier(IGitIntegration git, IOpti
     public async Task<CommitSignatureVerdict> VerifyAsync(string commit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(commit);
-        var settings = options.Value.Git;
+        var settings = options.Value;
 
         // The trust sources first: one broken while the daemon runs is an error to fix (shown until it is), not a verdict
         // on the commit.

@@ -1,6 +1,8 @@
 using GitProc.Metrics;
 using LibGit2Sharp;
+using GitProc.Targeting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Git;
@@ -28,28 +30,39 @@ internal sealed partial class GitIntegration : IGitIntegration
     private const string UnitSuffix = ".service";
     private const int ShortShaLength = 7;
 
-    private readonly IOptions<GitProcOptions> _options;
+    private readonly IOptions<PathOptions> _paths;
+    private readonly IOptions<TargetingOptions> _targeting;
+    private readonly IOptions<GitOptions> _git;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<GitIntegration> _logger;
     private readonly GitProcMetrics? _metrics;
     private readonly Lock _branchLock = new();
     private readonly GitCommandFetcher _command;
 
-    public GitIntegration(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<GitIntegration> logger, GitProcMetrics? metrics = null)
+    public GitIntegration(
+        IOptions<PathOptions> paths,
+        IOptions<TargetingOptions> targeting,
+        IOptions<GitOptions> git,
+        TimeProvider timeProvider,
+        ILogger<GitIntegration>? logger = null,
+        GitProcMetrics? metrics = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(targeting);
+        ArgumentNullException.ThrowIfNull(git);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
-        _options = options;
+        _paths = paths;
+        _targeting = targeting;
+        _git = git;
         _timeProvider = timeProvider;
-        _logger = logger;
+        _logger = logger ?? NullLogger<GitIntegration>.Instance;
         _metrics = metrics;
         _command = new GitCommandFetcher(timeProvider);
     }
 
-    public string RepositoryPath => _options.Value.RepositoryPath;
+    public string RepositoryPath => _paths.Value.RepositoryPath;
 
-    private string WatchBranchName => _options.Value.WatchBranch;
+    private string WatchBranchName => _targeting.Value.WatchBranch;
 
     public Task InitAsync(string? path = null, CancellationToken cancellationToken = default)
     {
@@ -229,8 +242,8 @@ internal sealed partial class GitIntegration : IGitIntegration
     public Task<FetchResult> FetchAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var options = _options.Value;
-        var url = options.Git.RemoteUrl;
+        var options = _git.Value;
+        var url = options.RemoteUrl;
         if (string.IsNullOrWhiteSpace(url))
         {
             return Task.FromResult(new FetchResult(FetchOutcome.NoRemote, null, null, null));
@@ -242,15 +255,15 @@ internal sealed partial class GitIntegration : IGitIntegration
                 $"Git:RemoteUrl {RemoteAddress.Redact(url)} carries credentials in the URL; put them in Git:CredentialsFile (or Git:CredentialsEnvironmentVariable) instead.");
         }
 
-        var branch = options.WatchBranch;
-        var remoteBranch = string.IsNullOrWhiteSpace(options.Git.RemoteBranch) ? branch : options.Git.RemoteBranch;
+        var branch = WatchBranchName;
+        var remoteBranch = string.IsNullOrWhiteSpace(options.RemoteBranch) ? branch : options.RemoteBranch;
         _ = BranchReference(branch);
         _ = BranchReference(remoteBranch);
 
         // A network transfer goes through the git command (bounded in time, its TLS and SSH set per process); a local one
         // through libgit2, which blocks, so it gets a thread-pool thread.
         var fetch = RemoteAddress.IsNetwork(url)
-            ? FetchWithCommandAsync(url, branch, remoteBranch, options.Git, cancellationToken)
+            ? FetchWithCommandAsync(url, branch, remoteBranch, options, cancellationToken)
             : Task.Run(() => FetchWithLibGit2(url, branch, remoteBranch, cancellationToken), cancellationToken);
         return _metrics is null ? fetch : CountedAsync(fetch, _metrics);
     }
@@ -276,7 +289,7 @@ internal sealed partial class GitIntegration : IGitIntegration
         var gitDirectory = Read("find its Git directory", repository => repository.Info.Path);
         try
         {
-            return new BranchWatcher(gitDirectory, WatchBranchName, onChanged, _options.Value.Git.PollInterval, _timeProvider, _logger);
+            return new BranchWatcher(gitDirectory, WatchBranchName, onChanged, _git.Value.PollInterval, _timeProvider, _logger);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {

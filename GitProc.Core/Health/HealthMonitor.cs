@@ -25,7 +25,7 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
     private bool _disposed;
 
     public HealthMonitor(
-        IOptions<GitProcOptions> options,
+        IOptions<HealthOptions> options,
         TimeProvider timeProvider,
         ILogger<HealthMonitor>? logger = null,
         IEventStream? events = null,
@@ -36,7 +36,7 @@ internal sealed class HealthMonitor : IHealthMonitor, IDisposable
         ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _probe = new HealthProbe(options.Value.Health, timeProvider);
+        _probe = new HealthProbe(options.Value, timeProvider);
         Metrics = metrics;
     }
 

@@ -40,7 +40,7 @@ internal sealed class IpcServer : IAsyncDisposable
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly IpcCommandHandler _handler;
-    private readonly GitProcOptions _options;
+    private readonly IpcOptions _options;
     private readonly ILogger<IpcServer> _logger;
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<IpcConnection, Task> _connections = new();
@@ -59,16 +59,17 @@ internal sealed class IpcServer : IAsyncDisposable
         IReconciler reconciler,
         IServiceLogs logs,
         IDeliveryHistory history,
-        IOptions<GitProcOptions> options,
+        IOptions<PathOptions> paths,
+        IOptions<IpcOptions> options,
         ILogger<IpcServer> logger,
         TimeProvider timeProvider,
         IEventStream? events = null)
     {
         _options = options.Value;
-        _handler = new IpcCommandHandler(supervisor, reconciler, logs, history, _options.RepositoryPath, events);
+        _handler = new IpcCommandHandler(supervisor, reconciler, logs, history, paths.Value.RepositoryPath, events);
         _logger = logger;
         _timeProvider = timeProvider;
-        SocketPath = Path.GetFullPath(_options.SocketPath);
+        SocketPath = Path.GetFullPath(paths.Value.SocketPath);
     }
 
     /// <summary>The socket file, as an absolute path.</summary>
@@ -99,9 +100,9 @@ internal sealed class IpcServer : IAsyncDisposable
             throw new InvalidOperationException("The IPC server is already bound.");
         }
 
-        if (!GitProcOptionsValidator.TryParseMode(_options.Ipc.SocketMode, out var mode))
+        if (!GitProcOptionsValidator.TryParseMode(_options.SocketMode, out var mode))
         {
-            throw new GitProcException($"The socket mode '{_options.Ipc.SocketMode}' is not an octal mode such as 0600.");
+            throw new GitProcException($"The socket mode '{_options.SocketMode}' is not an octal mode such as 0600.");
         }
 
         await WarmUpAsync(cancellationToken).ConfigureAwait(false);
@@ -143,9 +144,9 @@ internal sealed class IpcServer : IAsyncDisposable
         {
             listener.Bind(new UnixDomainSocketEndPoint(bindPath));
             File.SetUnixFileMode(bindPath, mode);
-            if (!string.IsNullOrEmpty(_options.Ipc.SocketGroup))
+            if (!string.IsNullOrEmpty(_options.SocketGroup))
             {
-                SetGroup(bindPath, _options.Ipc.SocketGroup);
+                SetGroup(bindPath, _options.SocketGroup);
             }
 
             listener.Listen(512);
@@ -190,7 +191,7 @@ internal sealed class IpcServer : IAsyncDisposable
             using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             await client.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
             var connection = new IpcConnection(
-                await listener.AcceptAsync(cancellationToken).ConfigureAwait(false), _handler, _options.Ipc, _timeProvider, _logger);
+                await listener.AcceptAsync(cancellationToken).ConfigureAwait(false), _handler, _options, _timeProvider, _logger);
             var serving = connection.RunAsync(cancellationToken);
             await client.SendAsync("{}\n"u8.ToArray(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             var reply = new byte[256];
@@ -380,13 +381,13 @@ internal sealed class IpcServer : IAsyncDisposable
 
     private void Admit(Socket client, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _connectionCount) >= _options.Ipc.MaxConnections && !TryEvictLongestIdle())
+        if (Volatile.Read(ref _connectionCount) >= _options.MaxConnections && !TryEvictLongestIdle())
         {
             Refuse(client);
             return;
         }
 
-        var connection = new IpcConnection(client, _handler, _options.Ipc, _timeProvider, _logger);
+        var connection = new IpcConnection(client, _handler, _options, _timeProvider, _logger);
         Interlocked.Increment(ref _connectionCount);
         var task = Task.Run(() => connection.RunAsync(cancellationToken), CancellationToken.None);
         _connections[connection] = task;
@@ -433,7 +434,7 @@ internal sealed class IpcServer : IAsyncDisposable
             {
                 if (ShouldLog(ref _lastEvictionLog))
                 {
-                    Log.EvictedLongestIdle(_logger, HealthProbe.FormatDuration(idle), _options.Ipc.MaxConnections);
+                    Log.EvictedLongestIdle(_logger, HealthProbe.FormatDuration(idle), _options.MaxConnections);
                 }
 
                 return true;
@@ -449,7 +450,7 @@ internal sealed class IpcServer : IAsyncDisposable
     /// </summary>
     private async Task SweepIdleConnectionsAsync(CancellationToken cancellationToken)
     {
-        var timeout = _options.Ipc.IdleTimeout;
+        var timeout = _options.IdleTimeout;
         while (true)
         {
             var next = timeout;
@@ -513,7 +514,7 @@ internal sealed class IpcServer : IAsyncDisposable
     {
         if (ShouldLog(ref _lastRefusalLog))
         {
-            Log.TooManyConnections(_logger, _options.Ipc.MaxConnections);
+            Log.TooManyConnections(_logger, _options.MaxConnections);
         }
 
         try
@@ -521,7 +522,7 @@ internal sealed class IpcServer : IAsyncDisposable
             // A fresh connection's send buffer is empty, so this short write cannot block the accept loop.
             var message = string.Create(
                 CultureInfo.InvariantCulture,
-                $"{{\"status\":\"error\",\"error\":\"Too many connections: the daemon serves at most {_options.Ipc.MaxConnections} clients at once; close idle connections and retry\"}}\n");
+                $"{{\"status\":\"error\",\"error\":\"Too many connections: the daemon serves at most {_options.MaxConnections} clients at once; close idle connections and retry\"}}\n");
             client.Send(Encoding.UTF8.GetBytes(message), SocketFlags.None);
             client.Shutdown(SocketShutdown.Both);
         }

@@ -2,6 +2,7 @@ using GitProc.UnitFiles;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Logs;
@@ -28,13 +29,14 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
     private readonly ILogger<ServiceLogs> _logger;
     private int _disposed;
 
-    public ServiceLogs(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<ServiceLogs> logger)
+    public ServiceLogs(IOptions<PathOptions> paths, IOptions<LogOptions> options, TimeProvider timeProvider, ILogger<ServiceLogs>? logger = null)
     {
+        ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(options);
-        _directory = options.Value.LogDirectory;
-        _options = options.Value.Logs;
+        _directory = paths.Value.LogDirectory;
+        _options = options.Value;
         _timeProvider = timeProvider;
-        _logger = logger;
+        _logger = logger ?? NullLogger<ServiceLogs>.Instance;
     }
 
     public IServiceLogWriter OpenWriter(string service, LogRateLimit? rateLimit = null) => GetFile(service).OpenWriter(rateLimit);

@@ -11,13 +11,13 @@ namespace GitProc.Metrics;
 
 /// <summary>
 /// GitProc's instruments (CONTRACT §13), on the meter <see cref="MeterName"/> made by the application's
-/// <see cref="IMeterFactory"/>, so an embedding application's OpenTelemetry pipeline (<c>AddMeter("GitProc")</c>)
+/// <see cref="IMeterFactory"/> where it has one, so an embedding application's OpenTelemetry pipeline (<c>AddMeter("GitProc")</c>)
 /// exports them as the daemon's <c>/metrics</c> does. Events (starts, exits, checks, applies, fetches) are recorded by
 /// the components where they happen; states (up, restarts, commits, cgroup usage) are observed when a reader collects,
 /// from the supervisor and reconciler that attach themselves with <see cref="Observe(ISupervisor)"/>.
 /// docs/metrics.md lists every instrument with its Prometheus name.
 /// </summary>
-internal sealed class GitProcMetrics
+internal sealed class GitProcMetrics : IDisposable
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "GitProc";
@@ -43,6 +43,7 @@ internal sealed class GitProcMetrics
     private readonly Histogram<double> _applyDuration;
     private readonly Counter<long> _fetches;
     private readonly Lock _lock = new();
+    private readonly Meter? _ownMeter;
 
     private ISupervisor? _supervisor;
     private IReconciler? _reconciler;
@@ -52,12 +53,28 @@ internal sealed class GitProcMetrics
     private DateTimeOffset? _lastFetchSuccess;
     private DateTimeOffset? _lastFetchFailure;
 
-    public GitProcMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<GitProcOptions> options, TimeProvider time)
+    /// <param name="options">The watched branch, the label of the commit instruments.</param>
+    /// <param name="time">The clock of durations and ages.</param>
+    /// <param name="meterFactory">
+    /// The application's meter factory (the Generic Host registers one); without one the meter is this object's own,
+    /// still named <see cref="MeterName"/> for any listener, and disposed with it.
+    /// </param>
+    public GitProcMetrics(Microsoft.Extensions.Options.IOptions<Targeting.TargetingOptions> options, TimeProvider time, IMeterFactory? meterFactory = null)
     {
-        ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(options);
         _time = time;
         _branch = options.Value.WatchBranch;
-        var meter = meterFactory.Create(new MeterOptions(MeterName) { Version = Version });
+        var meterOptions = new MeterOptions(MeterName) { Version = Version };
+        Meter meter;
+        if (meterFactory is null)
+        {
+            meter = _ownMeter = new Meter(meterOptions);
+        }
+        else
+        {
+            meter = meterFactory.Create(meterOptions);
+        }
+
 
         meter.CreateObservableGauge("gitproc.build.info", () => new Measurement<int>(1, Tag("version", Version)),
             description: "The running GitProc's version; always 1.");
@@ -128,6 +145,9 @@ internal sealed class GitProcMetrics
     public static string Version { get; } =
         typeof(GitProcMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "unknown";
+
+    /// <summary>Disposes the meter when it is this object's own; a factory's meters are the factory's to dispose.</summary>
+    public void Dispose() => _ownMeter?.Dispose();
 
     /// <summary>The supervisor whose services the observed instruments report (the one the container made).</summary>
     public void Observe(ISupervisor supervisor) => Volatile.Write(ref _supervisor, supervisor);

@@ -17,12 +17,12 @@ internal sealed class MetricsServer : IHttpServer
     private readonly PrometheusExporter? _exporter;
     private readonly HttpService? _service;
 
-    public MetricsServer(IOptions<GitProcOptions> options, GitProcMetrics metrics, IMeterFactory meterFactory, ILogger<MetricsServer> logger)
+    public MetricsServer(IOptions<MetricsOptions> options, GitProcMetrics metrics, IMeterFactory meterFactory, ILogger<MetricsServer> logger)
     {
         _metrics = metrics;
 
         // Validated at start-up (GitProcOptionsValidator), so a listen address that does not parse is not here.
-        var endPoint = options.Value.Metrics.Listen is { } listen ? ListenAddress.Parse(listen, out _) : null;
+        var endPoint = options.Value.Listen is { } listen ? ListenAddress.Parse(listen, out _) : null;
         if (endPoint is null)
         {
             return;

@@ -9,6 +9,7 @@ using GitProc.Targeting;
 using GitProc.UnitFiles;
 using GitProc.Validation;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Reconciliation;
@@ -29,7 +30,9 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private readonly ISupervisor _supervisor;
     private readonly TimeProvider _time;
     private readonly ILogger<Reconciler> _logger;
-    private readonly GitProcOptions _options;
+    private readonly GitOptions _gitOptions;
+    private readonly DeliveryOptions _delivery;
+    private readonly TargetingOptions _targeting;
     private readonly IDeliveryHistory _history;
     private readonly DeliveryVerifier _verifier;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -61,9 +64,12 @@ internal sealed class Reconciler : IReconciler, IDisposable
         ISupervisor supervisor,
         IDeliveryHistory history,
         ICommitSignatureVerifier signatures,
-        IOptions<GitProcOptions> options,
+        IOptions<GitOptions> gitOptions,
+        IOptions<DeliveryOptions> delivery,
+        IOptions<TargetingOptions> targeting,
+        IOptions<PathOptions> paths,
         TimeProvider timeProvider,
-        ILogger<Reconciler> logger,
+        ILogger<Reconciler>? logger = null,
         IEventStream? events = null,
         GitProcMetrics? metrics = null)
     {
@@ -73,12 +79,14 @@ internal sealed class Reconciler : IReconciler, IDisposable
         _supervisor = supervisor;
         _history = history;
         _signatures = signatures;
-        _verifier = new DeliveryVerifier(supervisor, options.Value.Delivery, timeProvider, events);
-        _options = options.Value;
+        _gitOptions = gitOptions.Value;
+        _delivery = delivery.Value;
+        _targeting = targeting.Value;
+        _verifier = new DeliveryVerifier(supervisor, _delivery, timeProvider, events);
         _time = timeProvider;
-        _logger = logger;
-        _schedule = new FetchSchedule(_options.Git, _options.HostName + "\n" + _options.RepositoryPath, Random.Shared.NextDouble);
-        if (_options.Git.RemoteUrl is { } url && !string.IsNullOrWhiteSpace(url))
+        _logger = logger ?? NullLogger<Reconciler>.Instance;
+        _schedule = new FetchSchedule(_gitOptions, _targeting.HostName + "\n" + paths.Value.RepositoryPath, Random.Shared.NextDouble);
+        if (_gitOptions.RemoteUrl is { } url && !string.IsNullOrWhiteSpace(url))
         {
             _fetchStatus = new FetchStatus { Remote = RemoteAddress.Redact(url), NextFetch = timeProvider.GetUtcNow() };
         }
@@ -86,7 +94,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
         metrics?.Observe(this);
     }
 
-    public ReconcilerStatus Status => new(_options.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))
+    public ReconcilerStatus Status => new(_targeting.WatchBranch, Volatile.Read(ref _applied), Volatile.Read(ref _rejected))
     {
         GitError = Volatile.Read(ref _gitError),
         Warnings = Volatile.Read(ref _report).Warnings,
@@ -127,7 +135,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     /// </summary>
     public async Task<SyncResult> SyncAsync(bool fetch, CancellationToken cancellationToken)
     {
-        if (fetch && _options.Git.RemoteUrl is not null)
+        if (fetch && _gitOptions.RemoteUrl is not null)
         {
             await FetchAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -179,7 +187,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     public async Task<RollbackResult> RollbackAsync(string commit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(commit);
-        if (_options.Git.RequireSignedCommits)
+        if (_gitOptions.RequireSignedCommits)
         {
             // The commit a rollback makes carries no signature (the daemon holds no signing key), so it would only be
             // rejected: refused before anything is written.
@@ -404,7 +412,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private FetchStatus FetchFailed(string error)
     {
         var now = _time.GetUtcNow();
-        var status = Volatile.Read(ref _fetchStatus) ?? new FetchStatus { Remote = RemoteAddress.Redact(_options.Git.RemoteUrl ?? "") };
+        var status = Volatile.Read(ref _fetchStatus) ?? new FetchStatus { Remote = RemoteAddress.Redact(_gitOptions.RemoteUrl ?? "") };
         var failures = status.ConsecutiveFailures + 1;
         status = status with
         {
@@ -425,7 +433,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     /// </summary>
     private TimeSpan NextWake(DateTimeOffset? nextFetch, bool retrying)
     {
-        var wait = retrying || _options.Git.PollInterval > SafetyNetInterval ? _options.Git.PollInterval : SafetyNetInterval;
+        var wait = retrying || _gitOptions.PollInterval > SafetyNetInterval ? _gitOptions.PollInterval : SafetyNetInterval;
         if (nextFetch is { } due)
         {
             var untilFetch = due - _time.GetUtcNow();
@@ -671,7 +679,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     }
 
     public Task<DeliveryPlan> PlanAsync(string? revision = null, CancellationToken cancellationToken = default) =>
-        PlanAsync(revision, _options.HostName, _supervisor.Plan, cancellationToken);
+        PlanAsync(revision, _targeting.HostName, _supervisor.Plan, cancellationToken);
 
     public Task<DeliveryPlan> PlanForHostAsync(string? revision, HostIdentity host, CancellationToken cancellationToken = default)
     {
@@ -685,7 +693,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     {
         var commit = revision is null
             ? await _git.GetBranchTipAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
-                ?? throw new GitProcException($"The branch {_options.WatchBranch} has no commit yet: there is nothing to plan.")
+                ?? throw new GitProcException($"The branch {_targeting.WatchBranch} has no commit yet: there is nothing to plan.")
             : (await _git.GetCommitAsync(revision, cancellationToken).ConfigureAwait(false)).Sha;
         if (await SignatureProblemAsync(commit, logTrusted: false, cancellationToken).ConfigureAwait(false) is { } untrusted)
         {
@@ -715,7 +723,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     /// <summary>Starts watching the services a commit started or restarted, in the background.</summary>
     private void StartVerification(string commit, IReadOnlyList<UnitFile> units, List<string> services)
     {
-        var verification = new Verification(commit, units, _time.GetUtcNow() + _options.Delivery.VerifyWindow);
+        var verification = new Verification(commit, units, _time.GetUtcNow() + _delivery.VerifyWindow);
         Volatile.Write(ref _verifying, verification);
         _ = Task.Run(async () =>
         {
@@ -759,11 +767,11 @@ internal sealed class Reconciler : IReconciler, IDisposable
             _good = (verification.Commit, verification.Units);
             _logger.CommitVerified(shortSha);
         }
-        else if (result == DeliveryResult.RolledBack && (!_options.Delivery.AutoRollback || _good is not { Commit: not null }))
+        else if (result == DeliveryResult.RolledBack && (!_delivery.AutoRollback || _good is not { Commit: not null }))
         {
             // Rolling back needs an earlier commit to return to: the first commit a daemon ever applies has none, and
             // stopping everything is no remedy for one bad service.
-            failure = _options.Delivery.AutoRollback ? $"{failure}; nothing earlier to roll back to" : failure;
+            failure = _delivery.AutoRollback ? $"{failure}; nothing earlier to roll back to" : failure;
             result = DeliveryResult.Applied;
             _good = (verification.Commit, verification.Units);
             _logger.CommitFailedVerification(shortSha, failure!);
@@ -870,7 +878,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     /// <exception cref="GitException">The signature could not be verified (a trust file broken, a helper missing).</exception>
     private async Task<string?> SignatureProblemAsync(string commit, bool logTrusted, CancellationToken cancellationToken)
     {
-        if (!_options.Git.RequireSignedCommits)
+        if (!_gitOptions.RequireSignedCommits)
         {
             return null;
         }
@@ -930,7 +938,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private string? RefuseEmpty(IReadOnlyList<UnitFile> units)
     {
         var running = _supervisor.AppliedUnits.Count;
-        return units.Count > 0 || running == 0 || _options.Delivery.AllowEmpty
+        return units.Count > 0 || running == 0 || _delivery.AllowEmpty
             ? null
             : $"the commit removes every unit ({running} services would stop); set Delivery:AllowEmpty=true to apply such commits";
     }

@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using GitProc.Locking;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.ResourceControl;
@@ -27,12 +28,12 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
     private ExclusiveLock? _rootLock;
     private LockHeldException? _rootHeld;
 
-    public ResourceController(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<ResourceController> logger)
+    public ResourceController(IOptions<ResourceControlOptions> options, TimeProvider timeProvider, ILogger<ResourceController>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options.Value.ResourceControl;
+        _options = options.Value;
         _timeProvider = timeProvider;
-        _logger = logger;
+        _logger = logger ?? NullLogger<ResourceController>.Instance;
         _layout = new Lazy<CgroupLayout>(Detect, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 

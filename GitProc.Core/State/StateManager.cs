@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.State;
@@ -25,17 +26,16 @@ internal sealed class StateManager : IStateManager
     private long _lastTicket;
     private long _writtenTicket;
 
-    public StateManager(IOptions<GitProcOptions> options, TimeProvider timeProvider, ILogger<StateManager> logger)
+    public StateManager(IOptions<PathOptions> options, TimeProvider timeProvider, ILogger<StateManager>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
 
         _path = Path.GetFullPath(options.Value.StatePath);
         _directory = Path.GetDirectoryName(_path) ?? throw new ArgumentException($"The state path '{_path}' has no directory.", nameof(options));
         _fileName = Path.GetFileName(_path);
         _timeProvider = timeProvider;
-        _logger = logger;
+        _logger = logger ?? NullLogger<StateManager>.Instance;
     }
 
     public async Task<SupervisorState> LoadAsync(CancellationToken cancellationToken = default)

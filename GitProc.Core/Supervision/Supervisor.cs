@@ -9,8 +9,8 @@ using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Targeting;
 using GitProc.UnitFiles;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Supervision;
@@ -28,7 +28,7 @@ internal sealed class Supervisor : ISupervisor
 
     private readonly IProcessManager _processes;
     private readonly IStateManager _stateManager;
-    private readonly IServiceProvider _serviceProvider;
+    private readonly IDependencyResolver _resolver;
     private readonly ILogger<Supervisor> _logger;
     private readonly SupervisorContext _context;
     private readonly StateSaver _saver;
@@ -39,7 +39,7 @@ internal sealed class Supervisor : ISupervisor
     private readonly IHealthMonitor? _health;
     private readonly GitProcMetrics? _metrics;
     private readonly IUnitFileParser _parser;
-    private IDependencyResolver _graph;
+    private IDependencyGraph _graph;
     private Dictionary<string, ServiceState> _recovered = new(StringComparer.Ordinal);
     private string? _appliedCommit;
     private IReadOnlyList<UnitFile> _appliedUnits = [];
@@ -54,51 +54,60 @@ internal sealed class Supervisor : ISupervisor
     // second daemon refused at start-up is disposed without ever initializing).
     private volatile bool _ownsState;
 
+    /// <remarks>
+    /// The resource controller is always there (services without cgroups are its <see cref="ResourceControlStatus"/>'s
+    /// business where they cannot be had); with <see cref="ResourceControlOptions.Enabled"/> false the supervisor does
+    /// not use it at all, as before: no cgroup is asked for, and no leftover cgroup swept.
+    /// </remarks>
     public Supervisor(
         IProcessManager processes,
         IServiceLogs logs,
         IStateManager stateManager,
         IUnitFileParser parser,
-        IServiceProvider serviceProvider,
-        IOptions<GitProcOptions> options,
+        IDependencyResolver resolver,
+        IHealthMonitor health,
+        IEventStream events,
+        GitProcMetrics metrics,
+        IResourceController resources,
+        IOptions<PathOptions> paths,
+        IOptions<TargetingOptions> targeting,
+        IOptions<ResourceControlOptions> resourceControl,
+        IOptions<HealthOptions> healthOptions,
         TimeProvider timeProvider,
-        ILogger<Supervisor> logger)
+        ILogger<Supervisor>? logger = null)
     {
         _processes = processes;
         _stateManager = stateManager;
         _parser = parser;
-        _serviceProvider = serviceProvider;
-        _logger = logger;
-        var repository = options.Value.RepositoryPath;
-        _health = serviceProvider.GetService<IHealthMonitor>();
-        _metrics = serviceProvider.GetService<GitProcMetrics>();
-        _metrics?.Observe(this);
+        _resolver = resolver;
+        _logger = logger ?? NullLogger<Supervisor>.Instance;
+        var repository = paths.Value.RepositoryPath;
+        _health = health;
+        _metrics = metrics;
+        _metrics.Observe(this);
         _context = new SupervisorContext(
             processes,
             logs,
             timeProvider,
-            logger,
+            _logger,
             Directory.Exists(repository) ? repository : null,
             () => _saver!.Request(),
             token => _saver!.FlushAsync(token),
-            options.Value.ResourceControl.Enabled ? serviceProvider.GetService<IResourceController>() : null,
-            options.Value.ResourceControl.CgroupForEveryService,
+            resourceControl.Value.Enabled ? resources : null,
+            resourceControl.Value.CgroupForEveryService,
             _health,
-            options.Value.Health,
-            serviceProvider.GetService<IEventStream>(),
+            healthOptions.Value,
+            events,
             _metrics)
         {
-            Notify = OperatingSystem.IsLinux() ? new NotifyDirectory(NotifyDirectory.For(options.Value.SocketPath), logger) : null,
-            Host = HostIdentity.Of(options.Value),
-            OomPollInterval = options.Value.ResourceControl.OomPollInterval,
+            Notify = OperatingSystem.IsLinux() ? new NotifyDirectory(NotifyDirectory.For(paths.Value.SocketPath), _logger) : null,
+            Host = HostIdentity.Of(targeting.Value),
+            OomPollInterval = resourceControl.Value.OomPollInterval,
         };
-        if (_health is not null)
-        {
-            _health.HealthChanged += OnHealthChanged;
-        }
+        _health.HealthChanged += OnHealthChanged;
 
-        _saver = new StateSaver(stateManager, Snapshot, () => _ownsState, timeProvider, logger);
-        _graph = NewResolver();
+        _saver = new StateSaver(stateManager, Snapshot, () => _ownsState, timeProvider, _logger);
+        _graph = _resolver.Build([]);
     }
 
     public async Task<string?> InitializeAsync(CancellationToken cancellationToken = default)
@@ -115,11 +124,10 @@ internal sealed class Supervisor : ISupervisor
         // whose process still runs, unchanged, is taken over as it is, so a daemon's crash or upgrade restarts
         // nothing. The first apply then diffs the branch's tip against this set as it would against its own.
         var units = ParseApplied(state.AppliedUnits);
-        var graph = NewResolver();
+        var graph = _resolver.Build(units);
         var controllers = new Dictionary<string, ServiceController>(StringComparer.Ordinal);
         foreach (var unit in units)
         {
-            graph.AddUnit(unit);
             var controller = new ServiceController(unit, _context);
             if (recovered.Remove(unit.Name, out var record))
             {
@@ -131,7 +139,7 @@ internal sealed class Supervisor : ISupervisor
 
         if (!IsValid(graph))
         {
-            graph = NewResolver();
+            graph = _resolver.Build([]);
         }
 
         var attempts = await Task.WhenAll(controllers.Values
@@ -239,7 +247,7 @@ internal sealed class Supervisor : ISupervisor
         return units;
     }
 
-    private static bool IsValid(IDependencyResolver graph)
+    private static bool IsValid(IDependencyGraph graph)
     {
         try
         {
@@ -348,7 +356,7 @@ internal sealed class Supervisor : ISupervisor
     }
 
     /// <summary>The units by name and their dependency graph, checked whole (a cycle or a missing Requires throws).</summary>
-    private (Dictionary<string, UnitFile> Desired, IDependencyResolver Graph) Desired(IReadOnlyCollection<UnitFile> units)
+    private (Dictionary<string, UnitFile> Desired, IDependencyGraph Graph) Desired(IReadOnlyCollection<UnitFile> units)
     {
         ArgumentNullException.ThrowIfNull(units);
         var desired = new Dictionary<string, UnitFile>(StringComparer.Ordinal);
@@ -360,12 +368,7 @@ internal sealed class Supervisor : ISupervisor
             }
         }
 
-        var graph = NewResolver();
-        foreach (var unit in desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal))
-        {
-            graph.AddUnit(unit);
-        }
-
+        var graph = _resolver.Build(desired.Values.OrderBy(u => u.Name, StringComparer.Ordinal));
         _ = graph.GetStartOrder();
         return (desired, graph);
     }
@@ -379,7 +382,7 @@ internal sealed class Supervisor : ISupervisor
     /// </summary>
     private static ApplyPlan PlanCore(
         Dictionary<string, UnitFile> desired,
-        IDependencyResolver graph,
+        IDependencyGraph graph,
         Dictionary<string, ServiceController> current,
         Dictionary<string, ServiceState> recovered,
         bool startInactive,
@@ -643,8 +646,6 @@ internal sealed class Supervisor : ISupervisor
         }
     }
 
-    private IDependencyResolver NewResolver() => _serviceProvider.GetRequiredService<IDependencyResolver>();
-
     /// <summary>
     /// Starts <paramref name="names"/> and what they pull in, each as soon as its dependencies are up, so
     /// independent services start in parallel. A service whose required dependency did not come up fails
@@ -657,7 +658,7 @@ internal sealed class Supervisor : ISupervisor
             return;
         }
 
-        IDependencyResolver graph;
+        IDependencyGraph graph;
         Dictionary<string, ServiceController> services;
         lock (_lock)
         {
@@ -763,7 +764,7 @@ internal sealed class Supervisor : ISupervisor
         status.Status == ServiceStatus.Running || status.SubState == "exited";
 
     /// <summary>Stops services so that each stops only after everything that depends on it has stopped.</summary>
-    private async Task StopInOrderAsync(IDependencyResolver graph, IReadOnlyCollection<string> names, Func<ServiceController, Task> stop)
+    private async Task StopInOrderAsync(IDependencyGraph graph, IReadOnlyCollection<string> names, Func<ServiceController, Task> stop)
     {
         if (names.Count == 0)
         {
@@ -812,7 +813,7 @@ internal sealed class Supervisor : ISupervisor
         await Task.WhenAll(stopped.Values).ConfigureAwait(false);
     }
 
-    private static IReadOnlyList<string> SafeDependencies(IDependencyResolver graph, string name)
+    private static IReadOnlyList<string> SafeDependencies(IDependencyGraph graph, string name)
     {
         try
         {

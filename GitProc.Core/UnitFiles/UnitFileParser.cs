@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
+using Microsoft.Extensions.Options;
 
 namespace GitProc.UnitFiles;
 
@@ -32,6 +33,13 @@ public sealed class UnitFileParser : IUnitFileParser
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+    }
+
+    /// <summary>Creates a parser with the options of dependency injection (<c>GitProc:UnitFiles</c>).</summary>
+    /// <param name="options">How strictly unit files are read.</param>
+    public UnitFileParser(IOptions<UnitFileOptions> options)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Value)
+    {
     }
 
     /// <summary>Parses one unit file without dependency injection, for tooling.</summary>

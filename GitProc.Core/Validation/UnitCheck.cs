@@ -1,16 +1,15 @@
 using GitProc.Dependencies;
 using GitProc.Git;
 using GitProc.UnitFiles;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace GitProc.Validation;
 
 /// <summary>
 /// The default <see cref="IUnitCheck"/>, which the reconciler uses for every commit (and <c>plan</c> and
 /// <c>rollback</c> for theirs), so that <c>gitproc check</c> and the daemon never disagree: the configured
-/// <see cref="IUnitFileParser"/> on every file, then a fresh <see cref="IDependencyResolver"/> over the set.
+/// <see cref="IUnitFileParser"/> on every file, then the <see cref="IDependencyResolver"/>'s graph of the set.
 /// </summary>
-internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, IServiceProvider services) : IUnitCheck
+internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, IDependencyResolver resolver) : IUnitCheck
 {
     private const string ServiceSuffix = ".service";
     private const string ValuePrefix = "The value ";
@@ -99,7 +98,7 @@ internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, ISe
     /// <summary>Parses every source, checks the set's dependencies, and orders the findings by file, then line.</summary>
     private UnitCheckResult Run(List<UnitSource> sources, List<string> order, List<UnitDiagnostic> errors, List<UnitDiagnostic> warnings)
     {
-        var resolver = services.GetRequiredService<IDependencyResolver>();
+        var graph = new List<ServiceDependencies>(sources.Count);
         var units = new List<UnitFile>(sources.Count);
         var owners = new Dictionary<string, (string File, UnitFile? Unit)>(StringComparer.Ordinal);
         foreach (var source in sources)
@@ -121,7 +120,7 @@ internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, ISe
                 if (fileName.EndsWith(ServiceSuffix, StringComparison.Ordinal) && fileName[..^ServiceSuffix.Length] is var name
                     && UnitFileParser.IsValidServiceName(name) && owners.TryAdd(name, (source.FileName, null)))
                 {
-                    resolver.AddService(name);
+                    graph.Add(new ServiceDependencies(name));
                 }
 
                 continue;
@@ -139,10 +138,10 @@ internal sealed class UnitCheck(IUnitFileParser parser, IGitIntegration git, ISe
             }
 
             units.Add(unit);
-            resolver.AddUnit(unit);
+            graph.Add(ServiceDependencies.From(unit));
         }
 
-        var dependencies = resolver.Validate();
+        var dependencies = resolver.Build(graph).Validation;
         errors.AddRange(dependencies.Errors.Select(d => FromResolver(d, owners)));
         warnings.AddRange(dependencies.Warnings.Select(d => FromResolver(d, owners)));
         return new UnitCheckResult(sources.Count, units.AsReadOnly(), Sort(errors, order), Sort(warnings, order));

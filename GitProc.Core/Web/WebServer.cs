@@ -47,7 +47,7 @@ internal sealed class WebServer : IHttpServer
     private readonly HttpService? _service;
 
     public WebServer(
-        IOptions<GitProcOptions> options, ISupervisor supervisor, IReconciler reconciler, IDeliveryHistory history, IServiceLogs logs,
+        IOptions<WebOptions> options, ISupervisor supervisor, IReconciler reconciler, IDeliveryHistory history, IServiceLogs logs,
         IEventStream events, TimeProvider timeProvider, ILogger<WebServer> logger)
     {
         _supervisor = supervisor;
@@ -57,10 +57,10 @@ internal sealed class WebServer : IHttpServer
         _events = events;
         _timeProvider = timeProvider;
         _logger = logger;
-        _logLines = options.Value.Web.LogLines;
+        _logLines = options.Value.LogLines;
 
         // Validated at start-up (GitProcOptionsValidator), so a listen address that does not parse is not here.
-        var endPoint = options.Value.Web.Listen is { } listen ? ListenAddress.Parse(listen, out _) : null;
+        var endPoint = options.Value.Listen is { } listen ? ListenAddress.Parse(listen, out _) : null;
         if (endPoint is null)
         {
             return;
