@@ -54,11 +54,9 @@ internal sealed class Supervisor : ISupervisor
     // second daemon refused at start-up is disposed without ever initializing).
     private volatile bool _ownsState;
 
-    /// <remarks>
-    /// The resource controller is always there (services without cgroups are its <see cref="ResourceControlStatus"/>'s
-    /// business where they cannot be had); with <see cref="ResourceControlOptions.Enabled"/> false the supervisor does
-    /// not use it at all, as before: no cgroup is asked for, and no leftover cgroup swept.
-    /// </remarks>
+    // The resource controller is always given (where cgroups cannot be had, its Status says why and it hands out none);
+    // with ResourceControl.Enabled false the supervisor leaves it unused: no cgroup is asked for, none swept, and a
+    // service's status carries no "limits not enforced" note.
     public Supervisor(
         IProcessManager processes,
         IServiceLogs logs,
