@@ -7,17 +7,22 @@ using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Targeting;
 using GitProc.UnitFiles;
-using Polly;
-using Polly.Retry;
 
 namespace GitProc.Supervision;
 
 /// <summary>
 /// Keeps one service running. Every command (start, stop, restart, a unit change, an automatic restart) runs
-/// under one gate, so a crash-restart can never race an operator's stop. The process's exits are watched by a
-/// supervise loop, a Polly retry pipeline whose delay is the unit's restart backoff and whose "should retry" is
-/// systemd's restart table plus the crash-loop limit.
+/// under one gate, so a crash-restart can never race an operator's stop. What each event makes of the service's state
+/// is <see cref="ServiceStateMachine"/>'s; its cgroup is a <see cref="CgroupLease"/>. The process's exits are watched
+/// by a supervise loop: wait for the ending, let the state machine decide, wait out the restart delay on
+/// <see cref="SupervisorContext.Time"/>, launch again.
 /// </summary>
+/// <remarks>
+/// Why a plain loop and not a Polly retry pipeline: nothing here is a transient fault to retry. Every ending is an
+/// outcome the state machine records (and publishes) before deciding, the attempts are unbounded, the delay comes
+/// from the unit and the state, and the restart timer must be armed in the same step that shows the service as
+/// <c>auto-restart</c>. A pipeline whose "should handle" predicate changes state hid all of that in callbacks.
+/// </remarks>
 internal sealed partial class ServiceController : IAsyncDisposable
 {
     // SIGABRT: what the watchdog kills a service with (systemd's default WatchdogSignal=).
@@ -26,37 +31,27 @@ internal sealed partial class ServiceController : IAsyncDisposable
     // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
     private const int ExitExec = 203;
 
-    // The sub-state of a service whose start waits because the daemon is short of descriptors or memory.
-    internal const string WaitingForResources = "waiting-for-resources";
-
-    // The sub-state of a stopped service whose ConditionHost= is not met on this host: it is not started here.
-    internal const string ConditionSubState = "condition";
-
-    private static readonly TimeSpan UsageMaxAge = TimeSpan.FromSeconds(1);
-
     private readonly SupervisorContext _context;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly StartLimiter _limiter = new();
     private readonly Lock _sync = new();
+
+    // The service's state (under _sync).
+    private readonly ServiceStateMachine _state = new();
+
+    // The service's cgroup, kept across automatic restarts and released when the service stops.
+    private readonly CgroupLease _cgroup;
 
     private UnitFile _unit;
     private string _digest;
 
     // Why the unit does not run on this host (its ConditionHost=), or null; changes with the unit.
     private string? _unmet;
-    private ServiceStatus _status = ServiceStatus.Stopped;
-    private string _subState = "dead";
     private IServiceProcess? _process;
     private DateTimeOffset? _startTime;
-    private int _restartCount;
-    private ProcessExit? _lastExit;
-    private int? _lastExitCode;
-    private string? _failureReason;
-    private bool _manuallyStopped;
 
     // What subscribers last heard (under _sync): a change is published once, whichever path made it.
     private ServiceStatus _publishedStatus = ServiceStatus.Stopped;
-    private string _publishedSubState = "dead";
+    private ServiceSubState _publishedSubState = ServiceSubState.Dead;
     private int? _publishedPid;
 
     // Set only when handing over to a re-executed daemon (DetachOutputAsync).
@@ -65,23 +60,6 @@ internal sealed partial class ServiceController : IAsyncDisposable
     // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
     private bool _launchFailed;
 
-    // Set (under _sync) when the last launch failed for the daemon's own shortage, not the service's: its message.
-    // Such a start is retried after ShortageDelay(_shortageRetries), is not counted, and never fails the service.
-    private string? _shortage;
-    private int _shortageRetries;
-
-    // The service's cgroup, kept across automatic restarts and removed when the service stops.
-    private IServiceCgroup? _cgroup;
-    private OomWatch? _oom;
-
-    // OOM kills seen (under _sync) since the current main process (or oneshot run) was launched.
-    private long _runOomKills;
-
-    // A oneshot with RemainAfterExit=yes that succeeded (under _sync): active without a process until stopped.
-    private bool _exitedActive;
-    private (IServiceCgroup Cgroup, long Timestamp, ResourceUsage Usage)? _usage;
-    private string? _limitsNote;
-
     // The notification socket and what the service said through it (NOTIFY_SOCKET; Type=notify, WatchdogSec=), kept
     // across automatic restarts like the cgroup. See Readiness/.
     private ServiceNotifications? _notify;
@@ -89,13 +67,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
     // Cancelled by a stop while a Type=notify start waits for READY=1, so the stop need not wait for the start timeout.
     private CancellationTokenSource? _startAbort;
 
-    // An unhealthy verdict asked for a restart: the next exit is restarted whatever Restart= says.
-    private bool _unhealthyRestart;
-
     // Each start begins a new generation; a supervise loop only touches state while its generation is current,
     // so a loop that a command has taken over can never overwrite what the command did.
     private int _generation;
     private CancellationTokenSource? _superviseCts;
+
+    // The supervise loops not yet ended (under _sync): one per generation until a command takes it over and it notices.
+    private readonly List<Task> _loops = [];
 
     public ServiceController(UnitFile unit, SupervisorContext context)
     {
@@ -103,6 +81,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _digest = UnitDefinition.Digest(unit);
         _context = context;
         _unmet = HostTargeting.Unmet(unit, context.Host);
+        _cgroup = new CgroupLease(context, unit.Name, OnOomKillsAsync);
 
         // What subscribers would have seen had it been announced: a unit for another host is stopped for that reason
         // from the start, so its first event (a commit moving it here) says it came from "condition".
@@ -123,13 +102,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                return _process is not null || _exitedActive || _subState is "auto-restart" or WaitingForResources;
+                return _state.IsActive(_process is not null);
             }
         }
     }
 
     /// <summary>The service has its own cgroup now (while it runs, where cgroups are used).</summary>
-    public bool HasCgroup => Volatile.Read(ref _cgroup) is not null;
+    public bool HasCgroup => _cgroup.Cgroup is not null;
 
     public bool ManuallyStopped
     {
@@ -137,7 +116,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                return _manuallyStopped;
+                return _state.ManuallyStopped;
             }
         }
     }
@@ -147,9 +126,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         lock (_sync)
         {
-            _restartCount = recorded.RestartCount;
-            _manuallyStopped = recorded.ManuallyStopped;
-            _lastExitCode = recorded.LastExitCode;
+            _state.Restore(recorded);
             _startTime = recorded.StartTime;
         }
     }
@@ -159,23 +136,23 @@ internal sealed partial class ServiceController : IAsyncDisposable
         lock (_sync)
         {
             var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _notify is { } notify
-                ? (notify.SubState(ShownSubState()), notify.NamedMainPid, notify.StatusText)
+                ? (_state.Shown(_unmet is not null, notify.Announced), notify.NamedMainPid, notify.StatusText)
                 : (ShownSubState(), null, null);
             return new ServiceStatusInfo
             {
                 Name = _unit.Name,
-                Status = _status,
-                SubState = subState,
+                Status = _state.Status,
+                SubState = subState.ToText(),
                 Description = _unit.Description,
                 Pid = MainPid(_process) is { } pid ? namedPid ?? pid : null,
                 StartTime = _startTime,
-                RestartCount = _restartCount,
-                LastExitCode = _lastExitCode,
-                LastExit = _lastExit?.ToString(),
-                FailureReason = _failureReason,
-                ManuallyStopped = _manuallyStopped,
-                LimitsEnforced = _cgroup is not null,
-                LimitsNote = _limitsNote,
+                RestartCount = _state.RestartCount,
+                LastExitCode = _state.LastExitCode,
+                LastExit = _state.LastExit?.ToString(),
+                FailureReason = _state.FailureReason,
+                ManuallyStopped = _state.ManuallyStopped,
+                LimitsEnforced = _cgroup.Cgroup is not null,
+                LimitsNote = _cgroup.LimitsNote,
                 Health = _context.Health?.GetReport(_unit.Name),
                 StatusText = statusText,
                 UnmetCondition = _unmet,
@@ -183,12 +160,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The sub-state users see (under <see cref="_sync"/>): a stopped service that does not run on this host says so,
-    /// whether it never started here or was stopped when a commit moved it elsewhere.
-    /// </summary>
-    private string ShownSubState() =>
-        _status == ServiceStatus.Stopped && _subState == "dead" && _unmet is not null ? ConditionSubState : _subState;
+    /// <summary>The sub-state users see (under <see cref="_sync"/>).</summary>
+    private ServiceSubState ShownSubState() => _state.Shown(conditionUnmet: _unmet is not null);
 
     public ServiceState ToState()
     {
@@ -197,15 +170,15 @@ internal sealed partial class ServiceController : IAsyncDisposable
             return new ServiceState
             {
                 Name = _unit.Name,
-                Status = _status,
+                Status = _state.Status,
                 Pid = MainPid(_process),
                 ProcessStartTicks = MainPid(_process) is null ? null : _process?.Info.StartTicks,
                 StartTime = _startTime,
-                RestartCount = _restartCount,
-                LastExitCode = _lastExitCode,
-                ManuallyStopped = _manuallyStopped,
+                RestartCount = _state.RestartCount,
+                LastExitCode = _state.LastExitCode,
+                ManuallyStopped = _state.ManuallyStopped,
                 // Also kept for a oneshot that remains active, whose digest (with no pid) says so to the next daemon.
-                UnitDigest = _process is null && !_exitedActive ? null : _digest,
+                UnitDigest = _process is null && !_state.ExitedActive ? null : _digest,
                 OutputPipe = _process?.Info.OutputPipe,
                 PendingOutput = _process is null ? null : _pendingOutput,
             };
@@ -245,8 +218,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             {
                 lock (_sync)
                 {
-                    _manuallyStopped = false;
-                    _limiter.Reset();
+                    _state.ClearForOperatorStart();
                 }
             }
 
@@ -265,11 +237,17 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>Stops the service with its process tree.</summary>
-    /// <param name="manual">An operator's stop, which persists.</param>
-    /// <param name="requireActive">Throw when there is nothing to stop (an operator's <c>stop</c>).</param>
+    /// <param name="mode">
+    /// An operator's stop (persisted before it is done; an error when there is nothing to stop, unless the service
+    /// failed: stopping a failed service is how an operator says "leave it down"), or the daemon's own.
+    /// </param>
     /// <param name="cancellationToken">Cancels waiting for the gate; once begun, the stop completes.</param>
-    public async Task<ServiceStatusInfo> StopAsync(bool manual, bool requireActive, CancellationToken cancellationToken)
+    public async Task<ServiceStatusInfo> StopAsync(StopMode mode, CancellationToken cancellationToken)
     {
+        var manual = mode == StopMode.Operator;
+
+        // Read before the gate, as the operator saw it when asking.
+        var requireActive = manual && Snapshot().Status != ServiceStatus.Failed;
         AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -318,8 +296,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         bool before;
         lock (_sync)
         {
-            before = _manuallyStopped;
-            _manuallyStopped = stopped;
+            before = _state.ChooseStopped(stopped);
         }
 
         try
@@ -330,7 +307,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                _manuallyStopped = before;
+                _state.ChooseStopped(before);
             }
 
             if (ex is OperationCanceledException)
@@ -361,11 +338,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 _unmet = HostTargeting.Unmet(unit, _context.Host);
 
                 // A commit that changes the unit ends an operator's stop and a crash loop (CONTRACT §3).
-                _manuallyStopped = false;
-                _failureReason = null;
-                _status = ServiceStatus.Stopped;
-                _subState = "dead";
-                _limiter.Reset();
+                _state.UnitReplaced();
             }
 
             // A unit moved off this host shows so at once (stopped, then stopped for its condition).
@@ -408,7 +381,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             }
 
             var unit = _unit;
-            await EnsureCgroupAsync(unit, adopting: true).ConfigureAwait(false);
+            await _cgroup.AcquireAsync(unit, adopting: true).ConfigureAwait(false);
             var launch = Launch(unit, unit.ExecStartCommands[0], main: true);
             if (recorded.PendingOutput is { Length: > 0 } pending && launch.Output is { } output)
             {
@@ -422,7 +395,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             if (process is null)
             {
                 // Gone: whatever it left in its cgroup goes too, so the fresh start runs alone.
-                await RemoveCgroupAsync().ConfigureAwait(false);
+                await _cgroup.ReleaseAsync().ConfigureAwait(false);
                 return false;
             }
 
@@ -435,15 +408,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 cts = _superviseCts = new CancellationTokenSource();
                 _process = process;
                 _startTime = started;
-                _status = ServiceStatus.Running;
-                _subState = "running";
-                _failureReason = null;
+                _state.Adopted();
             }
 
             _context.Logger.ServiceAdopted(Name, pid);
             WatchHealth(unit);
             ResumeNotifications(unit, process);
-            _ = SuperviseAsync(BuildPipeline(unit, generation), process.Exited, generation, cts.Token);
+            Track(SuperviseAsync(unit, process.Exited, generation, cts.Token));
             Changed();
             return true;
         }
@@ -461,9 +432,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                _exitedActive = true;
-                _status = ServiceStatus.Running;
-                _subState = "exited";
+                _state.RestoredExited();
             }
         }
         finally
@@ -498,7 +467,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>Marks the service failed without starting it (a required dependency failed).</summary>
-    public async Task FailAsync(string subState, string reason, CancellationToken cancellationToken)
+    public async Task FailAsync(ServiceSubState subState, string reason, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -510,9 +479,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
             lock (_sync)
             {
-                _status = ServiceStatus.Failed;
-                _subState = subState;
-                _failureReason = reason;
+                _state.Fail(subState, reason);
             }
         }
         finally
@@ -526,7 +493,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(manual: false, requireActive: false, CancellationToken.None).ConfigureAwait(false);
+        await StopAsync(StopMode.Daemon, CancellationToken.None).ConfigureAwait(false);
         _gate.Dispose();
     }
 
@@ -539,11 +506,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         lock (_sync)
         {
             unit = _unit;
-            if (!_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow()))
+            if (!_state.TryBeginStart(unit, _context.Time.GetUtcNow()))
             {
-                _status = ServiceStatus.Failed;
-                _subState = "start-limit-hit";
-                _failureReason = StartLimitReason();
                 generation = 0;
                 cts = null!;
             }
@@ -552,16 +516,15 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 generation = ++_generation;
                 _superviseCts?.Dispose();
                 cts = _superviseCts = new CancellationTokenSource();
-                _failureReason = null;
-                _subState = "starting";
             }
         }
 
         if (generation == 0)
         {
-            _context.Logger.ServiceFailed(Name, StartLimitReason());
+            var reason = ServiceStateMachine.StartLimitReason(unit);
+            _context.Logger.ServiceFailed(Name, reason);
             Changed();
-            return StartLimitReason();
+            return reason;
         }
 
         var first = await LaunchAsync(generation).ConfigureAwait(false);
@@ -573,11 +536,11 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                failure = _failureReason ?? first.Result.ToString();
+                failure = _state.FailureReason ?? first.Result.ToString();
             }
         }
 
-        _ = SuperviseAsync(BuildPipeline(unit, generation), first, generation, cts.Token);
+        Track(SuperviseAsync(unit, first, generation, cts.Token));
         return failure;
     }
 
@@ -593,12 +556,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             _superviseCts?.Cancel();
             process = _process;
             unit = _unit;
-            exitedActive = _exitedActive;
-            _exitedActive = false;
-            if (process is not null || exitedActive)
-            {
-                _subState = "stopping";
-            }
+            exitedActive = _state.BeginStop(hasProcess: process is not null);
         }
 
         _context.Health?.Unwatch(Name);
@@ -633,25 +591,16 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
         // KillMode=process leaves what the main process forked running, so their cgroup stays while they do (and is
         // taken again by the next start).
-        if (unit.KillMode != KillMode.Process || !await CgroupHoldsProcessesAsync().ConfigureAwait(false))
+        if (unit.KillMode != KillMode.Process || !await _cgroup.HoldsProcessesAsync().ConfigureAwait(false))
         {
-            await RemoveCgroupAsync().ConfigureAwait(false);
+            await _cgroup.ReleaseAsync().ConfigureAwait(false);
         }
 
         CloseNotifications();
         lock (_sync)
         {
             _process = null;
-            if (exit is not null)
-            {
-                _lastExit = exit;
-                _lastExitCode = exit.DisplayCode;
-            }
-
-            _status = ServiceStatus.Stopped;
-            _subState = "dead";
-            _failureReason = null;
-            _manuallyStopped |= manual;
+            _state.Stopped(exit, manual);
         }
 
         Changed();
@@ -666,22 +615,22 @@ internal sealed partial class ServiceController : IAsyncDisposable
         var unit = _unit;
         var began = _context.Time.GetTimestamp();
         _launchFailed = true;
-        SetShortage(null);
         lock (_sync)
         {
-            _runOomKills = 0;
+            _state.BeginLaunch();
         }
 
+        _cgroup.BeginRun();
         try
         {
-            await EnsureCgroupAsync(unit).ConfigureAwait(false);
+            await _cgroup.AcquireAsync(unit).ConfigureAwait(false);
         }
         catch (GitProcException ex) when (ResourceShortage.Is(ex))
         {
             return ShortOfResources(ex.Message);
         }
 
-        if (OperatingSystem.IsLinux() && unit.Type == ServiceType.Forking && ForkingStart.Unsupported(unit, _cgroup, _limitsNote) is { } unsupported)
+        if (OperatingSystem.IsLinux() && unit.Type == ServiceType.Forking && ForkingStart.Unsupported(unit, _cgroup.Cgroup, _cgroup.LimitsNote) is { } unsupported)
         {
             RecordFailureReason(generation, unsupported);
             _context.Logger.ServiceStartFailed(Name, unsupported);
@@ -791,7 +740,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             return ex.Message;
         }
 
-        _notify.Begin(unit, _cgroup);
+        _notify.Begin(unit, _cgroup.Cgroup);
         return null;
     }
 
@@ -856,7 +805,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 lock (_sync)
                 {
                     _generation++;
-                    _failureReason = "stopped before it sent READY=1";
+                    _state.RecordFailure("stopped before it sent READY=1");
                 }
 
                 return Task.FromResult(await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false));
@@ -883,7 +832,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         // Not disposed: a stop may still cancel it after the start is over (as AwaitReadyAsync's).
         var abort = new CancellationTokenSource();
         Volatile.Write(ref _startAbort, abort);
-        var outcome = await new ForkingStart(unit, _cgroup, _context.Processes, _context.Time, _context.Logger).RunAsync(started, abort.Token).ConfigureAwait(false);
+        var outcome = await new ForkingStart(unit, _cgroup.Cgroup, _context.Processes, _context.Time, _context.Logger).RunAsync(started, abort.Token).ConfigureAwait(false);
         Volatile.Write(ref _startAbort, null);
         if (outcome.Process is { } daemon)
         {
@@ -895,7 +844,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             lock (_sync)
             {
                 _generation++;
-                _failureReason = "stopped before the daemon was running";
+                _state.RecordFailure("stopped before the daemon was running");
             }
         }
         else
@@ -966,7 +915,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             ProcessExit exit;
             try
             {
-                exit = await _context.Processes.RunAsync(Launch(unit, command) with { ExtraEnvironment = MainPidVariable(mainProcess) }, timeout).ConfigureAwait(false);
+                exit = await _context.Processes.RunAsync(Launch(unit, command).WithEnvironment(MainPidVariable(mainProcess)), timeout).ConfigureAwait(false);
             }
             catch (ProcessStartException ex)
             {
@@ -1009,8 +958,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         Output = _context.Logs.OpenWriter(unit.Name, new LogRateLimit(unit.LogRateLimitBurst, unit.LogRateLimitInterval)),
         DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
-        CgroupProcsFiles = main ? _cgroup?.ProcsFiles ?? [] : [],
-        CgroupJoinFiles = _cgroup?.JoinFiles ?? [],
+        CgroupProcsFiles = main ? _cgroup.Cgroup?.ProcsFiles ?? [] : [],
+        CgroupJoinFiles = _cgroup.Cgroup?.JoinFiles ?? [],
         Environment = OperatingSystem.IsLinux() && _notify is { } notify ? notify.Environment(unit) : new Dictionary<string, string>(),
         PidVariables = !main || _notify is null ? [] : unit.Watchdog is null ? NotifyPidVariables : WatchdogPidVariables,
     };
@@ -1021,102 +970,19 @@ internal sealed partial class ServiceController : IAsyncDisposable
     private static readonly string[] WatchdogPidVariables = ["SYSTEMD_EXEC_PID", "WATCHDOG_PID"];
 
     /// <summary>
-    /// Gives the service its cgroup before its first process starts (by default every service gets one where
-    /// cgroups work, limits or not, so a stop reaches every process it ever forked). Where cgroups cannot be used
-    /// the service still runs and its status says its limits are not enforced.
-    /// </summary>
-    private async Task EnsureCgroupAsync(UnitFile unit, bool adopting = false)
-    {
-        if (_cgroup is not null || _context.Resources is not { } resources)
-        {
-            return;
-        }
-
-        var limits = ResourceLimits.From(unit);
-        if (!limits.HasAny && !_context.CgroupForEveryService)
-        {
-            return;
-        }
-
-        try
-        {
-            // Taking a process over keeps what runs in its cgroup; a fresh start clears out what a dead daemon left.
-            _cgroup = adopting
-                ? await resources.AttachAsync(unit.Name, limits).ConfigureAwait(false)
-                : await resources.CreateAsync(unit.Name, limits).ConfigureAwait(false);
-            _limitsNote = _cgroup is null && limits.HasAny
-                ? $"limits not enforced: {resources.Status.Reason}"
-                : null;
-        }
-        catch (GitProcException ex) when (!ResourceShortage.Is(ex))
-        {
-            _limitsNote = $"limits not enforced: {ex.Message}";
-            _context.Logger.ServiceFailed(Name, _limitsNote);
-        }
-
-        if (_cgroup is not null)
-        {
-            // Polled only where the unit sets a memory limit, the cgroup's own OOM kills: a hundred unlimited services
-            // would otherwise cost an idle daemon hundreds of file reads a second. A kill by the system-wide OOM killer
-            // in an unlimited service is still found by the read when its main process ends.
-            var poll = unit.MemoryLimit is null ? TimeSpan.Zero : _context.OomPollInterval;
-            _oom = await OomWatch.StartAsync(_cgroup, poll, _context.Time, OnOomKillsAsync).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<bool> CgroupHoldsProcessesAsync()
-    {
-        try
-        {
-            return _cgroup is { } cgroup && (await cgroup.GetPidsAsync().ConfigureAwait(false)).Count > 0;
-        }
-        catch (Exception ex) when (ex is IOException or GitProcException)
-        {
-            return false;
-        }
-    }
-
-    private async Task RemoveCgroupAsync()
-    {
-        if (_cgroup is not { } cgroup)
-        {
-            return;
-        }
-
-        _cgroup = null;
-        _oom?.Dispose();
-        _oom = null;
-        try
-        {
-            await cgroup.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (GitProcException ex)
-        {
-            _context.Logger.ServiceFailed(Name, ex.Message);
-        }
-    }
-
-    /// <summary>
     /// Recognises an OOM kill when the process ended: the main process killed by SIGKILL while the cgroup's OOM-kill
     /// counter went up (whatever <c>OOMPolicy=</c> says), or, unless the policy is <c>continue</c>, any OOM kill in the
     /// cgroup since this run was launched (a shell whose child was killed exits 137: the service ran out of memory).
     /// </summary>
     private async Task<ProcessExit> AnnotateAsync(ProcessExit exit)
     {
-        if (_oom is not { } oom)
+        if (await _cgroup.TakeNewKillsAsync().ConfigureAwait(false) is not { } fresh)
         {
             return exit;
         }
 
-        var fresh = await oom.TakeNewKillsAsync().ConfigureAwait(false);
-        long kills;
-        UnitFile unit;
-        lock (_sync)
-        {
-            _runOomKills += fresh;
-            kills = _runOomKills;
-            unit = _unit;
-        }
+        var kills = _cgroup.CountKills(fresh);
+        var unit = Volatile.Read(ref _unit);
 
         if (fresh > 0)
         {
@@ -1135,9 +1001,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         IServiceProcess? process;
         UnitFile unit;
+        _cgroup.CountKills(kills);
         lock (_sync)
         {
-            _runOomKills += kills;
             process = _process;
             unit = _unit;
         }
@@ -1158,10 +1024,10 @@ internal sealed partial class ServiceController : IAsyncDisposable
                     return;
                 }
 
-                _failureReason = OomWatch.Reason(unit);
+                _state.RecordFailure(OomWatch.Reason(unit));
             }
 
-            if (unit.OomPolicy == OomPolicy.Kill && _cgroup is { } cgroup)
+            if (unit.OomPolicy == OomPolicy.Kill && _cgroup.Cgroup is { } cgroup)
             {
                 await cgroup.KillAllAsync(9, CancellationToken.None).ConfigureAwait(false);
             }
@@ -1195,48 +1061,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _context.Events?.Publish(new GitProcEvent { Type = EventTypes.ServiceOomKill, Service = Name, Pid = pid, Reason = reason });
     }
 
-    /// <summary>
-    /// The cgroup's usage, or null where the service has no cgroup. A reading is reused for up to
-    /// <see cref="UsageMaxAge"/>: status can be asked thousands of times a second (scripts, exporters), reading the
-    /// cgroup files each time would cost more than the rest of the request, and a CPU percentage over a few
-    /// microseconds says nothing.
-    /// </summary>
-    public async Task<ResourceUsage?> GetUsageAsync(CancellationToken cancellationToken)
-    {
-        var cgroup = _cgroup;
-        if (cgroup is null)
-        {
-            return null;
-        }
-
-        var now = _context.Time.GetTimestamp();
-        lock (_sync)
-        {
-            if (_usage is { } cached && cached.Cgroup == cgroup && _context.Time.GetElapsedTime(cached.Timestamp, now) < UsageMaxAge)
-            {
-                return cached.Usage;
-            }
-        }
-
-        try
-        {
-            var usage = await cgroup.GetUsageAsync(cancellationToken).ConfigureAwait(false);
-            lock (_sync)
-            {
-                _usage = (cgroup, now, usage);
-            }
-
-            return usage;
-        }
-        catch (GitProcException)
-        {
-            return null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The cgroup's usage (read at most once a second), or null where the service has no cgroup.</summary>
+    public Task<ResourceUsage?> GetUsageAsync(CancellationToken cancellationToken) => _cgroup.GetUsageAsync(cancellationToken);
 
     /// <summary>
     /// Restarts a service whose health check turned unhealthy: counted as an automatic restart and subject to
@@ -1256,8 +1082,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
                     return;
                 }
 
-                _unhealthyRestart = true;
-                _failureReason = "health check failed";
+                _state.RestartForHealth();
             }
 
             _context.Logger.ServiceUnhealthy(Name);
@@ -1277,25 +1102,56 @@ internal sealed partial class ServiceController : IAsyncDisposable
         }
     }
 
-    private async Task SuperviseAsync(ResiliencePipeline<ProcessExit> pipeline, Task<ProcessExit> firstExit, int generation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once every supervise loop started so far has ended: the last ending was not restarted, or a command
+    /// took the service over. Nothing changes the service's state after that but a command, so a test can wait for
+    /// this instead of sleeping to see that nothing more happens by itself.
+    /// </summary>
+    internal Task SupervisionEnded
     {
-        var attempt = 0;
+        get
+        {
+            lock (_sync)
+            {
+                _loops.RemoveAll(t => t.IsCompleted);
+                return Task.WhenAll(_loops);
+            }
+        }
+    }
+
+    private void Track(Task loop)
+    {
+        lock (_sync)
+        {
+            _loops.RemoveAll(t => t.IsCompleted);
+            _loops.Add(loop);
+        }
+    }
+
+    /// <summary>
+    /// The supervise loop of one generation: waits for the launch's ending, cleans up after it, lets the state machine
+    /// decide, and, for a restart, waits out the delay and launches again under the gate. Ends when the state machine
+    /// says no restart, or when a command takes the service over (cancels <paramref name="cancellationToken"/>).
+    /// </summary>
+    private async Task SuperviseAsync(UnitFile unit, Task<ProcessExit> firstExit, int generation, CancellationToken cancellationToken)
+    {
         try
         {
-            var final = await pipeline.ExecuteAsync(
-                async token =>
+            var ended = firstExit;
+            while (true)
+            {
+                var exit = NotifiedEnd(generation, await ended.WaitAsync(cancellationToken).ConfigureAwait(false));
+                await StopRemainingAsync(generation).ConfigureAwait(false);
+                exit = await AnnotateAsync(exit).ConfigureAwait(false);
+                await StopPostAfterExitAsync(generation, exit).ConfigureAwait(false);
+                if (OnEnded(exit, generation, unit, cancellationToken) is not { } restartDelay)
                 {
-                    var ended = attempt++ == 0
-                        ? firstExit
-                        : await RestartAsync(generation, token).ConfigureAwait(false);
-                    var exit = NotifiedEnd(generation, await ended.WaitAsync(token).ConfigureAwait(false));
-                    await StopRemainingAsync(generation).ConfigureAwait(false);
-                    exit = await AnnotateAsync(exit).ConfigureAwait(false);
-                    await StopPostAfterExitAsync(generation, exit).ConfigureAwait(false);
-                    return exit;
-                },
-                cancellationToken).ConfigureAwait(false);
-            _ = final;
+                    return;
+                }
+
+                await restartDelay.ConfigureAwait(false);
+                ended = await RestartAsync(generation, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -1306,7 +1162,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 #pragma warning restore CA1031
         {
             _context.Logger.SuperviseLoopFailed(Name, ex);
-            SetFailedIfCurrent(generation, "failed", ex.Message);
+            SetFailedIfCurrent(generation, ServiceSubState.Failed, ex.Message);
         }
     }
 
@@ -1346,7 +1202,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         UnitFile unit;
         lock (_sync)
         {
-            if (generation != _generation || _shortage is not null)
+            if (generation != _generation || _state.Shortage is not null)
             {
                 return;
             }
@@ -1368,6 +1224,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
+            int restartCount;
             lock (_sync)
             {
                 if (generation != _generation)
@@ -1375,16 +1232,11 @@ internal sealed partial class ServiceController : IAsyncDisposable
                     throw new OperationCanceledException(cancellationToken);
                 }
 
-                // A retry of a start the daemon could not make is not a restart.
-                if (_shortage is null)
-                {
-                    _restartCount++;
-                }
-
-                _subState = "starting";
+                _state.BeginRestart();
+                restartCount = _state.RestartCount;
             }
 
-            _context.Logger.ServiceRestarting(Name, _restartCount);
+            _context.Logger.ServiceRestarting(Name, restartCount);
             return await LaunchAsync(generation).ConfigureAwait(false);
         }
         finally
@@ -1394,44 +1246,33 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>
-    /// Decides, when a process ended, whether it is restarted: systemd's restart table, then the crash-loop limit.
-    /// Records the ending either way.
+    /// A launch ended: the state machine records it and decides. Returns the restart delay, already armed on
+    /// <see cref="SupervisorContext.Time"/> in the same step that shows the service as <c>auto-restart</c> (or
+    /// <c>waiting-for-resources</c>), so whoever sees that sub-state knows the timer runs; null when there is no restart
+    /// (or the loop's generation is no longer current).
     /// </summary>
-    private bool OnEnded(Outcome<ProcessExit> outcome, int generation, UnitFile unit)
+    private Task? OnEnded(ProcessExit exit, int generation, UnitFile unit, CancellationToken cancellationToken)
     {
-        if (outcome.Exception is not null || outcome.Result is not { } exit)
-        {
-            return false;
-        }
-
-        // The '-' prefix: a non-zero exit of the main command counts as success.
-        var forgiven = unit.ExecStartCommands.Count > 0 && unit.ExecStartCommands[^1].IgnoreFailure && exit.ExitCode is not null and not 0 && !exit.OomKilled
-            ? new ProcessExit(0, null)
-            : exit;
-        var clean = forgiven.IsClean && !exit.OomKilled;
-        bool restart;
-        bool limitHit;
-        bool unhealthy;
-
+        ServiceStateMachine.Ending ending;
+        Task? delay = null;
         string? waiting = null;
         lock (_sync)
         {
             if (generation != _generation)
             {
-                return false;
+                return null;
             }
 
-            if (_shortage is { } shortage)
+            _process = null;
+            ending = _state.Ended(unit, exit, _context.Time.GetUtcNow());
+            if (ending.Restart)
             {
-                // The start never happened: retried whatever Restart= says, and the service is neither failed nor
-                // given an exit code. Its place in the start limit goes to the retry, so only starts that happen count.
-                _limiter.Forget();
-                _ = _limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
-                _shortageRetries++;
-                _process = null;
-                _status = ServiceStatus.Stopped;
-                _subState = WaitingForResources;
-                waiting = _failureReason = $"{shortage}; not the service's failure: the start is retried in {RestartBackoff.ShortageDelay(_shortageRetries).TotalSeconds:0.#} s";
+                delay = ending.Delay > TimeSpan.Zero ? Task.Delay(ending.Delay, _context.Time, cancellationToken) : Task.CompletedTask;
+            }
+
+            if (ending.WaitingForResources)
+            {
+                waiting = _state.FailureReason;
             }
         }
 
@@ -1439,100 +1280,21 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             _context.Logger.ServiceWaitingForResources(Name, waiting);
             Changed();
-            return true;
+            return delay;
         }
 
-        lock (_sync)
+        _context.Metrics?.ServiceExited(Name, exit, ending.Unhealthy);
+        if (ending.Clean)
         {
-            if (generation != _generation)
-            {
-                return false;
-            }
-
-            unhealthy = _unhealthyRestart;
-            restart = _unhealthyRestart || RestartDecision.ShouldRestart(unit.Restart, forgiven);
-            _unhealthyRestart = false;
-            limitHit = restart && !_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
-
-            _process = null;
-            _lastExit = exit;
-            _lastExitCode = exit.DisplayCode;
-            if (limitHit)
-            {
-                _status = ServiceStatus.Failed;
-                _subState = "start-limit-hit";
-                _failureReason = StartLimitReason();
-            }
-            else if (restart)
-            {
-                _status = clean ? ServiceStatus.Stopped : ServiceStatus.Failed;
-                _subState = "auto-restart";
-            }
-            else if (clean && unit.RemainAfterExit)
-            {
-                // CONTRACT §2: shown running (sub-state exited, no PID), so a dependent's start does not run it again.
-                _status = ServiceStatus.Running;
-                _subState = "exited";
-                _exitedActive = true;
-            }
-            else if (clean)
-            {
-                _status = ServiceStatus.Stopped;
-                _subState = unit.Type == ServiceType.Oneshot ? "exited" : "dead";
-            }
-            else
-            {
-                _status = ServiceStatus.Failed;
-                _subState = "failed";
-                _failureReason ??= $"main process {exit}";
-            }
-
-            if (exit.OomKilled)
-            {
-                _failureReason = OomWatch.Reason(unit);
-            }
-        }
-
-        _context.Metrics?.ServiceExited(Name, exit, unhealthy);
-        if (clean)
-        {
-            _context.Logger.ServiceEnded(Name, exit.ToString(), restart && !limitHit);
+            _context.Logger.ServiceEnded(Name, exit.ToString(), ending.Restart);
         }
         else
         {
-            _context.Logger.ServiceExited(Name, exit.ToString(), restart && !limitHit);
+            _context.Logger.ServiceExited(Name, exit.ToString(), ending.Restart);
         }
+
         Changed();
-        return restart && !limitHit;
-    }
-
-    /// <summary>One pipeline per supervise loop: it closes over the loop's unit and generation.</summary>
-    private ResiliencePipeline<ProcessExit> BuildPipeline(UnitFile unit, int generation)
-    {
-        var builder = new ResiliencePipelineBuilder<ProcessExit> { TimeProvider = _context.Time };
-        return builder.AddRetry(new RetryStrategyOptions<ProcessExit>
-        {
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Constant,
-            UseJitter = false,
-            Delay = TimeSpan.Zero,
-            ShouldHandle = args => ValueTask.FromResult(OnEnded(args.Outcome, generation, unit)),
-            DelayGenerator = args =>
-            {
-                int restartNumber;
-                lock (_sync)
-                {
-                    if (_shortage is not null)
-                    {
-                        return ValueTask.FromResult<TimeSpan?>(RestartBackoff.ShortageDelay(_shortageRetries));
-                    }
-
-                    restartNumber = _restartCount + 1;
-                }
-
-                return ValueTask.FromResult<TimeSpan?>(RestartBackoff.Delay(unit, restartNumber));
-            },
-        }).Build();
+        return delay;
     }
 
     private void MarkStarted(int generation, IServiceProcess? process, long launchBegan)
@@ -1546,10 +1308,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
             _process = process;
             _startTime = _context.Time.GetUtcNow();
-            _status = ServiceStatus.Running;
-            _subState = "running";
-            _failureReason = null;
-            _shortageRetries = 0;
+            _state.Started();
         }
 
         _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
@@ -1562,7 +1321,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             if (generation == _generation)
             {
-                _failureReason = reason;
+                _state.RecordFailure(reason);
             }
         }
     }
@@ -1571,7 +1330,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     internal ServiceOperationException AlreadyActive()
     {
         var status = Snapshot();
-        return status.SubState == WaitingForResources
+        return status.SubState == ServiceSubStateText.WaitingForResources
             ? new ServiceOperationException(Name, $"Service {Name} is waiting for the daemon's resources and starts by itself once they return: {status.FailureReason}") { Code = GitProcErrorCodes.AlreadyRunning }
             : new ServiceOperationException(Name, $"Service already running: {Name}") { Code = GitProcErrorCodes.AlreadyRunning };
     }
@@ -1587,12 +1346,11 @@ internal sealed partial class ServiceController : IAsyncDisposable
         return Task.FromResult(new ProcessExit(ExitExec, null));
     }
 
-    private void SetShortage(string? message)
+    private void SetShortage(string message)
     {
         lock (_sync)
         {
-            _shortage = message;
-            _failureReason = message ?? _failureReason;
+            _state.ShortOfResources(message);
         }
     }
 
@@ -1600,11 +1358,11 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         lock (_sync)
         {
-            _failureReason = reason;
+            _state.RecordFailure(reason);
         }
     }
 
-    private void SetFailedIfCurrent(int generation, string subState, string reason)
+    private void SetFailedIfCurrent(int generation, ServiceSubState subState, string reason)
     {
         lock (_sync)
         {
@@ -1614,9 +1372,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             }
 
             _process = null;
-            _status = ServiceStatus.Failed;
-            _subState = subState;
-            _failureReason = reason;
+            _state.Fail(subState, reason);
         }
 
         Changed();
@@ -1629,8 +1385,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
+                var status = _state.Status;
                 var subState = ShownSubState();
-                if (_status != _publishedStatus || subState != _publishedSubState)
+                if (status != _publishedStatus || subState != _publishedSubState)
                 {
                     var pid = _process?.Info.Pid ?? _publishedPid;
                     events.Publish(new GitProcEvent
@@ -1638,18 +1395,18 @@ internal sealed partial class ServiceController : IAsyncDisposable
                         Type = EventTypes.ServiceState,
                         Service = Name,
                         From = ToText(_publishedStatus),
-                        FromSubState = _publishedSubState,
-                        To = ToText(_status),
-                        ToSubState = subState,
+                        FromSubState = _publishedSubState.ToText(),
+                        To = ToText(status),
+                        ToSubState = subState.ToText(),
                         Pid = pid,
-                        ExitCode = _status == ServiceStatus.Running ? null : _lastExitCode,
-                        RestartCount = _restartCount,
-                        Reason = _status == ServiceStatus.Running ? null
-                            : subState == ConditionSubState ? _unmet
-                            : _manuallyStopped ? "stopped by an operator"
-                            : _failureReason ?? _lastExit?.ToString(),
+                        ExitCode = status == ServiceStatus.Running ? null : _state.LastExitCode,
+                        RestartCount = _state.RestartCount,
+                        Reason = status == ServiceStatus.Running ? null
+                            : subState == ServiceSubState.Condition ? _unmet
+                            : _state.ManuallyStopped ? "stopped by an operator"
+                            : _state.FailureReason ?? _state.LastExit?.ToString(),
                     });
-                    _publishedStatus = _status;
+                    _publishedStatus = status;
                     _publishedSubState = subState;
                     _publishedPid = _process?.Info.Pid;
                 }
@@ -1660,7 +1417,4 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     private static string ToText(ServiceStatus status) => status.ToString().ToLowerInvariant();
-
-    private string StartLimitReason() =>
-        $"start request repeated too quickly: more than {_unit.StartLimitBurst} starts within {_unit.StartLimitInterval.TotalSeconds:0.###}s (StartLimitBurst/StartLimitIntervalSec); start it again with 'gitproc start {Name}'";
 }
