@@ -1,3 +1,5 @@
+using GitProc.Events;
+using GitProc.Processes;
 using GitProc.ResourceControl;
 using GitProc.UnitFiles;
 
@@ -5,8 +7,8 @@ namespace GitProc.Supervision;
 
 /// <summary>
 /// One service's hold on its cgroup: made before its first process starts, kept across automatic restarts, released
-/// when the service stops. While held, the cgroup's OOM kills are watched (<see cref="OomWatch"/>) and counted per run,
-/// and its usage is read for status through a short cache.
+/// when the service stops. While held, the cgroup's OOM kills are watched (<see cref="OomWatch"/>), counted per run,
+/// reported, and used to classify how a run ended; its usage is read for status through a short cache.
 /// </summary>
 internal sealed class CgroupLease
 {
@@ -140,8 +142,44 @@ internal sealed class CgroupLease
         }
     }
 
+    /// <summary>
+    /// Recognises an OOM kill when the process ended: the main process killed by SIGKILL while the cgroup's OOM-kill
+    /// counter went up (whatever <c>OOMPolicy=</c> says), or, unless the policy is <c>continue</c>, any OOM kill in the
+    /// cgroup since this run was launched (a shell whose child was killed exits 137: the service ran out of memory).
+    /// </summary>
+    public async Task<ProcessExit> ClassifyEndAsync(UnitFile unit, ProcessExit exit)
+    {
+        if (await TakeNewKillsAsync().ConfigureAwait(false) is not { } fresh)
+        {
+            return exit;
+        }
+
+        var kills = CountKills(fresh);
+        if (fresh > 0)
+        {
+            ReportKills(unit, fresh, pid: null);
+        }
+
+        return kills > 0 && (exit.Signal == 9 || unit.OomPolicy != OomPolicy.Continue) ? exit with { OomKilled = true } : exit;
+    }
+
+    /// <summary>Logs, counts and publishes OOM kills in the service's cgroup, saying what its <c>OOMPolicy=</c> does about them.</summary>
+    public void ReportKills(UnitFile unit, long kills, int? pid)
+    {
+        var action = unit.OomPolicy switch
+        {
+            OomPolicy.Continue => "OOMPolicy=continue: the service keeps running",
+            OomPolicy.Kill => "OOMPolicy=kill: every process of the service is killed",
+            _ => "OOMPolicy=stop: the service is stopped",
+        };
+        var reason = $"{OomWatch.Reason(unit)}: the OOM killer killed {kills} process(es) of the service; {action}";
+        _context.Logger.ServiceOomKilled(_service, reason);
+        _context.Metrics?.ServiceOomKilled(_service, kills);
+        _context.Events?.Publish(new GitProcEvent { Type = EventTypes.ServiceOomKill, Service = _service, Pid = pid, Reason = reason });
+    }
+
     /// <summary>The kills not yet handed out by the watch (each is handed out once); null without a watch.</summary>
-    public async Task<long?> TakeNewKillsAsync() =>
+    private async Task<long?> TakeNewKillsAsync() =>
         _oom is { } oom ? await oom.TakeNewKillsAsync().ConfigureAwait(false) : null;
 
     /// <summary>

@@ -75,7 +75,7 @@ internal sealed partial class ServiceController
         ProcessExit exit;
         try
         {
-            exit = await _context.Processes.RunAsync(Launch(unit, command).WithEnvironment(MainPidVariable(process)), ReloadTimeout(unit)).ConfigureAwait(false);
+            exit = await _context.Processes.RunAsync(_launch.Launch(unit, command).WithEnvironment(LaunchSequence.MainPidVariable(process)), ReloadTimeout(unit)).ConfigureAwait(false);
         }
         catch (ProcessStartException ex) when (!command.IgnoreFailure)
         {

@@ -1,6 +1,5 @@
 using GitProc.Events;
 using GitProc.Health;
-using GitProc.Logs;
 using GitProc.Processes;
 using GitProc.Readiness;
 using GitProc.ResourceControl;
@@ -13,7 +12,8 @@ namespace GitProc.Supervision;
 /// <summary>
 /// Keeps one service running. Every command (start, stop, restart, a unit change, an automatic restart) runs
 /// under one gate, so a crash-restart can never race an operator's stop. What each event makes of the service's state
-/// is <see cref="ServiceStateMachine"/>'s; its cgroup is a <see cref="CgroupLease"/>. The process's exits are watched
+/// is <see cref="ServiceStateMachine"/>'s; a launch (pre, main, readiness, post) is a <see cref="LaunchSequence"/>'s;
+/// its cgroup is a <see cref="CgroupLease"/>. The process's exits are watched
 /// by a supervise loop: wait for the ending, let the state machine decide, wait out the restart delay on
 /// <see cref="SupervisorContext.Time"/>, launch again.
 /// </summary>
@@ -23,14 +23,8 @@ namespace GitProc.Supervision;
 /// from the unit and the state, and the restart timer must be armed in the same step that shows the service as
 /// <c>auto-restart</c>. A pipeline whose "should handle" predicate changes state hid all of that in callbacks.
 /// </remarks>
-internal sealed partial class ServiceController : IAsyncDisposable
+internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObserver
 {
-    // SIGABRT: what the watchdog kills a service with (systemd's default WatchdogSignal=).
-    private const int SignalAbort = 6;
-
-    // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
-    private const int ExitExec = 203;
-
     private readonly SupervisorContext _context;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _sync = new();
@@ -40,6 +34,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
     // The service's cgroup, kept across automatic restarts and released when the service stops.
     private readonly CgroupLease _cgroup;
+
+    // How its commands are launched, and its notification socket.
+    private readonly LaunchSequence _launch;
 
     private UnitFile _unit;
     private string _digest;
@@ -57,16 +54,6 @@ internal sealed partial class ServiceController : IAsyncDisposable
     // Set only when handing over to a re-executed daemon (DetachOutputAsync).
     private string? _pendingOutput;
 
-    // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
-    private bool _launchFailed;
-
-    // The notification socket and what the service said through it (NOTIFY_SOCKET; Type=notify, WatchdogSec=), kept
-    // across automatic restarts like the cgroup. See Readiness/.
-    private ServiceNotifications? _notify;
-
-    // Cancelled by a stop while a Type=notify start waits for READY=1, so the stop need not wait for the start timeout.
-    private CancellationTokenSource? _startAbort;
-
     // Each start begins a new generation; a supervise loop only touches state while its generation is current,
     // so a loop that a command has taken over can never overwrite what the command did.
     private int _generation;
@@ -82,6 +69,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _context = context;
         _unmet = HostTargeting.Unmet(unit, context.Host);
         _cgroup = new CgroupLease(context, unit.Name, OnOomKillsAsync);
+        _launch = new LaunchSequence(context, unit.Name, _cgroup, this);
 
         // What subscribers would have seen had it been announced: a unit for another host is stopped for that reason
         // from the start, so its first event (a commit moving it here) says it came from "condition".
@@ -135,7 +123,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         lock (_sync)
         {
-            var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _notify is { } notify
+            var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _launch.Notifications is { } notify
                 ? (_state.Shown(_unmet is not null, notify.Announced), notify.NamedMainPid, notify.StatusText)
                 : (ShownSubState(), null, null);
             return new ServiceStatusInfo
@@ -248,7 +236,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
         // Read before the gate, as the operator saw it when asking.
         var requireActive = manual && Snapshot().Status != ServiceStatus.Failed;
-        AbortPendingStart();
+        _launch.AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -326,7 +314,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     /// <summary>Puts a changed unit in place: stops the old definition's process; the caller starts the new one.</summary>
     public async Task ReplaceUnitAsync(UnitFile unit, CancellationToken cancellationToken)
     {
-        AbortPendingStart();
+        _launch.AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -382,7 +370,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
             var unit = _unit;
             await _cgroup.AcquireAsync(unit, adopting: true).ConfigureAwait(false);
-            var launch = Launch(unit, unit.ExecStartCommands[0], main: true);
+            var launch = _launch.Launch(unit, unit.ExecStartCommands[0], main: true);
             if (recorded.PendingOutput is { Length: > 0 } pending && launch.Output is { } output)
             {
                 // The start of a line the previous daemon had read but not stored: the line continues with what
@@ -413,7 +401,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
             _context.Logger.ServiceAdopted(Name, pid);
             WatchHealth(unit);
-            ResumeNotifications(unit, process);
+            _launch.Resume(unit, process);
             Track(SuperviseAsync(unit, process.Exited, generation, cts.Token));
             Changed();
             return true;
@@ -532,7 +520,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
         // Only a launch that never got its main process running is a failed start; a simple service that exits
         // right after starting has started (as with systemd) and its exit is the restart policy's business.
-        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess && (_launchFailed || unit.Type == ServiceType.Oneshot))
+        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess && (_launch.LastLaunchFailed || unit.Type == ServiceType.Oneshot))
         {
             lock (_sync)
             {
@@ -562,7 +550,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _context.Health?.Unwatch(Name);
         if (OperatingSystem.IsLinux())
         {
-            _notify?.End();
+            _launch.Notifications?.End();
         }
 
         ProcessExit? exit = null;
@@ -570,7 +558,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             if (!process.Exited.IsCompleted)
             {
-                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
+                await _launch.RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
             }
 
             exit = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
@@ -580,13 +568,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
         else if (exitedActive)
         {
             // A oneshot that remained active has no process left, but its ExecStop= is how it undoes what it did.
-            await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
+            await _launch.RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
         }
 
         if (process is not null || exitedActive)
         {
             // Before the cgroup goes: the commands run in it, as systemd runs them.
-            await StopPost.RunAsync(_context, unit, exit ?? new ProcessExit(0, null), c => Launch(unit, c)).ConfigureAwait(false);
+            await StopPost.RunAsync(_context, unit, exit ?? new ProcessExit(0, null), c => _launch.Launch(unit, c)).ConfigureAwait(false);
         }
 
         // KillMode=process leaves what the main process forked running, so their cgroup stays while they do (and is
@@ -596,7 +584,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             await _cgroup.ReleaseAsync().ConfigureAwait(false);
         }
 
-        CloseNotifications();
+        _launch.CloseNotifications();
         lock (_sync)
         {
             _process = null;
@@ -606,297 +594,16 @@ internal sealed partial class ServiceController : IAsyncDisposable
         Changed();
     }
 
-    /// <summary>
-    /// Runs ExecStartPre, starts the main process (or runs a oneshot's commands), runs ExecStartPost.
-    /// Returns how the attempt ends: the main process's exit task, or an already known ending.
-    /// </summary>
-    private async Task<Task<ProcessExit>> LaunchAsync(int generation)
-    {
-        var unit = _unit;
-        var began = _context.Time.GetTimestamp();
-        _launchFailed = true;
-        lock (_sync)
-        {
-            _state.BeginLaunch();
-        }
-
-        _cgroup.BeginRun();
-        try
-        {
-            await _cgroup.AcquireAsync(unit).ConfigureAwait(false);
-        }
-        catch (GitProcException ex) when (ResourceShortage.Is(ex))
-        {
-            return ShortOfResources(ex.Message);
-        }
-
-        if (OperatingSystem.IsLinux() && unit.Type == ServiceType.Forking && ForkingStart.Unsupported(unit, _cgroup.Cgroup, _cgroup.LimitsNote) is { } unsupported)
-        {
-            RecordFailureReason(generation, unsupported);
-            _context.Logger.ServiceStartFailed(Name, unsupported);
-            return Task.FromResult(new ProcessExit(ExitExec, null) { Protocol = unsupported });
-        }
-
-        if (OpenNotifications(unit) is { } notifyFailure)
-        {
-            RecordFailureReason(generation, notifyFailure);
-            return Task.FromResult(new ProcessExit(ExitExec, null));
-        }
-
-        var pre = await RunCommandsAsync(unit, unit.ExecStartPre, unit.TimeoutStart, "ExecStartPre").ConfigureAwait(false);
-        if (pre is not null)
-        {
-            return Task.FromResult(pre);
-        }
-
-        if (unit.Type == ServiceType.Oneshot)
-        {
-            MarkStarted(generation, process: null, began);
-            var main = await RunCommandsAsync(unit, unit.ExecStartCommands, Timeout.InfiniteTimeSpan, "ExecStart").ConfigureAwait(false);
-            if (main is not null)
-            {
-                return Task.FromResult(main);
-            }
-
-            var post = await RunCommandsAsync(unit, unit.ExecStartPost, unit.TimeoutStart, "ExecStartPost").ConfigureAwait(false);
-            return Task.FromResult(post ?? new ProcessExit(0, null));
-        }
-
-        IServiceProcess process;
-        try
-        {
-            process = await _context.Processes.StartAsync(Launch(unit, unit.ExecStartCommands[0], main: true)).ConfigureAwait(false);
-        }
-        catch (ProcessStartException ex) when (ex.IsResourceShortage)
-        {
-            return ShortOfResources(ex.Message);
-        }
-        catch (ProcessStartException ex)
-        {
-            RecordFailureReason(generation, ex.Message);
-            _context.Logger.ServiceStartFailed(Name, ex.Message);
-            return Task.FromResult(new ProcessExit(ExitExec, null));
-        }
-
-        if (unit.Type == ServiceType.Forking && OperatingSystem.IsLinux())
-        {
-            var (daemon, ending) = await AwaitForkedAsync(generation, unit, process).ConfigureAwait(false);
-            if (daemon is null)
-            {
-                return ending!;
-            }
-
-            process = daemon;
-        }
-
-        if (await AwaitReadyAsync(generation, unit, process).ConfigureAwait(false) is { } notReady)
-        {
-            return notReady;
-        }
-
-        MarkStarted(generation, process, began);
-        _context.Logger.ServiceStarted(Name, process.Info.Pid);
-        _launchFailed = false;
-        WatchHealth(unit);
-        ArmWatchdog(unit, process);
-
-        var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, unit.TimeoutStart, "ExecStartPost").ConfigureAwait(false);
-        if (postFailure is not null)
-        {
-            // systemd fails the start when ExecStartPost fails, and stops what was started.
-            _launchFailed = true;
-            await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
-            return Task.FromResult(postFailure);
-        }
-
-        // A main PID named with MAINPID= is the one whose end is the service's.
-        return OperatingSystem.IsLinux() && _notify is { } notify ? notify.FollowMainAsync(process.Exited) : process.Exited;
-    }
-
-    /// <summary>
-    /// Opens the service's notification socket (once; kept across automatic restarts) when it has one — a
-    /// <c>Type=notify</c> service, a <c>WatchdogSec=</c>, or a <c>NotifyAccess=</c> other than none — and begins a new
-    /// launch on it. Returns why the socket could not be made, or null.
-    /// </summary>
-    private string? OpenNotifications(UnitFile unit)
-    {
-        if (!OperatingSystem.IsLinux() || unit.EffectiveNotifyAccess == NotifyAccess.None || _context.Notify is not { } directory)
-        {
-            if (unit.Type == ServiceType.Notify && _context.Notify is null)
-            {
-                _context.Logger.ServiceFailed(Name, "Type=notify needs the daemon's notification sockets, which this supervisor has none of; it runs as Type=simple");
-            }
-
-            CloseNotifications();
-            return null;
-        }
-
-        try
-        {
-            _notify ??= new ServiceNotifications(unit, directory, _context.Time, _context.Logger, Changed);
-        }
-        catch (IOException ex)
-        {
-            return ex.Message;
-        }
-
-        _notify.Begin(unit, _cgroup.Cgroup);
-        return null;
-    }
-
-    private void CloseNotifications()
-    {
-        if (OperatingSystem.IsLinux() && Interlocked.Exchange(ref _notify, null) is { } notify)
-        {
-            notify.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// For <c>Type=notify</c>: the main process runs, and the start completes only once it sends <c>READY=1</c>
-    /// (<c>gitproc start</c> returns, the state becomes running, dependents start). Returns null when it did; else how
-    /// the attempt ends: the main process exited first, <c>TimeoutStartSec=</c> passed (the service is stopped and the
-    /// result is a timeout), or a stop was asked for meanwhile (it takes over).
-    /// </summary>
-    private async Task<Task<ProcessExit>?> AwaitReadyAsync(int generation, UnitFile unit, IServiceProcess process)
-    {
-        if (!OperatingSystem.IsLinux() || _notify is not { } notify)
-        {
-            return null;
-        }
-
-        notify.SetMain(process.Info.Pid);
-        if (unit.Type != ServiceType.Notify)
-        {
-            return null;
-        }
-
-        lock (_sync)
-        {
-            if (generation == _generation)
-            {
-                // Started but not ready: stop and status see its process; the state stays what it was, sub-state starting.
-                _process = process;
-                _startTime = _context.Time.GetUtcNow();
-            }
-        }
-
-        var abort = new CancellationTokenSource();
-        Volatile.Write(ref _startAbort, abort);
-        var outcome = await notify.WaitReadyAsync(process.Exited, unit.TimeoutStart, abort.Token).ConfigureAwait(false);
-        Volatile.Write(ref _startAbort, null);
-        switch (outcome)
-        {
-            case ReadyOutcome.Ready:
-                return null;
-            case ReadyOutcome.Exited:
-                var exit = await process.Exited.ConfigureAwait(false);
-                RecordFailureReason(generation, $"main process {exit} before it sent READY=1");
-                _context.Logger.ServiceStartFailed(Name, $"main process {exit} before it sent READY=1");
-                return process.Exited;
-            case ReadyOutcome.TimedOut:
-                var reason = $"no READY=1 within TimeoutStartSec={unit.TimeoutStart.TotalSeconds:0.###}s: the start timed out and the service was stopped";
-                RecordFailureReason(generation, reason);
-                _context.Logger.ServiceStartFailed(Name, reason);
-                var stopped = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
-                return Task.FromResult(stopped with { TimedOut = true });
-            default:
-                // The stop waiting for the gate takes the service over: this launch's ending is not the restart policy's.
-                lock (_sync)
-                {
-                    _generation++;
-                    _state.RecordFailure("stopped before it sent READY=1");
-                }
-
-                return Task.FromResult(await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false));
-        }
-    }
-
-    /// <summary>
-    /// For <c>Type=forking</c>: the started process must exit with code 0 and the daemon's main PID be found (see
-    /// <see cref="ForkingStart"/>); until then stop and status see the started process. Returns the daemon's process,
-    /// or how the attempt ends (a failure, or a stop asked for meanwhile, which takes over).
-    /// </summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private async Task<(IServiceProcess? Daemon, Task<ProcessExit>? Ending)> AwaitForkedAsync(int generation, UnitFile unit, IServiceProcess started)
-    {
-        lock (_sync)
-        {
-            if (generation == _generation)
-            {
-                _process = started;
-                _startTime = _context.Time.GetUtcNow();
-            }
-        }
-
-        // Not disposed: a stop may still cancel it after the start is over (as AwaitReadyAsync's).
-        var abort = new CancellationTokenSource();
-        Volatile.Write(ref _startAbort, abort);
-        var outcome = await new ForkingStart(unit, _cgroup.Cgroup, _context.Processes, _context.Time, _context.Logger).RunAsync(started, abort.Token).ConfigureAwait(false);
-        Volatile.Write(ref _startAbort, null);
-        if (outcome.Process is { } daemon)
-        {
-            return (daemon, null);
-        }
-
-        if (outcome.Aborted)
-        {
-            lock (_sync)
-            {
-                _generation++;
-                _state.RecordFailure("stopped before the daemon was running");
-            }
-        }
-        else
-        {
-            RecordFailureReason(generation, outcome.Reason!);
-            _context.Logger.ServiceStartFailed(Name, outcome.Reason!);
-        }
-
-        return (null, Task.FromResult(outcome.Exit!));
-    }
-
     /// <summary>The main PID shown and recorded: none for a <c>Type=forking</c> service without one (<c>GuessMainPID=no</c>).</summary>
-    private static int? MainPid(IServiceProcess? process) =>
+    internal static int? MainPid(IServiceProcess? process) =>
         process is null || (OperatingSystem.IsLinux() && process is ForkingProcess { HasMain: false }) ? null : process.Info.Pid;
-
-    /// <summary>
-    /// A service taken over from a previous daemon keeps its <c>NOTIFY_SOCKET</c> path: the socket is bound there again
-    /// (what was sent meanwhile is lost, as sd_notify allows) and its watchdog starts afresh.
-    /// </summary>
-    private void ResumeNotifications(UnitFile unit, IServiceProcess process)
-    {
-        if (OpenNotifications(unit) is { } failure)
-        {
-            _context.Logger.ServiceFailed(Name, failure);
-        }
-        else if (OperatingSystem.IsLinux() && _notify is { } notify)
-        {
-            notify.SetMain(process.Info.Pid);
-            ArmWatchdog(unit, process);
-        }
-    }
-
-    private void AbortPendingStart() => Volatile.Read(ref _startAbort)?.Cancel();
-
-    /// <summary>
-    /// With <c>WatchdogSec=</c>: once running, a service that sends no <c>WATCHDOG=1</c> in time is killed with SIGABRT
-    /// (then SIGKILL after <c>TimeoutStopSec=</c>); its exit is marked as the watchdog's and the restart policy applies.
-    /// </summary>
-    private void ArmWatchdog(UnitFile unit, IServiceProcess process)
-    {
-        if (OperatingSystem.IsLinux() && unit.Watchdog is { } interval && _notify is { } notify)
-        {
-            notify.ArmWatchdog(interval, () => _ = process.StopAsync(SignalAbort, unit.TimeoutStop));
-        }
-    }
 
     /// <summary>The main process ended: its watchdog stops, and an exit the watchdog caused says so.</summary>
     private ProcessExit NotifiedEnd(int generation, ProcessExit exit)
     {
         lock (_sync)
         {
-            if (generation != _generation || !OperatingSystem.IsLinux() || _notify is not { } notify)
+            if (generation != _generation || !OperatingSystem.IsLinux() || _launch.Notifications is not { } notify)
             {
                 return exit;
             }
@@ -904,92 +611,6 @@ internal sealed partial class ServiceController : IAsyncDisposable
             notify.End();
             return notify.Annotate(exit);
         }
-    }
-
-    /// <summary>Runs commands in order; returns the first failure (as its exit), or null when all succeeded.</summary>
-    private async Task<ProcessExit?> RunCommandsAsync(
-        UnitFile unit, IReadOnlyList<UnitCommand> commands, TimeSpan timeout, string key, IServiceProcess? mainProcess = null)
-    {
-        foreach (var command in commands)
-        {
-            ProcessExit exit;
-            try
-            {
-                exit = await _context.Processes.RunAsync(Launch(unit, command).WithEnvironment(MainPidVariable(mainProcess)), timeout).ConfigureAwait(false);
-            }
-            catch (ProcessStartException ex)
-            {
-                if (ex.IsResourceShortage)
-                {
-                    // Even a '-' command is retried: it did not fail, it never ran.
-                    SetShortage(ex.Message);
-                    return new ProcessExit(ExitExec, null);
-                }
-
-                if (command.IgnoreFailure)
-                {
-                    continue;
-                }
-
-                SetFailureReason(ex.Message);
-                return new ProcessExit(ExitExec, null);
-            }
-
-            if (!exit.IsSuccess && !command.IgnoreFailure)
-            {
-                SetFailureReason($"{key} command '{command.CommandLine}' {exit}");
-                return exit;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary><c>$MAINPID</c> for ExecStop= and ExecReload= commands, as systemd sets it while there is a main process.</summary>
-    private static Dictionary<string, string> MainPidVariable(IServiceProcess? process) =>
-        MainPid(process) is { } pid ? new() { ["MAINPID"] = pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } : [];
-
-    /// <summary>
-    /// A launch of one of the unit's commands. Every command joins the service's cgroup, but only the main process's
-    /// tree is the cgroup: an ExecStartPre/ExecStartPost/ExecStop command run to completion is stopped as its own
-    /// process group and session, never with the main process it runs beside.
-    /// </summary>
-    private ProcessLaunch Launch(UnitFile unit, UnitCommand command, bool main = false) => new(unit, command)
-    {
-        Output = _context.Logs.OpenWriter(unit.Name, new LogRateLimit(unit.LogRateLimitBurst, unit.LogRateLimitInterval)),
-        DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
-        CgroupProcsFiles = main ? _cgroup.Cgroup?.ProcsFiles ?? [] : [],
-        CgroupJoinFiles = _cgroup.Cgroup?.JoinFiles ?? [],
-        Environment = OperatingSystem.IsLinux() && _notify is { } notify ? notify.Environment(unit) : new Dictionary<string, string>(),
-        PidVariables = !main || _notify is null ? [] : unit.Watchdog is null ? NotifyPidVariables : WatchdogPidVariables,
-    };
-
-    // SYSTEMD_EXEC_PID as systemd 248+ sets it: how sd_notify clients (.NET's UseSystemd() from 11.0 on, among them) tell
-    // that the notification socket is meant for them and not for a parent. Only for notify services: it needs the shim.
-    private static readonly string[] NotifyPidVariables = ["SYSTEMD_EXEC_PID"];
-    private static readonly string[] WatchdogPidVariables = ["SYSTEMD_EXEC_PID", "WATCHDOG_PID"];
-
-    /// <summary>
-    /// Recognises an OOM kill when the process ended: the main process killed by SIGKILL while the cgroup's OOM-kill
-    /// counter went up (whatever <c>OOMPolicy=</c> says), or, unless the policy is <c>continue</c>, any OOM kill in the
-    /// cgroup since this run was launched (a shell whose child was killed exits 137: the service ran out of memory).
-    /// </summary>
-    private async Task<ProcessExit> AnnotateAsync(ProcessExit exit)
-    {
-        if (await _cgroup.TakeNewKillsAsync().ConfigureAwait(false) is not { } fresh)
-        {
-            return exit;
-        }
-
-        var kills = _cgroup.CountKills(fresh);
-        var unit = Volatile.Read(ref _unit);
-
-        if (fresh > 0)
-        {
-            ReportOomKills(unit, fresh, pid: null);
-        }
-
-        return kills > 0 && (exit.Signal == 9 || unit.OomPolicy != OomPolicy.Continue) ? exit with { OomKilled = true } : exit;
     }
 
     /// <summary>
@@ -1008,7 +629,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             unit = _unit;
         }
 
-        ReportOomKills(unit, kills, process?.Info.Pid);
+        _cgroup.ReportKills(unit, kills, process?.Info.Pid);
         if (process is null || unit.OomPolicy == OomPolicy.Continue)
         {
             return;
@@ -1033,7 +654,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             }
             else
             {
-                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
+                await _launch.RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
                 await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
             }
         }
@@ -1045,20 +666,6 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             _gate.Release();
         }
-    }
-
-    private void ReportOomKills(UnitFile unit, long kills, int? pid)
-    {
-        var action = unit.OomPolicy switch
-        {
-            OomPolicy.Continue => "OOMPolicy=continue: the service keeps running",
-            OomPolicy.Kill => "OOMPolicy=kill: every process of the service is killed",
-            _ => "OOMPolicy=stop: the service is stopped",
-        };
-        var reason = $"{OomWatch.Reason(unit)}: the OOM killer killed {kills} process(es) of the service; {action}";
-        _context.Logger.ServiceOomKilled(Name, reason);
-        _context.Metrics?.ServiceOomKilled(Name, kills);
-        _context.Events?.Publish(new GitProcEvent { Type = EventTypes.ServiceOomKill, Service = Name, Pid = pid, Reason = reason });
     }
 
     /// <summary>The cgroup's usage (read at most once a second), or null where the service has no cgroup.</summary>
@@ -1142,7 +749,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             {
                 var exit = NotifiedEnd(generation, await ended.WaitAsync(cancellationToken).ConfigureAwait(false));
                 await StopRemainingAsync(generation).ConfigureAwait(false);
-                exit = await AnnotateAsync(exit).ConfigureAwait(false);
+                exit = await _cgroup.ClassifyEndAsync(Volatile.Read(ref _unit), exit).ConfigureAwait(false);
                 await StopPostAfterExitAsync(generation, exit).ConfigureAwait(false);
                 if (OnEnded(exit, generation, unit, cancellationToken) is not { } restartDelay)
                 {
@@ -1210,10 +817,10 @@ internal sealed partial class ServiceController : IAsyncDisposable
             unit = _unit;
         }
 
-        // The same test as OnEnded's for staying active: a clean end of a RemainAfterExit= oneshot keeps it active.
+        // The same test as ServiceStateMachine.Ended's for staying active: a clean end of a RemainAfterExit= oneshot keeps it active.
         if (unit.ExecStopPost.Count > 0 && !(unit.RemainAfterExit && exit.IsClean))
         {
-            await StopPost.RunAsync(_context, unit, exit, c => Launch(unit, c)).ConfigureAwait(false);
+            await StopPost.RunAsync(_context, unit, exit, c => _launch.Launch(unit, c)).ConfigureAwait(false);
         }
     }
 
@@ -1297,25 +904,57 @@ internal sealed partial class ServiceController : IAsyncDisposable
         return delay;
     }
 
-    private void MarkStarted(int generation, IServiceProcess? process, long launchBegan)
+    /// <summary>A launch of the current unit, begun under the gate: whatever shortage stopped the previous one is past.</summary>
+    private Task<Task<ProcessExit>> LaunchAsync(int generation)
     {
         lock (_sync)
         {
-            if (generation != _generation)
-            {
-                return;
-            }
-
-            _process = process;
-            _startTime = _context.Time.GetUtcNow();
-            _state.Started();
+            _state.BeginLaunch();
         }
 
-        _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
-        Changed();
+        return _launch.RunAsync(Volatile.Read(ref _unit), generation);
     }
 
-    private void RecordFailureReason(int generation, string reason)
+    void ILaunchObserver.Starting(int generation, IServiceProcess process)
+    {
+        lock (_sync)
+        {
+            if (generation == _generation)
+            {
+                _process = process;
+                _startTime = _context.Time.GetUtcNow();
+            }
+        }
+    }
+
+    void ILaunchObserver.Started(int generation, IServiceProcess? process, long launchBegan)
+    {
+        bool current;
+        lock (_sync)
+        {
+            current = generation == _generation;
+            if (current)
+            {
+                _process = process;
+                _startTime = _context.Time.GetUtcNow();
+                _state.Started();
+            }
+        }
+
+        if (current)
+        {
+            _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
+            Changed();
+        }
+
+        if (process is not null)
+        {
+            _context.Logger.ServiceStarted(Name, process.Info.Pid);
+            WatchHealth(Volatile.Read(ref _unit));
+        }
+    }
+
+    void ILaunchObserver.Failed(int generation, string reason)
     {
         lock (_sync)
         {
@@ -1325,6 +964,34 @@ internal sealed partial class ServiceController : IAsyncDisposable
             }
         }
     }
+
+    void ILaunchObserver.Aborted(string reason)
+    {
+        // The stop waiting for the gate takes the service over: this launch's ending is not the restart policy's.
+        lock (_sync)
+        {
+            _generation++;
+            _state.RecordFailure(reason);
+        }
+    }
+
+    void ILaunchObserver.ShortOfResources(string message)
+    {
+        lock (_sync)
+        {
+            _state.ShortOfResources(message);
+        }
+    }
+
+    void ILaunchObserver.CommandFailed(string reason)
+    {
+        lock (_sync)
+        {
+            _state.RecordFailure(reason);
+        }
+    }
+
+    void ILaunchObserver.Changed() => Changed();
 
     /// <summary>An operator's start of an active service: running, waiting to restart, or waiting for the daemon's resources.</summary>
     internal ServiceOperationException AlreadyActive()
@@ -1338,29 +1005,6 @@ internal sealed partial class ServiceController : IAsyncDisposable
     /// <summary>An operator's start or restart of a service whose <c>ConditionHost=</c> keeps it off this host.</summary>
     internal ServiceOperationException NotForThisHost() =>
         new(Name, $"Service {Name} was not started: {UnmetCondition}") { Code = GitProcErrorCodes.ConditionFailed };
-
-    /// <summary>The launch could not start for the daemon's own shortage: the outcome OnEnded turns into a retry.</summary>
-    private Task<ProcessExit> ShortOfResources(string message)
-    {
-        SetShortage(message);
-        return Task.FromResult(new ProcessExit(ExitExec, null));
-    }
-
-    private void SetShortage(string message)
-    {
-        lock (_sync)
-        {
-            _state.ShortOfResources(message);
-        }
-    }
-
-    private void SetFailureReason(string reason)
-    {
-        lock (_sync)
-        {
-            _state.RecordFailure(reason);
-        }
-    }
 
     private void SetFailedIfCurrent(int generation, ServiceSubState subState, string reason)
     {
