@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Health;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Health;
 using GitProc.State;
