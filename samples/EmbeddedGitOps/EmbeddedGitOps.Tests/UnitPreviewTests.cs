@@ -14,6 +14,13 @@ public sealed class UnitPreviewTests
     private readonly Mock<IGitIntegration> _git = new();
     private readonly Mock<IUnitFileParser> _parser = new(MockBehavior.Strict);
     private readonly Mock<IDependencyResolver> _resolver = new();
+    private readonly Mock<IDependencyGraph> _graph = new();
+    private IEnumerable<ServiceDependencies>? _built;
+
+    public UnitPreviewTests() =>
+        _resolver.Setup(r => r.Build(It.IsAny<IEnumerable<ServiceDependencies>>()))
+            .Callback<IEnumerable<ServiceDependencies>>(services => _built = services.ToList())
+            .Returns(_graph.Object);
 
     private UnitPreview Preview => new(_git.Object, _parser.Object, _resolver.Object);
 
@@ -26,7 +33,7 @@ public sealed class UnitPreviewTests
         var web = Unit("web", "Requires=db.service");
         _parser.Setup(p => p.Parse("db.service", "db text")).Returns(db);
         _parser.Setup(p => p.Parse("web.service", "web text")).Returns(web);
-        _resolver.Setup(r => r.GetStartOrder(null)).Returns(["db", "web"]);
+        _graph.Setup(g => g.GetStartOrder(null)).Returns(["db", "web"]);
 
         var result = await Preview.PreviewAsync();
 
@@ -36,8 +43,8 @@ public sealed class UnitPreviewTests
             Assert.That(result.StartOrder, Is.EqualTo(new[] { "db", "web" }));
             Assert.That(result.Problems, Is.Empty);
         });
-        _resolver.Verify(r => r.AddUnit(db), Times.Once);
-        _resolver.Verify(r => r.AddUnit(web), Times.Once);
+        Assert.That(_built?.Select(s => s.Name), Is.EqualTo(new[] { "db", "web" }));
+        Assert.That(_built?.Single(s => s.Name == "web").Requires, Is.EqualTo(new[] { "db" }));
     }
 
     [Test]
@@ -57,7 +64,7 @@ public sealed class UnitPreviewTests
             Assert.That(result.Problems[0], Does.Contain("a.service").And.Contain("sometimes"));
             Assert.That(result.Problems[1], Does.Contain("c.service"));
         });
-        _resolver.Verify(r => r.GetStartOrder(It.IsAny<IEnumerable<string>?>()), Times.Never);
+        _resolver.Verify(r => r.Build(It.IsAny<IEnumerable<ServiceDependencies>>()), Times.Never);
     }
 
     [Test]
@@ -65,7 +72,7 @@ public sealed class UnitPreviewTests
     {
         GivenFiles(("a.service", "a"));
         _parser.Setup(p => p.Parse("a.service", "a")).Returns(Unit("a"));
-        _resolver.Setup(r => r.GetStartOrder(null)).Throws(new DependencyCycleException(["a", "b"]));
+        _graph.Setup(g => g.GetStartOrder(null)).Throws(new DependencyCycleException(["a", "b"]));
 
         var result = await Preview.PreviewAsync(Commit);
 

@@ -13,8 +13,7 @@ internal sealed record UnitPreviewResult(string? Commit, IReadOnlyList<string> S
 
 /// <summary>
 /// Reads the unit files of a commit, parses them and orders them, the way GitProc will when it applies the commit:
-/// for a deploy tool, a pre-merge check or a start-up log line. Registered transient, like the dependency resolver it
-/// fills (one resolver per set of units).
+/// for a deploy tool, a pre-merge check or a start-up log line.
 /// </summary>
 internal sealed class UnitPreview(IGitIntegration git, IUnitFileParser parser, IDependencyResolver resolver)
 {
@@ -29,12 +28,13 @@ internal sealed class UnitPreview(IGitIntegration git, IUnitFileParser parser, I
         }
 
         var problems = new List<string>();
+        var units = new List<UnitFile>();
         foreach (var file in await git.ReadUnitFilesAsync(commit, cancellationToken))
         {
             try
             {
                 // The string overload: IUnitFileParser's span overload cannot be set up with Moq (a ref struct argument).
-                resolver.AddUnit(parser.Parse(file.FileName, Encoding.UTF8.GetString(file.Content)));
+                units.Add(parser.Parse(file.FileName, Encoding.UTF8.GetString(file.Content)));
             }
             catch (UnitFileParseException ex)
             {
@@ -46,7 +46,7 @@ internal sealed class UnitPreview(IGitIntegration git, IUnitFileParser parser, I
         {
             try
             {
-                return new UnitPreviewResult(commit, resolver.GetStartOrder(), []);
+                return new UnitPreviewResult(commit, resolver.Build(units).GetStartOrder(), []);
             }
             catch (DependencyException ex)
             {
