@@ -1,9 +1,12 @@
 using GitProc;
+using GitProc.Daemon;
 using GitProc.Delivery;
 using GitProc.Dependencies;
 using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
+using GitProc.Http;
+using GitProc.Ipc;
 using GitProc.Logs;
 using GitProc.Metrics;
 using GitProc.Processes;
@@ -13,6 +16,7 @@ using GitProc.State;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
 using GitProc.Validation;
+using GitProc.Web;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -65,11 +69,21 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton<Reconciler>();
         services.TryAddSingleton<IReconciler>(sp => sp.GetRequiredService<Reconciler>());
 
+        // Served only where an address is set (Metrics:Listen, Web:Listen); started by whoever hosts the loop.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpServer, MetricsServer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpServer, WebServer>());
+
         // Processes and cgroups are Linux-only; elsewhere the library still parses units and resolves graphs.
         if (OperatingSystem.IsLinux())
         {
             services.TryAddSingleton<IProcessManager, ProcessManager>();
             services.TryAddSingleton<IResourceController, ResourceController>();
+
+            // The daemon's control plane: its start-up guard, its socket and its in-place upgrade.
+            services.TryAddSingleton<StartupChecks>();
+            services.TryAddSingleton<IDaemonStartup, DaemonStartup>();
+            services.TryAddSingleton<IIpcServer, IpcServer>();
+            services.TryAddSingleton<IInPlaceUpgrade, InPlaceUpgrade>();
         }
 
         return services;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Runtime.Versioning;
-using GitProc.Hosting;
+using GitProc.Daemon;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

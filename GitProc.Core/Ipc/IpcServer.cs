@@ -28,7 +28,7 @@ namespace GitProc.Ipc;
 /// connections scanned; below the limit an accept costs one counter read.
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal sealed class IpcServer : IAsyncDisposable
+internal sealed class IpcServer : IIpcServer
 {
     /// <summary>The name the listening socket is handed over under across an in-place upgrade.</summary>
     internal const string InheritedListenerName = "listener";

@@ -9,31 +9,28 @@ using GitProc.Supervision;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace GitProc.Hosting;
+namespace GitProc.Daemon;
 
 /// <summary>
-/// The daemon's in-place upgrade (like <c>systemctl daemon-reexec</c>): the supervisor hands its services over (stops
-/// acting, leaves their exits and output in the kernel, saves the state), the IPC server stops accepting but keeps its
-/// listening socket, and the process re-executes its program with that socket and its two locks kept open. The new
-/// image takes them over and adopts every service as its parent. If the exec itself fails, the process exits 1 and
-/// leaves the services running for the next daemon to take over.
+/// The default <see cref="IInPlaceUpgrade"/>: the supervisor hands its services over (stops acting, leaves their exits
+/// and output in the kernel, saves the state), the IPC server stops accepting but keeps its listening socket, and the
+/// process re-executes its program with that socket and its two locks kept open. The new image takes them over and
+/// adopts every service as its parent.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class InPlaceUpgrade(
     ISupervisor supervisor,
-    IpcServer ipc,
-    DaemonLocks locks,
+    IIpcServer ipc,
+    IDaemonStartup startup,
     IResourceController resources,
     IOptions<InPlaceUpgradeOptions> options,
     IEnumerable<ILoggerProvider> loggerProviders,
-    ILogger<InPlaceUpgrade> logger)
+    ILogger<InPlaceUpgrade> logger) : IInPlaceUpgrade
 {
     private int _running;
 
-    /// <summary>Whether this daemon may re-execute itself (<see cref="InPlaceUpgradeOptions.Executable"/> is set).</summary>
     public bool IsAvailable => !string.IsNullOrEmpty(options.Value.Executable);
 
-    /// <summary>Starts the upgrade in the background (once: later requests while it runs are ignored).</summary>
     public void Request()
     {
         if (!IsAvailable)
@@ -75,7 +72,7 @@ internal sealed class InPlaceUpgrade(
         {
             [IpcServer.InheritedListenerName] = await ipc.DetachListenerAsync().ConfigureAwait(false),
         };
-        if (locks.State is { } stateLock)
+        if (startup is DaemonStartup { State: { } stateLock })
         {
             handOver[StateLock.InheritedName] = stateLock.Handle;
         }
