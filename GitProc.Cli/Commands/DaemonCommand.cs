@@ -104,7 +104,7 @@ internal static class DaemonCommand
         builder.Services.AddSystemd();
 
         // Replacements first: AddGitProcDaemon registers with TryAdd.
-        context.ConfigureDaemonServices?.Invoke(builder.Services);
+        context.ConfigureServices?.Invoke(builder.Services);
         builder.Services.AddGitProcDaemon(builder.Configuration);
         builder.Services.AddHostedService<MemorySettler>();
         if (OwnCommandLine() is { } self)

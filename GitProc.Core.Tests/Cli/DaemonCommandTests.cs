@@ -65,7 +65,7 @@ public class DaemonCommandTests
 
     private GitProcCli Cli(IReadOnlyDictionary<string, string>? environment = null, Action<IServiceCollection>? more = null) => new(
         name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
-        configureDaemonServices: services =>
+        configureServices: services =>
         {
             services.AddSingleton(_supervisor.Object);
             services.AddSingleton(_reconciler.Object);
@@ -191,7 +191,7 @@ public class DaemonCommandTests
         });
         var cli = new GitProcCli(
             _ => null,
-            configureDaemonServices: services =>
+            configureServices: services =>
             {
                 // Created by the container, so disposed by it, as the real supervisor is.
                 services.AddSingleton<ISupervisor>(_ => _supervisor.Object);
