@@ -15,8 +15,7 @@ public interface IDaemonStartup : IDisposable
     /// the cgroup root (<see cref="ResourceControl.ResourceControlOptions.CgroupRoot"/>) against a second daemon; and
     /// raises the open-file soft limit to the hard limit, keeping a few descriptors in reserve so that running out of
     /// them degrades starts instead of failing the daemon. A check applies to GitProc's own component only: an
-    /// application that registered its own state manager, log store or reconciler owns what those need. Safe to call
-    /// again (the lock is taken once).
+    /// application that registered its own state manager, log store or reconciler owns what those need. Call it once.
     /// </summary>
     /// <param name="cancellationToken">Cancels the checks.</param>
     /// <returns>A task that completes once the process may run services.</returns>
