@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using GitProc.Cli;
 using GitProc.Core.Tests.Ipc;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.ResourceControl;

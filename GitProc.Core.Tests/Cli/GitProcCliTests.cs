@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using GitProc.Cli;
 using GitProc.Core.Tests.Ipc;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Reconciliation;
 using GitProc.Supervision;
 using LibGit2Sharp;

@@ -1,9 +1,9 @@
-using GitProc.Core.Tests.State;
 using System.Diagnostics.Metrics;
 using GitProc.Delivery;
 using GitProc.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.Delivery;
@@ -90,17 +90,17 @@ public sealed class DeliveryHistoryTests
     {
         var path = Path.Combine(_directory, "state.history.json");
         await File.WriteAllTextAsync(path, "{ not json");
-        var logger = new CapturingLogger<DeliveryHistory>();
+        var logger = new FakeLogger<DeliveryHistory>();
         var history = new DeliveryHistory(Options.Create(_options), logger);
         await history.LoadAsync();
 
         Assert.That(history.Records, Is.Empty);
         Assert.That(Directory.GetFiles(_directory, "state.history.json.corrupt-*"), Has.Length.EqualTo(1));
-        Assert.That(logger.Entries.Select(e => e.Message), Has.Some.Contains(path));
+        Assert.That(logger.Collector.GetSnapshot().Select(e => e.Message), Has.Some.Contains(path));
 
         await history.RecordAsync(new DeliveryRecord { Commit = "a1" });
         Assert.That(await File.ReadAllTextAsync(path), Does.Contain("a1"));
     }
 
-    private DeliveryHistory New() => new(Options.Create(_options), new CapturingLogger<DeliveryHistory>());
+    private DeliveryHistory New() => new(Options.Create(_options), new FakeLogger<DeliveryHistory>());
 }

@@ -11,11 +11,10 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(240_000)]
-public sealed class AnsiblePlaybookTests
+public sealed class AnsiblePlaybookTests : SandboxFixture
 {
     private const string Playbook = "samples/integrations/deploy.yml";
 
-    private GitProcSandbox _sandbox = null!;
     private string _ansiblePlaybook = null!;
     private string _remote = null!;
     private string _work = null!;
@@ -24,39 +23,28 @@ public sealed class AnsiblePlaybookTests
     public async Task SetUp()
     {
         _ansiblePlaybook = Tools.Require("ansible-playbook", "ansible");
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-        await _sandbox.WriteConfigAsync("""
+        await Sandbox.WriteConfigAsync("""
             "Delivery": { "VerifyWindow": "00:00:02" }
             """);
-        _remote = Path.Combine(_sandbox.Root, "remote.git");
-        _work = Path.Combine(_sandbox.Root, "work");
-        await GitAsync(_sandbox.Root, "init", "-q", "--bare", "-b", "main", _remote);
-        await GitAsync(_sandbox.Root, "init", "-q", "-b", "main", _work);
+        _remote = Path.Combine(Sandbox.Root, "remote.git");
+        _work = Path.Combine(Sandbox.Root, "work");
+        await GitAsync(Sandbox.Root, "init", "-q", "--bare", "-b", "main", _remote);
+        await GitAsync(Sandbox.Root, "init", "-q", "-b", "main", _work);
         await GitAsync(_work, "remote", "add", "origin", _remote);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        // Null when the set-up skipped the test for a missing tool.
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
-        }
     }
 
     [Test]
     public async Task Deploys_the_remotes_tip_shows_status_and_logs_is_idempotent_and_fails_the_host_on_a_rolled_back_commit(CancellationToken token)
     {
-        await _sandbox.StartDaemonAsync(token);
-        await File.WriteAllTextAsync(Path.Combine(_work, "web.service"), _sandbox.Unit("web"), token);
+        await Sandbox.StartDaemonAsync(token);
+        await File.WriteAllTextAsync(Path.Combine(_work, "web.service"), Sandbox.Unit("web"), token);
         await File.WriteAllTextAsync(Path.Combine(_work, "job.service"), "[Service]\nType=oneshot\nExecStart=/bin/echo the job ran\n", token);
         var first = await PushAsync("web and job", token);
 
         var deployed = await RunPlaybookAsync(token);
         Assert.That(deployed.ExitCode, Is.Zero, deployed.ToString);
-        Assert.That(await _sandbox.GitAsync(token, "rev-parse", "main"), Is.EqualTo(first), "the host's watched branch is the remote's tip");
-        var pid = (await _sandbox.WaitRunningAsync(token, "web"))["web"];
+        Assert.That(await Sandbox.GitAsync(token, "rev-parse", "main"), Is.EqualTo(first), "the host's watched branch is the remote's tip");
+        var pid = (await Sandbox.WaitRunningAsync(token, "web"))["web"];
         Assert.That(deployed.Stdout, Does.Contain($"\"web: running, PID {pid}\"").And.Contain("hello from web"), deployed.ToString);
         Assert.That(deployed.Stdout, Does.Contain("\"job: stopped (exited)\"").And.Contain("the job ran"), deployed.ToString);
         Assert.That(Recap(deployed), Does.Contain("failed=0").And.Not.Contain("changed=0"), deployed.ToString);
@@ -65,7 +53,7 @@ public sealed class AnsiblePlaybookTests
         var again = await RunPlaybookAsync(token);
         Assert.That(again.ExitCode, Is.Zero, again.ToString);
         Assert.That(Recap(again), Does.Contain("changed=0").And.Contain("failed=0"), again.ToString);
-        Assert.That((await _sandbox.ListAsync())["web"].Pid, Is.EqualTo(pid), "an unchanged service is not restarted");
+        Assert.That((await Sandbox.ListAsync())["web"].Pid, Is.EqualTo(pid), "an unchanged service is not restarted");
 
         // A release that crash-loops: the daemon rolls it back, the play fails the host, and the old web runs on.
         await File.WriteAllTextAsync(Path.Combine(_work, "web.service"), "[Service]\nExecStart=/bin/sh -c 'exit 3'\nRestart=on-failure\nRestartSec=100ms\n", token);
@@ -76,20 +64,20 @@ public sealed class AnsiblePlaybookTests
         // daemon had applied and rolled back the new tip by itself before the sync ("... was rolled back (web ...").
         Assert.That(broken.Stdout, Does.Match(@"[Rr]olled back:? (\w+ )?\(web "), "the daemon's verdict, shown by the failed task\n" + broken);
         Assert.That(Recap(broken), Does.Contain("failed=1"), broken.ToString);
-        await _sandbox.WaitRunningAsync(token, "web");
-        Assert.That(await File.ReadAllTextAsync(Path.Combine(_sandbox.Logs, "web.log"), token), Does.Contain("hello from web"));
+        await Sandbox.WaitRunningAsync(token, "web");
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(Sandbox.Logs, "web.log"), token), Does.Contain("hello from web"));
     }
 
     [Test]
     public async Task Without_a_daemon_the_host_fails_before_its_repository_is_touched(CancellationToken token)
     {
-        await File.WriteAllTextAsync(Path.Combine(_work, "web.service"), _sandbox.Unit("web"), token);
+        await File.WriteAllTextAsync(Path.Combine(_work, "web.service"), Sandbox.Unit("web"), token);
         await PushAsync("web", token);
 
         var result = await RunPlaybookAsync(token);
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
-        Assert.That(result.Stdout, Does.Contain("Check that the gitproc daemon answers").And.Contain(_sandbox.Socket), result.ToString);
-        var branch = await _sandbox.RunToolAsync("git", ["-C", _sandbox.Repo, "rev-parse", "--verify", "-q", "main"], token);
+        Assert.That(result.Stdout, Does.Contain("Check that the gitproc daemon answers").And.Contain(Sandbox.Socket), result.ToString);
+        var branch = await Sandbox.RunToolAsync("git", ["-C", Sandbox.Repo, "rev-parse", "--verify", "-q", "main"], token);
         Assert.That(branch.ExitCode, Is.Not.Zero, "the repository still has no commit:\n" + branch);
     }
 
@@ -98,12 +86,12 @@ public sealed class AnsiblePlaybookTests
         await GitAsync(_work, "add", "-A");
         await GitAsync(_work, "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message);
         await GitAsync(_work, "push", "-q", "origin", "main");
-        return (await _sandbox.RunToolAsync("git", ["-C", _work, "rev-parse", "HEAD"], token)).Stdout.Trim();
+        return (await Sandbox.RunToolAsync("git", ["-C", _work, "rev-parse", "HEAD"], token)).Stdout.Trim();
     }
 
     private async Task GitAsync(string directory, params string[] args)
     {
-        var result = await _sandbox.RunToolAsync("git", ["-C", directory, .. args], CancellationToken.None);
+        var result = await Sandbox.RunToolAsync("git", ["-C", directory, .. args], CancellationToken.None);
         Assert.That(result.ExitCode, Is.Zero, result.ToString);
     }
 
@@ -113,15 +101,15 @@ public sealed class AnsiblePlaybookTests
         var variables = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["gitproc_remote"] = "file://" + _remote,
-            ["gitproc_repo"] = _sandbox.Repo,
-            ["gitproc_command"] = _sandbox.ScriptEnvironment["GITPROC"],
-            ["gitproc_socket"] = _sandbox.Socket,
+            ["gitproc_repo"] = Sandbox.Repo,
+            ["gitproc_command"] = Sandbox.ScriptEnvironment["GITPROC"],
+            ["gitproc_socket"] = Sandbox.Socket,
             ["gitproc_wait_seconds"] = 15,
             ["gitproc_become"] = false,
         });
 
         // Ansible's own files (facts cache, module temp files) stay inside the sandbox, not in ~/.ansible.
-        var ansibleHome = Path.Combine(_sandbox.Root, "ansible");
+        var ansibleHome = Path.Combine(Sandbox.Root, "ansible");
         var environment = new Dictionary<string, string>
         {
             ["ANSIBLE_HOME"] = ansibleHome,
@@ -130,7 +118,7 @@ public sealed class AnsiblePlaybookTests
             ["ANSIBLE_NOCOLOR"] = "1",
             ["ANSIBLE_PYTHON_INTERPRETER"] = "auto_silent",
         };
-        return _sandbox.ScriptAsync(Playbook, ["-i", "localhost,", "-c", "local", "-e", variables], token, _ansiblePlaybook, environment);
+        return Sandbox.ScriptAsync(Playbook, ["-i", "localhost,", "-c", "local", "-e", variables], token, _ansiblePlaybook, environment);
     }
 
     private static string Recap(CliResult result) =>

@@ -12,28 +12,20 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(120_000)]
-public sealed class CheckCommandTests
+public sealed class CheckCommandTests : SandboxFixture
 {
     private const string Good = "[Service]\nExecStart=/usr/bin/app\n";
     private const string TypoError = "web.service:3: Restrat: Restrat= is not a systemd or GitProc key in [Service]; did you mean Restart=?";
 
-    private GitProcSandbox _sandbox = null!;
     private string _units = null!;
 
     [SetUp]
-    public async Task SetUp()
-    {
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-        _units = Directory.CreateDirectory(Path.Combine(_sandbox.Root, "units")).FullName;
-    }
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
+    public void SetUp() => _units = Directory.CreateDirectory(Path.Combine(Sandbox.Root, "units")).FullName;
 
     private void Write(string name, string content) => File.WriteAllText(Path.Combine(_units, name), content);
 
     private Task<CliResult> CheckAsync(CancellationToken token, string? workingDirectory, params string[] args) =>
-        _sandbox.CliAsync(["check", .. args], cancellationToken: token, workingDirectory: workingDirectory);
+        Sandbox.CliAsync(["check", .. args], cancellationToken: token, workingDirectory: workingDirectory);
 
     [Test]
     public async Task A_directory_with_errors_in_several_files_prints_every_one_and_exits_1(CancellationToken token)
@@ -126,7 +118,7 @@ public sealed class CheckCommandTests
             Is.EqualTo(("d.service", 3, "X-Team")));
 
         // A file-level finding has a null line and key.
-        var empty = Directory.CreateDirectory(Path.Combine(_sandbox.Root, "empty")).FullName;
+        var empty = Directory.CreateDirectory(Path.Combine(Sandbox.Root, "empty")).FullName;
         var none = await CheckAsync(token, null, empty, "--json", "--strict");
         using var noneJson = JsonDocument.Parse(none.Stdout);
         var fileLevel = noneJson.RootElement.GetProperty("warnings").EnumerateArray().Single();
@@ -137,29 +129,29 @@ public sealed class CheckCommandTests
     [Test]
     public async Task A_commit_is_read_from_Git_not_from_the_working_tree(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", Good + "Restrat=always\n");
-        _sandbox.WriteUnit("db", Good);
-        var bad = await _sandbox.CommitAsync("typo", token);
-        _sandbox.WriteUnit("web", Good);
+        Sandbox.WriteUnit("web", Good + "Restrat=always\n");
+        Sandbox.WriteUnit("db", Good);
+        var bad = await Sandbox.CommitAsync("typo", token);
+        Sandbox.WriteUnit("web", Good);
 
         // In the repository, --commit needs no --repo; elsewhere, --repo (or GITPROC_REPO) names it.
-        var inRepo = await CheckAsync(token, _sandbox.Repo, "--commit", "HEAD");
-        var subdirectory = Directory.CreateDirectory(Path.Combine(_sandbox.Repo, "docs")).FullName;
+        var inRepo = await CheckAsync(token, Sandbox.Repo, "--commit", "HEAD");
+        var subdirectory = Directory.CreateDirectory(Path.Combine(Sandbox.Repo, "docs")).FullName;
         var below = await CheckAsync(token, subdirectory, "--commit", bad[..7]);
-        var elsewhere = await CheckAsync(token, null, "--commit", "HEAD", "--repo", _sandbox.Repo);
-        var byVariable = await _sandbox.CliAsync(["check", "--commit", "HEAD"], new Dictionary<string, string> { ["GITPROC_REPO"] = _sandbox.Repo }, token);
+        var elsewhere = await CheckAsync(token, null, "--commit", "HEAD", "--repo", Sandbox.Repo);
+        var byVariable = await Sandbox.CliAsync(["check", "--commit", "HEAD"], new Dictionary<string, string> { ["GITPROC_REPO"] = Sandbox.Repo }, token);
         foreach (var result in new[] { inRepo, below, elsewhere, byVariable })
         {
             Assert.That((result.ExitCode, result.Lines), Is.EqualTo((1, new[] { TypoError })), result.ToString);
             Assert.That(result.ErrorLines, Is.EqualTo(new[] { "Error: 1 error in 2 unit files" }), result.ToString);
         }
 
-        var workingTree = await CheckAsync(token, _sandbox.Repo);
+        var workingTree = await CheckAsync(token, Sandbox.Repo);
         Assert.That(workingTree.ExitCode, Is.Zero, workingTree.ToString);
 
-        var unknown = await CheckAsync(token, _sandbox.Repo, "--commit", "no-such-rev");
+        var unknown = await CheckAsync(token, Sandbox.Repo, "--commit", "no-such-rev");
         Assert.That(unknown.ExitCode, Is.EqualTo(1), unknown.ToString);
-        Assert.That(unknown.ErrorLines, Is.EqualTo(new[] { $"Error: Commit 'no-such-rev' not found in {_sandbox.Repo}." }), unknown.ToString);
+        Assert.That(unknown.ErrorLines, Is.EqualTo(new[] { $"Error: Commit 'no-such-rev' not found in {Sandbox.Repo}." }), unknown.ToString);
         Assert.That(unknown.Stdout, Is.Empty);
     }
 
@@ -167,7 +159,7 @@ public sealed class CheckCommandTests
     public async Task The_config_file_UnknownKeys_Warn_makes_a_misspelt_key_a_warning(CancellationToken token)
     {
         Write("web.service", Good + "Restrat=always\n");
-        var config = Path.Combine(_sandbox.Root, "lenient.json");
+        var config = Path.Combine(Sandbox.Root, "lenient.json");
         await File.WriteAllTextAsync(config, """{ "GitProc": { "UnitFiles": { "UnknownKeys": "Warn" } } }""", token);
 
         var result = await CheckAsync(token, _units, "--config", config);
@@ -182,7 +174,7 @@ public sealed class CheckCommandTests
     [Test]
     public async Task A_commit_and_paths_together_are_a_usage_error(CancellationToken token)
     {
-        var result = await CheckAsync(token, _sandbox.Repo, "--commit", "HEAD", "web.service");
+        var result = await CheckAsync(token, Sandbox.Repo, "--commit", "HEAD", "web.service");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
         Assert.That(result.ErrorLines.Single(), Does.StartWith("Error: --commit checks the repository's commit and takes no PATH."));
     }
@@ -190,60 +182,60 @@ public sealed class CheckCommandTests
     [Test]
     public async Task The_sample_pre_commit_hook_refuses_a_commit_the_daemon_would_reject(CancellationToken token)
     {
-        _sandbox.WriteUnit("db", Good);
-        await _sandbox.CommitAsync("db", token);
-        var hook = Path.Combine(Directory.CreateDirectory(Path.Combine(_sandbox.Repo, ".git", "hooks")).FullName, "pre-commit");
+        Sandbox.WriteUnit("db", Good);
+        await Sandbox.CommitAsync("db", token);
+        var hook = Path.Combine(Directory.CreateDirectory(Path.Combine(Sandbox.Repo, ".git", "hooks")).FullName, "pre-commit");
         File.Copy(Path.Combine(GitProcSandbox.SourceRoot, "samples", "git-hooks", "pre-commit"), hook);
         File.SetUnixFileMode(hook, File.GetUnixFileMode(hook) | UnixFileMode.UserExecute);
 
         // Staged with a typo, then fixed in the working tree only: the commit would still carry the typo.
-        _sandbox.WriteUnit("web", Good + "Restrat=always\n");
-        await _sandbox.GitAsync(token, "add", "web.service");
-        _sandbox.WriteUnit("web", Good + "Restart=always\n");
+        Sandbox.WriteUnit("web", Good + "Restrat=always\n");
+        await Sandbox.GitAsync(token, "add", "web.service");
+        Sandbox.WriteUnit("web", Good + "Restart=always\n");
         var refused = await GitCommitAsync("add web", token);
 
         Assert.That(refused.ExitCode, Is.EqualTo(1), refused.ToString);
         Assert.That(refused.Stdout + refused.Stderr, Does.Contain(TypoError).And.Contain("GitProc would reject these unit files"), refused.ToString);
-        Assert.That(await _sandbox.GitAsync(token, "log", "-1", "--format=%s"), Is.EqualTo("db"), "nothing was committed");
+        Assert.That(await Sandbox.GitAsync(token, "log", "-1", "--format=%s"), Is.EqualTo("db"), "nothing was committed");
 
-        await _sandbox.GitAsync(token, "add", "web.service");
+        await Sandbox.GitAsync(token, "add", "web.service");
         var accepted = await GitCommitAsync("add web", token);
         Assert.That(accepted.ExitCode, Is.Zero, accepted.ToString);
-        Assert.That(await _sandbox.GitAsync(token, "log", "-1", "--format=%s"), Is.EqualTo("add web"));
+        Assert.That(await Sandbox.GitAsync(token, "log", "-1", "--format=%s"), Is.EqualTo("add web"));
     }
 
     [Test]
     public async Task The_daemon_rejects_a_misspelt_key_with_the_suggestion_the_check_prints_and_keeps_the_last_good_running(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", _sandbox.Unit("web"));
-        await _sandbox.CommitAsync("web", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "web");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web"));
+        await Sandbox.CommitAsync("web", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "web");
 
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restrat=always"));
-        _sandbox.WriteUnit("api", _sandbox.Unit("api", "HealthCheckUrl=http://127.0.0.1:9/health"));
-        var bad = await _sandbox.CommitAsync("typos", token);
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", "Restrat=always"));
+        Sandbox.WriteUnit("api", Sandbox.Unit("api", "HealthCheckUrl=http://127.0.0.1:9/health"));
+        var bad = await Sandbox.CommitAsync("typos", token);
         string[] errors =
         [
             "api.service:6: HealthCheckUrl: HealthCheckUrl= is not a systemd or GitProc key in [Service]; did you mean HealthCheckURL=? Keys are case-sensitive.",
             "web.service:6: Restrat: Restrat= is not a systemd or GitProc key in [Service]; did you mean Restart=?",
         ];
 
-        var sync = await _sandbox.ClientAsync(token, "sync");
+        var sync = await Sandbox.ClientAsync(token, "sync");
         Assert.That(sync.ExitCode, Is.EqualTo(1), sync.ToString);
         Assert.That(sync.ErrorLines, Is.EqualTo(new[] { $"Error: Commit {bad[..7]} rejected, nothing applied: 2 errors: {string.Join(' ', errors)}" }), sync.ToString);
 
-        var status = await _sandbox.ClientAsync(token, "status", "web");
+        var status = await Sandbox.ClientAsync(token, "status", "web");
         Assert.That(status.Lines, Has.One.EqualTo($"Rejected Commit: {bad[..7]}: 2 errors: {string.Join(' ', errors)}"), status.ToString);
         Assert.That(status.Lines, Has.One.EqualTo($"PID: {before["web"]}"), "the last good web keeps running, untouched");
-        var list = await _sandbox.ListAsync();
+        var list = await Sandbox.ListAsync();
         Assert.That(list.Keys, Is.EquivalentTo(new[] { "web" }), "nothing of the rejected commit was applied");
 
         // The history record and gitproc check of that commit say the same, line for line.
-        var history = await _sandbox.ClientAsync(token, "history", "-n", "1");
+        var history = await Sandbox.ClientAsync(token, "history", "-n", "1");
         Assert.That(history.Lines[0], Does.StartWith($"{bad[..7]}  ").And.Contain("  rejected  "), history.ToString);
         Assert.That(history.Lines[1..], Is.EqualTo(errors.Select(e => "    " + e)), history.ToString);
-        var check = await CheckAsync(token, null, "--commit", bad, "--repo", _sandbox.Repo);
+        var check = await CheckAsync(token, null, "--commit", bad, "--repo", Sandbox.Repo);
         Assert.That((check.ExitCode, check.Lines), Is.EqualTo((1, errors)), check.ToString);
     }
 
@@ -254,7 +246,7 @@ public sealed class CheckCommandTests
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = _sandbox.Repo,
+            WorkingDirectory = Sandbox.Repo,
         };
         foreach (var arg in new[] { "-c", "user.name=GitProc E2E", "-c", "user.email=e2e@gitproc.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message })
         {

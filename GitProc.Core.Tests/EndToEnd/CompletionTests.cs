@@ -10,23 +10,15 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(120_000)]
-public sealed class CompletionTests
+public sealed class CompletionTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
-
-    [SetUp]
-    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
-
     /// <summary>
     /// An executable named <c>gitproc</c> that runs the build under test: what the user's command word (<c>COMP_WORDS[0]</c>)
     /// names, and so what the script runs to ask for service names.
     /// </summary>
     private string Command()
     {
-        var path = Path.Combine(_sandbox.Root, "bin", "gitproc");
+        var path = Path.Combine(Sandbox.Root, "bin", "gitproc");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, GitProcSandbox.Executable is { } executable
             ? $"#!/bin/sh\nexec '{executable}' \"$@\"\n"
@@ -37,9 +29,9 @@ public sealed class CompletionTests
 
     private async Task<string> ScriptAsync(string shell, CancellationToken token)
     {
-        var run = await _sandbox.CliAsync(["completion", shell], cancellationToken: token);
+        var run = await Sandbox.CliAsync(["completion", shell], cancellationToken: token);
         Assert.That((run.ExitCode, run.Stderr), Is.EqualTo((0, "")), run.ToString);
-        var path = Path.Combine(_sandbox.Root, "completion." + shell);
+        var path = Path.Combine(Sandbox.Root, "completion." + shell);
         await File.WriteAllTextAsync(path, run.Stdout, token);
         return path;
     }
@@ -54,7 +46,7 @@ public sealed class CompletionTests
             _gitproc
             printf '%s\n' "${COMPREPLY[@]}"
             """;
-        var run = await _sandbox.RunToolAsync("bash", ["-c", program], token);
+        var run = await Sandbox.RunToolAsync("bash", ["-c", program], token);
         Assert.That((run.ExitCode, run.Stderr), Is.EqualTo((0, "")), run.ToString);
         return run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
@@ -62,11 +54,11 @@ public sealed class CompletionTests
     [Test]
     public async Task The_bash_script_completes_commands_options_and_the_daemons_service_names(CancellationToken token)
     {
-        _sandbox.WriteUnit("web-1", _sandbox.Unit("web-1"));
-        _sandbox.WriteUnit("worker", _sandbox.Unit("worker"));
-        await _sandbox.CommitAsync("services", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, "web-1", "worker");
+        Sandbox.WriteUnit("web-1", Sandbox.Unit("web-1"));
+        Sandbox.WriteUnit("worker", Sandbox.Unit("worker"));
+        await Sandbox.CommitAsync("services", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "web-1", "worker");
         var script = await ScriptAsync("bash", token);
         var gitproc = Command();
 
@@ -79,21 +71,21 @@ public sealed class CompletionTests
         Assert.That(await CompleteAsync(script, token, gitproc, "completion", ""), Is.EquivalentTo(new[] { "bash", "zsh", "fish" }));
 
         // Service names from the daemon named by the command line's --socket.
-        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", _sandbox.Socket, "start", ""), Is.EquivalentTo(new[] { "web-1", "worker" }));
-        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", _sandbox.Socket, "logs", "-n", "5", "w"), Is.EquivalentTo(new[] { "web-1", "worker" }));
-        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", _sandbox.Socket, "status", "wo"), Is.EqualTo(new[] { "worker" }));
-        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", _sandbox.Socket, "events", "--service", ""), Is.EquivalentTo(new[] { "web-1", "worker" }));
-        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", _sandbox.Socket, "stop", "worker", ""), Is.Empty, "one NAME only");
+        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Sandbox.Socket, "start", ""), Is.EquivalentTo(new[] { "web-1", "worker" }));
+        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Sandbox.Socket, "logs", "-n", "5", "w"), Is.EquivalentTo(new[] { "web-1", "worker" }));
+        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Sandbox.Socket, "status", "wo"), Is.EqualTo(new[] { "worker" }));
+        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Sandbox.Socket, "events", "--service", ""), Is.EquivalentTo(new[] { "web-1", "worker" }));
+        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Sandbox.Socket, "stop", "worker", ""), Is.Empty, "one NAME only");
 
         // No daemon there: no names, and nothing printed over the user's command line (CompleteAsync checks stderr).
-        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Path.Combine(_sandbox.Root, "none.sock"), "start", ""), Is.Empty);
+        Assert.That(await CompleteAsync(script, token, gitproc, "--socket", Path.Combine(Sandbox.Root, "none.sock"), "start", ""), Is.Empty);
     }
 
     [Test]
     public async Task The_zsh_script_is_valid_zsh(CancellationToken token)
     {
         var zsh = Which("zsh") ?? Ignore("zsh is not installed on this machine, so its script cannot be checked here");
-        var run = await _sandbox.RunToolAsync(zsh, ["-n", await ScriptAsync("zsh", token)], token);
+        var run = await Sandbox.RunToolAsync(zsh, ["-n", await ScriptAsync("zsh", token)], token);
         Assert.That((run.ExitCode, run.Stderr), Is.EqualTo((0, "")), run.ToString);
     }
 
@@ -102,7 +94,7 @@ public sealed class CompletionTests
     {
         var fish = Which("fish") ?? Ignore("fish is not installed on this machine, so its script cannot be checked here");
         var script = await ScriptAsync("fish", token);
-        var run = await _sandbox.RunToolAsync(fish, ["-c", $"source '{script}'; complete -C 'gitproc st'"], token);
+        var run = await Sandbox.RunToolAsync(fish, ["-c", $"source '{script}'; complete -C 'gitproc st'"], token);
         Assert.That(run.ExitCode, Is.Zero, run.ToString);
         Assert.That(run.Lines.Select(l => l.Split('\t')[0]), Is.SupersetOf(new[] { "start", "stop", "status" }), run.ToString);
     }
@@ -110,7 +102,7 @@ public sealed class CompletionTests
     [Test]
     public async Task An_unknown_shell_is_a_usage_error(CancellationToken token)
     {
-        var run = await _sandbox.CliAsync(["completion", "tcsh"], cancellationToken: token);
+        var run = await Sandbox.CliAsync(["completion", "tcsh"], cancellationToken: token);
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString);
         Assert.That(run.Stderr, Does.StartWith("Error: ").And.Contain("tcsh"));
         Assert.That(run.Stdout, Is.Empty);

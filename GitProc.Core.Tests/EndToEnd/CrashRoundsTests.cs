@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text.Json;
-using GitProc.Core.Tests.Ipc;
 using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
@@ -17,15 +16,13 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [Category("Reliability")]
-public sealed class CrashRoundsTests
+public sealed class CrashRoundsTests : SandboxFixture
 {
     private const int Sleepers = 19;
 
     private readonly Random _random = new(Environment.GetEnvironmentVariable("GITPROC_RELIABILITY_SEED") is { } seed
         ? int.Parse(seed, CultureInfo.InvariantCulture)
         : Environment.TickCount);
-
-    private GitProcSandbox _sandbox = null!;
 
     private static int Rounds =>
         int.TryParse(Environment.GetEnvironmentVariable("GITPROC_RELIABILITY_ROUNDS"), CultureInfo.InvariantCulture, out var rounds) ? rounds : 6;
@@ -38,12 +35,6 @@ public sealed class CrashRoundsTests
         RightAfterAcknowledgedStop,
     }
 
-    [SetUp]
-    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
-
     [Test]
     [CancelAfter(1_800_000)]
     public async Task Killing_the_daemon_at_random_moments_loses_nothing_and_restarts_nothing_unchanged(CancellationToken token)
@@ -51,13 +42,13 @@ public sealed class CrashRoundsTests
         var names = Enumerable.Range(1, Sleepers).Select(i => $"s{i:00}").ToList();
         foreach (var name in names)
         {
-            _sandbox.WriteUnit(name, _sandbox.Unit(name, "Restart=always\nRestartSec=0"));
+            Sandbox.WriteUnit(name, Sandbox.Unit(name, "Restart=always\nRestartSec=0"));
         }
 
-        _sandbox.WriteUnit("counter", CounterLog.Unit("0.01"));
-        await _sandbox.CommitAsync("20 services", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, [.. names, "counter"]);
+        Sandbox.WriteUnit("counter", CounterLog.Unit("0.01"));
+        await Sandbox.CommitAsync("20 services", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, [.. names, "counter"]);
 
         var report = new RoundsReport();
         var stopped = new HashSet<string>(StringComparer.Ordinal);
@@ -65,34 +56,34 @@ public sealed class CrashRoundsTests
         for (var round = 1; round <= Rounds; round++)
         {
             var moment = (Moment)(round % 4);
-            var before = await _sandbox.ListAsync();
+            var before = await Sandbox.ListAsync();
             var touched = new HashSet<string>(StringComparer.Ordinal);
             var acknowledged = new Dictionary<string, string>(StringComparer.Ordinal);
             switch (moment)
             {
                 case Moment.Idle:
                     await Task.Delay(_random.Next(0, 300), token);
-                    await _sandbox.KillDaemonAsync();
+                    await Sandbox.KillDaemonAsync();
                     break;
 
                 case Moment.DuringCommit:
                     var changed = names[_random.Next(names.Count)];
                     touched.Add(changed);
-                    _sandbox.WriteUnit(changed, _sandbox.Unit(changed, $"Restart=always\nRestartSec=0\nEnvironment=VERSION={++version}"));
-                    await _sandbox.CommitAsync($"change {changed}", token);
+                    Sandbox.WriteUnit(changed, Sandbox.Unit(changed, $"Restart=always\nRestartSec=0\nEnvironment=VERSION={++version}"));
+                    await Sandbox.CommitAsync($"change {changed}", token);
                     await Task.Delay(_random.Next(0, 120), token);
-                    await _sandbox.KillDaemonAsync();
+                    await Sandbox.KillDaemonAsync();
                     break;
 
                 case Moment.DuringCommand:
                     var target = names[_random.Next(names.Count)];
                     touched.Add(target);
                     var command = stopped.Contains(target) ? "start" : "stop";
-                    await using (var client = await RawIpcClient.ConnectAsync(_sandbox.Socket))
+                    await using (var client = await RawIpcClient.ConnectAsync(Sandbox.Socket))
                     {
                         await client.SendLineAsync($$"""{"command":"{{command}}","service":"{{target}}"}""");
                         await Task.Delay(_random.Next(0, 15), token);
-                        await _sandbox.KillDaemonAsync();
+                        await Sandbox.KillDaemonAsync();
                         if (await client.ReadLineAsync(token) is { } line && line.Contains("\"success\"", StringComparison.Ordinal))
                         {
                             acknowledged[target] = command;
@@ -104,10 +95,10 @@ public sealed class CrashRoundsTests
                 case Moment.RightAfterAcknowledgedStop:
                     var victim = names.First(n => !stopped.Contains(n));
                     touched.Add(victim);
-                    await using (var client = await RawIpcClient.ConnectAsync(_sandbox.Socket))
+                    await using (var client = await RawIpcClient.ConnectAsync(Sandbox.Socket))
                     {
                         using var answer = await client.RequestAsync($$"""{"command":"stop","service":"{{victim}}"}""");
-                        await _sandbox.KillDaemonAsync();
+                        await Sandbox.KillDaemonAsync();
                         Assert.That(answer.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"));
                         acknowledged[victim] = "stop";
                     }
@@ -116,8 +107,8 @@ public sealed class CrashRoundsTests
             }
 
             report.Acknowledged += acknowledged.Count;
-            await _sandbox.StartDaemonAsync(token);
-            await _sandbox.WaitForListAsync(
+            await Sandbox.StartDaemonAsync(token);
+            await Sandbox.WaitForListAsync(
                 l => l.Values.All(s => s is { Status: "running", Pid: not null } or { Status: "stopped" }),
                 $"round {round}: every service settles",
                 token);
@@ -129,14 +120,14 @@ public sealed class CrashRoundsTests
             if (stopped.Count > 3)
             {
                 var revived = stopped.First();
-                var start = await _sandbox.ClientAsync(token, "start", revived);
+                var start = await Sandbox.ClientAsync(token, "start", revived);
                 Assert.That(start.ExitCode, Is.Zero, start.ToString);
                 stopped.Remove(revived);
             }
         }
 
         // The counter wrote all along: every line reached its log once, whole and in order.
-        var counter = CounterLog.Values(Path.Combine(_sandbox.Logs, "counter.log"));
+        var counter = CounterLog.Values(Path.Combine(Sandbox.Logs, "counter.log"));
         report.CounterLines = counter.Count;
         report.CounterLinesLost = counter.Count == 0 ? 0 : counter[^1] - counter.Count;
         CounterLog.AssertComplete(counter);
@@ -158,7 +149,7 @@ public sealed class CrashRoundsTests
         var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
         while (true)
         {
-            var list = await _sandbox.ListAsync();
+            var list = await Sandbox.ListAsync();
             if (names.All(n => MainProcesses(n).Count == (list[n].Status == "running" ? 1 : 0)) || DateTime.UtcNow > deadline)
             {
                 return list;
@@ -182,7 +173,7 @@ public sealed class CrashRoundsTests
 
         try
         {
-            using var state = JsonDocument.Parse(File.ReadAllText(_sandbox.State));
+            using var state = JsonDocument.Parse(File.ReadAllText(Sandbox.State));
         }
         catch (JsonException ex)
         {
@@ -230,7 +221,7 @@ public sealed class CrashRoundsTests
 
     /// <summary>Live main processes of a sandbox service (<c>sh service.sh NAME …</c>).</summary>
     private List<int> MainProcesses(string name) =>
-        [.. ProcScan.FindByCommandLine($"service.sh {name} {_sandbox.SleepSeconds}")
+        [.. ProcScan.FindByCommandLine($"service.sh {name} {Sandbox.SleepSeconds}")
             .Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("/bin/sh\0", StringComparison.Ordinal))];
 
     /// <summary>The figures of docs/reliability.md.</summary>

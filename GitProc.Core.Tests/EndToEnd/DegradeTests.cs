@@ -12,7 +12,7 @@ namespace GitProc.Core.Tests.EndToEnd;
 /// </summary>
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
-public sealed class DegradeTests
+public sealed class DegradeTests : SandboxFixture
 {
     private const string Prlimit = "/usr/bin/prlimit";
     private const string Waiting = "waiting-for-resources";
@@ -22,38 +22,37 @@ public sealed class DegradeTests
     public async Task Out_of_descriptors_the_daemon_stays_up_answers_and_starts_what_waits_once_descriptors_return(CancellationToken token)
     {
         RequirePrlimit();
-        await using var sandbox = await GitProcSandbox.CreateAsync(token);
-        sandbox.WriteUnit("first", sandbox.Unit("first"));
-        await sandbox.CommitAsync("one service", token);
-        await sandbox.StartDaemonAsync(token);
-        await sandbox.WaitRunningAsync(token, "first");
+        Sandbox.WriteUnit("first", Sandbox.Unit("first"));
+        await Sandbox.CommitAsync("one service", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "first");
 
         // From here the daemon may open only 40 descriptors more than it holds now: about a dozen services' worth.
         // (Its limit is lowered while it runs, so the test is the same for the framework-dependent and native builds,
         // whose descriptor counts at rest differ a lot.)
-        var pid = sandbox.DaemonPid;
+        var pid = Sandbox.DaemonPid;
         var hard = ProcScan.OpenFileLimit(pid).Hard;
         await SetOpenFileLimitAsync(pid, Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Count() + 40L, hard, token);
         var names = Enumerable.Range(1, 50).Select(i => string.Create(CultureInfo.InvariantCulture, $"s{i:00}")).ToArray();
         foreach (var name in names)
         {
-            sandbox.WriteUnit(name, sandbox.Unit(name));
+            Sandbox.WriteUnit(name, Sandbox.Unit(name));
         }
 
-        await sandbox.CommitAsync("fifty services", token);
+        await Sandbox.CommitAsync("fifty services", token);
 
-        var states = await WaitForStatesAsync(sandbox, names, s => s.Waiting.Count > 0 && s.Running.Count + s.Waiting.Count == names.Length, "some run and the rest wait", token);
+        var states = await WaitForStatesAsync(Sandbox, names, s => s.Waiting.Count > 0 && s.Running.Count + s.Waiting.Count == names.Length, "some run and the rest wait", token);
         Assert.That(ProcScan.IsAlive(pid), Is.True, "the daemon is alive");
 
         // It answers, and a waiting service says why, without an exit code or a failure of its own.
-        var list = await sandbox.ClientAsync(token, "list");
+        var list = await Sandbox.ClientAsync(token, "list");
         Assert.That(list.ExitCode, Is.Zero, list.ToString);
         Assert.That(list.Lines[0], Is.EqualTo("Available services:"));
         CliResult? status = null;
         foreach (var name in states.Waiting)
         {
             // A retry may find a descriptor between the poll and this command: the first still waiting is shown.
-            status = await sandbox.ClientAsync(token, "status", name);
+            status = await Sandbox.ClientAsync(token, "status", name);
             Assert.That(status.ExitCode, Is.Zero, status.ToString);
             if (status.Lines.Contains($"Sub-State: {Waiting}"))
             {
@@ -69,17 +68,17 @@ public sealed class DegradeTests
         var stopped = states.Running.Where(n => n != "first").Take(10).ToList();
         foreach (var name in stopped)
         {
-            var stop = await sandbox.ClientAsync(token, "stop", name);
+            var stop = await Sandbox.ClientAsync(token, "stop", name);
             Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
         }
 
         var runningBefore = states.Running.Count - stopped.Count;
         var others = names.Except(stopped).ToArray();
-        await WaitForStatesAsync(sandbox, others, s => s.Running.Count > runningBefore, "a waiting service starts in a stopped one's place", token);
+        await WaitForStatesAsync(Sandbox, others, s => s.Running.Count > runningBefore, "a waiting service starts in a stopped one's place", token);
 
         // With its limit back, every service that waits starts (the slowest retry is 30 s away).
         await SetOpenFileLimitAsync(pid, (long)hard, hard, token);
-        await WaitForStatesAsync(sandbox, others, s => s.Running.Count == others.Length, "every service that waited runs", token, TimeSpan.FromSeconds(90));
+        await WaitForStatesAsync(Sandbox, others, s => s.Running.Count == others.Length, "every service that waited runs", token, TimeSpan.FromSeconds(90));
         Assert.That(ProcScan.IsAlive(pid), Is.True, "the daemon is alive");
     }
 
@@ -88,18 +87,17 @@ public sealed class DegradeTests
     public async Task Services_get_their_LimitNOFILE_or_the_daemons_original_limit_never_the_raised_one(CancellationToken token)
     {
         RequirePrlimit();
-        await using var sandbox = await GitProcSandbox.CreateAsync(token);
-        sandbox.WriteUnit("plain", sandbox.Unit("plain"));
-        sandbox.WriteUnit("narrow", sandbox.Unit("narrow", "LimitNOFILE=100"));
-        sandbox.WriteUnit("split", sandbox.Unit("split", "LimitNOFILE=256:4096"));
-        await sandbox.CommitAsync("three limits", token);
+        Sandbox.WriteUnit("plain", Sandbox.Unit("plain"));
+        Sandbox.WriteUnit("narrow", Sandbox.Unit("narrow", "LimitNOFILE=100"));
+        Sandbox.WriteUnit("split", Sandbox.Unit("split", "LimitNOFILE=256:4096"));
+        await Sandbox.CommitAsync("three limits", token);
 
-        await sandbox.StartDaemonAsync(token, wrapper: [Prlimit, "--nofile=1024:8192", "--"]);
-        var pids = await sandbox.WaitRunningAsync(token, "plain", "narrow", "split");
+        await Sandbox.StartDaemonAsync(token, wrapper: [Prlimit, "--nofile=1024:8192", "--"]);
+        var pids = await Sandbox.WaitRunningAsync(token, "plain", "narrow", "split");
 
         Assert.Multiple(() =>
         {
-            Assert.That(ProcScan.OpenFileLimit(sandbox.DaemonPid), Is.EqualTo((8192UL, 8192UL)), "the daemon raised its own soft limit to the hard one");
+            Assert.That(ProcScan.OpenFileLimit(Sandbox.DaemonPid), Is.EqualTo((8192UL, 8192UL)), "the daemon raised its own soft limit to the hard one");
             Assert.That(ProcScan.OpenFileLimit(pids["plain"]), Is.EqualTo((1024UL, 8192UL)), "the daemon's original limit");
             Assert.That(ProcScan.OpenFileLimit(pids["narrow"]), Is.EqualTo((100UL, 100UL)));
             Assert.That(ProcScan.OpenFileLimit(pids["split"]), Is.EqualTo((256UL, 4096UL)));

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using GitProc.Core.Tests.Ipc;
 using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Text.Json;
-using GitProc.Core.Tests.Ipc;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Events;
 using GitProc.Ipc;
@@ -16,35 +15,29 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(120_000)]
-public sealed class EventsTests
+public sealed class EventsTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
-
     [SetUp]
     public async Task SetUp()
     {
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-        await _sandbox.WriteConfigAsync("""
+        await Sandbox.WriteConfigAsync("""
             "Delivery": { "VerifyWindow": "00:00:03" }
             """);
     }
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
 
     private async Task StartWithAsync(CancellationToken token, params string[] names)
     {
         foreach (var name in names)
         {
-            _sandbox.WriteUnit(name, _sandbox.Unit(name, "Restart=always\nRestartSec=100ms"));
+            Sandbox.WriteUnit(name, Sandbox.Unit(name, "Restart=always\nRestartSec=100ms"));
         }
 
-        await _sandbox.CommitAsync("services", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, names);
+        await Sandbox.CommitAsync("services", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, names);
 
         // Past the first commit's verify window, so a test's own commit is not what supersedes it.
-        var verdict = await _sandbox.RequestAsync("""{"command":"sync","args":{"wait":true}}""");
+        var verdict = await Sandbox.RequestAsync("""{"command":"sync","args":{"wait":true}}""");
         Assert.That(verdict.GetProperty("data").GetProperty("result").GetString(), Is.EqualTo("applied"), verdict.ToString);
     }
 
@@ -52,11 +45,11 @@ public sealed class EventsTests
     public async Task Events_shows_a_kill_and_the_restart_in_order_and_ends_with_exit_0_on_SIGTERM(CancellationToken token)
     {
         await StartWithAsync(token, "web", "probe");
-        using var events = _sandbox.StartClient("events");
+        using var events = Sandbox.StartClient("events");
         var lines = new LineCollector(events.StandardOutput);
         await WaitSubscribedAsync(lines, token);
 
-        var pid = (await _sandbox.ListAsync())["web"].Pid!.Value;
+        var pid = (await Sandbox.ListAsync())["web"].Pid!.Value;
         _ = Interop.Processes.Kill(pid, 9);
         var restarted = await lines.WaitForAsync(l => l.Contains(" web failed -> running", StringComparison.Ordinal), token);
 
@@ -64,7 +57,7 @@ public sealed class EventsTests
         Assert.That(web, Has.Count.EqualTo(2), string.Join('\n', web));
         Assert.That(web[0], Does.Match(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d web running -> failed \(killed by signal 9\), auto-restart$"));
         Assert.That(web[1], Does.Match(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d web failed -> running, pid \d+, restarts 1$"));
-        var newPid = (await _sandbox.ListAsync())["web"].Pid;
+        var newPid = (await Sandbox.ListAsync())["web"].Pid;
         Assert.That(restarted, Does.Contain($"pid {newPid},"));
 
         _ = Interop.Processes.Kill(events.Id, 15);
@@ -76,11 +69,11 @@ public sealed class EventsTests
     public async Task Events_json_prints_the_objects_as_sent_and_exits_1_when_the_daemon_stops(CancellationToken token)
     {
         await StartWithAsync(token, "probe");
-        using var events = _sandbox.StartClient("events", "--json", "--service", "probe");
+        using var events = Sandbox.StartClient("events", "--json", "--service", "probe");
         var lines = new LineCollector(events.StandardOutput);
         await WaitSubscribedAsync(lines, token);
 
-        Assert.That((await _sandbox.ClientAsync(token, "restart", "probe")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "restart", "probe")).ExitCode, Is.Zero);
         using (var first = JsonDocument.Parse(await lines.WaitForAsync(l => l.Contains("probe", StringComparison.Ordinal), token)))
         {
             var e = first.RootElement;
@@ -91,7 +84,7 @@ public sealed class EventsTests
             Assert.That(e.TryGetProperty("to_sub_state", out _), Is.True, "snake_case keys");
         }
 
-        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero);
+        Assert.That(await Sandbox.StopDaemonAsync(), Is.Zero);
         Assert.That(events.WaitForExit(15_000), Is.True, "events ends when the daemon closes the stream");
         Assert.That(events.ExitCode, Is.EqualTo(1));
         Assert.That(await events.StandardError.ReadToEndAsync(token), Does.Contain("closed the event stream"));
@@ -101,8 +94,8 @@ public sealed class EventsTests
     public async Task A_crash_looping_commit_shows_applied_then_rolled_back(CancellationToken token)
     {
         await StartWithAsync(token, "web");
-        var good = (await _sandbox.GitAsync(token, "rev-parse", "HEAD")).Trim();
-        await using var client = new GitProcClient(_sandbox.Socket);
+        var good = (await Sandbox.GitAsync(token, "rev-parse", "HEAD")).Trim();
+        await using var client = new GitProcClient(Sandbox.Socket);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         var received = new List<GitProcEvent>();
         var reading = Task.Run(async () =>
@@ -122,14 +115,14 @@ public sealed class EventsTests
         }, token);
         await Task.Delay(500, token); // the subscription is in place once the daemon answered; this only spares a retry
 
-        _sandbox.WriteUnit("web", """
+        Sandbox.WriteUnit("web", """
             [Service]
             ExecStart=/bin/sh -c 'exit 3'
             Restart=on-failure
             RestartSec=100ms
 
             """);
-        var bad = await _sandbox.CommitAsync("break web", token);
+        var bad = await Sandbox.CommitAsync("break web", token);
         await reading.WaitAsync(TimeSpan.FromSeconds(30), token);
 
         Assert.That(received.Select(e => e.Type), Is.EqualTo(new[] { EventTypes.CommitApplied, EventTypes.CommitRolledBack }));
@@ -150,25 +143,25 @@ public sealed class EventsTests
         {
             for (var i = 0; i < 100; i++)
             {
-                var client = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+                var client = await RawIpcClient.ConnectAsync(Sandbox.Socket);
                 all.Add(client);
                 using var reply = await client.RequestAsync("""{"command":"subscribe"}""");
                 Assert.That(reply.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"), reply.RootElement.ToString);
             }
 
-            await using var workerOnly = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+            await using var workerOnly = await RawIpcClient.ConnectAsync(Sandbox.Socket);
             using (var reply = await workerOnly.RequestAsync("""{"command":"subscribe","service":"worker"}"""))
             {
                 Assert.That(reply.RootElement.GetProperty("data").GetProperty("service").GetString(), Is.EqualTo("worker"));
             }
 
-            await using var commitsOnly = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+            await using var commitsOnly = await RawIpcClient.ConnectAsync(Sandbox.Socket);
             using (var reply = await commitsOnly.RequestAsync("""{"command":"subscribe","args":{"types":["commit"]}}"""))
             {
                 Assert.That(reply.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"));
             }
 
-            var stop = await _sandbox.ClientAsync(token, "stop", "web");
+            var stop = await Sandbox.ClientAsync(token, "stop", "web");
             Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
             var lines = await Task.WhenAll(all.Select(c => c.ReadLineAsync(token)));
             foreach (var line in lines)
@@ -183,14 +176,14 @@ public sealed class EventsTests
             Assert.That(lines.Distinct().Count(), Is.EqualTo(1), "every subscriber got the same event");
 
             // The filtered ones saw nothing of web: their first line is worker's, resp. a commit's.
-            Assert.That((await _sandbox.ClientAsync(token, "stop", "worker")).ExitCode, Is.Zero);
+            Assert.That((await Sandbox.ClientAsync(token, "stop", "worker")).ExitCode, Is.Zero);
             using (var e = JsonDocument.Parse((await workerOnly.ReadLineAsync(token))!))
             {
                 Assert.That(e.RootElement.GetProperty("service").GetString(), Is.EqualTo("worker"));
             }
 
-            _sandbox.WriteUnit("extra", _sandbox.Unit("extra"));
-            var commit = await _sandbox.CommitAsync("extra", token);
+            Sandbox.WriteUnit("extra", Sandbox.Unit("extra"));
+            var commit = await Sandbox.CommitAsync("extra", token);
             using (var e = JsonDocument.Parse((await commitsOnly.ReadLineAsync(token))!))
             {
                 Assert.That(e.RootElement.GetProperty("type").GetString(), Is.EqualTo("commit.applied"));
@@ -210,12 +203,12 @@ public sealed class EventsTests
     public async Task Bad_filters_are_errors_that_name_what_is_wrong(CancellationToken token)
     {
         await StartWithAsync(token, "web");
-        var unknownType = await _sandbox.RequestAsync("""{"command":"subscribe","args":{"types":["service.stat"]}}""");
+        var unknownType = await Sandbox.RequestAsync("""{"command":"subscribe","args":{"types":["service.stat"]}}""");
         Assert.That(unknownType.GetProperty("error").GetString(), Does.StartWith("unknown event type in args.types: service.stat"));
-        var unknownService = await _sandbox.RequestAsync("""{"command":"subscribe","service":"nope"}""");
+        var unknownService = await Sandbox.RequestAsync("""{"command":"subscribe","service":"nope"}""");
         Assert.That(unknownService.GetProperty("status").GetString(), Is.EqualTo("error"));
         Assert.That(unknownService.GetProperty("error").GetString(), Does.Contain("nope"));
-        var cli = await _sandbox.ClientAsync(token, "events", "--service", "nope");
+        var cli = await Sandbox.ClientAsync(token, "events", "--service", "nope");
         Assert.That(cli.ExitCode, Is.EqualTo(1));
         Assert.That(cli.Stderr, Does.Contain("nope"));
     }
@@ -224,13 +217,13 @@ public sealed class EventsTests
     public async Task Subscribers_that_disconnect_mid_stream_leave_no_descriptor_behind(CancellationToken token)
     {
         await StartWithAsync(token, "web");
-        var baseline = DescriptorCount(_sandbox.DaemonPid);
-        await using var staying = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+        var baseline = DescriptorCount(Sandbox.DaemonPid);
+        await using var staying = await RawIpcClient.ConnectAsync(Sandbox.Socket);
         using (await staying.RequestAsync("""{"command":"subscribe","service":"web"}""")) { }
 
         for (var i = 0; i < 20; i++)
         {
-            var leaving = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+            var leaving = await RawIpcClient.ConnectAsync(Sandbox.Socket);
             using (await leaving.RequestAsync("""{"command":"subscribe"}""")) { }
             if (i % 2 == 0)
             {
@@ -239,17 +232,17 @@ public sealed class EventsTests
             else
             {
                 // Half leave with events in flight.
-                Assert.That((await _sandbox.ClientAsync(token, "restart", "web")).ExitCode, Is.Zero);
+                Assert.That((await Sandbox.ClientAsync(token, "restart", "web")).ExitCode, Is.Zero);
                 await leaving.DisposeAsync();
             }
         }
 
-        Assert.That((await _sandbox.ClientAsync(token, "restart", "web")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "restart", "web")).ExitCode, Is.Zero);
         Assert.That(await staying.ReadLineAsync(token), Does.Contain("\"service\":\"web\""), "the subscriber that stayed still receives");
         Assert.That(
-            await ProcScan.WaitUntilAsync(() => DescriptorCount(_sandbox.DaemonPid) <= baseline + 1, TimeSpan.FromSeconds(10)),
+            await ProcScan.WaitUntilAsync(() => DescriptorCount(Sandbox.DaemonPid) <= baseline + 1, TimeSpan.FromSeconds(10)),
             Is.True,
-            $"the daemon holds {DescriptorCount(_sandbox.DaemonPid)} descriptors, {baseline} before (+1 for the one staying)");
+            $"the daemon holds {DescriptorCount(Sandbox.DaemonPid)} descriptors, {baseline} before (+1 for the one staying)");
     }
 
     private static int DescriptorCount(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
@@ -259,7 +252,7 @@ public sealed class EventsTests
     {
         for (var attempt = 0; attempt < 20 && !lines.Snapshot().Any(l => l.Contains("probe", StringComparison.Ordinal)); attempt++)
         {
-            Assert.That((await _sandbox.ClientAsync(token, "restart", "probe")).ExitCode, Is.Zero);
+            Assert.That((await Sandbox.ClientAsync(token, "restart", "probe")).ExitCode, Is.Zero);
             await lines.WaitForAsync(l => l.Contains("probe", StringComparison.Ordinal), token, TimeSpan.FromSeconds(2), throwOnTimeout: false);
         }
 

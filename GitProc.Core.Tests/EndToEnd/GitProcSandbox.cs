@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text.Json;
-using GitProc.Core.Tests.Ipc;
 using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
@@ -144,7 +143,7 @@ internal sealed class GitProcSandbox : IAsyncDisposable
     /// </summary>
     public async Task<int> WriteListenConfigAsync(string section, string? more = null)
     {
-        var port = Metrics.Scrape.FreePort();
+        var port = Scrape.FreePort();
         var listen = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{section}\": {{ \"Listen\": \"127.0.0.1:{port}\" }}");
         await WriteConfigAsync(more is null ? listen : listen + ", " + more);
         return port;

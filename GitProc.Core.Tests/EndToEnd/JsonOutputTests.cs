@@ -12,33 +12,25 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(180_000)]
-public sealed class JsonOutputTests
+public sealed class JsonOutputTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
-
-    [SetUp]
-    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
-
     private async Task<string> StartWithAsync(CancellationToken token, params string[] names)
     {
         foreach (var name in names)
         {
-            _sandbox.WriteUnit(name, _sandbox.Unit(name));
+            Sandbox.WriteUnit(name, Sandbox.Unit(name));
         }
 
-        var commit = await _sandbox.CommitAsync("services", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, names);
+        var commit = await Sandbox.CommitAsync("services", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, names);
         return commit;
     }
 
     /// <summary>Runs <c>gitproc ARGS --json</c> against the sandbox: its stdout must be exactly one line holding one JSON object.</summary>
     private async Task<(CliResult Run, JsonElement Json)> JsonAsync(CancellationToken token, params string[] args)
     {
-        var run = await _sandbox.ClientAsync(token, [.. args, "--json"]);
+        var run = await Sandbox.ClientAsync(token, [.. args, "--json"]);
         return (run, Parse(run));
     }
 
@@ -90,7 +82,7 @@ public sealed class JsonOutputTests
         Assert.That(start.ExitCode, Is.Zero, start.ToString);
         Assert.That(startJson.GetProperty("service").GetString(), Is.EqualTo("web"));
         var startedPid = startJson.GetProperty("pid").GetInt32();
-        Assert.That((await _sandbox.ListAsync())["web"].Pid, Is.EqualTo(startedPid), "the pid of the process that runs");
+        Assert.That((await Sandbox.ListAsync())["web"].Pid, Is.EqualTo(startedPid), "the pid of the process that runs");
 
         var (restart, restartJson) = await JsonAsync(token, "restart", "web");
         Assert.That(restart.ExitCode, Is.Zero, restart.ToString);
@@ -104,13 +96,13 @@ public sealed class JsonOutputTests
             logsJson.GetProperty("lines").EnumerateArray().Select(l => l.GetString()),
             Has.Some.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] hello from db$"));
 
-        var (check, checkJson) = await JsonAsync(token, "check", _sandbox.Repo);
+        var (check, checkJson) = await JsonAsync(token, "check", Sandbox.Repo);
         Assert.That(check.ExitCode, Is.Zero, check.ToString);
         Assert.That(checkJson.GetProperty("valid").GetBoolean(), Is.True);
         Assert.That(checkJson.GetProperty("files").GetInt32(), Is.EqualTo(2));
 
-        _sandbox.RemoveUnit("db");
-        var second = await _sandbox.CommitAsync("no db", token);
+        Sandbox.RemoveUnit("db");
+        var second = await Sandbox.CommitAsync("no db", token);
         var (sync, syncJson) = await JsonAsync(token, "sync");
         Assert.That(sync.ExitCode, Is.Zero, sync.ToString);
         Assert.That(syncJson.GetProperty("commit").GetString(), Is.EqualTo(second));
@@ -128,7 +120,7 @@ public sealed class JsonOutputTests
         var (rollback, rollbackJson) = await JsonAsync(token, "rollback", first[..7]);
         Assert.That(rollback.ExitCode, Is.Zero, rollback.ToString);
         Assert.That(rollbackJson.GetProperty("restored_commit").GetString(), Is.EqualTo(first));
-        Assert.That(rollbackJson.GetProperty("commit").GetString(), Is.EqualTo(await _sandbox.GitAsync(token, "rev-parse", "main")));
+        Assert.That(rollbackJson.GetProperty("commit").GetString(), Is.EqualTo(await Sandbox.GitAsync(token, "rev-parse", "main")));
         Assert.That(rollbackJson.GetProperty("started").EnumerateArray().Select(s => s.GetString()), Is.EqualTo(new[] { "db" }));
         Assert.That(rollbackJson.GetProperty("reloaded").GetInt32(), Is.EqualTo(1));
 
@@ -138,7 +130,7 @@ public sealed class JsonOutputTests
         Assert.That(records.Select(r => r.GetProperty("commit").GetString()), Does.Contain(first).And.Contain(second));
         Assert.That(records.Select(r => r.GetProperty("result").GetString()), Has.All.Not.Empty);
 
-        var other = Path.Combine(_sandbox.Root, "other");
+        var other = Path.Combine(Sandbox.Root, "other");
         var (init, initJson) = await JsonAsync(token, "init", "--repo", other);
         Assert.That(init.ExitCode, Is.Zero, init.ToString);
         Assert.That(initJson.ToString(), Is.EqualTo($$"""{"repository":"{{other}}","branch":"main"}"""));
@@ -149,11 +141,11 @@ public sealed class JsonOutputTests
     public async Task Each_error_code_comes_from_its_real_condition_with_the_exit_code_unchanged(CancellationToken token)
     {
         await StartWithAsync(token, "web");
-        _ = await _sandbox.ClientAsync(token, "stop", "web");
+        _ = await Sandbox.ClientAsync(token, "stop", "web");
 
         async Task<string> CodeOf(int exitCode, params string[] args)
         {
-            var run = await _sandbox.ClientAsync(token, [.. args, "--json"]);
+            var run = await Sandbox.ClientAsync(token, [.. args, "--json"]);
             return ErrorCode(run, Parse(run), exitCode);
         }
 
@@ -165,34 +157,34 @@ public sealed class JsonOutputTests
         Assert.That(await CodeOf(2, "frobnicate"), Is.EqualTo("usage"), "an unknown command");
         Assert.That(await CodeOf(2, "history", "-n", "-3"), Is.EqualTo("usage"), "a validator's error");
 
-        Assert.That((await _sandbox.ClientAsync(token, "start", "web")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "start", "web")).ExitCode, Is.Zero);
         Assert.That(await CodeOf(1, "start", "web"), Is.EqualTo("already_running"));
 
         // Without --json nothing changed: the line on stderr, nothing on stdout.
-        var text = await _sandbox.ClientAsync(token, "start", "web");
+        var text = await Sandbox.ClientAsync(token, "start", "web");
         Assert.That((text.ExitCode, text.Stdout, text.Stderr), Is.EqualTo((1, "", "Error: Service already running: web\n")));
 
-        var unreachable = await _sandbox.CliAsync(["--socket", Path.Combine(_sandbox.Root, "none.sock"), "list", "--json"], cancellationToken: token);
+        var unreachable = await Sandbox.CliAsync(["--socket", Path.Combine(Sandbox.Root, "none.sock"), "list", "--json"], cancellationToken: token);
         Assert.That(ErrorCode(unreachable, Parse(unreachable)), Is.EqualTo("daemon_unreachable"));
 
-        var exists = await _sandbox.CliAsync(["init", "--repo", _sandbox.Repo, "--json"], cancellationToken: token);
+        var exists = await Sandbox.CliAsync(["init", "--repo", Sandbox.Repo, "--json"], cancellationToken: token);
         Assert.That(ErrorCode(exists, Parse(exists)), Is.EqualTo("repository_exists"));
 
         // A second daemon on the same state: its log lines are JSON too with --json, and the error object comes last.
-        var second = await _sandbox.CliAsync([.. _sandbox.DaemonArguments, "--json"], cancellationToken: token);
+        var second = await Sandbox.CliAsync([.. Sandbox.DaemonArguments, "--json"], cancellationToken: token);
         Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString);
         var objects = second.Lines.Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
         Assert.That(objects.Select(o => o.ValueKind), Has.All.EqualTo(JsonValueKind.Object), second.ToString);
         Assert.That(objects[^1].GetProperty("error").GetProperty("code").GetString(), Is.EqualTo("lock_held"), second.ToString);
-        Assert.That(second.Stderr, Does.StartWith("Error: ").And.Contain(_sandbox.DaemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That(second.Stderr, Does.StartWith("Error: ").And.Contain(Sandbox.DaemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Test]
     public async Task A_plan_that_would_be_rejected_prints_its_object_and_exits_1(CancellationToken token)
     {
         await StartWithAsync(token, "web");
-        _sandbox.WriteUnit("bad", "[Service]\nRestart=always\n");
-        var broken = await _sandbox.CommitAsync("no ExecStart", token);
+        Sandbox.WriteUnit("bad", "[Service]\nRestart=always\n");
+        var broken = await Sandbox.CommitAsync("no ExecStart", token);
 
         var (plan, json) = await JsonAsync(token, "plan", broken);
 
@@ -205,7 +197,7 @@ public sealed class JsonOutputTests
     public async Task Logs_follow_json_prints_one_object_per_line_as_lines_arrive(CancellationToken token)
     {
         await StartWithAsync(token, "web");
-        using var follow = _sandbox.StartClient("logs", "web", "-f", "-n", "1", "--json");
+        using var follow = Sandbox.StartClient("logs", "web", "-f", "-n", "1", "--json");
         try
         {
             // The stored line first: following has begun.
@@ -213,7 +205,7 @@ public sealed class JsonOutputTests
             Assert.That(stored, Does.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] hello from web$"));
 
             // A line written after it started arrives on its own, as its own object.
-            var restart = await _sandbox.ClientAsync(token, "restart", "web");
+            var restart = await Sandbox.ClientAsync(token, "restart", "web");
             Assert.That(restart.ExitCode, Is.Zero, restart.ToString);
             var fresh = Line(await NextLineAsync(follow.StandardOutput, token));
             Assert.That(fresh, Does.Match(@"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] hello from web$"));

@@ -1,8 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Health;
-using GitProc.Core.Tests.Metrics;
+using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
 
@@ -13,20 +12,15 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(120_000)]
-public sealed class MetricsTests
+public sealed class MetricsTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
     private int _port;
 
     [SetUp]
     public async Task SetUp()
     {
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-        _port = await _sandbox.WriteListenConfigAsync("Metrics", """ "Delivery": { "VerifyWindow": "00:00:02" } """);
+        _port = await Sandbox.WriteListenConfigAsync("Metrics", """ "Delivery": { "VerifyWindow": "00:00:02" } """);
     }
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
 
     private Task<Scrape> ScrapeAsync(CancellationToken token) => Scrape.FetchAsync(_port, token);
 
@@ -44,7 +38,7 @@ public sealed class MetricsTests
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"Timed out waiting until {what}; the last scrape:\n{scrape}\n--- daemon output ---\n{_sandbox.DaemonOutput}");
+                Assert.Fail($"Timed out waiting until {what}; the last scrape:\n{scrape}\n--- daemon output ---\n{Sandbox.DaemonOutput}");
             }
 
             await Task.Delay(100, token);
@@ -54,11 +48,11 @@ public sealed class MetricsTests
     [Test]
     public async Task A_killed_service_shows_its_exit_and_rising_restarts_and_a_rejected_commit_shows_the_host_off_the_tip(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
-        _sandbox.WriteUnit("db", _sandbox.Unit("db"));
-        var good = await _sandbox.CommitAsync("web and db", token);
-        await _sandbox.StartDaemonAsync(token);
-        var pids = await _sandbox.WaitRunningAsync(token, "web", "db");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
+        Sandbox.WriteUnit("db", Sandbox.Unit("db"));
+        var good = await Sandbox.CommitAsync("web and db", token);
+        await Sandbox.StartDaemonAsync(token);
+        var pids = await Sandbox.WaitRunningAsync(token, "web", "db");
 
         var before = await ScrapeUntilAsync(s => s[$"gitproc_commit_applied_info{{branch=\"main\",commit=\"{good}\"}}"] == 1, "the commit shows applied", token);
         Assert.That(before["gitproc_service_up{service=\"web\"}"], Is.EqualTo(1), before.ToString);
@@ -81,8 +75,8 @@ public sealed class MetricsTests
             Assert.That(after["gitproc_service_tasks{service=\"db\"}"], Is.EqualTo(2), "sh and its sleep");
         }
 
-        _sandbox.WriteUnit("api", "[Service]\nRestart=always\n");
-        var bad = await _sandbox.CommitAsync("api without ExecStart", token);
+        Sandbox.WriteUnit("api", "[Service]\nRestart=always\n");
+        var bad = await Sandbox.CommitAsync("api without ExecStart", token);
         var rejected = await ScrapeUntilAsync(s => s[$"gitproc_commit_rejected_info{{branch=\"main\",commit=\"{bad}\",file=\"api.service\"}}"] == 1,
             "the rejected commit shows", token);
         Assert.That(rejected["gitproc_branch_tip_applied{branch=\"main\"}"], Is.Zero, rejected.ToString);
@@ -93,14 +87,14 @@ public sealed class MetricsTests
     [Test]
     public async Task A_rolled_back_commit_shows_with_the_commit_restored(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=on-failure\nRestartSec=100ms"));
-        var good = await _sandbox.CommitAsync("web", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, "web");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", "Restart=on-failure\nRestartSec=100ms"));
+        var good = await Sandbox.CommitAsync("web", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "web");
         await ScrapeUntilAsync(s => s["gitproc_commits_total{result=\"applied\"}"] == 1, "the first commit is verified", token);
 
-        _sandbox.WriteUnit("web", $"[Service]\nExecStart=/bin/sh -c 'echo {_sandbox.SleepSeconds}; exit 3'\nRestart=on-failure\nRestartSec=100ms\n");
-        var bad = await _sandbox.CommitAsync("break web", token);
+        Sandbox.WriteUnit("web", $"[Service]\nExecStart=/bin/sh -c 'echo {Sandbox.SleepSeconds}; exit 3'\nRestart=on-failure\nRestartSec=100ms\n");
+        var bad = await Sandbox.CommitAsync("break web", token);
         var scrape = await ScrapeUntilAsync(s => s[$"gitproc_commit_rolled_back_info{{branch=\"main\",commit=\"{bad}\",restored=\"{good}\"}}"] == 1,
             "the rollback shows", token);
         Assert.That(scrape["gitproc_commits_total{result=\"rolled_back\"}"], Is.EqualTo(1), scrape.ToString);
@@ -113,17 +107,17 @@ public sealed class MetricsTests
     [Test]
     public async Task After_an_in_place_upgrade_the_same_port_serves_again_and_the_restart_count_is_kept(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
-        await _sandbox.CommitAsync("web", token);
-        await _sandbox.StartDaemonAsync(token);
-        var pids = await _sandbox.WaitRunningAsync(token, "web");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
+        await Sandbox.CommitAsync("web", token);
+        await Sandbox.StartDaemonAsync(token);
+        var pids = await Sandbox.WaitRunningAsync(token, "web");
         _ = Interop.Processes.Kill(pids["web"], 9);
         await ScrapeUntilAsync(s => s["gitproc_service_restarts_total{service=\"web\"}"] == 1 && s["gitproc_service_up{service=\"web\"}"] == 1, "web restarted", token);
-        var restarted = (await _sandbox.WaitRunningAsync(token, "web"))["web"];
+        var restarted = (await Sandbox.WaitRunningAsync(token, "web"))["web"];
 
-        var reply = await _sandbox.RequestAsync("""{"command":"reexec"}""");
+        var reply = await Sandbox.RequestAsync("""{"command":"reexec"}""");
         Assert.That(reply.GetProperty("status").GetString(), Is.EqualTo("success"), reply.ToString);
-        await Eventually.TrueAsync(() => _sandbox.DaemonOutput.Contains("Took over web", StringComparison.Ordinal), "the re-executed daemon takes web over");
+        await Eventually.TrueAsync(() => Sandbox.DaemonOutput.Contains("Took over web", StringComparison.Ordinal), "the re-executed daemon takes web over");
 
         var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
         Scrape? scrape = null;
@@ -142,7 +136,7 @@ public sealed class MetricsTests
         Assert.That(scrape["gitproc_service_restarts_total{service=\"web\"}"], Is.EqualTo(1), "the restart count comes from the state");
         Assert.That(scrape["gitproc_service_up{service=\"web\"}"], Is.EqualTo(1), scrape.ToString);
         Assert.That(scrape.SeriesOf("gitproc_service_starts_total"), Is.Empty, "a service taken over was not started, and counters begin again");
-        Assert.That((await _sandbox.WaitRunningAsync(token, "web"))["web"], Is.EqualTo(restarted), "no restart");
+        Assert.That((await Sandbox.WaitRunningAsync(token, "web"))["web"], Is.EqualTo(restarted), "no restart");
     }
 
     [Test]
@@ -152,13 +146,13 @@ public sealed class MetricsTests
         squatter.Start();
         try
         {
-            _sandbox.WriteUnit("web", _sandbox.Unit("web"));
-            await _sandbox.CommitAsync("web", token);
-            await _sandbox.StartDaemonAsync(token);
-            await _sandbox.WaitRunningAsync(token, "web");
+            Sandbox.WriteUnit("web", Sandbox.Unit("web"));
+            await Sandbox.CommitAsync("web", token);
+            await Sandbox.StartDaemonAsync(token);
+            await Sandbox.WaitRunningAsync(token, "web");
             // Said once the initial apply is done (the endpoint starts after it).
-            await Eventually.TrueAsync(() => _sandbox.DaemonOutput.Contains($"Cannot serve metrics on 127.0.0.1:{_port}", StringComparison.Ordinal), "the daemon says why it serves no metrics");
-            Assert.That((await _sandbox.ListAsync())["web"].Status, Is.EqualTo("running"), "the daemon still answers and its service runs");
+            await Eventually.TrueAsync(() => Sandbox.DaemonOutput.Contains($"Cannot serve metrics on 127.0.0.1:{_port}", StringComparison.Ordinal), "the daemon says why it serves no metrics");
+            Assert.That((await Sandbox.ListAsync())["web"].Status, Is.EqualTo("running"), "the daemon still answers and its service runs");
         }
         finally
         {
@@ -185,14 +179,14 @@ public sealed class MetricsTests
     [Test]
     public async Task Without_Metrics_Listen_nothing_listens()
     {
-        await _sandbox.WriteConfigAsync();
-        _sandbox.WriteUnit("web", _sandbox.Unit("web"));
-        await _sandbox.CommitAsync("web", CancellationToken.None);
-        await _sandbox.StartDaemonAsync(CancellationToken.None);
+        await Sandbox.WriteConfigAsync();
+        Sandbox.WriteUnit("web", Sandbox.Unit("web"));
+        await Sandbox.CommitAsync("web", CancellationToken.None);
+        await Sandbox.StartDaemonAsync(CancellationToken.None);
 
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var refused = Assert.ThrowsAsync<SocketException>(async () => await client.ConnectAsync(IPAddress.Loopback, _port));
         Assert.That(refused!.SocketErrorCode, Is.EqualTo(SocketError.ConnectionRefused));
-        Assert.That(_sandbox.DaemonOutput, Does.Not.Contain("metrics"));
+        Assert.That(Sandbox.DaemonOutput, Does.Not.Contain("metrics"));
     }
 }

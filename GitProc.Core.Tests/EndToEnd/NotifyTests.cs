@@ -15,7 +15,7 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(180_000)]
-public sealed class NotifyTests
+public sealed class NotifyTests : SandboxFixture
 {
     // The Python sender: sd_notify over NOTIFY_SOCKET, as a program in any language does it.
     private const string Sender = """
@@ -64,127 +64,126 @@ public sealed class NotifyTests
     {
         RequireRoot();
         var notify = Tools.Require("systemd-notify", "systemd");
-        await using var sandbox = await GitProcSandbox.CreateAsync(token);
-        var root = sandbox.Root;
+        var root = Sandbox.Root;
 
         // systemd-notify sends from its own PID (it is not the main process), so NotifyAccess=all, as systemd advises.
-        sandbox.WriteUnit("db", $"""
+        Sandbox.WriteUnit("db", $"""
             [Service]
             Type=notify
             NotifyAccess=all
-            ExecStart=/bin/sh -c 'sleep 2; date +%%s.%%N > {root}/db-ready; {notify} --ready --status="serving requests"; exec sleep {sandbox.SleepSeconds}'
+            ExecStart=/bin/sh -c 'sleep 2; date +%%s.%%N > {root}/db-ready; {notify} --ready --status="serving requests"; exec sleep {Sandbox.SleepSeconds}'
             """);
-        sandbox.WriteUnit("web", $"""
+        Sandbox.WriteUnit("web", $"""
             [Unit]
             After=db
             Requires=db
 
             [Service]
-            ExecStart=/bin/sh -c 'date +%%s.%%N > {root}/web-started; exec sleep {sandbox.SleepSeconds}'
+            ExecStart=/bin/sh -c 'date +%%s.%%N > {root}/web-started; exec sleep {Sandbox.SleepSeconds}'
             """);
-        await sandbox.CommitAsync("db and web", token);
-        await sandbox.StartDaemonAsync(token);
-        await sandbox.WaitRunningAsync(token, "db", "web");
+        await Sandbox.CommitAsync("db and web", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "db", "web");
 
         var ready = await ReadTimeAsync(Path.Combine(root, "db-ready"), token);
         var webStarted = await ReadTimeAsync(Path.Combine(root, "web-started"), token);
         Assert.That(webStarted, Is.GreaterThanOrEqualTo(ready), "web (After=db) started only once db had sent READY=1");
 
-        var status = await sandbox.ClientAsync(token, "status", "db");
+        var status = await Sandbox.ClientAsync(token, "status", "db");
         Assert.That(status.ExitCode, Is.Zero, status.ToString);
         Assert.That(status.Lines[..2], Is.EqualTo(new[] { "Service: db", "Status: running" }));
         Assert.That(status.Lines, Does.Contain("Status Text: serving requests"));
         Assert.That(status.Lines[^1], Is.EqualTo("Status Text: serving requests"), "the new line comes after the existing ones");
-        var json = await sandbox.RequestAsync("""{"command":"status","service":"db"}""");
+        var json = await Sandbox.RequestAsync("""{"command":"status","service":"db"}""");
         Assert.That(json.GetProperty("data").GetProperty("status_text").GetString(), Is.EqualTo("serving requests"));
-        var list = await sandbox.RequestAsync("""{"command":"list"}""");
+        var list = await Sandbox.RequestAsync("""{"command":"list"}""");
         Assert.That(
             list.GetProperty("data").GetProperty("services").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "db").GetProperty("status_text").GetString(),
             Is.EqualTo("serving requests"));
 
         // gitproc start returns once READY=1 arrived (two seconds in), with the service running.
-        Assert.That((await sandbox.ClientAsync(token, "stop", "web")).ExitCode, Is.Zero);
-        Assert.That((await sandbox.ClientAsync(token, "stop", "db")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "stop", "web")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "stop", "db")).ExitCode, Is.Zero);
         var clock = Stopwatch.StartNew();
-        var start = await sandbox.ClientAsync(token, "start", "db");
+        var start = await Sandbox.ClientAsync(token, "start", "db");
         var took = clock.Elapsed;
         Assert.That(start.ExitCode, Is.Zero, start.ToString);
         Assert.That(start.Stdout, Does.StartWith("Service started: db (PID: "));
         Assert.That(took, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(2)), "start waited for READY=1");
-        Assert.That((await sandbox.ListAsync())["db"].Status, Is.EqualTo("running"));
+        Assert.That((await Sandbox.ListAsync())["db"].Status, Is.EqualTo("running"));
     }
 
     [Test]
     public async Task A_Python_sender_moves_the_main_process_with_MAINPID_and_STOPPING_shows_in_the_sub_state(CancellationToken token)
     {
-        await using var sandbox = await PythonSandboxAsync(token);
-        var sender = SenderCommand(sandbox);
-        sandbox.WriteUnit("mover", $"""
+        await WritePythonSenderAsync(token);
+        var sender = SenderCommand(Sandbox);
+        Sandbox.WriteUnit("mover", $"""
             [Service]
             Type=notify
-            ExecStart={sender} mainpid {sandbox.SleepSeconds}
+            ExecStart={sender} mainpid {Sandbox.SleepSeconds}
             """);
-        sandbox.WriteUnit("stopper", $"""
+        Sandbox.WriteUnit("stopper", $"""
             [Service]
             Type=notify
             ExecStart={sender} stopping
             """);
-        await sandbox.CommitAsync("mover and stopper", token);
-        await sandbox.StartDaemonAsync(token);
-        var pids = await sandbox.WaitRunningAsync(token, "mover");
+        await Sandbox.CommitAsync("mover and stopper", token);
+        await Sandbox.StartDaemonAsync(token);
+        var pids = await Sandbox.WaitRunningAsync(token, "mover");
 
         // MAINPID=: status shows the child, and the service keeps running once the process that started it has exited.
-        var child = ProcScan.FindByCommandLine(sandbox.SleepSeconds).Single(p => File.ReadAllText($"/proc/{p}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
+        var child = ProcScan.FindByCommandLine(Sandbox.SleepSeconds).Single(p => File.ReadAllText($"/proc/{p}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
         Assert.That(pids["mover"], Is.EqualTo(child));
         Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine("notify_sender.py mainpid").Count == 0, TimeSpan.FromSeconds(10)), Is.True);
         await Task.Delay(500, token);
-        var mover = await sandbox.StatusAsync("mover");
-        Assert.That(mover.GetProperty("state").GetString(), Is.EqualTo("running"), sandbox.DaemonOutput);
+        var mover = await Sandbox.StatusAsync("mover");
+        Assert.That(mover.GetProperty("state").GetString(), Is.EqualTo("running"), Sandbox.DaemonOutput);
         Assert.That(mover.GetProperty("pid").GetInt32(), Is.EqualTo(child));
         Assert.That(mover.GetProperty("status_text").GetString(), Is.EqualTo($"handed over to {child}"));
 
         // STOPPING=1: the service says it is going down.
-        await WaitStatusAsync(sandbox, "stopper", s => s.GetProperty("sub_state").GetString() == "stopping", "stopper's sub-state becoming stopping", token);
+        await WaitStatusAsync(Sandbox, "stopper", s => s.GetProperty("sub_state").GetString() == "stopping", "stopper's sub-state becoming stopping", token);
 
-        Assert.That((await sandbox.StatusAsync("stopper")).GetProperty("status_text").GetString(), Is.EqualTo("shutting down"));
+        Assert.That((await Sandbox.StatusAsync("stopper")).GetProperty("status_text").GetString(), Is.EqualTo("shutting down"));
 
         // Stopping the service stops the process it named.
-        Assert.That((await sandbox.ClientAsync(token, "stop", "mover")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "stop", "mover")).ExitCode, Is.Zero);
         Assert.That(ProcScan.IsAlive(child), Is.False);
     }
 
     [Test]
     public async Task A_notification_forged_by_another_services_process_is_refused_and_no_READY_within_TimeoutStartSec_fails_the_start(CancellationToken token)
     {
-        await using var sandbox = await PythonSandboxAsync(token);
-        var sender = SenderCommand(sandbox);
+        await WritePythonSenderAsync(token);
+        var sender = SenderCommand(Sandbox);
 
         // forger keeps sending READY=1 to victim's socket; victim itself never does.
-        var victimSocket = Path.Combine(sandbox.Root, "gitproc.notify", "victim.sock");
-        sandbox.WriteUnit("forger", $"""
+        var victimSocket = Path.Combine(Sandbox.Root, "gitproc.notify", "victim.sock");
+        Sandbox.WriteUnit("forger", $"""
             [Service]
             ExecStart={sender} forge {victimSocket}
             """);
-        await sandbox.CommitAsync("forger", token);
-        await sandbox.StartDaemonAsync(token);
-        await sandbox.WaitRunningAsync(token, "forger");
+        await Sandbox.CommitAsync("forger", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "forger");
 
-        sandbox.WriteUnit("victim", sandbox.Unit("victim", "Type=notify\nNotifyAccess=all\nTimeoutStartSec=3s"));
-        await sandbox.CommitAsync("victim", token);
-        var sync = await sandbox.ClientAsync(token, "sync");
+        Sandbox.WriteUnit("victim", Sandbox.Unit("victim", "Type=notify\nNotifyAccess=all\nTimeoutStartSec=3s"));
+        await Sandbox.CommitAsync("victim", token);
+        var sync = await Sandbox.ClientAsync(token, "sync");
         Assert.That(sync.ExitCode, Is.Zero, sync.ToString);
 
-        var status = await sandbox.StatusAsync("victim");
-        Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("failed"), sandbox.DaemonOutput);
+        var status = await Sandbox.StatusAsync("victim");
+        Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("failed"), Sandbox.DaemonOutput);
         Assert.That(status.GetProperty("failure_reason").GetString(), Does.Contain("no READY=1 within TimeoutStartSec=3s"));
         Assert.That(status.GetProperty("status_text").ValueKind, Is.EqualTo(JsonValueKind.Null), "the forged STATUS= was not taken");
-        Assert.That(sandbox.DaemonOutput, Does.Contain("Refused a notification to victim from PID"));
+        Assert.That(Sandbox.DaemonOutput, Does.Contain("Refused a notification to victim from PID"));
         Assert.That(ProcScan.FindByCommandLine("service.sh victim"), Is.Empty,
             "the service that timed out was stopped");
 
         // An operator's start fails the same way, with the reason.
         var clock = Stopwatch.StartNew();
-        var start = await sandbox.ClientAsync(token, "start", "victim");
+        var start = await Sandbox.ClientAsync(token, "start", "victim");
         Assert.That(start.ExitCode, Is.EqualTo(1), start.ToString);
         Assert.That(start.Stderr, Does.Contain("no READY=1 within TimeoutStartSec=3s"));
         Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(3)));
@@ -193,30 +192,30 @@ public sealed class NotifyTests
     [Test]
     public async Task A_service_that_stops_pinging_the_watchdog_is_killed_and_restarted_within_about_WatchdogSec(CancellationToken token)
     {
-        await using var sandbox = await PythonSandboxAsync(token);
-        var sender = SenderCommand(sandbox);
-        var hang = Path.Combine(sandbox.Root, "hang");
-        sandbox.WriteUnit("pinger", $"""
+        await WritePythonSenderAsync(token);
+        var sender = SenderCommand(Sandbox);
+        var hang = Path.Combine(Sandbox.Root, "hang");
+        Sandbox.WriteUnit("pinger", $"""
             [Service]
             Type=notify
             WatchdogSec=1s
             Restart=on-watchdog
             ExecStart={sender} watchdog {hang}
             """);
-        await sandbox.CommitAsync("pinger", token);
-        await sandbox.StartDaemonAsync(token);
-        var before = (await sandbox.WaitRunningAsync(token, "pinger"))["pinger"];
+        await Sandbox.CommitAsync("pinger", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = (await Sandbox.WaitRunningAsync(token, "pinger"))["pinger"];
 
         // Pinging every 0.2 s, it outlives several intervals; WATCHDOG_USEC, WATCHDOG_PID and SYSTEMD_EXEC_PID (its own
         // pid) were given.
         await Task.Delay(2500, token);
-        var alive = await sandbox.StatusAsync("pinger");
-        Assert.That(alive.GetProperty("pid").GetInt32(), Is.EqualTo(before), sandbox.DaemonOutput);
+        var alive = await Sandbox.StatusAsync("pinger");
+        Assert.That(alive.GetProperty("pid").GetInt32(), Is.EqualTo(before), Sandbox.DaemonOutput);
         Assert.That(alive.GetProperty("status_text").GetString(), Is.EqualTo("watchdog pid-ok usec=1000000"));
 
-        var restarted = await HangAndAwaitRestartAsync(sandbox, "pinger", hang, before, token);
+        var restarted = await HangAndAwaitRestartAsync(Sandbox, "pinger", hang, before, token);
         Assert.That(restarted, Is.LessThan(TimeSpan.FromSeconds(1) + TimeSpan.FromSeconds(8)), "restarted within about WatchdogSec (plus slack)");
-        var status = await sandbox.StatusAsync("pinger");
+        var status = await Sandbox.StatusAsync("pinger");
         Assert.That(status.GetProperty("restart_count").GetInt32(), Is.EqualTo(1));
         Assert.That(status.GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
         Assert.That(status.GetProperty("last_exit_code").GetInt32(), Is.EqualTo(128 + 6), "killed with SIGABRT");
@@ -227,12 +226,11 @@ public sealed class NotifyTests
     {
         RequireRoot();
         var worker = WorkerDll;
-        await using var sandbox = await GitProcSandbox.CreateAsync(token);
-        var hang = Path.Combine(sandbox.Root, "worker-hang");
+        var hang = Path.Combine(Sandbox.Root, "worker-hang");
 
         // The .NET runtime survives the watchdog's SIGABRT here, so it is the SIGKILL that follows after TimeoutStopSec
         // (systemd's TimeoutAbortSec) that ends it: kept short so the restart comes within about WatchdogSec.
-        sandbox.WriteUnit("worker", $"""
+        Sandbox.WriteUnit("worker", $"""
             [Service]
             Type=notify
             WatchdogSec=2s
@@ -240,29 +238,29 @@ public sealed class NotifyTests
             TimeoutStopSec=2s
             ExecStart={GitProcSandbox.DotnetHost} {worker} --ready-delay 1000 --stop-pinging-file {hang}
             """);
-        await sandbox.CommitAsync("worker", token);
-        await sandbox.StartDaemonAsync(token);
-        await sandbox.WaitRunningAsync(token, "worker");
+        await Sandbox.CommitAsync("worker", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "worker");
 
         // start returns once the worker has sent READY=1, which it does a second after it was started.
-        Assert.That((await sandbox.ClientAsync(token, "stop", "worker")).ExitCode, Is.Zero);
+        Assert.That((await Sandbox.ClientAsync(token, "stop", "worker")).ExitCode, Is.Zero);
         var clock = Stopwatch.StartNew();
-        var start = await sandbox.ClientAsync(token, "start", "worker");
-        Assert.That(start.ExitCode, Is.Zero, start.ToString() + sandbox.DaemonOutput);
+        var start = await Sandbox.ClientAsync(token, "start", "worker");
+        Assert.That(start.ExitCode, Is.Zero, start.ToString() + Sandbox.DaemonOutput);
         Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
-        var status = await sandbox.StatusAsync("worker");
+        var status = await Sandbox.StatusAsync("worker");
         Assert.That(status.GetProperty("state").GetString(), Is.EqualTo("running"));
         var pid = status.GetProperty("pid").GetInt32();
 
         await WaitStatusAsync(
-            sandbox, "worker", s => s.GetProperty("status_text").GetString()?.StartsWith("Working: ", StringComparison.Ordinal) == true, "the worker's STATUS= showing", token);
+            Sandbox, "worker", s => s.GetProperty("status_text").GetString()?.StartsWith("Working: ", StringComparison.Ordinal) == true, "the worker's STATUS= showing", token);
 
-        var lines = (await sandbox.ClientAsync(token, "status", "worker")).Lines;
+        var lines = (await Sandbox.ClientAsync(token, "status", "worker")).Lines;
         Assert.That(lines[^1], Does.StartWith("Status Text: Working: "));
 
-        var restarted = await HangAndAwaitRestartAsync(sandbox, "worker", hang, pid, token);
+        var restarted = await HangAndAwaitRestartAsync(Sandbox, "worker", hang, pid, token);
         Assert.That(restarted, Is.LessThan(TimeSpan.FromSeconds(2 + 2) + TimeSpan.FromSeconds(8)), "restarted within about WatchdogSec (plus TimeoutStopSec and slack)");
-        Assert.That((await sandbox.StatusAsync("worker")).GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
+        Assert.That((await Sandbox.StatusAsync("worker")).GetProperty("last_exit").GetString(), Does.Contain("watchdog"));
     }
 
     /// <summary>Makes the service stop pinging; returns how long until it runs again under a new pid.</summary>
@@ -279,14 +277,12 @@ public sealed class NotifyTests
         return clock.Elapsed;
     }
 
-    /// <summary>A sandbox (as root, with python3) holding the Python sender.</summary>
-    private static async Task<GitProcSandbox> PythonSandboxAsync(CancellationToken token)
+    /// <summary>Requires root and python3, and puts the Python sender into the sandbox.</summary>
+    private async Task WritePythonSenderAsync(CancellationToken token)
     {
         RequireRoot();
         _ = Tools.Require("python3", "python3");
-        var sandbox = await GitProcSandbox.CreateAsync(token);
-        await File.WriteAllTextAsync(Path.Combine(sandbox.Root, "notify_sender.py"), Sender, token);
-        return sandbox;
+        await File.WriteAllTextAsync(Path.Combine(Sandbox.Root, "notify_sender.py"), Sender, token);
     }
 
     /// <summary>The command line that runs the Python sender (followed by its mode and arguments).</summary>

@@ -14,9 +14,8 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(120_000)]
-public sealed class PidOneTests
+public sealed class PidOneTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
     private string _unshare = null!;
 
     [SetUp]
@@ -28,99 +27,98 @@ public sealed class PidOneTests
         }
 
         _unshare = Tools.Require("unshare", "util-linux");
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        if (_sandbox is null)
+        if (Sandbox is null)
         {
             return;
         }
 
         // After a failure midway the daemon still runs: signal it, not unshare (which ignores SIGTERM), as the test does.
-        if (File.Exists(_sandbox.Socket) && TryDaemonInNamespace() is { } init)
+        if (File.Exists(Sandbox.Socket) && TryDaemonInNamespace() is { } init)
         {
             _ = Interop.Processes.Kill(init, 15);
         }
 
-        await _sandbox.DisposeAsync();
+        await Sandbox.DisposeAsync();
     }
 
     [Test]
     public async Task As_PID_1_it_reaps_orphans_keeps_its_services_exit_statuses_restarts_them_and_on_SIGTERM_stops_them_in_order_and_exits_0(CancellationToken token)
     {
-        var order = Path.Combine(_sandbox.Root, "stop-order");
-        var trapping = Path.Combine(_sandbox.Root, "trapping.sh");
+        var order = Path.Combine(Sandbox.Root, "stop-order");
+        var trapping = Path.Combine(Sandbox.Root, "trapping.sh");
         await File.WriteAllTextAsync(trapping, $$"""
             #!/bin/sh
             trap 'echo "$1 stopping" >> "{{order}}"; sleep 0.5; echo "$1 stopped" >> "{{order}}"; exit 0' TERM
             echo "hello from $1"
-            sleep {{_sandbox.SleepSeconds}} &
+            sleep {{Sandbox.SleepSeconds}} &
             while :; do wait; done
             """, token);
 
         // Orphans for a few seconds (each subshell exits at once, leaving its sleep to PID 1), then one that lives
         // long enough to be seen as the daemon's child, while the other services start, exit and crash.
         var lastOrphan = "2." + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
-        _sandbox.WriteUnit("orphans", $"""
+        Sandbox.WriteUnit("orphans", $"""
             [Service]
-            ExecStart=/bin/sh -c 'i=0; while [ $i -lt 30 ]; do (sleep 0.2 &); sleep 0.1; i=$((i+1)); done; (sleep {lastOrphan} &); exec sleep {_sandbox.SleepSeconds}'
+            ExecStart=/bin/sh -c 'i=0; while [ $i -lt 30 ]; do (sleep 0.2 &); sleep 0.1; i=$((i+1)); done; (sleep {lastOrphan} &); exec sleep {Sandbox.SleepSeconds}'
             """);
-        _sandbox.WriteUnit("db", $"[Service]\nExecStart=/bin/sh {trapping} db\n");
-        _sandbox.WriteUnit("app", $"[Unit]\nRequires=db\nAfter=db\n[Service]\nExecStart=/bin/sh {trapping} app\n");
-        _sandbox.WriteUnit("exiter", _sandbox.Unit("exiter", "Restart=no", "exit 7"));
-        _sandbox.WriteUnit("crasher", _sandbox.Unit("crasher", "Restart=always\nRestartSec=200ms"));
-        await _sandbox.CommitAsync("services", token);
-        await _sandbox.StartDaemonAsync(token, wrapper: [_unshare, "--pid", "--fork", "--mount-proc", "--kill-child", "--"]);
+        Sandbox.WriteUnit("db", $"[Service]\nExecStart=/bin/sh {trapping} db\n");
+        Sandbox.WriteUnit("app", $"[Unit]\nRequires=db\nAfter=db\n[Service]\nExecStart=/bin/sh {trapping} app\n");
+        Sandbox.WriteUnit("exiter", Sandbox.Unit("exiter", "Restart=no", "exit 7"));
+        Sandbox.WriteUnit("crasher", Sandbox.Unit("crasher", "Restart=always\nRestartSec=200ms"));
+        await Sandbox.CommitAsync("services", token);
+        await Sandbox.StartDaemonAsync(token, wrapper: [_unshare, "--pid", "--fork", "--mount-proc", "--kill-child", "--"]);
         var init = DaemonInNamespace();
         Assert.That(NamespacePid(init), Is.EqualTo(1), "gitproc daemon is PID 1 of its namespace");
         var daemon = InNamespace(init).Single(p => p.ParentPid == init && p.Command.Contains(" daemon ", StringComparison.Ordinal)).Pid;
 
         // Its services keep their own exit statuses, however many orphans are reaped meanwhile.
-        var crasher = (await _sandbox.WaitRunningAsync(token, "crasher", "app", "db", "orphans"))["crasher"];
+        var crasher = (await Sandbox.WaitRunningAsync(token, "crasher", "app", "db", "orphans"))["crasher"];
         Assert.That(InNamespace(init).Single(p => p.Pid == HostPid(init, crasher)).ParentPid, Is.EqualTo(daemon), "services are the daemon's children");
-        var exited = await _sandbox.WaitForListAsync(l => l["exiter"].Status == "failed", "exiter has exited with 7", token);
-        Assert.That(exited["exiter"].LastExitCode, Is.EqualTo(7), _sandbox.DaemonOutput);
+        var exited = await Sandbox.WaitForListAsync(l => l["exiter"].Status == "failed", "exiter has exited with 7", token);
+        Assert.That(exited["exiter"].LastExitCode, Is.EqualTo(7), Sandbox.DaemonOutput);
         Assert.That(Interop.Processes.Kill(HostPid(init, crasher), 9), Is.Zero);
-        await _sandbox.WaitForListAsync(l => l["crasher"] is { Status: "running" } c && c.Pid != crasher, "crasher was restarted", token);
-        var status = await _sandbox.ClientAsync(token, "status", "crasher");
+        await Sandbox.WaitForListAsync(l => l["crasher"] is { Status: "running" } c && c.Pid != crasher, "crasher was restarted", token);
+        var status = await Sandbox.ClientAsync(token, "status", "crasher");
         Assert.That(status.Lines, Does.Contain("Restarts: 1").And.Contain("Last Exit Code: 137").And.Contain("Last Exit: killed by signal 9"), status.ToString);
 
         // The orphans were PID 1's to reap, and it did: none is left as a zombie.
         Assert.That(await ProcScan.WaitUntilAsync(() => InNamespace(init).Any(p => p.Command.Contains(lastOrphan, StringComparison.Ordinal) && p.ParentPid == init), GitProcSandbox.Deadline),
             Is.True, "an orphan of the service was re-parented to PID 1");
         Assert.That(await ProcScan.WaitUntilAsync(() => !InNamespace(init).Any(p => p.Command.Contains(lastOrphan, StringComparison.Ordinal)) && Zombies(init).Count == 0, GitProcSandbox.Deadline),
-            Is.True, () => "zombies left in the namespace: " + string.Join(", ", Zombies(init)) + "\n" + _sandbox.DaemonOutput);
+            Is.True, () => "zombies left in the namespace: " + string.Join(", ", Zombies(init)) + "\n" + Sandbox.DaemonOutput);
 
         // docker stop: SIGTERM to PID 1; app stops before db, which it requires, and the exit code says all went well.
         Assert.That(Interop.Processes.Kill(init, 15), Is.Zero);
-        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero, _sandbox.DaemonOutput);
-        Assert.That(await File.ReadAllLinesAsync(order, token), Is.EqualTo(new[] { "app stopping", "app stopped", "db stopping", "db stopped" }), _sandbox.DaemonOutput);
+        Assert.That(await Sandbox.StopDaemonAsync(), Is.Zero, Sandbox.DaemonOutput);
+        Assert.That(await File.ReadAllLinesAsync(order, token), Is.EqualTo(new[] { "app stopping", "app stopped", "db stopping", "db stopped" }), Sandbox.DaemonOutput);
     }
 
     [Test]
     public async Task As_PID_1_a_stop_that_cannot_save_the_state_exits_1_and_says_why(CancellationToken token)
     {
-        using var stateFs = TinyTmpfs.Mount(Path.GetDirectoryName(_sandbox.State)!, "256k");
-        _sandbox.WriteUnit("web", _sandbox.Unit("web"));
-        await _sandbox.CommitAsync("web", token);
-        await _sandbox.StartDaemonAsync(token, wrapper: [_unshare, "--pid", "--fork", "--mount-proc", "--kill-child", "--"]);
+        using var stateFs = TinyTmpfs.Mount(Path.GetDirectoryName(Sandbox.State)!, "256k");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web"));
+        await Sandbox.CommitAsync("web", token);
+        await Sandbox.StartDaemonAsync(token, wrapper: [_unshare, "--pid", "--fork", "--mount-proc", "--kill-child", "--"]);
         var init = DaemonInNamespace();
-        await _sandbox.WaitRunningAsync(token, "web");
+        await Sandbox.WaitRunningAsync(token, "web");
 
         stateFs.FillUp();
         Assert.That(Interop.Processes.Kill(init, 15), Is.Zero);
-        Assert.That(await _sandbox.StopDaemonAsync(), Is.EqualTo(1), _sandbox.DaemonOutput);
-        Assert.That(_sandbox.DaemonOutput, Does.Contain("The daemon stopped, but not cleanly: the state could not be saved").And.Contain("No space left on device"));
-        Assert.That(_sandbox.FindProcesses(), Is.Empty, "its services were stopped all the same");
+        Assert.That(await Sandbox.StopDaemonAsync(), Is.EqualTo(1), Sandbox.DaemonOutput);
+        Assert.That(Sandbox.DaemonOutput, Does.Contain("The daemon stopped, but not cleanly: the state could not be saved").And.Contain("No space left on device"));
+        Assert.That(Sandbox.FindProcesses(), Is.Empty, "its services were stopped all the same");
     }
 
     /// <summary>The pid of the namespace's PID 1 (<c>gitproc daemon</c>) as this test sees it: the child of <c>unshare</c>.</summary>
     private int DaemonInNamespace()
     {
-        var unshare = _sandbox.DaemonPid;
+        var unshare = Sandbox.DaemonPid;
         var children = File.ReadAllText($"/proc/{unshare}/task/{unshare}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(children, Has.Length.EqualTo(1), "unshare --fork has one child, gitproc daemon");
         return int.Parse(children[0], CultureInfo.InvariantCulture);

@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Metrics;
+using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
 
@@ -10,34 +10,27 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(180_000)]
-public sealed class PrometheusServerTests
+public sealed class PrometheusServerTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
     private PrometheusServer? _prometheus;
 
     [SetUp]
-    public async Task SetUp()
+    public void SetUp()
     {
         if (!File.Exists(PrometheusServer.Executable))
         {
             Assert.Ignore($"{PrometheusServer.Executable} is not installed (Debian package prometheus; .ci/run installs it as root).");
         }
-
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        // First: its command line names the sandbox, which checks that nothing of its own survives.
+        // Before the sandbox (SandboxFixture disposes it after this): its command line names the sandbox, whose disposal
+        // checks that nothing of its own survives.
         if (_prometheus is not null)
         {
             await _prometheus.DisposeAsync();
-        }
-
-        if (_sandbox is not null)
-        {
-            await _sandbox.DisposeAsync();
         }
     }
 
@@ -57,24 +50,24 @@ public sealed class PrometheusServerTests
             await Task.Delay(250, token);
         }
 
-        Assert.Fail($"{promQl} was {value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "empty"}, not {expected}, after 30 s.\n--- prometheus ---\n{_prometheus!.Output}\n--- daemon ---\n{_sandbox.DaemonOutput}");
+        Assert.Fail($"{promQl} was {value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "empty"}, not {expected}, after 30 s.\n--- prometheus ---\n{_prometheus!.Output}\n--- daemon ---\n{Sandbox.DaemonOutput}");
     }
 
     [Test]
     public async Task Prometheus_scrapes_the_daemon_and_PromQL_sees_a_killed_service_restart(CancellationToken token)
     {
         var metricsPort = Scrape.FreePort();
-        await _sandbox.WriteConfigAsync($$"""
+        await Sandbox.WriteConfigAsync($$"""
             "Metrics": { "Listen": "127.0.0.1:{{metricsPort}}" }
             """);
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
-        _sandbox.WriteUnit("db", _sandbox.Unit("db"));
-        await _sandbox.CommitAsync("web and db", token);
-        await _sandbox.StartDaemonAsync(token);
-        var pids = await _sandbox.WaitRunningAsync(token, "web", "db");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", "Restart=always\nRestartSec=100ms"));
+        Sandbox.WriteUnit("db", Sandbox.Unit("db"));
+        await Sandbox.CommitAsync("web and db", token);
+        await Sandbox.StartDaemonAsync(token);
+        var pids = await Sandbox.WaitRunningAsync(token, "web", "db");
 
         var rules = Path.Combine(GitProcSandbox.SourceRoot, "samples", "integrations", "prometheus", "gitproc-alerts.yml");
-        _prometheus = await PrometheusServer.StartAsync(Path.Combine(_sandbox.Root, "prometheus"), metricsPort, [rules], token);
+        _prometheus = await PrometheusServer.StartAsync(Path.Combine(Sandbox.Root, "prometheus"), metricsPort, [rules], token);
 
         // Prometheus's own parser accepted the scrape: the target is up and the samples are there.
         await WaitForValueAsync("up{job=\"gitproc\"}", 1, token);

@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Ipc;
 using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
@@ -14,35 +13,27 @@ namespace GitProc.Core.Tests.EndToEnd;
 [SupportedOSPlatform("linux")]
 [Category("Reliability")]
 [CancelAfter(120_000)]
-public sealed class ReliabilityTests
+public sealed class ReliabilityTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
-
-    [SetUp]
-    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
-
     [Test]
     public async Task A_killed_daemons_services_keep_running_and_the_next_daemon_takes_them_over(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", "Restart=always\nRestartSec=0"));
-        _sandbox.WriteUnit("worker", _sandbox.Unit("worker"));
-        _sandbox.WriteUnit("counter", CounterLog.Unit());
-        await _sandbox.CommitAsync("three services", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "web", "worker", "counter");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", "Restart=always\nRestartSec=0"));
+        Sandbox.WriteUnit("worker", Sandbox.Unit("worker"));
+        Sandbox.WriteUnit("counter", CounterLog.Unit());
+        await Sandbox.CommitAsync("three services", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "web", "worker", "counter");
         await WaitForCounterAsync(10, token);
 
-        await _sandbox.KillDaemonAsync();
+        await Sandbox.KillDaemonAsync();
         Assert.That(before.Values.Select(ProcScan.IsAlive), Is.All.True, "killing the daemon kills no service");
         await Task.Delay(300, token);
-        await _sandbox.StartDaemonAsync(token);
-        var after = await _sandbox.WaitRunningAsync(token, "web", "worker", "counter");
+        await Sandbox.StartDaemonAsync(token);
+        var after = await Sandbox.WaitRunningAsync(token, "web", "worker", "counter");
 
         Assert.That(after, Is.EqualTo(before), "every service was taken over with its PID: nothing restarted");
-        var restarts = await _sandbox.ClientAsync(token, "status", "web");
+        var restarts = await Sandbox.ClientAsync(token, "status", "web");
         Assert.That(restarts.Lines, Does.Contain("Restarts: 0"), restarts.ToString);
 
         // Output written while no daemon ran, and after, reaches the log: no line lost, none torn.
@@ -51,30 +42,30 @@ public sealed class ReliabilityTests
 
         // The adopted process's exit is noticed and handled by its policy.
         _ = Interop.Processes.Kill(after["web"], 9);
-        var restarted = await _sandbox.WaitForListAsync(
+        var restarted = await Sandbox.WaitForListAsync(
             l => l["web"] is { Status: "running", Pid: { } pid } && pid != after["web"], "web is restarted by its policy", token);
         Assert.That(restarted["worker"].Pid, Is.EqualTo(before["worker"]));
-        var status = await _sandbox.ClientAsync(token, "status", "web");
+        var status = await Sandbox.ClientAsync(token, "status", "web");
         Assert.That(status.Lines, Does.Contain("Restarts: 1"), status.ToString);
     }
 
     [Test]
     public async Task A_unit_changed_or_removed_while_no_daemon_ran_is_restarted_once_or_stopped(CancellationToken token)
     {
-        _sandbox.WriteUnit("kept", _sandbox.Unit("kept"));
-        _sandbox.WriteUnit("changed", _sandbox.Unit("changed"));
-        _sandbox.WriteUnit("removed", _sandbox.Unit("removed"));
-        await _sandbox.CommitAsync("three", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "kept", "changed", "removed");
-        await _sandbox.KillDaemonAsync();
+        Sandbox.WriteUnit("kept", Sandbox.Unit("kept"));
+        Sandbox.WriteUnit("changed", Sandbox.Unit("changed"));
+        Sandbox.WriteUnit("removed", Sandbox.Unit("removed"));
+        await Sandbox.CommitAsync("three", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "kept", "changed", "removed");
+        await Sandbox.KillDaemonAsync();
 
-        _sandbox.WriteUnit("changed", _sandbox.Unit("changed", "Environment=VERSION=2"));
-        _sandbox.RemoveUnit("removed");
-        await _sandbox.CommitAsync("change one, remove one", token);
-        await _sandbox.StartDaemonAsync(token);
+        Sandbox.WriteUnit("changed", Sandbox.Unit("changed", "Environment=VERSION=2"));
+        Sandbox.RemoveUnit("removed");
+        await Sandbox.CommitAsync("change one, remove one", token);
+        await Sandbox.StartDaemonAsync(token);
 
-        var after = await _sandbox.WaitForListAsync(
+        var after = await Sandbox.WaitForListAsync(
             l => !l.ContainsKey("removed") && l["changed"] is { Status: "running", Pid: { } pid } && pid != before["changed"],
             "changed restarts and removed is gone",
             token);
@@ -83,7 +74,7 @@ public sealed class ReliabilityTests
         Assert.That(ProcScan.IsAlive(before["removed"]), Is.False);
         Assert.That(await File.ReadAllTextAsync($"/proc/{after["changed"].Pid}/environ", token), Does.Contain("VERSION=2\0"));
         Assert.That(
-            _sandbox.FindProcesses().Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("service.sh", StringComparison.Ordinal)).ToList(),
+            Sandbox.FindProcesses().Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("service.sh", StringComparison.Ordinal)).ToList(),
             Has.Count.EqualTo(2),
             "one main process per service, no copy of an old one");
     }
@@ -91,22 +82,22 @@ public sealed class ReliabilityTests
     [Test]
     public async Task An_acknowledged_stop_or_start_survives_a_kill_right_after_the_answer(CancellationToken token)
     {
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
-        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"));
-        await _sandbox.CommitAsync("two", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"));
+        Sandbox.WriteUnit("beta", Sandbox.Unit("beta"));
+        await Sandbox.CommitAsync("two", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "alpha", "beta");
 
         // The daemon dies the moment the answer arrives: what it acknowledged must already be on disk.
         await RequestThenKillAsync("""{"command":"stop","service":"alpha"}""");
-        await _sandbox.StartDaemonAsync(token);
-        var afterStop = await _sandbox.WaitForListAsync(l => l["beta"].Status == "running", "beta runs", token);
+        await Sandbox.StartDaemonAsync(token);
+        var afterStop = await Sandbox.WaitForListAsync(l => l["beta"].Status == "running", "beta runs", token);
         Assert.That(afterStop["alpha"].Status, Is.EqualTo("stopped"), "the acknowledged stop was not undone");
         Assert.That(afterStop["beta"].Pid, Is.EqualTo(before["beta"]));
 
         var started = await RequestThenKillAsync("""{"command":"start","service":"alpha"}""");
-        await _sandbox.StartDaemonAsync(token);
-        var afterStart = await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        await Sandbox.StartDaemonAsync(token);
+        var afterStart = await Sandbox.WaitRunningAsync(token, "alpha", "beta");
         Assert.That(afterStart["alpha"], Is.EqualTo(started), "the acknowledged start kept its process: it was taken over, not restarted");
         Assert.That(afterStart["beta"], Is.EqualTo(before["beta"]));
     }
@@ -114,24 +105,24 @@ public sealed class ReliabilityTests
     [Test]
     public async Task A_state_directory_that_cannot_be_written_fails_the_stop_and_leaves_the_service_running(CancellationToken token)
     {
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
-        await _sandbox.CommitAsync("one", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "alpha");
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"));
+        await Sandbox.CommitAsync("one", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "alpha");
 
         // The state's directory turns read-only (as a full or remounted disk would refuse writes). Root ignores
         // permission bits, so the directory is replaced by a file the daemon cannot create anything in.
-        var directory = Path.GetDirectoryName(_sandbox.State)!;
+        var directory = Path.GetDirectoryName(Sandbox.State)!;
         var aside = directory + ".aside";
         Directory.Move(directory, aside);
         await File.WriteAllTextAsync(directory, "not a directory", token);
         try
         {
-            var stop = await _sandbox.ClientAsync(token, "stop", "alpha");
+            var stop = await Sandbox.ClientAsync(token, "stop", "alpha");
             Assert.That(stop.ExitCode, Is.EqualTo(1), stop.ToString);
             Assert.That(stop.Stderr, Does.Contain("Could not save the state, so alpha was not stopped"), stop.ToString);
             Assert.That(ProcScan.IsAlive(before["alpha"]), Is.True, "the service was left running");
-            var status = await _sandbox.ClientAsync(token, "status", "alpha");
+            var status = await Sandbox.ClientAsync(token, "status", "alpha");
             Assert.That(status.Lines, Does.Contain("Status: running"), status.ToString);
             Assert.That(status.Lines.Any(l => l.StartsWith("State Error: ", StringComparison.Ordinal)), Is.True, status.ToString);
         }
@@ -141,30 +132,30 @@ public sealed class ReliabilityTests
             Directory.Move(aside, directory);
         }
 
-        var retried = await _sandbox.ClientAsync(token, "stop", "alpha");
+        var retried = await Sandbox.ClientAsync(token, "stop", "alpha");
         Assert.That(retried.ExitCode, Is.Zero, retried.ToString);
-        var healed = await _sandbox.ClientAsync(token, "status", "alpha");
+        var healed = await Sandbox.ClientAsync(token, "status", "alpha");
         Assert.That(healed.Lines.Any(l => l.StartsWith("State Error: ", StringComparison.Ordinal)), Is.False, healed.ToString);
     }
 
     [Test]
     public async Task Full_state_and_log_file_systems_fail_what_must_be_saved_keep_services_running_and_mark_dropped_lines(CancellationToken token)
     {
-        using var stateFs = TinyTmpfs.Mount(Path.GetDirectoryName(_sandbox.State)!, "256k");
-        using var logsFs = TinyTmpfs.Mount(_sandbox.Logs, "256k");
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
-        _sandbox.WriteUnit("counter", CounterLog.Unit());
-        await _sandbox.CommitAsync("two", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "alpha", "counter");
+        using var stateFs = TinyTmpfs.Mount(Path.GetDirectoryName(Sandbox.State)!, "256k");
+        using var logsFs = TinyTmpfs.Mount(Sandbox.Logs, "256k");
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"));
+        Sandbox.WriteUnit("counter", CounterLog.Unit());
+        await Sandbox.CommitAsync("two", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "alpha", "counter");
         await WaitForCounterAsync(20, token);
 
         var stateFiller = stateFs.FillUp();
         var logsFiller = logsFs.FillUp();
-        var stop = await _sandbox.ClientAsync(token, "stop", "alpha");
+        var stop = await Sandbox.ClientAsync(token, "stop", "alpha");
         Assert.That(stop.ExitCode, Is.EqualTo(1), stop.ToString);
         Assert.That(stop.Stderr, Does.Contain("Could not save the state, so alpha was not stopped").And.Contain("No space left on device"), stop.ToString);
-        var status = await _sandbox.ClientAsync(token, "status", "alpha");
+        var status = await Sandbox.ClientAsync(token, "status", "alpha");
         Assert.That(status.Lines, Does.Contain("Status: running"), status.ToString);
         Assert.That(status.Lines.Any(l => l.StartsWith("State Error: ", StringComparison.Ordinal)), Is.True, status.ToString);
 
@@ -178,7 +169,7 @@ public sealed class ReliabilityTests
 
         File.Delete(stateFiller);
         File.Delete(logsFiller);
-        var retried = await _sandbox.ClientAsync(token, "stop", "alpha");
+        var retried = await Sandbox.ClientAsync(token, "stop", "alpha");
         Assert.That(retried.ExitCode, Is.Zero, retried.ToString);
         Assert.That(ProcScan.IsAlive(before["alpha"]), Is.False);
         Assert.That(ProcScan.IsAlive(before["counter"]), Is.True, "the counter kept running while its log could not be written");
@@ -208,28 +199,28 @@ public sealed class ReliabilityTests
         }
 
         // Before the file systems go: the daemon's last state save lands on them.
-        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero, _sandbox.DaemonOutput);
+        Assert.That(await Sandbox.StopDaemonAsync(), Is.Zero, Sandbox.DaemonOutput);
     }
 
     [Test]
     public async Task A_corrupt_object_in_the_applied_commit_does_not_keep_a_restarted_daemon_from_running_its_services(CancellationToken token)
     {
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
-        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"));
-        await _sandbox.CommitAsync("two", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, "alpha", "beta");
-        Assert.That(await _sandbox.StopDaemonAsync(), Is.Zero);
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"));
+        Sandbox.WriteUnit("beta", Sandbox.Unit("beta"));
+        await Sandbox.CommitAsync("two", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "alpha", "beta");
+        Assert.That(await Sandbox.StopDaemonAsync(), Is.Zero);
 
         // Damage alpha's blob (a loose object) as a disk error would.
-        var blob = await _sandbox.GitAsync(token, "rev-parse", "HEAD:alpha.service");
-        var objectPath = Path.Combine(_sandbox.Repo, ".git", "objects", blob[..2], blob[2..]);
+        var blob = await Sandbox.GitAsync(token, "rev-parse", "HEAD:alpha.service");
+        var objectPath = Path.Combine(Sandbox.Repo, ".git", "objects", blob[..2], blob[2..]);
         File.SetAttributes(objectPath, FileAttributes.Normal);
         await File.WriteAllBytesAsync(objectPath, [1, 2, 3, 4, 5, 6, 7, 8], token);
 
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, "alpha", "beta");
-        var status = await _sandbox.ClientAsync(token, "status", "alpha");
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "alpha", "beta");
+        var status = await Sandbox.ClientAsync(token, "status", "alpha");
         Assert.That(status.Lines.Any(l => l.StartsWith("Git Error: ", StringComparison.Ordinal)), Is.True, status.ToString);
     }
 
@@ -238,16 +229,16 @@ public sealed class ReliabilityTests
     {
         Assume.That(Environment.IsPrivilegedProcess, "needs root: without a cgroup a process that left the session cannot be found");
         var marker = "3601." + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _sandbox.WriteUnit("forker", $"""
+        Sandbox.WriteUnit("forker", $"""
             [Service]
             ExecStart=/bin/sh -c 'setsid sleep {marker} & sleep 1; exit 0'
 
             """);
-        await _sandbox.CommitAsync("forker", token);
-        await _sandbox.StartDaemonAsync(token);
+        await Sandbox.CommitAsync("forker", token);
+        await Sandbox.StartDaemonAsync(token);
         Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine(marker).Count > 0, TimeSpan.FromSeconds(10)), Is.True);
 
-        await _sandbox.WaitForListAsync(l => l["forker"].Status == "stopped", "forker's main process ends", token);
+        await Sandbox.WaitForListAsync(l => l["forker"].Status == "stopped", "forker's main process ends", token);
         Assert.That(
             await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine(marker).Count == 0, TimeSpan.FromSeconds(15)),
             Is.True,
@@ -261,14 +252,14 @@ public sealed class ReliabilityTests
         var names = Enumerable.Range(1, count).Select(i => $"s{i:000}").ToList();
         foreach (var name in names)
         {
-            _sandbox.WriteUnit(name, _sandbox.Unit(name));
+            Sandbox.WriteUnit(name, Sandbox.Unit(name));
         }
 
-        _sandbox.WriteUnit("counter", CounterLog.Unit(extra: "Restart=always\nRestartSec=0"));
-        await _sandbox.CommitAsync("31 services", token);
-        await _sandbox.StartDaemonAsync(token);
-        var daemon = _sandbox.DaemonPid;
-        var before = await _sandbox.WaitRunningAsync(token, [.. names, "counter"]);
+        Sandbox.WriteUnit("counter", CounterLog.Unit(extra: "Restart=always\nRestartSec=0"));
+        await Sandbox.CommitAsync("31 services", token);
+        await Sandbox.StartDaemonAsync(token);
+        var daemon = Sandbox.DaemonPid;
+        var before = await Sandbox.WaitRunningAsync(token, [.. names, "counter"]);
         await WaitForCounterAsync(20, token);
 
         // Status is asked all through the upgrade, each time on a new connection, as scripts do.
@@ -277,10 +268,10 @@ public sealed class ReliabilityTests
         var upgrade = System.Diagnostics.Stopwatch.StartNew();
         _ = Interop.Processes.Kill(daemon, 1);
         Assert.That(
-            await ProcScan.WaitUntilAsync(() => Occurrences(_sandbox.DaemonOutput, "Took over counter") == 1, GitProcSandbox.Deadline),
+            await ProcScan.WaitUntilAsync(() => Occurrences(Sandbox.DaemonOutput, "Took over counter") == 1, GitProcSandbox.Deadline),
             Is.True,
-            "the re-executed daemon took the services over\n" + _sandbox.DaemonOutput);
-        var after = await _sandbox.WaitRunningAsync(token, [.. names, "counter"]);
+            "the re-executed daemon took the services over\n" + Sandbox.DaemonOutput);
+        var after = await Sandbox.WaitRunningAsync(token, [.. names, "counter"]);
         var upgradeMs = upgrade.Elapsed.TotalMilliseconds;
         await Task.Delay(200, token);
         await stopAsking.CancelAsync();
@@ -299,42 +290,42 @@ public sealed class ReliabilityTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(_sandbox.DaemonPid, Is.EqualTo(daemon), "the daemon re-executed in place");
+            Assert.That(Sandbox.DaemonPid, Is.EqualTo(daemon), "the daemon re-executed in place");
             Assert.That(after, Is.EqualTo(before), "no service restarted");
             Assert.That(failures, Is.Empty, "every status asked during the upgrade was answered");
             Assert.That(answered, Is.GreaterThan(0));
-            Assert.That(_sandbox.DaemonOutput, Does.Contain("In-place upgrade: re-executing"));
+            Assert.That(Sandbox.DaemonOutput, Does.Contain("In-place upgrade: re-executing"));
         });
         CounterLog.AssertComplete(lines);
 
         // The services are still the daemon's children: an exit's status is exact.
         _ = Interop.Processes.Kill(after["counter"], 9);
-        await _sandbox.WaitForListAsync(l => l["counter"] is { Status: "running", Pid: { } pid } && pid != after["counter"], "counter restarts", token);
-        var status = await _sandbox.ClientAsync(token, "status", "counter");
+        await Sandbox.WaitForListAsync(l => l["counter"] is { Status: "running", Pid: { } pid } && pid != after["counter"], "counter restarts", token);
+        var status = await Sandbox.ClientAsync(token, "status", "counter");
         Assert.That(status.Lines, Does.Contain("Last Exit: killed by signal 9").And.Contain("Restarts: 1"), status.ToString);
     }
 
     [Test]
     public async Task The_reexec_command_answers_the_daemons_pid_then_upgrades_in_place(CancellationToken token)
     {
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"));
-        await _sandbox.CommitAsync("one", token);
-        await _sandbox.StartDaemonAsync(token);
-        var before = await _sandbox.WaitRunningAsync(token, "alpha");
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"));
+        await Sandbox.CommitAsync("one", token);
+        await Sandbox.StartDaemonAsync(token);
+        var before = await Sandbox.WaitRunningAsync(token, "alpha");
 
-        var reply = await _sandbox.RequestAsync("""{"command":"reexec"}""");
+        var reply = await Sandbox.RequestAsync("""{"command":"reexec"}""");
         Assert.That(reply.GetProperty("status").GetString(), Is.EqualTo("success"), reply.ToString);
-        Assert.That(reply.GetProperty("data").GetProperty("pid").GetInt32(), Is.EqualTo(_sandbox.DaemonPid));
+        Assert.That(reply.GetProperty("data").GetProperty("pid").GetInt32(), Is.EqualTo(Sandbox.DaemonPid));
         Assert.That(
-            await ProcScan.WaitUntilAsync(() => Occurrences(_sandbox.DaemonOutput, "Took over alpha") == 1, GitProcSandbox.Deadline),
+            await ProcScan.WaitUntilAsync(() => Occurrences(Sandbox.DaemonOutput, "Took over alpha") == 1, GitProcSandbox.Deadline),
             Is.True,
-            _sandbox.DaemonOutput);
-        Assert.That(await _sandbox.WaitRunningAsync(token, "alpha"), Is.EqualTo(before));
+            Sandbox.DaemonOutput);
+        Assert.That(await Sandbox.WaitRunningAsync(token, "alpha"), Is.EqualTo(before));
 
         // The locks came along: a second daemon is still refused.
-        var second = await _sandbox.CliAsync(_sandbox.DaemonArguments, cancellationToken: token);
+        var second = await Sandbox.CliAsync(Sandbox.DaemonArguments, cancellationToken: token);
         Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString);
-        Assert.That(second.Stderr, Does.Contain(_sandbox.DaemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture)), second.ToString);
+        Assert.That(second.Stderr, Does.Contain(Sandbox.DaemonPid.ToString(System.Globalization.CultureInfo.InvariantCulture)), second.ToString);
     }
 
     private async Task<(int Answered, List<string> Failures)> AskStatusUntilAsync(CancellationToken stop)
@@ -345,7 +336,7 @@ public sealed class ReliabilityTests
         {
             try
             {
-                await using var client = new GitProc.Ipc.GitProcClient(_sandbox.Socket);
+                await using var client = new GitProc.Ipc.GitProcClient(Sandbox.Socket);
                 var status = await client.GetStatusAsync("counter", CancellationToken.None);
                 if (status.State == "running")
                 {
@@ -384,14 +375,14 @@ public sealed class ReliabilityTests
     /// <summary>Sends one request; SIGKILLs the daemon the moment the answer arrives; returns the answer's pid, if any.</summary>
     private async Task<int?> RequestThenKillAsync(string request)
     {
-        await using var client = await RawIpcClient.ConnectAsync(_sandbox.Socket);
+        await using var client = await RawIpcClient.ConnectAsync(Sandbox.Socket);
         using var response = await client.RequestAsync(request);
-        await _sandbox.KillDaemonAsync();
+        await Sandbox.KillDaemonAsync();
         Assert.That(response.RootElement.GetProperty("status").GetString(), Is.EqualTo("success"), response.RootElement.ToString());
         return response.RootElement.GetProperty("data").TryGetProperty("pid", out var pid) ? pid.GetInt32() : null;
     }
 
-    private string CounterLogPath => Path.Combine(_sandbox.Logs, "counter.log");
+    private string CounterLogPath => Path.Combine(Sandbox.Logs, "counter.log");
 
     private int CounterNow() => CounterLog.Values(CounterLogPath).DefaultIfEmpty(0).Max();
 
@@ -400,7 +391,7 @@ public sealed class ReliabilityTests
         var deadline = DateTime.UtcNow + GitProcSandbox.Deadline;
         while (CounterNow() < atLeast)
         {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the counter's log did not reach n={atLeast}\n{_sandbox.DaemonOutput}");
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the counter's log did not reach n={atLeast}\n{Sandbox.DaemonOutput}");
             await Task.Delay(50, token);
         }
 

@@ -14,12 +14,10 @@ namespace GitProc.Core.Tests.EndToEnd;
 [SupportedOSPlatform("linux")]
 [CancelAfter(180_000)]
 [NonParallelizable]
-public sealed class RemoteTransportTests
+public sealed class RemoteTransportTests : SandboxFixture
 {
     private const string FastFetch = "\"FetchInterval\": \"00:00:01\", \"FetchRetryDelay\": \"00:00:00.500\", \"FetchRetryMaxDelay\": \"00:00:02\", \"FetchTimeout\": \"00:00:20\"";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private GitProcSandbox _sandbox = null!;
-
     [SetUp]
     public async Task SetUp()
     {
@@ -28,15 +26,14 @@ public sealed class RemoteTransportTests
             Assert.Ignore("needs root: starts sshd and nginx on 127.0.0.1");
         }
 
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        if (_sandbox is not null)
+        if (Sandbox is not null)
         {
-            await _sandbox.DisposeAsync();
+            await Sandbox.DisposeAsync();
         }
     }
 
@@ -47,21 +44,21 @@ public sealed class RemoteTransportTests
         var wrong = "bad-" + Guid.NewGuid().ToString("N");
         await using var server = await HttpsGitServer.StartAsync("deploy", secret);
         var work = await NewWorkCloneAsync(server, token);
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"), work);
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"), work);
         await PushAsync(work, "alpha", token);
 
-        var credentials = Path.Combine(_sandbox.Root, "git-credentials");
+        var credentials = Path.Combine(Sandbox.Root, "git-credentials");
         GitServer.WritePrivate(credentials, $"# deploy token\nusername=deploy\npassword={secret}\n");
-        await _sandbox.WriteConfigAsync($$"""
+        await Sandbox.WriteConfigAsync($$"""
             "Git": { "RemoteUrl": "{{server.Url}}", "CredentialsFile": "{{credentials}}", "SslCaFile": "{{server.CaFile}}", {{FastFetch}} }
             """, token);
-        await _sandbox.StartDaemonAsync(token);
-        var running = await _sandbox.WaitRunningAsync(token, "alpha");
+        await Sandbox.StartDaemonAsync(token);
+        var running = await Sandbox.WaitRunningAsync(token, "alpha");
 
         // A push on the server side is applied.
-        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"), work);
+        Sandbox.WriteUnit("beta", Sandbox.Unit("beta"), work);
         await PushAsync(work, "beta", token);
-        await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        await Sandbox.WaitRunningAsync(token, "alpha", "beta");
         var ok = await WaitForStatusAsync("alpha", s => Outcome(s) is "up_to_date" or "fast_forwarded", "a good fetch", token);
         Assert.That(ok.GetProperty("remote").GetString(), Is.EqualTo(server.Url));
         Assert.That(ok.GetProperty("fetch_failures").GetInt32(), Is.Zero);
@@ -69,15 +66,15 @@ public sealed class RemoteTransportTests
 
         // A wrong token: the fetch fails, the error and the backoff show, what ran keeps running.
         GitServer.WritePrivate(credentials, wrong + "\n");
-        _sandbox.WriteUnit("gamma", _sandbox.Unit("gamma"), work);
+        Sandbox.WriteUnit("gamma", Sandbox.Unit("gamma"), work);
         await PushAsync(work, "gamma", token);
         var failing = await WaitForStatusAsync("alpha", s => Outcome(s) == "failed" && s.GetProperty("fetch_failures").GetInt32() >= 2, "two failed fetches", token);
         Assert.That(failing.GetProperty("last_fetch_error").GetString(), Does.Contain("Authentication failed").And.Contain(server.Url));
         Assert.That(failing.GetProperty("next_fetch").GetDateTimeOffset(), Is.GreaterThan(failing.GetProperty("last_fetch").GetDateTimeOffset()));
-        var text = await _sandbox.ClientAsync(token, "status", "alpha");
+        var text = await Sandbox.ClientAsync(token, "status", "alpha");
         Assert.That(text.Lines[^1], Does.Match(@"^Last Fetch: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d failed, \d+ in a row \(next attempt \d\d:\d\d:\d\d\): .*Authentication failed"), text.ToString);
         Assert.That(text.Lines, Has.None.StartsWith("Git Error:"), "a fetch error is not a repository error");
-        var list = await _sandbox.ListAsync();
+        var list = await Sandbox.ListAsync();
         Assert.That(list.Keys, Is.EquivalentTo(new[] { "alpha", "beta" }), "gamma never arrived");
         Assert.That(list["alpha"].Pid, Is.EqualTo(running["alpha"]), "the last good commit keeps running");
 
@@ -92,15 +89,15 @@ public sealed class RemoteTransportTests
 
         // Fixed: the next attempt of the backoff brings gamma.
         File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await _sandbox.WaitRunningAsync(token, "alpha", "beta", "gamma");
+        await Sandbox.WaitRunningAsync(token, "alpha", "beta", "gamma");
 
         // A force-push (history rewritten: gamma's commit replaced by delta's) is followed.
-        await _sandbox.GitInAsync(work, token, "reset", "-q", "--hard", "HEAD~1");
-        _sandbox.WriteUnit("delta", _sandbox.Unit("delta"), work);
-        await _sandbox.CommitAsync("delta instead of gamma", token, work);
-        await _sandbox.GitInAsync(work, token, "push", "-q", "--force", "origin", "main");
-        await _sandbox.WaitForListAsync(l => l.ContainsKey("delta") && !l.ContainsKey("gamma") && l["delta"].Status == "running", "the force-push is applied", token);
-        Assert.That(_sandbox.DaemonOutput, Does.Contain("rewrote its history (force-push)"));
+        await Sandbox.GitInAsync(work, token, "reset", "-q", "--hard", "HEAD~1");
+        Sandbox.WriteUnit("delta", Sandbox.Unit("delta"), work);
+        await Sandbox.CommitAsync("delta instead of gamma", token, work);
+        await Sandbox.GitInAsync(work, token, "push", "-q", "--force", "origin", "main");
+        await Sandbox.WaitForListAsync(l => l.ContainsKey("delta") && !l.ContainsKey("gamma") && l["delta"].Status == "running", "the force-push is applied", token);
+        Assert.That(Sandbox.DaemonOutput, Does.Contain("rewrote its history (force-push)"));
 
         await AssertNoSecretAsync(token, secret, wrong);
     }
@@ -110,28 +107,28 @@ public sealed class RemoteTransportTests
     {
         await using var server = await SshGitServer.StartAsync();
         var work = await NewWorkCloneAsync(server, token);
-        _sandbox.WriteUnit("alpha", _sandbox.Unit("alpha"), work);
+        Sandbox.WriteUnit("alpha", Sandbox.Unit("alpha"), work);
         await PushAsync(work, "alpha", token);
 
         // The daemon's own copies, so the test can swap their content (options are read at start).
-        var key = Path.Combine(_sandbox.Root, "deploy_key");
-        var knownHosts = Path.Combine(_sandbox.Root, "known_hosts");
+        var key = Path.Combine(Sandbox.Root, "deploy_key");
+        var knownHosts = Path.Combine(Sandbox.Root, "known_hosts");
         var clientKey = await File.ReadAllTextAsync(server.ClientKey, token);
         GitServer.WritePrivate(key, clientKey);
         File.Copy(server.KnownHosts, knownHosts);
-        await _sandbox.WriteConfigAsync($$"""
+        await Sandbox.WriteConfigAsync($$"""
             "Git": { "RemoteUrl": "{{server.Url}}", "SshKeyFile": "{{key}}", "SshKnownHostsFile": "{{knownHosts}}", {{FastFetch}} }
             """, token);
-        await _sandbox.StartDaemonAsync(token);
-        var running = await _sandbox.WaitRunningAsync(token, "alpha");
+        await Sandbox.StartDaemonAsync(token);
+        var running = await Sandbox.WaitRunningAsync(token, "alpha");
 
-        _sandbox.WriteUnit("beta", _sandbox.Unit("beta"), work);
+        Sandbox.WriteUnit("beta", Sandbox.Unit("beta"), work);
         await PushAsync(work, "beta", token);
-        await _sandbox.WaitRunningAsync(token, "alpha", "beta");
+        await Sandbox.WaitRunningAsync(token, "alpha", "beta");
 
         // A key the server does not know.
         GitServer.WritePrivate(key, await File.ReadAllTextAsync(server.OtherKey, token));
-        _sandbox.WriteUnit("gamma", _sandbox.Unit("gamma"), work);
+        Sandbox.WriteUnit("gamma", Sandbox.Unit("gamma"), work);
         await PushAsync(work, "gamma", token);
         var denied = await WaitForStatusAsync("alpha", s => Error(s).Contains("Permission denied (publickey)", StringComparison.Ordinal), "the wrong key refused", token);
         Assert.That(denied.GetProperty("fetch_failures").GetInt32(), Is.GreaterThanOrEqualTo(1));
@@ -145,12 +142,12 @@ public sealed class RemoteTransportTests
         File.Copy(server.KnownHosts, knownHosts, overwrite: true);
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         await WaitForStatusAsync("alpha", s => Error(s).Contains($"Permissions 0644 for {key} (Git:SshKeyFile) are too open", StringComparison.Ordinal), "the open key refused", token);
-        var list = await _sandbox.ListAsync();
+        var list = await Sandbox.ListAsync();
         Assert.That(list.Keys, Is.EquivalentTo(new[] { "alpha", "beta" }));
         Assert.That(list["alpha"].Pid, Is.EqualTo(running["alpha"]), "the last good commit keeps running");
 
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await _sandbox.WaitRunningAsync(token, "alpha", "beta", "gamma");
+        await Sandbox.WaitRunningAsync(token, "alpha", "beta", "gamma");
         var recovered = await WaitForStatusAsync("alpha", s => Outcome(s) != "failed", "a good fetch", token);
         Assert.That(recovered.GetProperty("fetch_failures").GetInt32(), Is.Zero);
         await AssertNoSecretAsync(token, clientKey.Split('\n')[1]);
@@ -164,15 +161,15 @@ public sealed class RemoteTransportTests
     private async Task<string> NewWorkCloneAsync(GitServer server, CancellationToken token)
     {
         var work = Path.Combine(server.Directory, "work");
-        await _sandbox.GitInAsync(server.Directory, token, "init", "-q", "-b", "main", work);
-        await _sandbox.GitInAsync(work, token, "remote", "add", "origin", server.BareRepository);
+        await Sandbox.GitInAsync(server.Directory, token, "init", "-q", "-b", "main", work);
+        await Sandbox.GitInAsync(work, token, "remote", "add", "origin", server.BareRepository);
         return work;
     }
 
     private async Task PushAsync(string work, string message, CancellationToken token)
     {
-        await _sandbox.CommitAsync(message, token, work);
-        await _sandbox.GitInAsync(work, token, "push", "-q", "origin", "main");
+        await Sandbox.CommitAsync(message, token, work);
+        await Sandbox.GitInAsync(work, token, "push", "-q", "origin", "main");
     }
 
     /// <summary>Polls <c>status NAME --json</c> until <paramref name="condition"/> holds.</summary>
@@ -181,7 +178,7 @@ public sealed class RemoteTransportTests
         var deadline = DateTime.UtcNow + Deadline;
         while (true)
         {
-            var result = await _sandbox.ClientAsync(token, "status", service, "--json");
+            var result = await Sandbox.ClientAsync(token, "status", service, "--json");
             Assert.That(result.ExitCode, Is.Zero, result.ToString);
             var status = JsonDocument.Parse(result.Stdout).RootElement.Clone();
             if (condition(status))
@@ -191,7 +188,7 @@ public sealed class RemoteTransportTests
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"Timed out waiting for {what}; status was {result.Stdout}\n--- daemon output ---\n{_sandbox.DaemonOutput}");
+                Assert.Fail($"Timed out waiting for {what}; status was {result.Stdout}\n--- daemon output ---\n{Sandbox.DaemonOutput}");
             }
 
             await Task.Delay(200, token);
@@ -201,16 +198,16 @@ public sealed class RemoteTransportTests
     /// <summary>No secret in the daemon's output, its state, logs and history files, the repository's config, or status --json.</summary>
     private async Task AssertNoSecretAsync(CancellationToken token, params string[] secrets)
     {
-        var status = await _sandbox.ClientAsync(token, "status", "alpha", "--json");
-        var history = await _sandbox.ClientAsync(token, "history", "--json");
+        var status = await Sandbox.ClientAsync(token, "status", "alpha", "--json");
+        var history = await Sandbox.ClientAsync(token, "history", "--json");
         var places = new Dictionary<string, string>
         {
-            ["daemon output"] = _sandbox.DaemonOutput,
+            ["daemon output"] = Sandbox.DaemonOutput,
             ["status --json"] = status.Stdout,
             ["history --json"] = history.Stdout,
-            ["repository config"] = await File.ReadAllTextAsync(Path.Combine(_sandbox.Repo, ".git", "config"), token),
+            ["repository config"] = await File.ReadAllTextAsync(Path.Combine(Sandbox.Repo, ".git", "config"), token),
         };
-        foreach (var directory in new[] { Path.GetDirectoryName(_sandbox.State)!, _sandbox.Logs })
+        foreach (var directory in new[] { Path.GetDirectoryName(Sandbox.State)!, Sandbox.Logs })
         {
             // The lock file is held open exclusively by the daemon, and empty.
             foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))

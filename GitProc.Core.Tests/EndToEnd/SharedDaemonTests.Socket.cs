@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using GitProc.Core.Tests.Ipc;
+using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
 

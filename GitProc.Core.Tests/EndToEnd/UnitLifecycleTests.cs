@@ -11,32 +11,24 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(120_000)]
-public sealed class UnitLifecycleTests
+public sealed class UnitLifecycleTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
-
-    [SetUp]
-    public async Task SetUp() => _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
-
     [Test]
     public async Task Reload_runs_ExecReload_with_MAINPID_and_a_RemainAfterExit_oneshot_is_not_run_again_by_its_dependent(CancellationToken token)
     {
-        var runs = Path.Combine(_sandbox.Root, "prepare-runs");
-        var reloaded = Path.Combine(_sandbox.Root, "reloaded-pid");
-        _sandbox.WriteUnit("prepare", $"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo run >> {runs}'\nRemainAfterExit=yes\n");
-        _sandbox.WriteUnit("web", _sandbox.Unit("web", $"ExecReload=/bin/sh -c 'echo $MAINPID > {reloaded}'") + "[Unit]\nAfter=prepare\n");
-        await _sandbox.CommitAsync("prepare and web", token);
-        await _sandbox.StartDaemonAsync(token);
-        var pid = (await _sandbox.WaitRunningAsync(token, "web"))["web"];
+        var runs = Path.Combine(Sandbox.Root, "prepare-runs");
+        var reloaded = Path.Combine(Sandbox.Root, "reloaded-pid");
+        Sandbox.WriteUnit("prepare", $"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo run >> {runs}'\nRemainAfterExit=yes\n");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web", $"ExecReload=/bin/sh -c 'echo $MAINPID > {reloaded}'") + "[Unit]\nAfter=prepare\n");
+        await Sandbox.CommitAsync("prepare and web", token);
+        await Sandbox.StartDaemonAsync(token);
+        var pid = (await Sandbox.WaitRunningAsync(token, "web"))["web"];
 
-        var reload = await _sandbox.ClientAsync(token, "reload", "web");
+        var reload = await Sandbox.ClientAsync(token, "reload", "web");
         Assert.That(reload.ExitCode, Is.Zero, reload.ToString);
         Assert.That(reload.Stdout, Is.EqualTo($"Service reloaded: web (PID: {pid})\n"));
         Assert.That(File.ReadAllText(reloaded).Trim(), Is.EqualTo(pid.ToString()), "the command ran, and had ended, before the answer");
-        var json = await _sandbox.ClientAsync(token, "reload", "web", "--json");
+        var json = await Sandbox.ClientAsync(token, "reload", "web", "--json");
         using (var data = JsonDocument.Parse(json.Stdout))
         {
             Assert.That((data.RootElement.GetProperty("service").GetString(), data.RootElement.GetProperty("pid").GetInt32()), Is.EqualTo(("web", pid)));
@@ -44,21 +36,21 @@ public sealed class UnitLifecycleTests
 
         for (var i = 0; i < 2; i++)
         {
-            var restart = await _sandbox.ClientAsync(token, "restart", "web");
+            var restart = await Sandbox.ClientAsync(token, "restart", "web");
             Assert.That(restart.ExitCode, Is.Zero, restart.ToString);
         }
 
         Assert.That(File.ReadAllLines(runs), Has.Length.EqualTo(1), "the oneshot ran once");
-        var list = await _sandbox.ClientAsync(token, "list");
+        var list = await Sandbox.ClientAsync(token, "list");
         Assert.That(list.Lines, Does.Contain("  prepare (running)"), list.ToString);
-        var status = await _sandbox.ClientAsync(token, "status", "prepare");
+        var status = await Sandbox.ClientAsync(token, "status", "prepare");
         Assert.That(status.Lines, Does.Contain("Status: running").And.Contain("Sub-State: exited").And.None.StartsWith("PID:"), status.ToString);
 
-        var notReloadable = await _sandbox.ClientAsync(token, "reload", "prepare");
+        var notReloadable = await Sandbox.ClientAsync(token, "reload", "prepare");
         Assert.That(notReloadable.ExitCode, Is.EqualTo(1));
         Assert.That(notReloadable.Stderr, Does.StartWith("Error: prepare has no ExecReload= and no ReloadSignal="));
-        Assert.That((await _sandbox.ClientAsync(token, "stop", "web")).ExitCode, Is.Zero);
-        var stopped = await _sandbox.ClientAsync(token, "reload", "web");
+        Assert.That((await Sandbox.ClientAsync(token, "stop", "web")).ExitCode, Is.Zero);
+        var stopped = await Sandbox.ClientAsync(token, "reload", "web");
         Assert.That((stopped.ExitCode, stopped.Stderr), Is.EqualTo((1, "Error: Service not running: web\n")));
     }
 
@@ -70,12 +62,12 @@ public sealed class UnitLifecycleTests
             Assert.Ignore("needs root: the daemon gives the service a cgroup with a memory limit");
         }
 
-        _sandbox.WriteUnit("hog", "[Service]\nExecStart=/bin/sh -c 'head -c 400000000 /dev/zero | tail'\nMemoryMax=64M\n");
-        await _sandbox.CommitAsync("a memory hog", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitForListAsync(l => l["hog"].Status == "failed", "hog failed", token);
+        Sandbox.WriteUnit("hog", "[Service]\nExecStart=/bin/sh -c 'head -c 400000000 /dev/zero | tail'\nMemoryMax=64M\n");
+        await Sandbox.CommitAsync("a memory hog", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitForListAsync(l => l["hog"].Status == "failed", "hog failed", token);
 
-        var status = await _sandbox.ClientAsync(token, "status", "hog");
+        var status = await Sandbox.ClientAsync(token, "status", "hog");
 
         // The shell exits 137 (or, when the OOM watch's poll comes first, is stopped by OOMPolicy=stop: 143).
         Assert.That(status.Lines, Does.Contain("Status: failed").And.Contain("Failure: out of memory (OOM killer, MemoryMax=64M)"), status.ToString);

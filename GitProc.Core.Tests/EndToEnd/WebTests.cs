@@ -5,7 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
-using GitProc.Core.Tests.Health;
+using GitProc.Core.Tests.TestSupport;
 
 namespace GitProc.Core.Tests.EndToEnd;
 
@@ -16,41 +16,36 @@ namespace GitProc.Core.Tests.EndToEnd;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(180_000)]
-public sealed class WebTests
+public sealed class WebTests : SandboxFixture
 {
-    private GitProcSandbox _sandbox = null!;
     private int _port;
 
     [SetUp]
     public async Task SetUp()
     {
-        _sandbox = await GitProcSandbox.CreateAsync(CancellationToken.None);
-        _port = await _sandbox.WriteListenConfigAsync("Web");
+        _port = await Sandbox.WriteListenConfigAsync("Web");
     }
-
-    [TearDown]
-    public async Task TearDown() => await _sandbox.DisposeAsync();
 
     private string Url(string path) => $"http://127.0.0.1:{_port}{path}";
 
     /// <summary>Two services, one of them stopped by the operator; returns the commit.</summary>
     private async Task<string> StartTwoServicesAsync(CancellationToken token)
     {
-        _sandbox.WriteUnit("web", _sandbox.Unit("web"));
-        _sandbox.WriteUnit("db", _sandbox.Unit("db"));
-        var commit = await _sandbox.CommitAsync("web & <db>", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, "web", "db");
-        var stop = await _sandbox.ClientAsync(token, "stop", "db");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web"));
+        Sandbox.WriteUnit("db", Sandbox.Unit("db"));
+        var commit = await Sandbox.CommitAsync("web & <db>", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "web", "db");
+        var stop = await Sandbox.ClientAsync(token, "stop", "db");
         Assert.That(stop.ExitCode, Is.Zero, stop.ToString);
-        await Eventually.TrueAsync(() => _sandbox.DaemonOutput.Contains("Serving the status page on", StringComparison.Ordinal), "the page is served");
+        await Eventually.TrueAsync(() => Sandbox.DaemonOutput.Contains("Serving the status page on", StringComparison.Ordinal), "the page is served");
         return commit;
     }
 
     /// <summary>The state and PID that <c>gitproc status NAME</c> prints.</summary>
     private async Task<(string State, string Pid)> StatusAsync(string name, CancellationToken token)
     {
-        var status = await _sandbox.ClientAsync(token, "status", name);
+        var status = await Sandbox.ClientAsync(token, "status", name);
         Assert.That(status.ExitCode, Is.Zero, status.ToString);
         var state = Regex.Match(status.Stdout, "^Status: (.+)$", RegexOptions.Multiline).Groups[1].Value;
         var pid = Regex.Match(status.Stdout, "^PID: ([0-9]+)$", RegexOptions.Multiline) is { Success: true } m ? m.Groups[1].Value : "-";
@@ -126,8 +121,8 @@ public sealed class WebTests
         Chromium.Require();
 
         // The service logs a line whenever the test drops a file, so the test decides when the line is written.
-        var inbox = Path.Combine(_sandbox.Root, "say");
-        var script = Path.Combine(_sandbox.Root, "talker.sh");
+        var inbox = Path.Combine(Sandbox.Root, "say");
+        var script = Path.Combine(Sandbox.Root, "talker.sh");
         await File.WriteAllTextAsync(script, """
             echo "talker ready"
             while :; do
@@ -135,11 +130,11 @@ public sealed class WebTests
               sleep 0.05
             done
             """, token);
-        _sandbox.WriteUnit("talker", $"[Service]\nExecStart=/bin/sh {script} {inbox}\n");
-        await _sandbox.CommitAsync("talker", token);
-        await _sandbox.StartDaemonAsync(token);
-        await _sandbox.WaitRunningAsync(token, "talker");
-        var logFile = Path.Combine(_sandbox.Logs, "talker.log");
+        Sandbox.WriteUnit("talker", $"[Service]\nExecStart=/bin/sh {script} {inbox}\n");
+        await Sandbox.CommitAsync("talker", token);
+        await Sandbox.StartDaemonAsync(token);
+        await Sandbox.WaitRunningAsync(token, "talker");
+        var logFile = Path.Combine(Sandbox.Logs, "talker.log");
         await Eventually.TrueAsync(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("talker ready", StringComparison.Ordinal), "the talker is ready");
 
         await using var chromium = await Chromium.OpenAsync(Url("/services/talker"), token);
@@ -188,15 +183,15 @@ public sealed class WebTests
     {
         using var squatter = new TcpListener(IPAddress.Loopback, _port);
         squatter.Start();
-        _sandbox.WriteUnit("web", _sandbox.Unit("web"));
-        await _sandbox.CommitAsync("web", CancellationToken.None);
-        await _sandbox.StartDaemonAsync(CancellationToken.None);
-        await _sandbox.WaitRunningAsync(CancellationToken.None, "web");
+        Sandbox.WriteUnit("web", Sandbox.Unit("web"));
+        await Sandbox.CommitAsync("web", CancellationToken.None);
+        await Sandbox.StartDaemonAsync(CancellationToken.None);
+        await Sandbox.WaitRunningAsync(CancellationToken.None, "web");
 
         await Eventually.TrueAsync(
-            () => _sandbox.DaemonOutput.Contains($"Cannot serve the status page on 127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal),
+            () => Sandbox.DaemonOutput.Contains($"Cannot serve the status page on 127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal),
             "the daemon says why it serves no page");
-        Assert.That((await _sandbox.ListAsync())["web"].Status, Is.EqualTo("running"), "the daemon still answers and its service runs");
+        Assert.That((await Sandbox.ListAsync())["web"].Status, Is.EqualTo("running"), "the daemon still answers and its service runs");
         squatter.Stop();
     }
 }

@@ -77,20 +77,24 @@ public sealed class EventStreamTests
     {
         var stream = Create();
         var subscription = stream.Subscribe();
+        var readOne = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reading = Task.Run(async () =>
         {
             var count = 0;
             await foreach (var _ in subscription.ReadAllAsync(token))
             {
                 count++;
+                readOne.TrySetResult();
             }
 
             return count;
         }, token);
         stream.Publish(State("web"));
-        await Task.Delay(100, token);
+
+        // Disposed once the reader has had the one event, wherever in its loop it is now: it must end either way.
+        await readOne.Task.WaitAsync(token);
         subscription.Dispose();
-        Assert.That(await reading, Is.LessThanOrEqualTo(1));
+        Assert.That(await reading, Is.EqualTo(1));
         Assert.That(stream.SubscriberCount, Is.Zero);
     }
 }

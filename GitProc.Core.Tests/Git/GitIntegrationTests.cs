@@ -1,4 +1,5 @@
 using System.Text;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Git;
 using LibGit2Sharp;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Git;
 
 namespace GitProc.Core.Tests.Git;

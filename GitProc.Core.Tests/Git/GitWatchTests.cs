@@ -1,3 +1,5 @@
+using GitProc.Core.Tests.TestSupport;
+
 namespace GitProc.Core.Tests.Git;
 
 [TestFixture]
@@ -72,10 +74,13 @@ public sealed class GitWatchTests
         Assert.That(await calls.WaitAsync(Patience), Is.True, "a throwing callback stopped the watch");
         await calls.QuietAsync();
 
+        // A second watch of the same branch is the witness: once it has seen the next commit, so would the first have.
+        var witness = new CallCounter();
+        using var witnessWatch = git.WatchBranch(witness.Signal);
         watch.Dispose();
         var before = calls.Count;
         _temp.Commit("fourth", ("a.service", "a4"));
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.That(await witness.WaitAsync(Patience), Is.True, "the witness saw no commit");
 
         Assert.That(calls.Count, Is.EqualTo(before));
     }
@@ -143,7 +148,10 @@ public sealed class GitWatchTests
 
         public Task<bool> WaitAsync(TimeSpan timeout) => _signals.WaitAsync(timeout);
 
-        /// <summary>Waits until the callbacks of the last burst have come, then forgets them.</summary>
+        /// <summary>
+        /// Waits until the callbacks of the last burst have come, then forgets them. A real quiet period: one commit's
+        /// writes reach inotify as a burst of unknown length, and nothing marks its end.
+        /// </summary>
         public async Task QuietAsync()
         {
             while (await _signals.WaitAsync(TimeSpan.FromMilliseconds(300)))

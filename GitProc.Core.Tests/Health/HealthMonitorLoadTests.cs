@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Health;
 
 namespace GitProc.Core.Tests.Health;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -8,27 +9,37 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace GitProc.Core.Tests.Health;
 
+/// <summary>
+/// The monitor against a real HTTP server on 127.0.0.1, on a fake clock: each check is fired by advancing the clock one
+/// interval and recognised by the report's <see cref="HealthReport.LastCheck"/> taking the new time, so no test waits
+/// for an interval to pass or sleeps to see that no check ran.
+/// </summary>
 [CancelAfter(60_000)]
 public sealed class HealthMonitorTests
 {
-    private static readonly TimeSpan Fast = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private FakeTimeProvider _time = null!;
+
+    [SetUp]
+    public void SetUp() => _time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Test]
     public async Task A_200_answer_makes_the_service_healthy()
     {
         await using var server = new TestHttpServer();
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        var report = await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
+        monitor.Watch(Check("web", server.Url("/health")));
+        var report = await TickAsync(monitor, "web");
 
         Assert.Multiple(() =>
         {
             Assert.That(report.State, Is.EqualTo(HealthState.Healthy));
-            Assert.That(report.LastSuccess, Is.Not.Null);
+            Assert.That(report.LastSuccess, Is.EqualTo(_time.GetUtcNow()));
             Assert.That(report.LastError, Is.Null);
             Assert.That(report.ConsecutiveFailures, Is.Zero);
-            Assert.That(monitor.GetReport("web")!.State, Is.EqualTo(HealthState.Healthy));
+            Assert.That(monitor.WaitHealthyAsync("web").IsCompletedSuccessfully, Is.True, "a healthy service needs no waiting");
         });
     }
 
@@ -38,14 +49,16 @@ public sealed class HealthMonitorTests
         await using var server = new TestHttpServer();
         server.Respond("/health", 302);
         server.Respond("/elsewhere", 500);
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
-        await Eventually.TrueAsync(() => server.Requests("/health") >= 3, "a few more checks ran");
+        monitor.Watch(Check("web", server.Url("/health")));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Healthy));
+        }
 
+        Assert.That(server.Requests("/health"), Is.EqualTo(3));
         Assert.That(server.Requests("/elsewhere"), Is.Zero);
-        Assert.That(monitor.GetReport("web")!.State, Is.EqualTo(HealthState.Healthy));
     }
 
     [Test]
@@ -53,18 +66,13 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 503);
-        var time = new FakeTimeProvider();
-        await using var monitor = CreateMonitor(time);
+        await using var monitor = CreateMonitor(_time);
         var events = Record(monitor);
 
-        monitor.Watch(new HealthCheck
-        {
-            Service = "web", Url = server.Url("/health"), Interval = TimeSpan.FromSeconds(1), Retries = 3,
-            StartPeriod = TimeSpan.Zero, StartInterval = TimeSpan.FromSeconds(1),
-        });
+        monitor.Watch(Check("web", server.Url("/health"), retries: 3));
 
-        var first = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
-        var second = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        var first = await TickAsync(monitor, "web");
+        var second = await TickAsync(monitor, "web");
         Assert.Multiple(() =>
         {
             Assert.That((first.State, first.ConsecutiveFailures), Is.EqualTo((HealthState.Unknown, 1)));
@@ -73,13 +81,13 @@ public sealed class HealthMonitorTests
             Assert.That(events, Is.Empty);
         });
 
-        var third = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        var third = await TickAsync(monitor, "web");
         await Eventually.TrueAsync(() => !events.IsEmpty, "HealthChanged was raised");
 
         Assert.Multiple(() =>
         {
             Assert.That((third.State, third.ConsecutiveFailures), Is.EqualTo((HealthState.Unhealthy, 3)));
-            Assert.That(third.LastErrorTime, Is.EqualTo(time.GetUtcNow()));
+            Assert.That(third.LastErrorTime, Is.EqualTo(_time.GetUtcNow()));
             Assert.That(server.Requests("/health"), Is.EqualTo(3));
             Assert.That(events.Select(e => (e.Service, e.OldState, e.NewState)), Is.EqualTo(new[] { ("web", HealthState.Unknown, HealthState.Unhealthy) }));
         });
@@ -90,25 +98,25 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 500);
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health"), retries: 2));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        monitor.Watch(Check("web", server.Url("/health"), retries: 2));
+        await TickAsync(monitor, "web");
+        var report = await TickAsync(monitor, "web");
 
-        var report = monitor.GetReport("web")!;
+        Assert.That((report.State, report.ConsecutiveFailures), Is.EqualTo((HealthState.Unhealthy, 2)));
         Assert.That(report.LastError, Is.EqualTo("HTTP 500 Internal Server Error"));
-        Assert.That(report.ConsecutiveFailures, Is.GreaterThanOrEqualTo(2));
     }
 
     [Test]
     public async Task A_refused_connection_is_a_failure_that_says_so()
     {
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("web", new Uri($"http://127.0.0.1:{UnusedPort()}/health")));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        monitor.Watch(Check("web", new Uri($"http://127.0.0.1:{UnusedPort()}/health")));
+        var report = await TickAsync(monitor, "web");
 
-        Assert.That(monitor.GetReport("web")!.LastError, Is.EqualTo("connection refused"));
+        Assert.That((report.State, report.LastError), Is.EqualTo((HealthState.Unhealthy, "connection refused")));
     }
 
     [Test]
@@ -116,25 +124,30 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.CloseConnection("/health");
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        monitor.Watch(Check("web", server.Url("/health")));
+        var report = await TickAsync(monitor, "web");
 
-        Assert.That(monitor.GetReport("web")!.LastError, Is.EqualTo("connection closed without a response"));
+        Assert.That((report.State, report.LastError), Is.EqualTo((HealthState.Unhealthy, "connection closed without a response")));
     }
 
     [Test]
     public async Task An_answer_slower_than_the_timeout_is_a_timed_out_failure()
     {
         await using var server = new TestHttpServer();
-        server.Respond("/health", 200, delay: TimeSpan.FromSeconds(30));
-        await using var monitor = CreateMonitor();
+        server.Hang("/health");
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health"), timeout: TimeSpan.FromMilliseconds(300)));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        monitor.Watch(Check("web", server.Url("/health"), timeout: TimeSpan.FromMilliseconds(300)));
+        _time.Advance(Interval);
+        await Eventually.TrueAsync(() => server.Requests("/health") == 1, "the check waits for its answer");
+        Assert.That(monitor.GetReport("web")!.LastCheck, Is.Null, "no verdict before the timeout");
 
-        Assert.That(monitor.GetReport("web")!.LastError, Is.EqualTo("timed out after 300ms"));
+        // The timeout runs on the same clock: 300 ms later the check gives up.
+        var report = await TickAsync(monitor, "web", TimeSpan.FromMilliseconds(300));
+
+        Assert.That((report.State, report.LastError), Is.EqualTo((HealthState.Unhealthy, "timed out after 300ms")));
     }
 
     [Test]
@@ -142,17 +155,19 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Hang("/a");
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(RealTimeCheck("a", server.Url("/a"), timeout: TimeSpan.FromMinutes(5)));
-        monitor.Watch(RealTimeCheck("b", server.Url("/b")));
-        await Eventually.TrueAsync(() => server.Requests("/a") == 1, "A's check is hanging");
-        var before = server.Requests("/b");
+        monitor.Watch(Check("a", server.Url("/a"), timeout: TimeSpan.FromMinutes(5)));
+        monitor.Watch(Check("b", server.Url("/b")));
+        for (var i = 0; i < 10; i++)
+        {
+            await TickAsync(monitor, "b");
+        }
 
-        await Eventually.TrueAsync(() => server.Requests("/b") >= before + 10, "B is checked ten more times");
-
+        await Eventually.TrueAsync(() => server.Requests("/a") == 1, "A's first check is hanging");
         Assert.Multiple(() =>
         {
+            Assert.That(server.Requests("/b"), Is.EqualTo(10), "B was checked at every interval");
             Assert.That(server.Requests("/a"), Is.EqualTo(1), "A's first check is still in flight");
             Assert.That(monitor.GetReport("a")!.LastCheck, Is.Null);
             Assert.That(monitor.GetReport("b")!.State, Is.EqualTo(HealthState.Healthy));
@@ -164,20 +179,19 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 500);
-        var time = new FakeTimeProvider();
-        await using var monitor = CreateMonitor(time);
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(FakeTimeCheck("web", server.Url("/health"), retries: 2, startPeriod: TimeSpan.FromSeconds(10)));
+        monitor.Watch(Check("web", server.Url("/health"), retries: 2, startPeriod: TimeSpan.FromSeconds(10)));
 
         for (var second = 1; second <= 9; second++)
         {
-            var report = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+            var report = await TickAsync(monitor, "web");
             Assert.That((report.State, report.ConsecutiveFailures), Is.EqualTo((HealthState.Unknown, 0)), $"after {second} s");
             Assert.That(report.LastError, Is.EqualTo("HTTP 500 Internal Server Error"));
         }
 
-        var tenth = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
-        var eleventh = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        var tenth = await TickAsync(monitor, "web");
+        var eleventh = await TickAsync(monitor, "web");
 
         Assert.That((tenth.State, tenth.ConsecutiveFailures), Is.EqualTo((HealthState.Unknown, 1)));
         Assert.That((eleventh.State, eleventh.ConsecutiveFailures), Is.EqualTo((HealthState.Unhealthy, 2)));
@@ -188,17 +202,16 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 500);
-        var time = new FakeTimeProvider();
-        await using var monitor = CreateMonitor(time);
+        await using var monitor = CreateMonitor(_time);
 
-        monitor.Watch(FakeTimeCheck("web", server.Url("/health"), retries: 2, startPeriod: TimeSpan.FromSeconds(60)));
-        await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
-        var starting = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        monitor.Watch(Check("web", server.Url("/health"), retries: 2, startPeriod: TimeSpan.FromSeconds(60)));
+        await TickAsync(monitor, "web");
+        var starting = await TickAsync(monitor, "web");
         server.Respond("/health", 200);
-        var healthy = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        var healthy = await TickAsync(monitor, "web");
         server.Respond("/health", 500);
-        var firstFailure = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
-        var secondFailure = await TickAsync(time, monitor, "web", TimeSpan.FromSeconds(1));
+        var firstFailure = await TickAsync(monitor, "web");
+        var secondFailure = await TickAsync(monitor, "web");
 
         Assert.Multiple(() =>
         {
@@ -213,18 +226,29 @@ public sealed class HealthMonitorTests
     public async Task During_the_start_period_checks_run_at_the_start_interval_until_the_first_success()
     {
         await using var server = new TestHttpServer();
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
+        var events = Record(monitor);
 
         monitor.Watch(new HealthCheck
         {
             Service = "web", Url = server.Url("/health"), Interval = TimeSpan.FromHours(1), Timeout = TimeSpan.FromSeconds(10),
-            StartPeriod = TimeSpan.FromMinutes(5), StartInterval = Fast,
+            StartPeriod = TimeSpan.FromMinutes(5), StartInterval = Interval,
         });
-        await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
-        var checks = server.Requests("/health");
-        await Task.Delay(500);
+        var first = await TickAsync(monitor, "web");
+        Assert.That(first.State, Is.EqualTo(HealthState.Healthy));
 
-        Assert.That(server.Requests("/health"), Is.EqualTo(checks), "after the first success the hour-long interval applies");
+        // The loop switches to the hour-long interval before it reports the change: once the event is seen, the clock may move.
+        await Eventually.TrueAsync(() => events.Count == 1, "HealthChanged was raised");
+        for (var minute = 1; minute < 60; minute++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var hourly = await TickAsync(monitor, "web", TimeSpan.FromMinutes(1));
+
+        // Any check at the start interval in that hour would have run, one after the other, before this one.
+        Assert.That(hourly.LastCheck, Is.EqualTo(first.LastCheck + TimeSpan.FromHours(1)));
+        Assert.That(server.Requests("/health"), Is.EqualTo(2), "after the first success the hour-long interval applies");
     }
 
     [Test]
@@ -232,13 +256,13 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 503);
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
         var events = Record(monitor);
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        monitor.Watch(Check("web", server.Url("/health")));
+        Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Unhealthy));
         server.Respond("/health", 200);
-        await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Healthy));
         await Eventually.TrueAsync(() => events.Count == 2, "two changes were raised");
 
         Assert.That(
@@ -252,15 +276,18 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 503);
-        await using var monitor = CreateMonitor();
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        await using var monitor = CreateMonitor(_time);
+        monitor.Watch(Check("web", server.Url("/health")));
+        Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Unhealthy));
 
         using var cancellation = new CancellationTokenSource();
         var wait = monitor.WaitHealthyAsync("web", cancellation.Token);
-        await Task.Delay(300);
-        Assert.That(wait.IsCompleted, Is.False);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Unhealthy));
+        }
 
+        Assert.That(wait.IsCompleted, Is.False, "three more failed checks later");
         await cancellation.CancelAsync();
         Assert.That(async () => await wait, Throws.InstanceOf<OperationCanceledException>());
     }
@@ -269,14 +296,39 @@ public sealed class HealthMonitorTests
     public async Task WaitHealthyAsync_called_before_Watch_completes_once_the_service_is_healthy()
     {
         await using var server = new TestHttpServer();
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
 
         var wait = monitor.WaitHealthyAsync("web");
         Assert.That(wait.IsCompleted, Is.False);
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
+        monitor.Watch(Check("web", server.Url("/health")));
+        await TickAsync(monitor, "web");
         var report = await wait.WaitAsync(TimeSpan.FromSeconds(15));
 
         Assert.That(report.State, Is.EqualTo(HealthState.Healthy));
+    }
+
+    [Test]
+    public async Task WaitHealthyAsync_keeps_waiting_across_Watch_calls_until_one_finds_the_service_healthy()
+    {
+        await using var server = new TestHttpServer();
+        server.Respond("/api", 503);
+        await using var monitor = CreateMonitor(_time);
+        var dependentMayStart = monitor.WaitHealthyAsync("api");
+
+        // Each Watch is what the supervisor does after a start: two starts that do not help, then one that does.
+        for (var start = 1; start <= 2; start++)
+        {
+            monitor.Watch(Check("api", server.Url("/api")));
+            Assert.That((await TickAsync(monitor, "api")).State, Is.EqualTo(HealthState.Unhealthy), $"start {start}");
+        }
+
+        Assert.That(dependentMayStart.IsCompleted, Is.False, "the dependent waits while the dependency is unhealthy");
+        server.Respond("/api", 200);
+        monitor.Watch(Check("api", server.Url("/api")));
+        await TickAsync(monitor, "api");
+
+        var report = await dependentMayStart.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.That((report.State, report.LastCheck), Is.EqualTo((HealthState.Healthy, _time.GetUtcNow())));
     }
 
     [Test]
@@ -284,20 +336,23 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/new", 503);
-        await using var monitor = CreateMonitor();
-        monitor.Watch(RealTimeCheck("web", server.Url("/old")));
-        await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
+        await using var monitor = CreateMonitor(_time);
+        monitor.Watch(Check("web", server.Url("/old")));
+        Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Healthy));
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/new"), retries: 1000));
+        monitor.Watch(Check("web", server.Url("/new"), retries: 1000));
         var reset = monitor.GetReport("web")!;
-        await Task.Delay(200);
-        var oldChecks = server.Requests("/old");
-        await Eventually.TrueAsync(() => server.Requests("/new") >= 5, "the new check runs");
+        for (var i = 0; i < 5; i++)
+        {
+            await TickAsync(monitor, "web");
+        }
 
+        // The old loop was between checks when it was stopped, and a stopped loop takes no further tick.
         Assert.Multiple(() =>
         {
             Assert.That(reset, Is.EqualTo(new HealthReport { Service = "web", State = HealthState.Unknown }));
-            Assert.That(server.Requests("/old"), Is.EqualTo(oldChecks), "the old check stopped");
+            Assert.That(server.Requests("/old"), Is.EqualTo(1), "the old check stopped");
+            Assert.That(server.Requests("/new"), Is.EqualTo(5));
             Assert.That(monitor.GetReport("web")!.State, Is.EqualTo(HealthState.Unknown));
         });
     }
@@ -306,16 +361,20 @@ public sealed class HealthMonitorTests
     public async Task Unwatch_stops_checking_and_forgets_the_report()
     {
         await using var server = new TestHttpServer();
-        await using var monitor = CreateMonitor();
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
+        await using var monitor = CreateMonitor(_time);
+        monitor.Watch(Check("web", server.Url("/health")));
+        await TickAsync(monitor, "web");
 
         monitor.Unwatch("web");
-        await Task.Delay(200);
-        var checks = server.Requests("/health");
-        await Task.Delay(500);
 
-        Assert.That(server.Requests("/health"), Is.EqualTo(checks));
+        // A witness on the same clock: its checks show that the intervals in which web would have been checked passed.
+        monitor.Watch(Check("witness", server.Url("/witness")));
+        for (var i = 0; i < 3; i++)
+        {
+            await TickAsync(monitor, "witness");
+        }
+
+        Assert.That(server.Requests("/health"), Is.EqualTo(1));
         Assert.That(monitor.GetReport("web"), Is.Null);
         Assert.That(() => monitor.Unwatch("web"), Throws.Nothing, "unwatching twice is harmless");
     }
@@ -325,21 +384,23 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Hang("/hang");
-        var monitor = CreateMonitor();
-        monitor.Watch(RealTimeCheck("a", server.Url("/a")));
-        monitor.Watch(RealTimeCheck("hang", server.Url("/hang"), timeout: TimeSpan.FromMinutes(5)));
+        var monitor = CreateMonitor(_time);
+        monitor.Watch(Check("a", server.Url("/a")));
+        monitor.Watch(Check("hang", server.Url("/hang"), timeout: TimeSpan.FromMinutes(5)));
         var wait = monitor.WaitHealthyAsync("hang");
-        await Eventually.TrueAsync(() => server.Requests("/a") >= 2 && server.Requests("/hang") == 1, "both are checked");
+        await TickAsync(monitor, "a");
+        await Eventually.TrueAsync(() => server.Requests("/hang") == 1, "the hanging check is in flight");
 
+        // Disposing waits for every loop to end, the one stuck in a check included: after it, nothing can check.
         await monitor.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
         var checks = server.TotalRequests;
-        await Task.Delay(500);
+        _time.Advance(TimeSpan.FromMinutes(10));
 
         Assert.Multiple(() =>
         {
             Assert.That(server.TotalRequests, Is.EqualTo(checks));
             Assert.That(async () => await wait, Throws.InstanceOf<OperationCanceledException>());
-            Assert.That(() => monitor.Watch(RealTimeCheck("a", server.Url("/a"))), Throws.TypeOf<ObjectDisposedException>());
+            Assert.That(() => monitor.Watch(Check("a", server.Url("/a"))), Throws.TypeOf<ObjectDisposedException>());
         });
     }
 
@@ -348,14 +409,14 @@ public sealed class HealthMonitorTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 503);
-        await using var monitor = CreateMonitor();
+        await using var monitor = CreateMonitor(_time);
         monitor.HealthChanged += (_, _) => throw new InvalidOperationException("handler bug");
 
-        monitor.Watch(RealTimeCheck("web", server.Url("/health")));
-        await Eventually.TrueAsync(() => monitor.GetReport("web")!.State == HealthState.Unhealthy, "the service is unhealthy");
+        monitor.Watch(Check("web", server.Url("/health")));
+        Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Unhealthy));
         server.Respond("/health", 200);
 
-        await monitor.WaitHealthyAsync("web").WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.That((await TickAsync(monitor, "web")).State, Is.EqualTo(HealthState.Healthy));
     }
 
     [Test]
@@ -398,26 +459,16 @@ public sealed class HealthMonitorTests
     internal static HealthMonitor CreateMonitor(TimeProvider? time = null)
         => new(Options.Create(new GitProcOptions()), time ?? TimeProvider.System);
 
-    internal static HealthCheck RealTimeCheck(string service, Uri url, int retries = 1, TimeSpan? timeout = null) => new()
+    /// <summary>A check every <see cref="Interval"/>, with no start period unless given.</summary>
+    private static HealthCheck Check(string service, Uri url, int retries = 1, TimeSpan? timeout = null, TimeSpan? startPeriod = null) => new()
     {
         Service = service,
         Url = url,
-        Interval = Fast,
-        StartInterval = Fast,
+        Interval = Interval,
+        StartInterval = Interval,
         Timeout = timeout ?? TimeSpan.FromSeconds(10),
         Retries = retries,
-        StartPeriod = TimeSpan.Zero,
-    };
-
-    private static HealthCheck FakeTimeCheck(string service, Uri url, int retries, TimeSpan startPeriod) => new()
-    {
-        Service = service,
-        Url = url,
-        Interval = TimeSpan.FromSeconds(1),
-        StartInterval = TimeSpan.FromSeconds(1),
-        Timeout = TimeSpan.FromSeconds(10),
-        Retries = retries,
-        StartPeriod = startPeriod,
+        StartPeriod = startPeriod ?? TimeSpan.Zero,
     };
 
     private static ConcurrentQueue<HealthChangedEventArgs> Record(IHealthMonitor monitor)
@@ -428,20 +479,20 @@ public sealed class HealthMonitorTests
     }
 
     /// <summary>
-    /// Advances fake time by one interval and waits for the check that fires: its completion is recognised by
-    /// <see cref="HealthReport.LastCheck"/> taking the new fake time.
+    /// Advances the fake clock (by one <see cref="Interval"/> unless told) and waits for the check that fires: its
+    /// completion is recognised by <see cref="HealthReport.LastCheck"/> taking the new time.
     /// </summary>
-    private static async Task<HealthReport> TickAsync(FakeTimeProvider time, IHealthMonitor monitor, string service, TimeSpan by)
+    private async Task<HealthReport> TickAsync(IHealthMonitor monitor, string service, TimeSpan? by = null)
     {
-        time.Advance(by);
-        var now = time.GetUtcNow();
-        await Eventually.TrueAsync(() => monitor.GetReport(service)!.LastCheck == now, $"the check at {now:HH:mm:ss} completed");
+        _time.Advance(by ?? Interval);
+        var now = _time.GetUtcNow();
+        await Eventually.TrueAsync(() => monitor.GetReport(service)!.LastCheck == now, $"the check at {now:HH:mm:ss.fff} completed");
         return monitor.GetReport(service)!;
     }
 
     private static int UnusedPort()
     {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();

@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Ipc;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Hosting;
 using GitProc.Logs;
 using GitProc.Reconciliation;

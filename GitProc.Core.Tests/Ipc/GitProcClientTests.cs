@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Ipc;
 using GitProc.Supervision;
 using Microsoft.Extensions.Time.Testing;

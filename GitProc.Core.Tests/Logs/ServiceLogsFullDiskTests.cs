@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using GitProc.Core.Tests.ResourceControl;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Logs;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -26,7 +26,7 @@ public sealed partial class ServiceLogsFullDiskTests
     private string _mount = null!;
     private TinyTmpfs? _tmpfs;
     private FakeTimeProvider _time = null!;
-    private CapturingLogger<ServiceLogs> _logger = null!;
+    private FakeLogger<ServiceLogs> _logger = null!;
 
     [SetUp]
     public void SetUp()
@@ -45,7 +45,7 @@ public sealed partial class ServiceLogsFullDiskTests
 
         _time = new FakeTimeProvider(new DateTimeOffset(2024, 3, 5, 10, 8, 9, TimeSpan.Zero));
         _time.SetLocalTimeZone(TimeZoneInfo.Utc);
-        _logger = new CapturingLogger<ServiceLogs>();
+        _logger = new FakeLogger<ServiceLogs>();
     }
 
     [TearDown]
@@ -74,8 +74,8 @@ public sealed partial class ServiceLogsFullDiskTests
             Assert.That(dropped, Is.EqualTo(4000 - at), "every line from the gap to the freeing of space, exactly");
             Assert.That(lines[at], Is.EqualTo($"{Stamp}gitproc: {dropped} lines dropped: No space left on device"));
             Assert.That(lines[at + 1], Is.EqualTo($"{Stamp}line 04001"), "writing resumes with the marker first");
-            Assert.That(_logger.Messages(401), Has.Count.EqualTo(1), "the failure is logged once, not per line");
-            Assert.That(_logger.Messages(402), Has.Count.EqualTo(1), "and its end once");
+            Assert.That(_logger.Collector.GetSnapshot().Count(e => e.Id.Id == 401), Is.EqualTo(1), "the failure is logged once, not per line");
+            Assert.That(_logger.Collector.GetSnapshot().Count(e => e.Id.Id == 402), Is.EqualTo(1), "and its end once");
         });
     }
 

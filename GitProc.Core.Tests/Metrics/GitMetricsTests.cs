@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
-using GitProc.Core.Tests.Git;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Git;
 using GitProc.Metrics;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Runtime.Versioning;
 using System.Text;
-using GitProc.Core.Tests.Health;
 using GitProc.Core.Tests.Supervision;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Metrics;
 using GitProc.Processes;
 using GitProc.Supervision;

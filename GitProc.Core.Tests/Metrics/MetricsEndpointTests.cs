@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using GitProc.Core.Tests.Health;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Http;
 using GitProc.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;

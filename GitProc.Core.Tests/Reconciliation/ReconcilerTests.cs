@@ -1,12 +1,11 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Git;
-using GitProc.Core.Tests.State;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Reconciliation;
 using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace GitProc.Core.Tests.Reconciliation;
 
@@ -91,13 +90,13 @@ public sealed partial class ReconcilerTests
         var commit = _repo.Commit(
             "sandboxing",
             ("web.service", "[Unit]\nAfter=network.target\n[Service]\nExecStart=" + Sleep("web") + "\nProtectSystem=strict\n"));
-        var logger = new CapturingLogger<Reconciler>();
+        var logger = new FakeLogger<Reconciler>();
         var (reconciler, supervisor) = Create(logger);
 
         await reconciler.SyncAsync();
         await reconciler.SyncAsync();
 
-        var warnings = logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
+        var warnings = logger.Collector.GetSnapshot().Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
         Assert.That(warnings, Has.Count.EqualTo(2), string.Join("\n", warnings));
         Assert.That(warnings, Has.One.StartsWith($"Commit {commit[..7]}: web.service:5: ProtectSystem: ProtectSystem= in [Service] is a systemd setting GitProc does not act on"));
         Assert.That(warnings, Has.One.Contains("After=network.target, which is not a service"));
@@ -164,14 +163,14 @@ public sealed partial class ReconcilerTests
     public async Task With_UnknownKeys_Warn_a_misspelt_key_applies_and_is_logged_with_its_suggestion()
     {
         var commit = _repo.Commit("typo", ("web.service", Unit(Sleep("web")) + "Restrat=always\n"));
-        var logger = new CapturingLogger<Reconciler>();
+        var logger = new FakeLogger<Reconciler>();
         var (reconciler, supervisor) = Create(logger, o => o.UnitFiles.UnknownKeys = GitProc.UnitFiles.UnknownKeyHandling.Warn);
 
         await reconciler.SyncAsync();
 
         Assert.That(supervisor.GetStatus("web").Status, Is.EqualTo(ServiceStatus.Running));
         Assert.That(
-            logger.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message),
+            logger.Collector.GetSnapshot().Where(e => e.Level == LogLevel.Warning).Select(e => e.Message),
             Has.One.EqualTo($"Commit {commit[..7]}: web.service:3: Restrat: Restrat= is not a systemd or GitProc key in [Service]; did you mean Restart=? It is kept but ignored."));
     }
 
@@ -243,7 +242,7 @@ public sealed partial class ReconcilerTests
     public async Task The_watch_loop_applies_a_local_commit_while_the_remote_cannot_be_fetched()
     {
         _repo.Commit("v1", ("web.service", Unit(Sleep("v1"))));
-        var logger = new CapturingLogger<Reconciler>();
+        var logger = new FakeLogger<Reconciler>();
         var (reconciler, supervisor) = Create(logger, o =>
         {
             o.Git.RemoteUrl = new Uri(Path.Combine(_repo.Root, "no-such-remote.git")).AbsoluteUri;
@@ -258,7 +257,7 @@ public sealed partial class ReconcilerTests
             await ProcScan.WaitUntilAsync(() => reconciler.Status.AppliedCommit == next && supervisor.GetStatus("web").Status == ServiceStatus.Running, TimeSpan.FromSeconds(15)),
             Is.True,
             "a local commit applies although every fetch fails");
-        Assert.That(logger.Entries.Select(e => e.Message), Has.Some.Contains("no-such-remote"), "the fetch failure is logged");
+        Assert.That(logger.Collector.GetSnapshot().Select(e => e.Message), Has.Some.Contains("no-such-remote"), "the fetch failure is logged");
         await stop.CancelAsync();
         await watch.WaitAsync(TimeSpan.FromSeconds(10));
     }

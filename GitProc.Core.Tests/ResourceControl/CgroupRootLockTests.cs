@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using GitProc.Locking;
 using GitProc.ResourceControl;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.ResourceControl;
@@ -75,7 +76,7 @@ public sealed class CgroupRootLockTests
         ResourceController Create() => new(
             Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root } }),
             TimeProvider.System,
-            new CapturingLogger<ResourceController>());
+            new FakeLogger<ResourceController>());
 
         var first = Create();
         await using (var second = Create())

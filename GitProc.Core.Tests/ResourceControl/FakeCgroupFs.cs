@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using GitProc.ResourceControl;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.ResourceControl;
@@ -55,7 +56,7 @@ internal sealed class FakeCgroupFs : IDisposable
         Directory.EnumerateFiles(PathOf(relative)).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
 
     public ResourceController CreateController(
-        CapturingLogger<ResourceController>? logger = null,
+        FakeLogger<ResourceController>? logger = null,
         TimeProvider? timeProvider = null,
         string root = "gitproc",
         bool enabled = true) =>
@@ -65,7 +66,7 @@ internal sealed class FakeCgroupFs : IDisposable
                 ResourceControl = { CgroupMountPoint = Mount, CgroupRoot = root, Enabled = enabled },
             }),
             timeProvider ?? TimeProvider.System,
-            logger ?? new CapturingLogger<ResourceController>());
+            logger ?? new FakeLogger<ResourceController>());
 
     public void Dispose() => Directory.Delete(Mount, recursive: true);
 }

@@ -4,6 +4,7 @@ using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.ResourceControl;
@@ -18,7 +19,7 @@ public sealed class ResourceControllerDetectionTests
     public async Task An_empty_mount_point_means_limits_are_not_enforced_and_services_get_no_cgroup()
     {
         using var fs = new FakeCgroupFs();
-        var logger = new CapturingLogger<ResourceController>();
+        var logger = new FakeLogger<ResourceController>();
         await using var controller = fs.CreateController(logger);
 
         Assert.That(controller.Status.Backend, Is.EqualTo(ResourceControlBackend.None));
@@ -26,14 +27,14 @@ public sealed class ResourceControllerDetectionTests
         Assert.That(controller.Status.Reason, Does.Contain(fs.Mount).And.EndWith("limits are not enforced"));
         Assert.That(controller.Status.RootDirectories, Is.Empty);
         Assert.That(await controller.CreateAsync("web", new ResourceLimits(1024, null, null)), Is.Null);
-        Assert.That(logger.Messages(701), Has.Count.EqualTo(1), "the host's state is logged once");
+        Assert.That(logger.Collector.GetSnapshot().Count(e => e.Id.Id == 701), Is.EqualTo(1), "the host's state is logged once");
     }
 
     [Test]
     public async Task Requested_limits_that_cannot_be_enforced_are_logged_once_per_service()
     {
         using var fs = new FakeCgroupFs();
-        var logger = new CapturingLogger<ResourceController>();
+        var logger = new FakeLogger<ResourceController>();
         await using var controller = fs.CreateController(logger);
 
         await controller.CreateAsync("web", new ResourceLimits(1024, 50, null));
@@ -41,7 +42,7 @@ public sealed class ResourceControllerDetectionTests
         await controller.CreateAsync("db", new ResourceLimits(null, null, 10));
         await controller.CreateAsync("plain", ResourceLimits.None);
 
-        var warnings = logger.Messages(702);
+        var warnings = logger.Collector.GetSnapshot().Where(e => e.Id.Id == 702).Select(e => e.Message).ToList();
         Assert.That(warnings, Has.Count.EqualTo(2));
         Assert.That(warnings[0], Does.Contain("web").And.Contain("MemoryMax=1024 CPUQuota=50%").And.Contain("limits are not enforced"));
         Assert.That(warnings[1], Does.Contain("db").And.Contain("TasksMax=10"));
@@ -65,7 +66,7 @@ public sealed class ResourceControllerDetectionTests
         var controller = new ResourceController(
             Options.Create(new GitProcOptions { ResourceControl = { CgroupMountPoint = fs.PathOf("nowhere") } }),
             TimeProvider.System,
-            new CapturingLogger<ResourceController>());
+            new FakeLogger<ResourceController>());
         await using var disposeController = controller;
 
         Assert.That(controller.Status.Backend, Is.EqualTo(ResourceControlBackend.None));
@@ -213,5 +214,5 @@ public sealed class ResourceControllerDetectionTests
         new(
             Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root } }),
             TimeProvider.System,
-            new CapturingLogger<ResourceController>());
+            new FakeLogger<ResourceController>());
 }

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.Processes;
 using GitProc.ResourceControl;
 using GitProc.UnitFiles;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Core.Tests.ResourceControl;
@@ -228,7 +230,10 @@ public sealed class ResourceControllerHostTests
 
         var before = await cgroup.GetUsageAsync(cancellationToken);
         var wall = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+
+        // Measured over ten of the kernel's 100 ms quota periods in which it throttled the loop: its own record that the
+        // quota is at work, and a window long enough for the share, instead of a fixed sleep.
+        Assert.That(await CgroupTestProcess.WaitUntilAsync(() => Task.FromResult(ThrottledPeriods(cgroup) >= 10), TimeSpan.FromSeconds(30)), Is.True, "the loop was never throttled");
         var after = await cgroup.GetUsageAsync(cancellationToken);
         wall.Stop();
 
@@ -436,7 +441,7 @@ public sealed class ResourceControllerHostTests
         new(
             Options.Create(new GitProcOptions { ResourceControl = { CgroupRoot = root, CgroupMountPoint = Mount } }),
             TimeProvider.System,
-            new CapturingLogger<ResourceController>());
+            new FakeLogger<ResourceController>());
 
     /// <summary>A limit in v2 syntax, whichever backend wrote it (v1's "no limit" values read as "max").</summary>
     private static string ReadLimit(IServiceCgroup cgroup, string controller)
@@ -459,6 +464,16 @@ public sealed class ResourceControllerHostTests
             default:
                 return Read("pids.max");
         }
+    }
+
+    /// <summary>The quota periods in which the kernel throttled the cgroup (<c>nr_throttled</c> in v1's and v2's <c>cpu.stat</c>).</summary>
+    private static long ThrottledPeriods(IServiceCgroup cgroup)
+    {
+        var stat = cgroup.Directories
+            .Select(d => Path.Combine(d, "cpu.stat"))
+            .First(path => File.Exists(path) && File.ReadLines(path).Any(l => l.StartsWith("nr_throttled ", StringComparison.Ordinal)));
+        var line = File.ReadLines(stat).First(l => l.StartsWith("nr_throttled ", StringComparison.Ordinal));
+        return long.Parse(line["nr_throttled ".Length..], CultureInfo.InvariantCulture);
     }
 
     private static string PidsDirectory(IServiceCgroup cgroup) =>

@@ -5,6 +5,7 @@ using GitProc.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -18,7 +19,7 @@ public sealed partial class StateManagerTests
     private string _directory = null!;
     private string _path = null!;
     private FakeTimeProvider _time = null!;
-    private CapturingLogger<StateManager> _logger = null!;
+    private FakeLogger<StateManager> _logger = null!;
 
     [SetUp]
     public void SetUp()
@@ -27,7 +28,7 @@ public sealed partial class StateManagerTests
         Directory.CreateDirectory(_directory);
         _path = Path.Combine(_directory, "state.json");
         _time = new FakeTimeProvider(Now);
-        _logger = new CapturingLogger<StateManager>();
+        _logger = new FakeLogger<StateManager>();
     }
 
     [TearDown]
@@ -117,7 +118,7 @@ public sealed partial class StateManagerTests
         Assert.That(state.RejectedCommit, Is.Null);
         Assert.That(state.Services, Is.Empty);
         Assert.That(Directory.EnumerateFileSystemEntries(_directory), Is.Empty);
-        Assert.That(_logger.Entries.Where(e => e.Level >= LogLevel.Warning), Is.Empty);
+        Assert.That(_logger.Collector.GetSnapshot().Where(e => e.Level >= LogLevel.Warning), Is.Empty);
     }
 
     [Test]
@@ -157,8 +158,8 @@ public sealed partial class StateManagerTests
         Assert.That(File.Exists(_path), Is.False);
         Assert.That(File.Exists(corruptPath), Is.True);
         Assert.That(await File.ReadAllTextAsync(corruptPath), Is.EqualTo(content));
-        var warning = _logger.Entries.Single(e => e.Level == LogLevel.Warning);
-        Assert.That(warning.EventId, Is.EqualTo(500));
+        var warning = _logger.Collector.GetSnapshot().Single(e => e.Level == LogLevel.Warning);
+        Assert.That(warning.Id.Id, Is.EqualTo(500));
         Assert.That(warning.Message, Does.Contain(_path).And.Contain(corruptPath));
     }
 
@@ -253,7 +254,7 @@ public sealed partial class StateManagerTests
         Assert.That(File.Exists(unparsable), Is.False);
         Assert.That(File.Exists(liveWriter), Is.True, "pid 1 is alive: its write may be in progress");
         Assert.That(File.Exists(unrelated), Is.True);
-        Assert.That(_logger.Entries.Count(e => e.EventId == 501), Is.EqualTo(3));
+        Assert.That(_logger.Collector.GetSnapshot().Count(e => e.Id.Id == 501), Is.EqualTo(3));
     }
 
     [Test]
@@ -323,7 +324,7 @@ public sealed partial class StateManagerTests
 
         await Task.WhenAll(writers);
         Assert.That((await reader.LoadAsync()).AppliedCommit, Does.Match("^w[0-3]-39$"));
-        Assert.That(_logger.Entries.Where(e => e.Level >= LogLevel.Warning), Is.Empty);
+        Assert.That(_logger.Collector.GetSnapshot().Where(e => e.Level >= LogLevel.Warning), Is.Empty);
     }
 
     [Test]
@@ -388,11 +389,11 @@ public sealed partial class StateManagerTests
 
             Assert.That(Directory.Exists($"/proc/{pid}"), Is.False, $"writer {pid} survived");
 
-            var logger = new CapturingLogger<StateManager>();
+            var logger = new FakeLogger<StateManager>();
             var state = await CreateManager(logger).LoadAsync(cancellationToken);
 
             Assert.That(Directory.GetFiles(_directory, "*.corrupt-*"), Is.Empty, $"round {round}: the state file was torn");
-            Assert.That(logger.Entries.Where(e => e.Level >= LogLevel.Warning), Is.Empty);
+            Assert.That(logger.Collector.GetSnapshot().Where(e => e.Level >= LogLevel.Warning), Is.Empty);
             AssertWholeWriterState(state, round);
             Assert.That(Directory.GetFiles(_directory).Select(Path.GetFileName), Is.EqualTo(new[] { "state.json" }), "leftovers are removed at load");
             seen.Add(state.AppliedCommit!);
@@ -416,6 +417,6 @@ public sealed partial class StateManagerTests
         }
     }
 
-    private StateManager CreateManager(CapturingLogger<StateManager>? logger = null) =>
+    private StateManager CreateManager(FakeLogger<StateManager>? logger = null) =>
         new(Options.Create(new GitProcOptions { StatePath = _path }), _time, logger ?? _logger);
 }

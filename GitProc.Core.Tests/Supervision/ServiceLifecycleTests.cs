@@ -191,11 +191,14 @@ public sealed class ServiceLifecycleTests
     public async Task Reload_sends_ReloadSignal_to_the_main_process_which_keeps_running()
     {
         var hups = _harness.PathOf("hups");
-        var counter = _harness.Script("counter.sh", $"trap 'echo hup >> {hups}' HUP\nwhile :; do sleep 0.05; done");
+        var trapped = _harness.PathOf("trapped");
+        var counter = _harness.Script("counter.sh", $"trap 'echo hup >> {hups}' HUP\ntouch {trapped}\nwhile :; do sleep 0.05; done");
         await using var supervisor = _harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={counter}\nReloadSignal=SIGHUP\n")]);
         var pid = supervisor.GetStatus("web").Pid;
-        await Task.Delay(200);
+
+        // A SIGHUP before the trap is set would end the shell.
+        Assert.That(await ProcScan.WaitUntilAsync(() => File.Exists(trapped), TimeSpan.FromSeconds(10)), Is.True, "the script never set its trap");
 
         for (var i = 1; i <= 3; i++)
         {

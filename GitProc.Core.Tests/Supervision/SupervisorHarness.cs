@@ -1,9 +1,11 @@
 using GitProc.Core.Tests.TestSupport;
+using GitProc.Processes;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GitProc.Core.Tests.Supervision;
 
@@ -37,10 +39,21 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     /// <param name="healthStartPeriod">The health checks' start period (default none).</param>
     /// <param name="cgroupForEveryService">Whether services without limits get a cgroup too.</param>
     /// <param name="configure">Replacements registered before AddGitProc (a time provider, a process manager).</param>
-    public ISupervisor CreateSupervisor(bool cgroups = false, TimeSpan? healthStartPeriod = null, bool cgroupForEveryService = true, Action<IServiceCollection>? configure = null)
+    /// <param name="time">
+    /// The supervisor's clock (restart delays, start limits); the processes' own stop timeouts stay on real time, so a
+    /// stop never waits for a test to move the fake clock.
+    /// </param>
+    public ISupervisor CreateSupervisor(
+        bool cgroups = false, TimeSpan? healthStartPeriod = null, bool cgroupForEveryService = true, Action<IServiceCollection>? configure = null, TimeProvider? time = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+            services.AddSingleton<IProcessManager>(_ => new ProcessManager());
+        }
+
         configure?.Invoke(services);
         services.AddGitProc(o =>
         {
@@ -96,6 +109,28 @@ internal sealed class SupervisorHarness : IAsyncDisposable
             TimeSpan.FromSeconds(seconds));
         Assert.That(ok, Is.True, $"{service} never reached the expected state; last: {status}");
         return status;
+    }
+
+    /// <summary>
+    /// Waits until the service's supervise loops have ended (its last ending was not restarted, or a command took it
+    /// over): from then on nothing happens to it by itself, so a test can assert that nothing did without sleeping.
+    /// </summary>
+    public static async Task SupervisionEndedAsync(ISupervisor supervisor, string service) =>
+        await ((Supervisor)supervisor).SupervisionEnded(service).WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// On a fake clock: waits until the service waits for its restart delay (<c>auto-restart</c>, whose timer is armed by
+    /// then), checks that <paramref name="delay"/> less a millisecond does not restart it, then moves the clock the rest
+    /// of the way and waits for the restart to begin.
+    /// </summary>
+    public static async Task RestartsAfterAsync(ISupervisor supervisor, FakeTimeProvider time, string service, TimeSpan delay)
+    {
+        var waiting = await WaitForAsync(supervisor, service, s => s.SubState == "auto-restart");
+        time.Advance(delay - TimeSpan.FromMilliseconds(1));
+        var early = supervisor.GetStatus(service);
+        Assert.That((early.SubState, early.RestartCount), Is.EqualTo(("auto-restart", waiting.RestartCount)), $"{service} restarted before {delay}");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await WaitForAsync(supervisor, service, s => s.RestartCount == waiting.RestartCount + 1);
     }
 
     /// <summary>Processes still alive after every supervisor was disposed (set by <see cref="DisposeAsync"/>).</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Health;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Health;
 using GitProc.State;
@@ -201,8 +200,9 @@ public sealed class SupervisorResourceAndHealthTests
             SupervisorHarness.Unit("app", $"[Unit]\nRequires=db\n[Service]\nExecStart={sleeper}\n"),
         ]);
 
-        // While db answers 503 (inside its start period), app must not start.
-        await Task.Delay(800);
+        // While db answers 503 (inside its start period), app must not start: it has answered so three times.
+        Assert.That(await ProcScan.WaitUntilAsync(() => server.Requests("/health") >= 3, TimeSpan.FromSeconds(20)), Is.True, "db's health was never checked");
+        Assert.That(apply.IsCompleted, Is.False, "the apply waits for db to be healthy");
         Assert.That(supervisor.GetStatus("db").Status, Is.EqualTo(ServiceStatus.Running));
         Assert.That(supervisor.GetStatus("app").Status, Is.EqualTo(ServiceStatus.Stopped));
 

@@ -68,14 +68,16 @@ public sealed class SupervisorShortageTests
             Assert.That(waiting.Pid, Is.Null);
         });
 
-        // 1 s, then 2 s, then 4 s later the fourth attempt finds descriptors.
-        var start = _time.GetUtcNow();
-        var running = await AdvanceUntilAsync(s => s.Status == ServiceStatus.Running);
+        // 1 s, then 2 s, then 4 s later the fourth attempt finds descriptors; not a moment before each.
+        foreach (var seconds in new[] { 1, 2, 4 })
+        {
+            await RetriesAfterAsync(TimeSpan.FromSeconds(seconds));
+        }
 
+        var running = await SupervisorHarness.WaitForAsync(_supervisor, "svc", s => s.Status == ServiceStatus.Running);
         Assert.Multiple(() =>
         {
             Assert.That(_processes.Attempts, Is.EqualTo(4));
-            Assert.That(_time.GetUtcNow() - start, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(7)).And.LessThan(TimeSpan.FromSeconds(9)));
             Assert.That(running.Pid, Is.Not.Null);
             Assert.That(running.RestartCount, Is.Zero, "retrying a start that never happened is not a restart");
             Assert.That(running.LastExitCode, Is.Null);
@@ -133,14 +135,7 @@ public sealed class SupervisorShortageTests
 
         await _supervisor.ApplyAsync([unit]);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (_supervisor.GetStatus("svc").SubState != "start-limit-hit" && DateTime.UtcNow < deadline)
-        {
-            _time.Advance(TimeSpan.FromMilliseconds(250));
-            await Task.Delay(25);
-        }
-
-        var failed = _supervisor.GetStatus("svc");
+        var failed = await AdvanceUntilAsync(s => s.SubState == "start-limit-hit", failedIsExpected: true);
         Assert.That(failed.SubState, Is.EqualTo("start-limit-hit"), failed.ToString());
         Assert.That(_processes.Started, Is.EqualTo(3), "three starts that happened, whatever the retries in between");
         Assert.That(failed.LastExitCode, Is.EqualTo(1), "the service's own exit code, never 203");
@@ -154,35 +149,43 @@ public sealed class SupervisorShortageTests
         await _supervisor.ApplyAsync([SupervisorHarness.Unit("svc", "[Service]\nExecStart=/bin/sleep 300\n")]);
 
         var stopped = await _supervisor.StopAsync("svc");
-        for (var i = 0; i < 40; i++)
-        {
-            _time.Advance(TimeSpan.FromSeconds(1));
-        }
+        await SupervisorHarness.SupervisionEndedAsync(_supervisor, "svc");
+        _time.Advance(TimeSpan.FromSeconds(40));
 
-        await Task.Delay(200);
         Assert.That((stopped.Status, stopped.SubState), Is.EqualTo((ServiceStatus.Stopped, "dead")));
         Assert.That(_supervisor.GetStatus("svc").SubState, Is.EqualTo("dead"));
         Assert.That(_processes.Attempts, Is.EqualTo(1), "no retry after the stop");
     }
 
-    /// <summary>Moves the fake clock a second at a time until the service's status matches (retries run on it).</summary>
-    private async Task<ServiceStatusInfo> AdvanceUntilAsync(Func<ServiceStatusInfo, bool> condition)
+    /// <summary>
+    /// Moves the fake clock through the service's waits for resources until its status matches. A wait is visible only
+    /// once its timer is armed, and nothing but that timer ends it, so one move of the longest retry delay (30 s) does.
+    /// </summary>
+    private async Task<ServiceStatusInfo> AdvanceUntilAsync(Func<ServiceStatusInfo, bool> condition, bool failedIsExpected = false)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        while (true)
         {
-            var status = _supervisor.GetStatus("svc");
+            var status = await SupervisorHarness.WaitForAsync(_supervisor, "svc", s => condition(s) || s.SubState == Waiting);
             if (condition(status))
             {
                 return status;
             }
 
-            Assert.That(status.Status, Is.Not.EqualTo(ServiceStatus.Failed), status.ToString());
-            _time.Advance(TimeSpan.FromMilliseconds(250));
-            await Task.Delay(25);
+            Assert.That(failedIsExpected || status.Status != ServiceStatus.Failed, Is.True, status.ToString());
+            var attempts = _processes.Attempts;
+            _time.Advance(TimeSpan.FromSeconds(30));
+            await SupervisorHarness.WaitForAsync(_supervisor, "svc", _ => _processes.Attempts > attempts);
         }
+    }
 
-        Assert.Fail($"the service never reached the expected state; last: {_supervisor.GetStatus("svc")}");
-        return null!;
+    /// <summary>The service waits for resources; <paramref name="delay"/> less a millisecond does not retry, the rest of it does.</summary>
+    private async Task RetriesAfterAsync(TimeSpan delay)
+    {
+        await SupervisorHarness.WaitForAsync(_supervisor, "svc", s => s.SubState == Waiting);
+        var attempts = _processes.Attempts;
+        _time.Advance(delay - TimeSpan.FromMilliseconds(1));
+        Assert.That((_processes.Attempts, _supervisor.GetStatus("svc").SubState), Is.EqualTo((attempts, Waiting)), $"retried before {delay}");
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await SupervisorHarness.WaitForAsync(_supervisor, "svc", _ => _processes.Attempts > attempts);
     }
 }

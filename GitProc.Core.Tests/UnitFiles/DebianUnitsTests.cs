@@ -155,7 +155,7 @@ public sealed class DebianUnitsTests
             Directory.CreateDirectory(data);
             File.SetUnixFileMode(data, (UnixFileMode)0x1FF);
             File.WriteAllText(Path.Combine(harness.Root, "prometheus.yml"), "global:\n  scrape_interval: 1m\n");
-            var port = GitProc.Core.Tests.Metrics.Scrape.FreePort();
+            var port = Scrape.FreePort();
             File.WriteAllText(
                 Path.Combine(harness.Root, "env"),
                 $"ARGS=\"--config.file={harness.Root}/prometheus.yml --storage.tsdb.path={data} --web.listen-address=127.0.0.1:{port}\"\n");

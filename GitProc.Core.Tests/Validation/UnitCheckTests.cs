@@ -1,6 +1,6 @@
 using System.Text;
 using GitProc.Core.Tests.EndToEnd;
-using GitProc.Core.Tests.Git;
+using GitProc.Core.Tests.TestSupport;
 using GitProc.UnitFiles;
 using GitProc.Validation;
 using Microsoft.Extensions.DependencyInjection;

@@ -6,7 +6,7 @@ namespace GitProc.Processes;
 /// <summary>argv and envp for posix_spawn and execve in ONE native allocation: pointer arrays first, then the strings.</summary>
 internal static unsafe class NativeBlock
 {
-    public static byte* Build(string program, List<string> arguments, Dictionary<string, string> environment, out byte* path, out byte** argv, out byte** envp)
+    public static byte* Build(string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, out byte* path, out byte** argv, out byte** envp)
     {
         var encoding = Encoding.UTF8;
         var pointers = arguments.Count + 1 + environment.Count + 1;

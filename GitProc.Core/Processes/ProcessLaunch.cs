@@ -30,8 +30,10 @@ public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
     public IReadOnlyList<string> CgroupJoinFiles { get; init; } = [];
 
     /// <summary>
-    /// Variables the supervisor gives the process on top of the unit's (<c>NOTIFY_SOCKET</c>, <c>WATCHDOG_USEC</c>);
-    /// they win over <c>Environment=</c> and <c>EnvironmentFile=</c>. Empty for none.
+    /// Variables the supervisor gives the process on top of the unit's, winning over <c>Environment=</c> and
+    /// <c>EnvironmentFile=</c> and usable as <c>$NAME</c> in the command's arguments: <c>NOTIFY_SOCKET</c> and
+    /// <c>WATCHDOG_USEC</c> for every process of a service that has them; <c>$MAINPID</c> for ExecReload/ExecStop;
+    /// <c>$SERVICE_RESULT</c>, <c>$EXIT_CODE</c>, <c>$EXIT_STATUS</c> for ExecStopPost, as systemd sets them. Empty for none.
     /// </summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
@@ -41,12 +43,22 @@ public sealed record ProcessLaunch(UnitFile Unit, UnitCommand Command)
     /// </summary>
     public IReadOnlyList<string> PidVariables { get; init; } = [];
 
-    /// <summary>
-    /// Variables set for this command on top of the unit's environment (and usable as <c>$NAME</c> in its arguments):
-    /// <c>$MAINPID</c> for ExecReload/ExecStop, <c>$SERVICE_RESULT</c>, <c>$EXIT_CODE</c>, <c>$EXIT_STATUS</c> for
-    /// ExecStopPost, as systemd sets them. Empty for none.
-    /// </summary>
-    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; init; } = new Dictionary<string, string>();
+    /// <summary>This launch with <paramref name="variables"/> added to <see cref="Environment"/> (theirs win).</summary>
+    internal ProcessLaunch WithEnvironment(IReadOnlyDictionary<string, string> variables)
+    {
+        if (variables.Count == 0)
+        {
+            return this;
+        }
+
+        var merged = new Dictionary<string, string>(Environment, StringComparer.Ordinal);
+        foreach (var (key, value) in variables)
+        {
+            merged[key] = value;
+        }
+
+        return this with { Environment = merged };
+    }
 
     /// <summary>The working directory when the unit sets none (the repository's directory of unit files).</summary>
     public string? DefaultWorkingDirectory { get; init; }

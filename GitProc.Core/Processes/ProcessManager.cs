@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -35,19 +34,6 @@ namespace GitProc.Processes;
 [SupportedOSPlatform("linux")]
 internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDisposable
 {
-    /// <summary>systemd's search path, used when the daemon has no PATH.</summary>
-    internal const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-    internal const string Shell = "/bin/sh";
-    internal const string SetPriv = "/usr/bin/setpriv";
-
-    /// <summary>
-    /// The exec shim. Arguments: the number N of cgroup files to join, the N files, then the command to exec.
-    /// Writing <c>0</c> moves the writer itself (see <see cref="GitProc.ResourceControl.IServiceCgroup.JoinFiles"/>),
-    /// and the shell's pid stays the command's pid across exec. 219 is systemd's EXIT_CGROUP.
-    /// </summary>
-    internal const string ShimScript = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo 0 > \"$1\" || exit 219; shift; n=$((n-1)); done; exec \"$@\"";
-
     /// <summary>How long <see cref="RunAsync"/> waits, after the command's tree is gone, for its output to be stored.</summary>
     private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
 
@@ -66,10 +52,9 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly ProcessEventLoop _loop;
-    private readonly KeyValuePair<string, string>[] _inheritedEnvironment;
-    private readonly UserAccount _daemonAccount;
-    private readonly uint _euid;
-    private readonly uint _egid;
+
+    // Who the daemon is, read once; its open-file limit is read again for each launch (the host may raise it later).
+    private readonly Lazy<LaunchHost> _host;
     private readonly nint _spawnAttributes;
     private int _disposed;
 
@@ -78,30 +63,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
 
-        var inherited = new List<KeyValuePair<string, string>>
-        {
-            new("PATH", Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : DefaultPath),
-        };
-        foreach (var name in (ReadOnlySpan<string>)["LANG", "LC_ALL", "TZ"])
-        {
-            if (Environment.GetEnvironmentVariable(name) is { } value)
-            {
-                inherited.Add(new(name, value));
-            }
-        }
-
-        _inheritedEnvironment = [.. inherited];
-        _euid = Interop.Processes.GetEUid();
-        _egid = Interop.Processes.GetEGid();
-        _daemonAccount = UserAccount.Find(_euid.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { InDatabase: true } account
-            ? account
-            : new UserAccount(
-                Environment.GetEnvironmentVariable("USER") ?? Environment.UserName,
-                _euid,
-                _egid,
-                Environment.GetEnvironmentVariable("HOME") ?? "/",
-                Environment.GetEnvironmentVariable("SHELL") ?? Shell,
-                InDatabase: false);
+        _host = new Lazy<LaunchHost>(() => LaunchHost.OfThisProcess(IsPrivileged));
 
         // The attributes are the same for every spawn and only read by posix_spawn, so they are built once.
         var attributes = NativeMemory.AllocZeroed(Interop.Processes.SpawnAttrSize);
@@ -121,9 +83,8 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             cancellationToken.ThrowIfCancellationRequested();
-            var plan = launch.Unit.EnvironmentFiles.Count == 0
-                ? Prepare(launch, null)
-                : Prepare(launch, await ReadEnvironmentFilesAsync(launch, cancellationToken).ConfigureAwait(false));
+            var fromFiles = launch.Unit.EnvironmentFiles.Count == 0 ? null : await ReadEnvironmentFilesAsync(launch, cancellationToken).ConfigureAwait(false);
+            var plan = LaunchPlanner.Plan(launch, fromFiles, _host.Value with { OpenFileLimit = FileDescriptorLimit.Current });
             return Spawn(launch, plan);
         }
         catch when (launch.Output is not null)
@@ -285,7 +246,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
             var path = CommandExpansion.ExpandSpecifiers(reference.Path, unit.Name);
             if (!Path.IsPathRooted(path))
             {
-                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} is not an absolute path");
+                throw new ProcessStartException(unit.Name, LaunchPlanner.ExecutableOf(launch), $"environment file {path} is not an absolute path");
             }
 
             string content;
@@ -300,12 +261,12 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
                     continue;
                 }
 
-                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} does not exist (prefix it with '-' in EnvironmentFile= to make it optional)", ex);
+                throw new ProcessStartException(unit.Name, LaunchPlanner.ExecutableOf(launch), $"environment file {path} does not exist (prefix it with '-' in EnvironmentFile= to make it optional)", ex);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 DescriptorReserve.ReleaseOn(ex.HResult);
-                throw new ProcessStartException(unit.Name, ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex)
+                throw new ProcessStartException(unit.Name, LaunchPlanner.ExecutableOf(launch), $"environment file {path} cannot be read: {ex.Message}", ex)
                 {
                     IsResourceShortage = ResourceShortage.Is(ex),
                 };
@@ -317,250 +278,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         return fromFiles;
     }
 
-    private static string ExecutableOf(ProcessLaunch launch) =>
-        launch.Command.Arguments.Count > 0 ? launch.Command.Arguments[0] : "(empty command)";
-
-    /// <summary>Everything a spawn needs, resolved and checked, with a clear error for each way it can fail.</summary>
-    private SpawnPlan Prepare(ProcessLaunch launch, Dictionary<string, string>? fromFiles)
-    {
-        var unit = launch.Unit;
-        var name = unit.Name;
-        var written = ExecutableOf(launch);
-        if (launch.Command.Arguments.Count == 0)
-        {
-            throw new ProcessStartException(name, written, "the command is empty");
-        }
-
-        var arg0 = CommandExpansion.ExpandSpecifiers(launch.Command.Arguments[0], name);
-
-        // User and group.
-        var account = _daemonAccount;
-        UserAccount? switchTo = null;
-        if (unit.User is { Length: > 0 } userName)
-        {
-            userName = CommandExpansion.ExpandSpecifiers(userName, name);
-            account = UserAccount.Find(userName)
-                ?? throw new ProcessStartException(name, arg0, $"user {userName} does not exist (User={userName})");
-            if (account.Uid != _euid)
-            {
-                switchTo = account;
-            }
-        }
-
-        uint? switchGroup = null;
-        if (unit.Group is { Length: > 0 } groupName)
-        {
-            groupName = CommandExpansion.ExpandSpecifiers(groupName, name);
-            var gid = UserAccount.FindGroup(groupName)
-                ?? throw new ProcessStartException(name, arg0, $"group {groupName} does not exist (Group={groupName})");
-            if (gid != (switchTo?.Gid ?? _egid) || switchTo is not null)
-            {
-                switchGroup = gid;
-            }
-        }
-        else if (switchTo is not null)
-        {
-            switchGroup = switchTo.Gid;
-        }
-
-        if ((switchTo is not null || (switchGroup is { } g && g != _egid)) && !IsPrivileged)
-        {
-            var what = switchTo is not null ? $"user {unit.User}" : $"group {unit.Group}";
-            throw new ProcessStartException(name, arg0, $"switching to {what} needs root; run the daemon as root or remove User=/Group= from {unit.FileName}");
-        }
-
-        // Environment: a clean one, as systemd builds it; EnvironmentFile= wins over Environment= (systemd.exec(5): a
-        // unit's Environment="OPTS=" default is what /etc/default/NAME overrides).
-        var environment = new Dictionary<string, string>(_inheritedEnvironment.Length + 4 + (fromFiles?.Count ?? 0) + unit.Environment.Count, StringComparer.Ordinal);
-        foreach (var (key, value) in _inheritedEnvironment)
-        {
-            environment[key] = value;
-        }
-
-        environment["HOME"] = account.Home;
-        environment["USER"] = account.Name;
-        environment["LOGNAME"] = account.Name;
-        environment["SHELL"] = account.Shell;
-        foreach (var (key, value) in unit.Environment)
-        {
-            environment[key] = CommandExpansion.ExpandSpecifiers(value, name);
-        }
-
-        if (fromFiles is not null)
-        {
-            foreach (var (key, value) in fromFiles)
-            {
-                environment[key] = value;
-            }
-        }
-
-        foreach (var (key, value) in launch.Environment.Concat(launch.ExtraEnvironment))
-        {
-            environment[key] = value;
-        }
-
-        var workingDirectory = ResolveWorkingDirectory(launch, account, arg0);
-
-        // argv: specifiers everywhere, variables in the arguments (systemd does not expand the program itself).
-        var argv = new List<string>(launch.Command.Arguments.Count + 8) { arg0 };
-        for (var i = 1; i < launch.Command.Arguments.Count; i++)
-        {
-            CommandExpansion.ExpandVariables(CommandExpansion.ExpandSpecifiers(launch.Command.Arguments[i], name), environment, argv);
-        }
-
-        var executable = ResolveExecutable(name, arg0, environment["PATH"], workingDirectory);
-        var limitCommands = LimitCommands(unit);
-
-        // The pid is only known once the process exists: the shim's $$, which stays the command's pid across exec.
-        foreach (var pidVariable in launch.PidVariables)
-        {
-            limitCommands += $"{pidVariable}=$$; export {pidVariable}; ";
-        }
-
-        var joinFiles = launch.CgroupJoinFiles.Count > 0 ? launch.CgroupJoinFiles : launch.CgroupProcsFiles;
-        if (joinFiles.Count == 0 && switchGroup is null && limitCommands.Length == 0)
-        {
-            return new SpawnPlan(executable, argv, environment, workingDirectory, executable);
-        }
-
-        // The shim: [sh -c [LIMITS]SCRIPT gitproc-exec N files...] [setpriv options --] executable args...
-        var wrapped = new List<string>(argv.Count + joinFiles.Count + 10);
-        string program;
-        if (joinFiles.Count > 0 || limitCommands.Length > 0)
-        {
-            program = Shell;
-            wrapped.AddRange([Shell, "-c", limitCommands + ShimScript, "gitproc-exec", joinFiles.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            wrapped.AddRange(joinFiles);
-        }
-        else
-        {
-            program = SetPriv;
-        }
-
-        if (switchGroup is { } groupId)
-        {
-            if (!File.Exists(SetPriv))
-            {
-                throw new ProcessStartException(name, arg0, $"switching user or group needs {SetPriv} (util-linux), which is missing");
-            }
-
-            wrapped.Add(SetPriv);
-            if (switchTo is not null)
-            {
-                wrapped.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--reuid={switchTo.Uid}"));
-            }
-
-            wrapped.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--regid={groupId}"));
-
-            // initgroups() needs a passwd entry; a bare numeric user, or a group switch alone, gets no supplementary groups.
-            wrapped.Add(switchTo is { InDatabase: true } ? "--init-groups" : "--clear-groups");
-            wrapped.Add("--");
-        }
-
-        // The shim execs by path, so the program's argv[0] is the resolved path rather than the word as written.
-        wrapped.Add(executable);
-        for (var i = 1; i < argv.Count; i++)
-        {
-            wrapped.Add(argv[i]);
-        }
-
-        return new SpawnPlan(program, wrapped, environment, workingDirectory, executable);
-    }
-
-    /// <summary>
-    /// The shim's <c>ulimit</c> commands giving the service its open-file limit (its unit's <c>LimitNOFILE=</c>, else the
-    /// daemon's original one); empty when that is the daemon's current limit, so such a service needs no shim.
-    /// </summary>
-    private static string LimitCommands(UnitFile unit)
-    {
-        var current = FileDescriptorLimit.Current;
-        var wanted = FileDescriptorLimit.ForService(unit.LimitNOFILE, current, FileDescriptorLimit.MayRaiseHard);
-        return FileDescriptorLimit.ShellCommands(wanted, current);
-    }
-
-    private static string ResolveWorkingDirectory(ProcessLaunch launch, UserAccount account, string arg0)
-    {
-        var unit = launch.Unit;
-        var fallback = launch.DefaultWorkingDirectory ?? Environment.CurrentDirectory;
-        if (unit.WorkingDirectory is not { Length: > 0 } configured)
-        {
-            return Directory.Exists(fallback) ? fallback : throw new ProcessStartException(unit.Name, arg0, $"working directory {fallback} does not exist");
-        }
-
-        configured = CommandExpansion.ExpandSpecifiers(configured, unit.Name);
-
-        // systemd: a leading '-' makes a missing directory acceptable; '~' is the user's home.
-        var optional = configured.StartsWith('-');
-        if (optional)
-        {
-            configured = configured[1..];
-        }
-
-        if (configured == "~")
-        {
-            configured = account.Home;
-        }
-
-        var path = Path.GetFullPath(configured, fallback);
-        if (Directory.Exists(path))
-        {
-            return path;
-        }
-
-        if (optional)
-        {
-            return Directory.Exists(fallback) ? fallback : "/";
-        }
-
-        throw new ProcessStartException(unit.Name, arg0, $"working directory {path} does not exist (WorkingDirectory= in {unit.FileName})");
-    }
-
-    /// <summary>
-    /// Resolves the program as systemd does: an absolute path as is, a bare name through the service's PATH. Checked
-    /// here (and not only by exec) because behind the shim an exec failure would only show as exit code 127.
-    /// </summary>
-    private static string ResolveExecutable(string service, string arg0, string searchPath, string workingDirectory)
-    {
-        if (arg0.Contains('/', StringComparison.Ordinal))
-        {
-            var path = Path.GetFullPath(arg0, workingDirectory);
-            var problem = CheckExecutable(path);
-            return problem is null ? path : throw new ProcessStartException(service, path, problem);
-        }
-
-        foreach (var directory in searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!Path.IsPathRooted(directory))
-            {
-                continue;
-            }
-
-            var candidate = Path.Join(directory, arg0);
-            if (CheckExecutable(candidate) is null)
-            {
-                return candidate;
-            }
-        }
-
-        throw new ProcessStartException(service, arg0, $"no such executable in PATH ({searchPath})");
-    }
-
-    private static string? CheckExecutable(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            return "is a directory, not an executable";
-        }
-
-        if (!File.Exists(path))
-        {
-            return "no such file";
-        }
-
-        return Interop.Processes.Access(path, Interop.Processes.X_OK) == 0 ? null : "is not executable (permission denied)";
-    }
-
-    private ServiceProcess Spawn(ProcessLaunch launch, SpawnPlan plan)
+    private ServiceProcess Spawn(ProcessLaunch launch, LaunchPlan plan)
     {
         lock (SpawnSync)
         {
@@ -579,7 +297,7 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         }
     }
 
-    private unsafe ServiceProcess SpawnUnderLock(ProcessLaunch launch, SpawnPlan plan)
+    private unsafe ServiceProcess SpawnUnderLock(ProcessLaunch launch, LaunchPlan plan)
     {
         var service = launch.Unit.Name;
 
@@ -820,12 +538,4 @@ internal sealed class ProcessManager : IProcessManager, IAsyncDisposable, IDispo
         8 /* ENOEXEC */ => "not an executable format (a script needs a #! line)",
         _ => Marshal.GetPInvokeErrorMessage(error),
     };
-
-    /// <summary>What <see cref="Spawn"/> executes.</summary>
-    private sealed record SpawnPlan(
-        string Program,
-        List<string> Arguments,
-        Dictionary<string, string> Environment,
-        string WorkingDirectory,
-        string Executable);
 }

@@ -94,12 +94,15 @@ internal sealed class ServiceNotifications : IDisposable
         }
     }
 
-    /// <summary>What the service said it is doing (<c>stopping</c>, <c>reloading</c>), or <paramref name="subState"/>.</summary>
-    public string SubState(string subState)
+    /// <summary>What the service last said it is doing: <c>STOPPING=1</c>, or <c>RELOADING=1</c> (until <c>READY=1</c>).</summary>
+    public (bool Stopping, bool Reloading) Announced
     {
-        lock (_lock)
+        get
         {
-            return subState != "running" ? subState : _stopping ? "stopping" : _reloading ? "reloading" : subState;
+            lock (_lock)
+            {
+                return (_stopping, _reloading);
+            }
         }
     }
 

@@ -30,7 +30,7 @@ internal sealed partial class ServiceController
             {
                 process = _process is { Exited.IsCompleted: false } p ? p : null;
                 unit = _unit;
-                exitedActive = _exitedActive;
+                exitedActive = _state.ExitedActive;
             }
 
             if (unit.ExecReload.Count == 0 && unit.ReloadSignal is null)
@@ -75,7 +75,7 @@ internal sealed partial class ServiceController
         ProcessExit exit;
         try
         {
-            exit = await _context.Processes.RunAsync(Launch(unit, command) with { ExtraEnvironment = MainPidVariable(process) }, ReloadTimeout(unit)).ConfigureAwait(false);
+            exit = await _context.Processes.RunAsync(_launch.Launch(unit, command).WithEnvironment(LaunchSequence.MainPidVariable(process)), ReloadTimeout(unit)).ConfigureAwait(false);
         }
         catch (ProcessStartException ex) when (!command.IgnoreFailure)
         {

@@ -1,101 +1,66 @@
 using GitProc.Events;
 using GitProc.Health;
-using GitProc.Logs;
 using GitProc.Processes;
 using GitProc.Readiness;
 using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Targeting;
 using GitProc.UnitFiles;
-using Polly;
-using Polly.Retry;
 
 namespace GitProc.Supervision;
 
 /// <summary>
 /// Keeps one service running. Every command (start, stop, restart, a unit change, an automatic restart) runs
-/// under one gate, so a crash-restart can never race an operator's stop. The process's exits are watched by a
-/// supervise loop, a Polly retry pipeline whose delay is the unit's restart backoff and whose "should retry" is
-/// systemd's restart table plus the crash-loop limit.
+/// under one gate, so a crash-restart can never race an operator's stop. What each event makes of the service's state
+/// is <see cref="ServiceStateMachine"/>'s; a launch (pre, main, readiness, post) is a <see cref="LaunchSequence"/>'s;
+/// its cgroup is a <see cref="CgroupLease"/>. The process's exits are watched
+/// by a supervise loop: wait for the ending, let the state machine decide, wait out the restart delay on
+/// <see cref="SupervisorContext.Time"/>, launch again.
 /// </summary>
-internal sealed partial class ServiceController : IAsyncDisposable
+/// <remarks>
+/// Why a plain loop and not a Polly retry pipeline: nothing here is a transient fault to retry. Every ending is an
+/// outcome the state machine records (and publishes) before deciding, the attempts are unbounded, the delay comes
+/// from the unit and the state, and the restart timer must be armed in the same step that shows the service as
+/// <c>auto-restart</c>. A pipeline whose "should handle" predicate changes state hid all of that in callbacks.
+/// </remarks>
+internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObserver
 {
-    // SIGABRT: what the watchdog kills a service with (systemd's default WatchdogSignal=).
-    private const int SignalAbort = 6;
-
-    // systemd's EXIT_EXEC: the status a service gets when its program could not be executed.
-    private const int ExitExec = 203;
-
-    // The sub-state of a service whose start waits because the daemon is short of descriptors or memory.
-    internal const string WaitingForResources = "waiting-for-resources";
-
-    // The sub-state of a stopped service whose ConditionHost= is not met on this host: it is not started here.
-    internal const string ConditionSubState = "condition";
-
-    private static readonly TimeSpan UsageMaxAge = TimeSpan.FromSeconds(1);
-
     private readonly SupervisorContext _context;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly StartLimiter _limiter = new();
     private readonly Lock _sync = new();
+
+    // The service's state (under _sync).
+    private readonly ServiceStateMachine _state = new();
+
+    // The service's cgroup, kept across automatic restarts and released when the service stops.
+    private readonly CgroupLease _cgroup;
+
+    // How its commands are launched, and its notification socket.
+    private readonly LaunchSequence _launch;
 
     private UnitFile _unit;
     private string _digest;
 
     // Why the unit does not run on this host (its ConditionHost=), or null; changes with the unit.
     private string? _unmet;
-    private ServiceStatus _status = ServiceStatus.Stopped;
-    private string _subState = "dead";
     private IServiceProcess? _process;
     private DateTimeOffset? _startTime;
-    private int _restartCount;
-    private ProcessExit? _lastExit;
-    private int? _lastExitCode;
-    private string? _failureReason;
-    private bool _manuallyStopped;
 
     // What subscribers last heard (under _sync): a change is published once, whichever path made it.
     private ServiceStatus _publishedStatus = ServiceStatus.Stopped;
-    private string _publishedSubState = "dead";
+    private ServiceSubState _publishedSubState = ServiceSubState.Dead;
     private int? _publishedPid;
 
     // Set only when handing over to a re-executed daemon (DetachOutputAsync).
     private string? _pendingOutput;
 
-    // Set by LaunchAsync (always under the gate): the last launch never got its main process running.
-    private bool _launchFailed;
-
-    // Set (under _sync) when the last launch failed for the daemon's own shortage, not the service's: its message.
-    // Such a start is retried after ShortageDelay(_shortageRetries), is not counted, and never fails the service.
-    private string? _shortage;
-    private int _shortageRetries;
-
-    // The service's cgroup, kept across automatic restarts and removed when the service stops.
-    private IServiceCgroup? _cgroup;
-    private OomWatch? _oom;
-
-    // OOM kills seen (under _sync) since the current main process (or oneshot run) was launched.
-    private long _runOomKills;
-
-    // A oneshot with RemainAfterExit=yes that succeeded (under _sync): active without a process until stopped.
-    private bool _exitedActive;
-    private (IServiceCgroup Cgroup, long Timestamp, ResourceUsage Usage)? _usage;
-    private string? _limitsNote;
-
-    // The notification socket and what the service said through it (NOTIFY_SOCKET; Type=notify, WatchdogSec=), kept
-    // across automatic restarts like the cgroup. See Readiness/.
-    private ServiceNotifications? _notify;
-
-    // Cancelled by a stop while a Type=notify start waits for READY=1, so the stop need not wait for the start timeout.
-    private CancellationTokenSource? _startAbort;
-
-    // An unhealthy verdict asked for a restart: the next exit is restarted whatever Restart= says.
-    private bool _unhealthyRestart;
-
     // Each start begins a new generation; a supervise loop only touches state while its generation is current,
     // so a loop that a command has taken over can never overwrite what the command did.
     private int _generation;
     private CancellationTokenSource? _superviseCts;
+
+    // The supervise loops not yet ended (under _sync): one per generation until a command takes it over and it notices.
+    private readonly List<Task> _loops = [];
 
     public ServiceController(UnitFile unit, SupervisorContext context)
     {
@@ -103,6 +68,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         _digest = UnitDefinition.Digest(unit);
         _context = context;
         _unmet = HostTargeting.Unmet(unit, context.Host);
+        _cgroup = new CgroupLease(context, unit.Name, OnOomKillsAsync);
+        _launch = new LaunchSequence(context, unit.Name, _cgroup, this);
 
         // What subscribers would have seen had it been announced: a unit for another host is stopped for that reason
         // from the start, so its first event (a commit moving it here) says it came from "condition".
@@ -123,13 +90,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                return _process is not null || _exitedActive || _subState is "auto-restart" or WaitingForResources;
+                return _state.IsActive(_process is not null);
             }
         }
     }
 
     /// <summary>The service has its own cgroup now (while it runs, where cgroups are used).</summary>
-    public bool HasCgroup => Volatile.Read(ref _cgroup) is not null;
+    public bool HasCgroup => _cgroup.Cgroup is not null;
 
     public bool ManuallyStopped
     {
@@ -137,7 +104,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                return _manuallyStopped;
+                return _state.ManuallyStopped;
             }
         }
     }
@@ -147,9 +114,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         lock (_sync)
         {
-            _restartCount = recorded.RestartCount;
-            _manuallyStopped = recorded.ManuallyStopped;
-            _lastExitCode = recorded.LastExitCode;
+            _state.Restore(recorded);
             _startTime = recorded.StartTime;
         }
     }
@@ -158,24 +123,24 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         lock (_sync)
         {
-            var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _notify is { } notify
-                ? (notify.SubState(ShownSubState()), notify.NamedMainPid, notify.StatusText)
+            var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _launch.Notifications is { } notify
+                ? (_state.Shown(_unmet is not null, notify.Announced), notify.NamedMainPid, notify.StatusText)
                 : (ShownSubState(), null, null);
             return new ServiceStatusInfo
             {
                 Name = _unit.Name,
-                Status = _status,
-                SubState = subState,
+                Status = _state.Status,
+                SubState = subState.ToText(),
                 Description = _unit.Description,
                 Pid = MainPid(_process) is { } pid ? namedPid ?? pid : null,
                 StartTime = _startTime,
-                RestartCount = _restartCount,
-                LastExitCode = _lastExitCode,
-                LastExit = _lastExit?.ToString(),
-                FailureReason = _failureReason,
-                ManuallyStopped = _manuallyStopped,
-                LimitsEnforced = _cgroup is not null,
-                LimitsNote = _limitsNote,
+                RestartCount = _state.RestartCount,
+                LastExitCode = _state.LastExitCode,
+                LastExit = _state.LastExit?.ToString(),
+                FailureReason = _state.FailureReason,
+                ManuallyStopped = _state.ManuallyStopped,
+                LimitsEnforced = _cgroup.Cgroup is not null,
+                LimitsNote = _cgroup.LimitsNote,
                 Health = _context.Health?.GetReport(_unit.Name),
                 StatusText = statusText,
                 UnmetCondition = _unmet,
@@ -183,12 +148,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// The sub-state users see (under <see cref="_sync"/>): a stopped service that does not run on this host says so,
-    /// whether it never started here or was stopped when a commit moved it elsewhere.
-    /// </summary>
-    private string ShownSubState() =>
-        _status == ServiceStatus.Stopped && _subState == "dead" && _unmet is not null ? ConditionSubState : _subState;
+    /// <summary>The sub-state users see (under <see cref="_sync"/>).</summary>
+    private ServiceSubState ShownSubState() => _state.Shown(conditionUnmet: _unmet is not null);
 
     public ServiceState ToState()
     {
@@ -197,15 +158,15 @@ internal sealed partial class ServiceController : IAsyncDisposable
             return new ServiceState
             {
                 Name = _unit.Name,
-                Status = _status,
+                Status = _state.Status,
                 Pid = MainPid(_process),
                 ProcessStartTicks = MainPid(_process) is null ? null : _process?.Info.StartTicks,
                 StartTime = _startTime,
-                RestartCount = _restartCount,
-                LastExitCode = _lastExitCode,
-                ManuallyStopped = _manuallyStopped,
+                RestartCount = _state.RestartCount,
+                LastExitCode = _state.LastExitCode,
+                ManuallyStopped = _state.ManuallyStopped,
                 // Also kept for a oneshot that remains active, whose digest (with no pid) says so to the next daemon.
-                UnitDigest = _process is null && !_exitedActive ? null : _digest,
+                UnitDigest = _process is null && !_state.ExitedActive ? null : _digest,
                 OutputPipe = _process?.Info.OutputPipe,
                 PendingOutput = _process is null ? null : _pendingOutput,
             };
@@ -245,8 +206,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             {
                 lock (_sync)
                 {
-                    _manuallyStopped = false;
-                    _limiter.Reset();
+                    _state.ClearForOperatorStart();
                 }
             }
 
@@ -265,12 +225,18 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>Stops the service with its process tree.</summary>
-    /// <param name="manual">An operator's stop, which persists.</param>
-    /// <param name="requireActive">Throw when there is nothing to stop (an operator's <c>stop</c>).</param>
+    /// <param name="mode">
+    /// An operator's stop (persisted before it is done; an error when there is nothing to stop, unless the service
+    /// failed: stopping a failed service is how an operator says "leave it down"), or the daemon's own.
+    /// </param>
     /// <param name="cancellationToken">Cancels waiting for the gate; once begun, the stop completes.</param>
-    public async Task<ServiceStatusInfo> StopAsync(bool manual, bool requireActive, CancellationToken cancellationToken)
+    public async Task<ServiceStatusInfo> StopAsync(StopMode mode, CancellationToken cancellationToken)
     {
-        AbortPendingStart();
+        var manual = mode == StopMode.Operator;
+
+        // Read before the gate, as the operator saw it when asking.
+        var requireActive = manual && Snapshot().Status != ServiceStatus.Failed;
+        _launch.AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -318,8 +284,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         bool before;
         lock (_sync)
         {
-            before = _manuallyStopped;
-            _manuallyStopped = stopped;
+            before = _state.ChooseStopped(stopped);
         }
 
         try
@@ -330,7 +295,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                _manuallyStopped = before;
+                _state.ChooseStopped(before);
             }
 
             if (ex is OperationCanceledException)
@@ -349,7 +314,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     /// <summary>Puts a changed unit in place: stops the old definition's process; the caller starts the new one.</summary>
     public async Task ReplaceUnitAsync(UnitFile unit, CancellationToken cancellationToken)
     {
-        AbortPendingStart();
+        _launch.AbortPendingStart();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -361,11 +326,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 _unmet = HostTargeting.Unmet(unit, _context.Host);
 
                 // A commit that changes the unit ends an operator's stop and a crash loop (CONTRACT §3).
-                _manuallyStopped = false;
-                _failureReason = null;
-                _status = ServiceStatus.Stopped;
-                _subState = "dead";
-                _limiter.Reset();
+                _state.UnitReplaced();
             }
 
             // A unit moved off this host shows so at once (stopped, then stopped for its condition).
@@ -408,8 +369,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
             }
 
             var unit = _unit;
-            await EnsureCgroupAsync(unit, adopting: true).ConfigureAwait(false);
-            var launch = Launch(unit, unit.ExecStartCommands[0], main: true);
+            await _cgroup.AcquireAsync(unit, adopting: true).ConfigureAwait(false);
+            var launch = _launch.Launch(unit, unit.ExecStartCommands[0], main: true);
             if (recorded.PendingOutput is { Length: > 0 } pending && launch.Output is { } output)
             {
                 // The start of a line the previous daemon had read but not stored: the line continues with what
@@ -422,7 +383,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             if (process is null)
             {
                 // Gone: whatever it left in its cgroup goes too, so the fresh start runs alone.
-                await RemoveCgroupAsync().ConfigureAwait(false);
+                await _cgroup.ReleaseAsync().ConfigureAwait(false);
                 return false;
             }
 
@@ -435,15 +396,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 cts = _superviseCts = new CancellationTokenSource();
                 _process = process;
                 _startTime = started;
-                _status = ServiceStatus.Running;
-                _subState = "running";
-                _failureReason = null;
+                _state.Adopted();
             }
 
             _context.Logger.ServiceAdopted(Name, pid);
             WatchHealth(unit);
-            ResumeNotifications(unit, process);
-            _ = SuperviseAsync(BuildPipeline(unit, generation), process.Exited, generation, cts.Token);
+            _launch.Resume(unit, process);
+            Track(SuperviseAsync(unit, process.Exited, generation, cts.Token));
             Changed();
             return true;
         }
@@ -461,9 +420,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
-                _exitedActive = true;
-                _status = ServiceStatus.Running;
-                _subState = "exited";
+                _state.RestoredExited();
             }
         }
         finally
@@ -498,7 +455,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>Marks the service failed without starting it (a required dependency failed).</summary>
-    public async Task FailAsync(string subState, string reason, CancellationToken cancellationToken)
+    public async Task FailAsync(ServiceSubState subState, string reason, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -510,9 +467,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
             lock (_sync)
             {
-                _status = ServiceStatus.Failed;
-                _subState = subState;
-                _failureReason = reason;
+                _state.Fail(subState, reason);
             }
         }
         finally
@@ -526,7 +481,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(manual: false, requireActive: false, CancellationToken.None).ConfigureAwait(false);
+        await StopAsync(StopMode.Daemon, CancellationToken.None).ConfigureAwait(false);
         _gate.Dispose();
     }
 
@@ -539,11 +494,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         lock (_sync)
         {
             unit = _unit;
-            if (!_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow()))
+            if (!_state.TryBeginStart(unit, _context.Time.GetUtcNow()))
             {
-                _status = ServiceStatus.Failed;
-                _subState = "start-limit-hit";
-                _failureReason = StartLimitReason();
                 generation = 0;
                 cts = null!;
             }
@@ -552,16 +504,15 @@ internal sealed partial class ServiceController : IAsyncDisposable
                 generation = ++_generation;
                 _superviseCts?.Dispose();
                 cts = _superviseCts = new CancellationTokenSource();
-                _failureReason = null;
-                _subState = "starting";
             }
         }
 
         if (generation == 0)
         {
-            _context.Logger.ServiceFailed(Name, StartLimitReason());
+            var reason = ServiceStateMachine.StartLimitReason(unit);
+            _context.Logger.ServiceFailed(Name, reason);
             Changed();
-            return StartLimitReason();
+            return reason;
         }
 
         var first = await LaunchAsync(generation).ConfigureAwait(false);
@@ -569,15 +520,15 @@ internal sealed partial class ServiceController : IAsyncDisposable
 
         // Only a launch that never got its main process running is a failed start; a simple service that exits
         // right after starting has started (as with systemd) and its exit is the restart policy's business.
-        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess && (_launchFailed || unit.Type == ServiceType.Oneshot))
+        if (first.IsCompletedSuccessfully && !first.Result.IsSuccess && (_launch.LastLaunchFailed || unit.Type == ServiceType.Oneshot))
         {
             lock (_sync)
             {
-                failure = _failureReason ?? first.Result.ToString();
+                failure = _state.FailureReason ?? first.Result.ToString();
             }
         }
 
-        _ = SuperviseAsync(BuildPipeline(unit, generation), first, generation, cts.Token);
+        Track(SuperviseAsync(unit, first, generation, cts.Token));
         return failure;
     }
 
@@ -593,18 +544,13 @@ internal sealed partial class ServiceController : IAsyncDisposable
             _superviseCts?.Cancel();
             process = _process;
             unit = _unit;
-            exitedActive = _exitedActive;
-            _exitedActive = false;
-            if (process is not null || exitedActive)
-            {
-                _subState = "stopping";
-            }
+            exitedActive = _state.BeginStop(hasProcess: process is not null);
         }
 
         _context.Health?.Unwatch(Name);
         if (OperatingSystem.IsLinux())
         {
-            _notify?.End();
+            _launch.Notifications?.End();
         }
 
         ProcessExit? exit = null;
@@ -612,7 +558,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             if (!process.Exited.IsCompleted)
             {
-                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
+                await _launch.RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
             }
 
             exit = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
@@ -622,332 +568,42 @@ internal sealed partial class ServiceController : IAsyncDisposable
         else if (exitedActive)
         {
             // A oneshot that remained active has no process left, but its ExecStop= is how it undoes what it did.
-            await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
+            await _launch.RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop").ConfigureAwait(false);
         }
 
         if (process is not null || exitedActive)
         {
             // Before the cgroup goes: the commands run in it, as systemd runs them.
-            await StopPost.RunAsync(_context, unit, exit ?? new ProcessExit(0, null), c => Launch(unit, c)).ConfigureAwait(false);
+            await StopPost.RunAsync(_context, unit, exit ?? new ProcessExit(0, null), c => _launch.Launch(unit, c)).ConfigureAwait(false);
         }
 
         // KillMode=process leaves what the main process forked running, so their cgroup stays while they do (and is
         // taken again by the next start).
-        if (unit.KillMode != KillMode.Process || !await CgroupHoldsProcessesAsync().ConfigureAwait(false))
+        if (unit.KillMode != KillMode.Process || !await _cgroup.HoldsProcessesAsync().ConfigureAwait(false))
         {
-            await RemoveCgroupAsync().ConfigureAwait(false);
+            await _cgroup.ReleaseAsync().ConfigureAwait(false);
         }
 
-        CloseNotifications();
+        _launch.CloseNotifications();
         lock (_sync)
         {
             _process = null;
-            if (exit is not null)
-            {
-                _lastExit = exit;
-                _lastExitCode = exit.DisplayCode;
-            }
-
-            _status = ServiceStatus.Stopped;
-            _subState = "dead";
-            _failureReason = null;
-            _manuallyStopped |= manual;
+            _state.Stopped(exit, manual);
         }
 
         Changed();
     }
 
-    /// <summary>
-    /// Runs ExecStartPre, starts the main process (or runs a oneshot's commands), runs ExecStartPost.
-    /// Returns how the attempt ends: the main process's exit task, or an already known ending.
-    /// </summary>
-    private async Task<Task<ProcessExit>> LaunchAsync(int generation)
-    {
-        var unit = _unit;
-        var began = _context.Time.GetTimestamp();
-        _launchFailed = true;
-        SetShortage(null);
-        lock (_sync)
-        {
-            _runOomKills = 0;
-        }
-
-        try
-        {
-            await EnsureCgroupAsync(unit).ConfigureAwait(false);
-        }
-        catch (GitProcException ex) when (ResourceShortage.Is(ex))
-        {
-            return ShortOfResources(ex.Message);
-        }
-
-        if (OperatingSystem.IsLinux() && unit.Type == ServiceType.Forking && ForkingStart.Unsupported(unit, _cgroup, _limitsNote) is { } unsupported)
-        {
-            RecordFailureReason(generation, unsupported);
-            _context.Logger.ServiceStartFailed(Name, unsupported);
-            return Task.FromResult(new ProcessExit(ExitExec, null) { Protocol = unsupported });
-        }
-
-        if (OpenNotifications(unit) is { } notifyFailure)
-        {
-            RecordFailureReason(generation, notifyFailure);
-            return Task.FromResult(new ProcessExit(ExitExec, null));
-        }
-
-        var pre = await RunCommandsAsync(unit, unit.ExecStartPre, unit.TimeoutStart, "ExecStartPre").ConfigureAwait(false);
-        if (pre is not null)
-        {
-            return Task.FromResult(pre);
-        }
-
-        if (unit.Type == ServiceType.Oneshot)
-        {
-            MarkStarted(generation, process: null, began);
-            var main = await RunCommandsAsync(unit, unit.ExecStartCommands, Timeout.InfiniteTimeSpan, "ExecStart").ConfigureAwait(false);
-            if (main is not null)
-            {
-                return Task.FromResult(main);
-            }
-
-            var post = await RunCommandsAsync(unit, unit.ExecStartPost, unit.TimeoutStart, "ExecStartPost").ConfigureAwait(false);
-            return Task.FromResult(post ?? new ProcessExit(0, null));
-        }
-
-        IServiceProcess process;
-        try
-        {
-            process = await _context.Processes.StartAsync(Launch(unit, unit.ExecStartCommands[0], main: true)).ConfigureAwait(false);
-        }
-        catch (ProcessStartException ex) when (ex.IsResourceShortage)
-        {
-            return ShortOfResources(ex.Message);
-        }
-        catch (ProcessStartException ex)
-        {
-            RecordFailureReason(generation, ex.Message);
-            _context.Logger.ServiceStartFailed(Name, ex.Message);
-            return Task.FromResult(new ProcessExit(ExitExec, null));
-        }
-
-        if (unit.Type == ServiceType.Forking && OperatingSystem.IsLinux())
-        {
-            var (daemon, ending) = await AwaitForkedAsync(generation, unit, process).ConfigureAwait(false);
-            if (daemon is null)
-            {
-                return ending!;
-            }
-
-            process = daemon;
-        }
-
-        if (await AwaitReadyAsync(generation, unit, process).ConfigureAwait(false) is { } notReady)
-        {
-            return notReady;
-        }
-
-        MarkStarted(generation, process, began);
-        _context.Logger.ServiceStarted(Name, process.Info.Pid);
-        _launchFailed = false;
-        WatchHealth(unit);
-        ArmWatchdog(unit, process);
-
-        var postFailure = await RunCommandsAsync(unit, unit.ExecStartPost, unit.TimeoutStart, "ExecStartPost").ConfigureAwait(false);
-        if (postFailure is not null)
-        {
-            // systemd fails the start when ExecStartPost fails, and stops what was started.
-            _launchFailed = true;
-            await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
-            return Task.FromResult(postFailure);
-        }
-
-        // A main PID named with MAINPID= is the one whose end is the service's.
-        return OperatingSystem.IsLinux() && _notify is { } notify ? notify.FollowMainAsync(process.Exited) : process.Exited;
-    }
-
-    /// <summary>
-    /// Opens the service's notification socket (once; kept across automatic restarts) when it has one — a
-    /// <c>Type=notify</c> service, a <c>WatchdogSec=</c>, or a <c>NotifyAccess=</c> other than none — and begins a new
-    /// launch on it. Returns why the socket could not be made, or null.
-    /// </summary>
-    private string? OpenNotifications(UnitFile unit)
-    {
-        if (!OperatingSystem.IsLinux() || unit.EffectiveNotifyAccess == NotifyAccess.None || _context.Notify is not { } directory)
-        {
-            if (unit.Type == ServiceType.Notify && _context.Notify is null)
-            {
-                _context.Logger.ServiceFailed(Name, "Type=notify needs the daemon's notification sockets, which this supervisor has none of; it runs as Type=simple");
-            }
-
-            CloseNotifications();
-            return null;
-        }
-
-        try
-        {
-            _notify ??= new ServiceNotifications(unit, directory, _context.Time, _context.Logger, Changed);
-        }
-        catch (IOException ex)
-        {
-            return ex.Message;
-        }
-
-        _notify.Begin(unit, _cgroup);
-        return null;
-    }
-
-    private void CloseNotifications()
-    {
-        if (OperatingSystem.IsLinux() && Interlocked.Exchange(ref _notify, null) is { } notify)
-        {
-            notify.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// For <c>Type=notify</c>: the main process runs, and the start completes only once it sends <c>READY=1</c>
-    /// (<c>gitproc start</c> returns, the state becomes running, dependents start). Returns null when it did; else how
-    /// the attempt ends: the main process exited first, <c>TimeoutStartSec=</c> passed (the service is stopped and the
-    /// result is a timeout), or a stop was asked for meanwhile (it takes over).
-    /// </summary>
-    private async Task<Task<ProcessExit>?> AwaitReadyAsync(int generation, UnitFile unit, IServiceProcess process)
-    {
-        if (!OperatingSystem.IsLinux() || _notify is not { } notify)
-        {
-            return null;
-        }
-
-        notify.SetMain(process.Info.Pid);
-        if (unit.Type != ServiceType.Notify)
-        {
-            return null;
-        }
-
-        lock (_sync)
-        {
-            if (generation == _generation)
-            {
-                // Started but not ready: stop and status see its process; the state stays what it was, sub-state starting.
-                _process = process;
-                _startTime = _context.Time.GetUtcNow();
-            }
-        }
-
-        var abort = new CancellationTokenSource();
-        Volatile.Write(ref _startAbort, abort);
-        var outcome = await notify.WaitReadyAsync(process.Exited, unit.TimeoutStart, abort.Token).ConfigureAwait(false);
-        Volatile.Write(ref _startAbort, null);
-        switch (outcome)
-        {
-            case ReadyOutcome.Ready:
-                return null;
-            case ReadyOutcome.Exited:
-                var exit = await process.Exited.ConfigureAwait(false);
-                RecordFailureReason(generation, $"main process {exit} before it sent READY=1");
-                _context.Logger.ServiceStartFailed(Name, $"main process {exit} before it sent READY=1");
-                return process.Exited;
-            case ReadyOutcome.TimedOut:
-                var reason = $"no READY=1 within TimeoutStartSec={unit.TimeoutStart.TotalSeconds:0.###}s: the start timed out and the service was stopped";
-                RecordFailureReason(generation, reason);
-                _context.Logger.ServiceStartFailed(Name, reason);
-                var stopped = await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
-                return Task.FromResult(stopped with { TimedOut = true });
-            default:
-                // The stop waiting for the gate takes the service over: this launch's ending is not the restart policy's.
-                lock (_sync)
-                {
-                    _generation++;
-                    _failureReason = "stopped before it sent READY=1";
-                }
-
-                return Task.FromResult(await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false));
-        }
-    }
-
-    /// <summary>
-    /// For <c>Type=forking</c>: the started process must exit with code 0 and the daemon's main PID be found (see
-    /// <see cref="ForkingStart"/>); until then stop and status see the started process. Returns the daemon's process,
-    /// or how the attempt ends (a failure, or a stop asked for meanwhile, which takes over).
-    /// </summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private async Task<(IServiceProcess? Daemon, Task<ProcessExit>? Ending)> AwaitForkedAsync(int generation, UnitFile unit, IServiceProcess started)
-    {
-        lock (_sync)
-        {
-            if (generation == _generation)
-            {
-                _process = started;
-                _startTime = _context.Time.GetUtcNow();
-            }
-        }
-
-        // Not disposed: a stop may still cancel it after the start is over (as AwaitReadyAsync's).
-        var abort = new CancellationTokenSource();
-        Volatile.Write(ref _startAbort, abort);
-        var outcome = await new ForkingStart(unit, _cgroup, _context.Processes, _context.Time, _context.Logger).RunAsync(started, abort.Token).ConfigureAwait(false);
-        Volatile.Write(ref _startAbort, null);
-        if (outcome.Process is { } daemon)
-        {
-            return (daemon, null);
-        }
-
-        if (outcome.Aborted)
-        {
-            lock (_sync)
-            {
-                _generation++;
-                _failureReason = "stopped before the daemon was running";
-            }
-        }
-        else
-        {
-            RecordFailureReason(generation, outcome.Reason!);
-            _context.Logger.ServiceStartFailed(Name, outcome.Reason!);
-        }
-
-        return (null, Task.FromResult(outcome.Exit!));
-    }
-
     /// <summary>The main PID shown and recorded: none for a <c>Type=forking</c> service without one (<c>GuessMainPID=no</c>).</summary>
-    private static int? MainPid(IServiceProcess? process) =>
+    internal static int? MainPid(IServiceProcess? process) =>
         process is null || (OperatingSystem.IsLinux() && process is ForkingProcess { HasMain: false }) ? null : process.Info.Pid;
-
-    /// <summary>
-    /// A service taken over from a previous daemon keeps its <c>NOTIFY_SOCKET</c> path: the socket is bound there again
-    /// (what was sent meanwhile is lost, as sd_notify allows) and its watchdog starts afresh.
-    /// </summary>
-    private void ResumeNotifications(UnitFile unit, IServiceProcess process)
-    {
-        if (OpenNotifications(unit) is { } failure)
-        {
-            _context.Logger.ServiceFailed(Name, failure);
-        }
-        else if (OperatingSystem.IsLinux() && _notify is { } notify)
-        {
-            notify.SetMain(process.Info.Pid);
-            ArmWatchdog(unit, process);
-        }
-    }
-
-    private void AbortPendingStart() => Volatile.Read(ref _startAbort)?.Cancel();
-
-    /// <summary>
-    /// With <c>WatchdogSec=</c>: once running, a service that sends no <c>WATCHDOG=1</c> in time is killed with SIGABRT
-    /// (then SIGKILL after <c>TimeoutStopSec=</c>); its exit is marked as the watchdog's and the restart policy applies.
-    /// </summary>
-    private void ArmWatchdog(UnitFile unit, IServiceProcess process)
-    {
-        if (OperatingSystem.IsLinux() && unit.Watchdog is { } interval && _notify is { } notify)
-        {
-            notify.ArmWatchdog(interval, () => _ = process.StopAsync(SignalAbort, unit.TimeoutStop));
-        }
-    }
 
     /// <summary>The main process ended: its watchdog stops, and an exit the watchdog caused says so.</summary>
     private ProcessExit NotifiedEnd(int generation, ProcessExit exit)
     {
         lock (_sync)
         {
-            if (generation != _generation || !OperatingSystem.IsLinux() || _notify is not { } notify)
+            if (generation != _generation || !OperatingSystem.IsLinux() || _launch.Notifications is not { } notify)
             {
                 return exit;
             }
@@ -955,175 +611,6 @@ internal sealed partial class ServiceController : IAsyncDisposable
             notify.End();
             return notify.Annotate(exit);
         }
-    }
-
-    /// <summary>Runs commands in order; returns the first failure (as its exit), or null when all succeeded.</summary>
-    private async Task<ProcessExit?> RunCommandsAsync(
-        UnitFile unit, IReadOnlyList<UnitCommand> commands, TimeSpan timeout, string key, IServiceProcess? mainProcess = null)
-    {
-        foreach (var command in commands)
-        {
-            ProcessExit exit;
-            try
-            {
-                exit = await _context.Processes.RunAsync(Launch(unit, command) with { ExtraEnvironment = MainPidVariable(mainProcess) }, timeout).ConfigureAwait(false);
-            }
-            catch (ProcessStartException ex)
-            {
-                if (ex.IsResourceShortage)
-                {
-                    // Even a '-' command is retried: it did not fail, it never ran.
-                    SetShortage(ex.Message);
-                    return new ProcessExit(ExitExec, null);
-                }
-
-                if (command.IgnoreFailure)
-                {
-                    continue;
-                }
-
-                SetFailureReason(ex.Message);
-                return new ProcessExit(ExitExec, null);
-            }
-
-            if (!exit.IsSuccess && !command.IgnoreFailure)
-            {
-                SetFailureReason($"{key} command '{command.CommandLine}' {exit}");
-                return exit;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary><c>$MAINPID</c> for ExecStop= and ExecReload= commands, as systemd sets it while there is a main process.</summary>
-    private static Dictionary<string, string> MainPidVariable(IServiceProcess? process) =>
-        MainPid(process) is { } pid ? new() { ["MAINPID"] = pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } : [];
-
-    /// <summary>
-    /// A launch of one of the unit's commands. Every command joins the service's cgroup, but only the main process's
-    /// tree is the cgroup: an ExecStartPre/ExecStartPost/ExecStop command run to completion is stopped as its own
-    /// process group and session, never with the main process it runs beside.
-    /// </summary>
-    private ProcessLaunch Launch(UnitFile unit, UnitCommand command, bool main = false) => new(unit, command)
-    {
-        Output = _context.Logs.OpenWriter(unit.Name, new LogRateLimit(unit.LogRateLimitBurst, unit.LogRateLimitInterval)),
-        DefaultWorkingDirectory = _context.DefaultWorkingDirectory,
-        CgroupProcsFiles = main ? _cgroup?.ProcsFiles ?? [] : [],
-        CgroupJoinFiles = _cgroup?.JoinFiles ?? [],
-        Environment = OperatingSystem.IsLinux() && _notify is { } notify ? notify.Environment(unit) : new Dictionary<string, string>(),
-        PidVariables = !main || _notify is null ? [] : unit.Watchdog is null ? NotifyPidVariables : WatchdogPidVariables,
-    };
-
-    // SYSTEMD_EXEC_PID as systemd 248+ sets it: how sd_notify clients (.NET's UseSystemd() from 11.0 on, among them) tell
-    // that the notification socket is meant for them and not for a parent. Only for notify services: it needs the shim.
-    private static readonly string[] NotifyPidVariables = ["SYSTEMD_EXEC_PID"];
-    private static readonly string[] WatchdogPidVariables = ["SYSTEMD_EXEC_PID", "WATCHDOG_PID"];
-
-    /// <summary>
-    /// Gives the service its cgroup before its first process starts (by default every service gets one where
-    /// cgroups work, limits or not, so a stop reaches every process it ever forked). Where cgroups cannot be used
-    /// the service still runs and its status says its limits are not enforced.
-    /// </summary>
-    private async Task EnsureCgroupAsync(UnitFile unit, bool adopting = false)
-    {
-        if (_cgroup is not null || _context.Resources is not { } resources)
-        {
-            return;
-        }
-
-        var limits = ResourceLimits.From(unit);
-        if (!limits.HasAny && !_context.CgroupForEveryService)
-        {
-            return;
-        }
-
-        try
-        {
-            // Taking a process over keeps what runs in its cgroup; a fresh start clears out what a dead daemon left.
-            _cgroup = adopting
-                ? await resources.AttachAsync(unit.Name, limits).ConfigureAwait(false)
-                : await resources.CreateAsync(unit.Name, limits).ConfigureAwait(false);
-            _limitsNote = _cgroup is null && limits.HasAny
-                ? $"limits not enforced: {resources.Status.Reason}"
-                : null;
-        }
-        catch (GitProcException ex) when (!ResourceShortage.Is(ex))
-        {
-            _limitsNote = $"limits not enforced: {ex.Message}";
-            _context.Logger.ServiceFailed(Name, _limitsNote);
-        }
-
-        if (_cgroup is not null)
-        {
-            // Polled only where the unit sets a memory limit, the cgroup's own OOM kills: a hundred unlimited services
-            // would otherwise cost an idle daemon hundreds of file reads a second. A kill by the system-wide OOM killer
-            // in an unlimited service is still found by the read when its main process ends.
-            var poll = unit.MemoryLimit is null ? TimeSpan.Zero : _context.OomPollInterval;
-            _oom = await OomWatch.StartAsync(_cgroup, poll, _context.Time, OnOomKillsAsync).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<bool> CgroupHoldsProcessesAsync()
-    {
-        try
-        {
-            return _cgroup is { } cgroup && (await cgroup.GetPidsAsync().ConfigureAwait(false)).Count > 0;
-        }
-        catch (Exception ex) when (ex is IOException or GitProcException)
-        {
-            return false;
-        }
-    }
-
-    private async Task RemoveCgroupAsync()
-    {
-        if (_cgroup is not { } cgroup)
-        {
-            return;
-        }
-
-        _cgroup = null;
-        _oom?.Dispose();
-        _oom = null;
-        try
-        {
-            await cgroup.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (GitProcException ex)
-        {
-            _context.Logger.ServiceFailed(Name, ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// Recognises an OOM kill when the process ended: the main process killed by SIGKILL while the cgroup's OOM-kill
-    /// counter went up (whatever <c>OOMPolicy=</c> says), or, unless the policy is <c>continue</c>, any OOM kill in the
-    /// cgroup since this run was launched (a shell whose child was killed exits 137: the service ran out of memory).
-    /// </summary>
-    private async Task<ProcessExit> AnnotateAsync(ProcessExit exit)
-    {
-        if (_oom is not { } oom)
-        {
-            return exit;
-        }
-
-        var fresh = await oom.TakeNewKillsAsync().ConfigureAwait(false);
-        long kills;
-        UnitFile unit;
-        lock (_sync)
-        {
-            _runOomKills += fresh;
-            kills = _runOomKills;
-            unit = _unit;
-        }
-
-        if (fresh > 0)
-        {
-            ReportOomKills(unit, fresh, pid: null);
-        }
-
-        return kills > 0 && (exit.Signal == 9 || unit.OomPolicy != OomPolicy.Continue) ? exit with { OomKilled = true } : exit;
     }
 
     /// <summary>
@@ -1135,14 +622,14 @@ internal sealed partial class ServiceController : IAsyncDisposable
     {
         IServiceProcess? process;
         UnitFile unit;
+        _cgroup.CountKills(kills);
         lock (_sync)
         {
-            _runOomKills += kills;
             process = _process;
             unit = _unit;
         }
 
-        ReportOomKills(unit, kills, process?.Info.Pid);
+        _cgroup.ReportKills(unit, kills, process?.Info.Pid);
         if (process is null || unit.OomPolicy == OomPolicy.Continue)
         {
             return;
@@ -1158,16 +645,16 @@ internal sealed partial class ServiceController : IAsyncDisposable
                     return;
                 }
 
-                _failureReason = OomWatch.Reason(unit);
+                _state.RecordFailure(OomWatch.Reason(unit));
             }
 
-            if (unit.OomPolicy == OomPolicy.Kill && _cgroup is { } cgroup)
+            if (unit.OomPolicy == OomPolicy.Kill && _cgroup.Cgroup is { } cgroup)
             {
                 await cgroup.KillAllAsync(9, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
-                await RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
+                await _launch.RunCommandsAsync(unit, unit.ExecStop, unit.TimeoutStop, "ExecStop", process).ConfigureAwait(false);
                 await process.StopAsync(unit.KillSignal, unit.TimeoutStop).ConfigureAwait(false);
             }
         }
@@ -1181,62 +668,8 @@ internal sealed partial class ServiceController : IAsyncDisposable
         }
     }
 
-    private void ReportOomKills(UnitFile unit, long kills, int? pid)
-    {
-        var action = unit.OomPolicy switch
-        {
-            OomPolicy.Continue => "OOMPolicy=continue: the service keeps running",
-            OomPolicy.Kill => "OOMPolicy=kill: every process of the service is killed",
-            _ => "OOMPolicy=stop: the service is stopped",
-        };
-        var reason = $"{OomWatch.Reason(unit)}: the OOM killer killed {kills} process(es) of the service; {action}";
-        _context.Logger.ServiceOomKilled(Name, reason);
-        _context.Metrics?.ServiceOomKilled(Name, kills);
-        _context.Events?.Publish(new GitProcEvent { Type = EventTypes.ServiceOomKill, Service = Name, Pid = pid, Reason = reason });
-    }
-
-    /// <summary>
-    /// The cgroup's usage, or null where the service has no cgroup. A reading is reused for up to
-    /// <see cref="UsageMaxAge"/>: status can be asked thousands of times a second (scripts, exporters), reading the
-    /// cgroup files each time would cost more than the rest of the request, and a CPU percentage over a few
-    /// microseconds says nothing.
-    /// </summary>
-    public async Task<ResourceUsage?> GetUsageAsync(CancellationToken cancellationToken)
-    {
-        var cgroup = _cgroup;
-        if (cgroup is null)
-        {
-            return null;
-        }
-
-        var now = _context.Time.GetTimestamp();
-        lock (_sync)
-        {
-            if (_usage is { } cached && cached.Cgroup == cgroup && _context.Time.GetElapsedTime(cached.Timestamp, now) < UsageMaxAge)
-            {
-                return cached.Usage;
-            }
-        }
-
-        try
-        {
-            var usage = await cgroup.GetUsageAsync(cancellationToken).ConfigureAwait(false);
-            lock (_sync)
-            {
-                _usage = (cgroup, now, usage);
-            }
-
-            return usage;
-        }
-        catch (GitProcException)
-        {
-            return null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    /// <summary>The cgroup's usage (read at most once a second), or null where the service has no cgroup.</summary>
+    public Task<ResourceUsage?> GetUsageAsync(CancellationToken cancellationToken) => _cgroup.GetUsageAsync(cancellationToken);
 
     /// <summary>
     /// Restarts a service whose health check turned unhealthy: counted as an automatic restart and subject to
@@ -1256,8 +689,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
                     return;
                 }
 
-                _unhealthyRestart = true;
-                _failureReason = "health check failed";
+                _state.RestartForHealth();
             }
 
             _context.Logger.ServiceUnhealthy(Name);
@@ -1277,25 +709,56 @@ internal sealed partial class ServiceController : IAsyncDisposable
         }
     }
 
-    private async Task SuperviseAsync(ResiliencePipeline<ProcessExit> pipeline, Task<ProcessExit> firstExit, int generation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once every supervise loop started so far has ended: the last ending was not restarted, or a command
+    /// took the service over. Nothing changes the service's state after that but a command, so a test can wait for
+    /// this instead of sleeping to see that nothing more happens by itself.
+    /// </summary>
+    internal Task SupervisionEnded
     {
-        var attempt = 0;
+        get
+        {
+            lock (_sync)
+            {
+                _loops.RemoveAll(t => t.IsCompleted);
+                return Task.WhenAll(_loops);
+            }
+        }
+    }
+
+    private void Track(Task loop)
+    {
+        lock (_sync)
+        {
+            _loops.RemoveAll(t => t.IsCompleted);
+            _loops.Add(loop);
+        }
+    }
+
+    /// <summary>
+    /// The supervise loop of one generation: waits for the launch's ending, cleans up after it, lets the state machine
+    /// decide, and, for a restart, waits out the delay and launches again under the gate. Ends when the state machine
+    /// says no restart, or when a command takes the service over (cancels <paramref name="cancellationToken"/>).
+    /// </summary>
+    private async Task SuperviseAsync(UnitFile unit, Task<ProcessExit> firstExit, int generation, CancellationToken cancellationToken)
+    {
         try
         {
-            var final = await pipeline.ExecuteAsync(
-                async token =>
+            var ended = firstExit;
+            while (true)
+            {
+                var exit = NotifiedEnd(generation, await ended.WaitAsync(cancellationToken).ConfigureAwait(false));
+                await StopRemainingAsync(generation).ConfigureAwait(false);
+                exit = await _cgroup.ClassifyEndAsync(Volatile.Read(ref _unit), exit).ConfigureAwait(false);
+                await StopPostAfterExitAsync(generation, exit).ConfigureAwait(false);
+                if (OnEnded(exit, generation, unit, cancellationToken) is not { } restartDelay)
                 {
-                    var ended = attempt++ == 0
-                        ? firstExit
-                        : await RestartAsync(generation, token).ConfigureAwait(false);
-                    var exit = NotifiedEnd(generation, await ended.WaitAsync(token).ConfigureAwait(false));
-                    await StopRemainingAsync(generation).ConfigureAwait(false);
-                    exit = await AnnotateAsync(exit).ConfigureAwait(false);
-                    await StopPostAfterExitAsync(generation, exit).ConfigureAwait(false);
-                    return exit;
-                },
-                cancellationToken).ConfigureAwait(false);
-            _ = final;
+                    return;
+                }
+
+                await restartDelay.ConfigureAwait(false);
+                ended = await RestartAsync(generation, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -1306,7 +769,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
 #pragma warning restore CA1031
         {
             _context.Logger.SuperviseLoopFailed(Name, ex);
-            SetFailedIfCurrent(generation, "failed", ex.Message);
+            SetFailedIfCurrent(generation, ServiceSubState.Failed, ex.Message);
         }
     }
 
@@ -1346,7 +809,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         UnitFile unit;
         lock (_sync)
         {
-            if (generation != _generation || _shortage is not null)
+            if (generation != _generation || _state.Shortage is not null)
             {
                 return;
             }
@@ -1354,10 +817,10 @@ internal sealed partial class ServiceController : IAsyncDisposable
             unit = _unit;
         }
 
-        // The same test as OnEnded's for staying active: a clean end of a RemainAfterExit= oneshot keeps it active.
+        // The same test as ServiceStateMachine.Ended's for staying active: a clean end of a RemainAfterExit= oneshot keeps it active.
         if (unit.ExecStopPost.Count > 0 && !(unit.RemainAfterExit && exit.IsClean))
         {
-            await StopPost.RunAsync(_context, unit, exit, c => Launch(unit, c)).ConfigureAwait(false);
+            await StopPost.RunAsync(_context, unit, exit, c => _launch.Launch(unit, c)).ConfigureAwait(false);
         }
     }
 
@@ -1368,6 +831,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
+            int restartCount;
             lock (_sync)
             {
                 if (generation != _generation)
@@ -1375,16 +839,11 @@ internal sealed partial class ServiceController : IAsyncDisposable
                     throw new OperationCanceledException(cancellationToken);
                 }
 
-                // A retry of a start the daemon could not make is not a restart.
-                if (_shortage is null)
-                {
-                    _restartCount++;
-                }
-
-                _subState = "starting";
+                _state.BeginRestart();
+                restartCount = _state.RestartCount;
             }
 
-            _context.Logger.ServiceRestarting(Name, _restartCount);
+            _context.Logger.ServiceRestarting(Name, restartCount);
             return await LaunchAsync(generation).ConfigureAwait(false);
         }
         finally
@@ -1394,44 +853,33 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     /// <summary>
-    /// Decides, when a process ended, whether it is restarted: systemd's restart table, then the crash-loop limit.
-    /// Records the ending either way.
+    /// A launch ended: the state machine records it and decides. Returns the restart delay, already armed on
+    /// <see cref="SupervisorContext.Time"/> in the same step that shows the service as <c>auto-restart</c> (or
+    /// <c>waiting-for-resources</c>), so whoever sees that sub-state knows the timer runs; null when there is no restart
+    /// (or the loop's generation is no longer current).
     /// </summary>
-    private bool OnEnded(Outcome<ProcessExit> outcome, int generation, UnitFile unit)
+    private Task? OnEnded(ProcessExit exit, int generation, UnitFile unit, CancellationToken cancellationToken)
     {
-        if (outcome.Exception is not null || outcome.Result is not { } exit)
-        {
-            return false;
-        }
-
-        // The '-' prefix: a non-zero exit of the main command counts as success.
-        var forgiven = unit.ExecStartCommands.Count > 0 && unit.ExecStartCommands[^1].IgnoreFailure && exit.ExitCode is not null and not 0 && !exit.OomKilled
-            ? new ProcessExit(0, null)
-            : exit;
-        var clean = forgiven.IsClean && !exit.OomKilled;
-        bool restart;
-        bool limitHit;
-        bool unhealthy;
-
+        ServiceStateMachine.Ending ending;
+        Task? delay = null;
         string? waiting = null;
         lock (_sync)
         {
             if (generation != _generation)
             {
-                return false;
+                return null;
             }
 
-            if (_shortage is { } shortage)
+            _process = null;
+            ending = _state.Ended(unit, exit, _context.Time.GetUtcNow());
+            if (ending.Restart)
             {
-                // The start never happened: retried whatever Restart= says, and the service is neither failed nor
-                // given an exit code. Its place in the start limit goes to the retry, so only starts that happen count.
-                _limiter.Forget();
-                _ = _limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
-                _shortageRetries++;
-                _process = null;
-                _status = ServiceStatus.Stopped;
-                _subState = WaitingForResources;
-                waiting = _failureReason = $"{shortage}; not the service's failure: the start is retried in {RestartBackoff.ShortageDelay(_shortageRetries).TotalSeconds:0.#} s";
+                delay = ending.Delay > TimeSpan.Zero ? Task.Delay(ending.Delay, _context.Time, cancellationToken) : Task.CompletedTask;
+            }
+
+            if (ending.WaitingForResources)
+            {
+                waiting = _state.FailureReason;
             }
         }
 
@@ -1439,139 +887,117 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             _context.Logger.ServiceWaitingForResources(Name, waiting);
             Changed();
-            return true;
+            return delay;
         }
 
-        lock (_sync)
+        _context.Metrics?.ServiceExited(Name, exit, ending.Unhealthy);
+        if (ending.Clean)
         {
-            if (generation != _generation)
-            {
-                return false;
-            }
-
-            unhealthy = _unhealthyRestart;
-            restart = _unhealthyRestart || RestartDecision.ShouldRestart(unit.Restart, forgiven);
-            _unhealthyRestart = false;
-            limitHit = restart && !_limiter.TryAcquire(unit.StartLimitBurst, unit.StartLimitInterval, _context.Time.GetUtcNow());
-
-            _process = null;
-            _lastExit = exit;
-            _lastExitCode = exit.DisplayCode;
-            if (limitHit)
-            {
-                _status = ServiceStatus.Failed;
-                _subState = "start-limit-hit";
-                _failureReason = StartLimitReason();
-            }
-            else if (restart)
-            {
-                _status = clean ? ServiceStatus.Stopped : ServiceStatus.Failed;
-                _subState = "auto-restart";
-            }
-            else if (clean && unit.RemainAfterExit)
-            {
-                // CONTRACT §2: shown running (sub-state exited, no PID), so a dependent's start does not run it again.
-                _status = ServiceStatus.Running;
-                _subState = "exited";
-                _exitedActive = true;
-            }
-            else if (clean)
-            {
-                _status = ServiceStatus.Stopped;
-                _subState = unit.Type == ServiceType.Oneshot ? "exited" : "dead";
-            }
-            else
-            {
-                _status = ServiceStatus.Failed;
-                _subState = "failed";
-                _failureReason ??= $"main process {exit}";
-            }
-
-            if (exit.OomKilled)
-            {
-                _failureReason = OomWatch.Reason(unit);
-            }
-        }
-
-        _context.Metrics?.ServiceExited(Name, exit, unhealthy);
-        if (clean)
-        {
-            _context.Logger.ServiceEnded(Name, exit.ToString(), restart && !limitHit);
+            _context.Logger.ServiceEnded(Name, exit.ToString(), ending.Restart);
         }
         else
         {
-            _context.Logger.ServiceExited(Name, exit.ToString(), restart && !limitHit);
+            _context.Logger.ServiceExited(Name, exit.ToString(), ending.Restart);
         }
+
         Changed();
-        return restart && !limitHit;
+        return delay;
     }
 
-    /// <summary>One pipeline per supervise loop: it closes over the loop's unit and generation.</summary>
-    private ResiliencePipeline<ProcessExit> BuildPipeline(UnitFile unit, int generation)
-    {
-        var builder = new ResiliencePipelineBuilder<ProcessExit> { TimeProvider = _context.Time };
-        return builder.AddRetry(new RetryStrategyOptions<ProcessExit>
-        {
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Constant,
-            UseJitter = false,
-            Delay = TimeSpan.Zero,
-            ShouldHandle = args => ValueTask.FromResult(OnEnded(args.Outcome, generation, unit)),
-            DelayGenerator = args =>
-            {
-                int restartNumber;
-                lock (_sync)
-                {
-                    if (_shortage is not null)
-                    {
-                        return ValueTask.FromResult<TimeSpan?>(RestartBackoff.ShortageDelay(_shortageRetries));
-                    }
-
-                    restartNumber = _restartCount + 1;
-                }
-
-                return ValueTask.FromResult<TimeSpan?>(RestartBackoff.Delay(unit, restartNumber));
-            },
-        }).Build();
-    }
-
-    private void MarkStarted(int generation, IServiceProcess? process, long launchBegan)
+    /// <summary>A launch of the current unit, begun under the gate: whatever shortage stopped the previous one is past.</summary>
+    private Task<Task<ProcessExit>> LaunchAsync(int generation)
     {
         lock (_sync)
         {
-            if (generation != _generation)
-            {
-                return;
-            }
-
-            _process = process;
-            _startTime = _context.Time.GetUtcNow();
-            _status = ServiceStatus.Running;
-            _subState = "running";
-            _failureReason = null;
-            _shortageRetries = 0;
+            _state.BeginLaunch();
         }
 
-        _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
-        Changed();
+        return _launch.RunAsync(Volatile.Read(ref _unit), generation);
     }
 
-    private void RecordFailureReason(int generation, string reason)
+    void ILaunchObserver.Starting(int generation, IServiceProcess process)
     {
         lock (_sync)
         {
             if (generation == _generation)
             {
-                _failureReason = reason;
+                _process = process;
+                _startTime = _context.Time.GetUtcNow();
             }
         }
     }
+
+    void ILaunchObserver.Started(int generation, IServiceProcess? process, long launchBegan)
+    {
+        bool current;
+        lock (_sync)
+        {
+            current = generation == _generation;
+            if (current)
+            {
+                _process = process;
+                _startTime = _context.Time.GetUtcNow();
+                _state.Started();
+            }
+        }
+
+        if (current)
+        {
+            _context.Metrics?.ServiceStarted(Name, _context.Time.GetElapsedTime(launchBegan));
+            Changed();
+        }
+
+        if (process is not null)
+        {
+            _context.Logger.ServiceStarted(Name, process.Info.Pid);
+            WatchHealth(Volatile.Read(ref _unit));
+        }
+    }
+
+    void ILaunchObserver.Failed(int generation, string reason)
+    {
+        lock (_sync)
+        {
+            if (generation == _generation)
+            {
+                _state.RecordFailure(reason);
+            }
+        }
+    }
+
+    void ILaunchObserver.Aborted(string reason)
+    {
+        // The stop waiting for the gate takes the service over: this launch's ending is not the restart policy's.
+        lock (_sync)
+        {
+            _generation++;
+            _state.RecordFailure(reason);
+        }
+    }
+
+    void ILaunchObserver.ShortOfResources(string message)
+    {
+        lock (_sync)
+        {
+            _state.ShortOfResources(message);
+        }
+    }
+
+    void ILaunchObserver.CommandFailed(string reason)
+    {
+        lock (_sync)
+        {
+            _state.RecordFailure(reason);
+        }
+    }
+
+    void ILaunchObserver.Changed() => Changed();
 
     /// <summary>An operator's start of an active service: running, waiting to restart, or waiting for the daemon's resources.</summary>
     internal ServiceOperationException AlreadyActive()
     {
         var status = Snapshot();
-        return status.SubState == WaitingForResources
+        return status.SubState == ServiceSubStateText.WaitingForResources
             ? new ServiceOperationException(Name, $"Service {Name} is waiting for the daemon's resources and starts by itself once they return: {status.FailureReason}") { Code = GitProcErrorCodes.AlreadyRunning }
             : new ServiceOperationException(Name, $"Service already running: {Name}") { Code = GitProcErrorCodes.AlreadyRunning };
     }
@@ -1580,31 +1006,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
     internal ServiceOperationException NotForThisHost() =>
         new(Name, $"Service {Name} was not started: {UnmetCondition}") { Code = GitProcErrorCodes.ConditionFailed };
 
-    /// <summary>The launch could not start for the daemon's own shortage: the outcome OnEnded turns into a retry.</summary>
-    private Task<ProcessExit> ShortOfResources(string message)
-    {
-        SetShortage(message);
-        return Task.FromResult(new ProcessExit(ExitExec, null));
-    }
-
-    private void SetShortage(string? message)
-    {
-        lock (_sync)
-        {
-            _shortage = message;
-            _failureReason = message ?? _failureReason;
-        }
-    }
-
-    private void SetFailureReason(string reason)
-    {
-        lock (_sync)
-        {
-            _failureReason = reason;
-        }
-    }
-
-    private void SetFailedIfCurrent(int generation, string subState, string reason)
+    private void SetFailedIfCurrent(int generation, ServiceSubState subState, string reason)
     {
         lock (_sync)
         {
@@ -1614,9 +1016,7 @@ internal sealed partial class ServiceController : IAsyncDisposable
             }
 
             _process = null;
-            _status = ServiceStatus.Failed;
-            _subState = subState;
-            _failureReason = reason;
+            _state.Fail(subState, reason);
         }
 
         Changed();
@@ -1629,8 +1029,9 @@ internal sealed partial class ServiceController : IAsyncDisposable
         {
             lock (_sync)
             {
+                var status = _state.Status;
                 var subState = ShownSubState();
-                if (_status != _publishedStatus || subState != _publishedSubState)
+                if (status != _publishedStatus || subState != _publishedSubState)
                 {
                     var pid = _process?.Info.Pid ?? _publishedPid;
                     events.Publish(new GitProcEvent
@@ -1638,18 +1039,18 @@ internal sealed partial class ServiceController : IAsyncDisposable
                         Type = EventTypes.ServiceState,
                         Service = Name,
                         From = ToText(_publishedStatus),
-                        FromSubState = _publishedSubState,
-                        To = ToText(_status),
-                        ToSubState = subState,
+                        FromSubState = _publishedSubState.ToText(),
+                        To = ToText(status),
+                        ToSubState = subState.ToText(),
                         Pid = pid,
-                        ExitCode = _status == ServiceStatus.Running ? null : _lastExitCode,
-                        RestartCount = _restartCount,
-                        Reason = _status == ServiceStatus.Running ? null
-                            : subState == ConditionSubState ? _unmet
-                            : _manuallyStopped ? "stopped by an operator"
-                            : _failureReason ?? _lastExit?.ToString(),
+                        ExitCode = status == ServiceStatus.Running ? null : _state.LastExitCode,
+                        RestartCount = _state.RestartCount,
+                        Reason = status == ServiceStatus.Running ? null
+                            : subState == ServiceSubState.Condition ? _unmet
+                            : _state.ManuallyStopped ? "stopped by an operator"
+                            : _state.FailureReason ?? _state.LastExit?.ToString(),
                     });
-                    _publishedStatus = _status;
+                    _publishedStatus = status;
                     _publishedSubState = subState;
                     _publishedPid = _process?.Info.Pid;
                 }
@@ -1660,7 +1061,4 @@ internal sealed partial class ServiceController : IAsyncDisposable
     }
 
     private static string ToText(ServiceStatus status) => status.ToString().ToLowerInvariant();
-
-    private string StartLimitReason() =>
-        $"start request repeated too quickly: more than {_unit.StartLimitBurst} starts within {_unit.StartLimitInterval.TotalSeconds:0.###}s (StartLimitBurst/StartLimitIntervalSec); start it again with 'gitproc start {Name}'";
 }

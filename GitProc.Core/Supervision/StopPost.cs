@@ -25,7 +25,7 @@ internal static class StopPost
             string? failure;
             try
             {
-                var ended = await context.Processes.RunAsync(launch(command) with { ExtraEnvironment = environment }, unit.TimeoutStop).ConfigureAwait(false);
+                var ended = await context.Processes.RunAsync(launch(command).WithEnvironment(environment), unit.TimeoutStop).ConfigureAwait(false);
                 failure = ended.IsSuccess || (command.IgnoreFailure && !ended.TimedOut) ? null : ended.ToString();
             }
             catch (ProcessStartException ex)

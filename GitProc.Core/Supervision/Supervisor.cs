@@ -307,7 +307,7 @@ internal sealed class Supervisor : ISupervisor
             // Changed services stop with their old definition (dependents first), then take the new one.
             await StopInOrderAsync(_graph, [.. replaced.Union(movedAway, StringComparer.Ordinal)], controller => replaced.Contains(controller.Name, StringComparer.Ordinal)
                     ? controller.ReplaceUnitAsync(desired[controller.Name], CancellationToken.None)
-                    : controller.StopAsync(manual: false, requireActive: false, CancellationToken.None))
+                    : controller.StopAsync(StopMode.Daemon, CancellationToken.None))
                 .ConfigureAwait(false);
 
             lock (_lock)
@@ -458,11 +458,7 @@ internal sealed class Supervisor : ISupervisor
 
     public async Task<ServiceStatusInfo> StopAsync(string service, CancellationToken cancellationToken = default)
     {
-        var controller = Get(service);
-
-        // A failed service has no process, but stopping it is how an operator says "leave it down".
-        var requireActive = controller.Snapshot().Status != ServiceStatus.Failed;
-        return await controller.StopAsync(manual: true, requireActive, cancellationToken).ConfigureAwait(false);
+        return await Get(service).StopAsync(StopMode.Operator, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default)
@@ -474,7 +470,7 @@ internal sealed class Supervisor : ISupervisor
         }
 
         await controller.RecordChoiceAsync(stopped: false, cancellationToken).ConfigureAwait(false);
-        await controller.StopAsync(manual: false, requireActive: false, cancellationToken).ConfigureAwait(false);
+        await controller.StopAsync(StopMode.Daemon, cancellationToken).ConfigureAwait(false);
         await StartInOrderAsync([service], target: service, cancellationToken).ConfigureAwait(false);
         await SaveQuietlyAsync(cancellationToken).ConfigureAwait(false);
         return controller.Snapshot();
@@ -567,7 +563,7 @@ internal sealed class Supervisor : ISupervisor
                 all = [.. _services.Keys];
             }
 
-            await StopInOrderAsync(_graph, all, c => c.StopAsync(manual: false, requireActive: false, CancellationToken.None))
+            await StopInOrderAsync(_graph, all, c => c.StopAsync(StopMode.Daemon, CancellationToken.None))
                 .ConfigureAwait(false);
             await SaveQuietlyAsync(CancellationToken.None).ConfigureAwait(false);
         }
@@ -630,6 +626,10 @@ internal sealed class Supervisor : ISupervisor
         _saver.LastError is { } error ? status with { StateError = error.Message, StateErrorSince = error.Since } : status;
 
     private static List<string> Sorted(List<string> names) => [.. names.Order(StringComparer.Ordinal)];
+
+    /// <summary>Completes once the service's supervise loops have ended: it changes no more but by a command.</summary>
+    /// <exception cref="ServiceNotFoundException">No such service.</exception>
+    internal Task SupervisionEnded(string service) => Get(service).SupervisionEnded;
 
     private ServiceController Get(string service)
     {
@@ -702,7 +702,7 @@ internal sealed class Supervisor : ISupervisor
             if (!up.Result && controller.Unit.Requires.Contains(name, StringComparer.Ordinal))
             {
                 var reason = $"required dependency {name} is not running";
-                await controller.FailAsync("dependency-failed", reason, cancellationToken).ConfigureAwait(false);
+                await controller.FailAsync(ServiceSubState.DependencyFailed, reason, cancellationToken).ConfigureAwait(false);
                 if (mode == StartMode.Operator)
                 {
                     throw new ServiceOperationException(controller.Name, $"Service {controller.Name} failed to start: {reason}") { Code = GitProcErrorCodes.StartFailed };
@@ -720,7 +720,7 @@ internal sealed class Supervisor : ISupervisor
 
             // A service that does not run on this host is no failure of its dependents (systemd: a failed condition
             // skips the unit, and what requires it still starts); nothing of it will ever be healthy here.
-            return status.SubState == ServiceController.ConditionSubState
+            return status.SubState == ServiceSubStateText.Condition
                 || (IsUp(status) && (!hasDependents || await WaitHealthyAsync(controller, cancellationToken).ConfigureAwait(false)));
         }
         catch (ServiceOperationException) when (mode != StartMode.Operator)
@@ -759,7 +759,7 @@ internal sealed class Supervisor : ISupervisor
     }
 
     private static bool IsUp(ServiceStatusInfo status) =>
-        status.Status == ServiceStatus.Running || status.SubState == "exited";
+        status.Status == ServiceStatus.Running || status.SubState == ServiceSubStateText.Exited;
 
     /// <summary>Stops services so that each stops only after everything that depends on it has stopped.</summary>
     private async Task StopInOrderAsync(IDependencyResolver graph, IReadOnlyCollection<string> names, Func<ServiceController, Task> stop)

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace GitProc.Core.Tests.Health;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>
 /// A minimal HTTP/1.1 server on 127.0.0.1 (ephemeral port) with keep-alive, whose answer per path is set by the

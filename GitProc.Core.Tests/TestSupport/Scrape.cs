@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace GitProc.Core.Tests.Metrics;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>
 /// A scrape's samples by series, as written (<c>name{labels}</c>), checking the text's structure on the way: every

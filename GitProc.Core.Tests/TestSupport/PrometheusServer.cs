@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text.Json;
-using GitProc.Core.Tests.Metrics;
 
-namespace GitProc.Core.Tests.EndToEnd;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>
 /// A real Prometheus server (Debian's package) on 127.0.0.1, its configuration and data in a directory of the test's,

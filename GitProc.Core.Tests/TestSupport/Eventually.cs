@@ -1,4 +1,4 @@
-namespace GitProc.Core.Tests.Health;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>Polls a condition with a generous deadline: the machine may be heavily loaded.</summary>
 internal static class Eventually

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 
-namespace GitProc.Core.Tests.Ipc;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>A real <see cref="IpcServer"/> on a socket in a fresh temporary directory, over mocked components.</summary>
 [SupportedOSPlatform("linux")]

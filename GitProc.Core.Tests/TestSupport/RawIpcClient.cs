@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace GitProc.Core.Tests.Ipc;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>A bare line-oriented socket client, so the tests see exactly the bytes the server sends.</summary>
 internal sealed class RawIpcClient : IAsyncDisposable

@@ -1,9 +1,8 @@
-using GitProc.Core.Tests.TestSupport;
 using GitProc.Git;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace GitProc.Core.Tests.Git;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>A throwaway directory for Git repositories, driven with the real git CLI; deleted on dispose.</summary>
 internal sealed class TempGitRepository : IDisposable

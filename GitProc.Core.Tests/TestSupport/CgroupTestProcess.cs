@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.Versioning;
 using GitProc.ResourceControl;
 
-namespace GitProc.Core.Tests.ResourceControl;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>
 /// Starts a shell script in a cgroup the way the process manager's shim does: the process writes its own pid into

@@ -5,9 +5,8 @@ using System.Net.WebSockets;
 using System.Runtime.Versioning;
 using System.Text;
 using System.Text.Json;
-using GitProc.Core.Tests.TestSupport;
 
-namespace GitProc.Core.Tests.EndToEnd;
+namespace GitProc.Core.Tests.TestSupport;
 
 /// <summary>
 /// Debian's headless Chromium, run the way a person would look at a page: once to print the DOM or take a screenshot,
