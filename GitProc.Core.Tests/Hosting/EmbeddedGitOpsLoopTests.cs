@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using GitProc.Core.Tests.Git;
 using GitProc.Core.Tests.TestSupport;
 using GitProc.Ipc;
 using GitProc.State;
