@@ -13,8 +13,7 @@ internal sealed class CliContext(
     TextWriter output,
     TextWriter error,
     Func<string, string?> environment,
-    Func<IRepositoryInitializer> repositoryInitializer,
-    Action<IServiceCollection>? configureDaemonServices)
+    Action<IServiceCollection>? configureServices)
 {
     public const string SocketVariable = "GITPROC_SOCKET";
     public const string RepositoryVariable = "GITPROC_REPO";
@@ -25,10 +24,11 @@ internal sealed class CliContext(
 
     public TextWriter Error { get; } = error;
 
-    public Func<IRepositoryInitializer> RepositoryInitializer { get; } = repositoryInitializer;
-
-    /// <summary>Test seam: registers replacements (mocks) before the daemon's own registrations.</summary>
-    public Action<IServiceCollection>? ConfigureDaemonServices { get; } = configureDaemonServices;
+    /// <summary>
+    /// Test seam: registers replacements (mocks) before GitProc's own registrations, in the daemon's container and in
+    /// the one <c>init</c> builds.
+    /// </summary>
+    public Action<IServiceCollection>? ConfigureServices { get; } = configureServices;
 
     public Option<string?> SocketOption { get; } = new("--socket")
     {

@@ -12,25 +12,21 @@ namespace GitProc.Cli;
 internal sealed class GitProcCli
 {
     private readonly Func<string, string?> _environment;
-    private readonly Func<IRepositoryInitializer> _repositoryInitializer;
-    private readonly Action<IServiceCollection>? _configureDaemonServices;
+    private readonly Action<IServiceCollection>? _configureServices;
 
     /// <param name="environment">Reads an environment variable; default the process environment.</param>
-    /// <param name="repositoryInitializer">Creates repositories for <c>init</c>; default LibGit2Sharp.</param>
-    /// <param name="configureDaemonServices">Registers replacements before the daemon's own services (tests).</param>
+    /// <param name="configureServices">Registers replacements before GitProc's own services (tests).</param>
     public GitProcCli(
         Func<string, string?>? environment = null,
-        IRepositoryInitializer? repositoryInitializer = null,
-        Action<IServiceCollection>? configureDaemonServices = null)
+        Action<IServiceCollection>? configureServices = null)
     {
         _environment = environment ?? Environment.GetEnvironmentVariable;
-        _repositoryInitializer = repositoryInitializer is null ? static () => new LibGit2RepositoryInitializer() : () => repositoryInitializer;
-        _configureDaemonServices = configureDaemonServices;
+        _configureServices = configureServices;
     }
 
     public async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var context = new CliContext(output, error, _environment, _repositoryInitializer, _configureDaemonServices);
+        var context = new CliContext(output, error, _environment, _configureServices);
         var root = CreateRootCommand(context);
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

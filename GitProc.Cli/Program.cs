@@ -4,7 +4,7 @@ using GitProc.Processes;
 
 // As PID 1 (a container's main process), `gitproc daemon` becomes a minimal init that runs the daemon as its child,
 // reaps orphans and passes signals on (see ContainerInit). Before anything else: the init must not touch the console.
-if (OperatingSystem.IsLinux() && ContainerInit.Applies(args))
+if (OperatingSystem.IsLinux() && Environment.ProcessId == 1 && args.Length > 0 && args[0] == "daemon")
 {
     return ContainerInit.Run();
 }

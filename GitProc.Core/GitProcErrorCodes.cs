@@ -88,7 +88,9 @@ public static class GitProcErrorCodes
     public const string Internal = "internal";
 
     /// <summary>The code of an error: <see cref="GitProcException.Code"/>, or <see cref="Internal"/> for any other exception.</summary>
-    internal static string Of(Exception exception) => exception is GitProcException known ? known.Code : Internal;
+    /// <param name="exception">The error.</param>
+    /// <returns>Its code.</returns>
+    public static string Of(Exception exception) => exception is GitProcException known ? known.Code : Internal;
 
     /// <summary>What an exception's type means, where the exception was not given a code.</summary>
     internal static string ForType(GitProcException exception) => exception switch

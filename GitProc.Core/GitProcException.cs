@@ -27,13 +27,14 @@ public class GitProcException : Exception
 
     /// <summary>
     /// Which condition this is, as a stable code of <see cref="GitProcErrorCodes"/> (<c>service_not_found</c>,
-    /// <c>already_running</c>, ...): what the IPC error response and the CLI's <c>--json</c> error object carry.
+    /// <c>already_running</c>, ...): what the IPC error response and the CLI's <c>--json</c> error object carry. By
+    /// default the one the exception's type stands for; set it where the type alone does not say which condition it is.
     /// </summary>
     public string Code
     {
         get => _code ?? GitProcErrorCodes.ForType(this);
 
         // Set where the type alone does not say which condition it is (already running rather than failed to start).
-        internal init => _code = value;
+        init => _code = value;
     }
 }

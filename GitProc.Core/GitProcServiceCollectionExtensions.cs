@@ -1,9 +1,11 @@
 using GitProc;
+using GitProc.Daemon;
 using GitProc.Delivery;
 using GitProc.Dependencies;
 using GitProc.Events;
 using GitProc.Git;
 using GitProc.Health;
+using GitProc.Http;
 using GitProc.Ipc;
 using GitProc.Logs;
 using GitProc.Metrics;
@@ -88,11 +90,21 @@ public static class GitProcServiceCollectionExtensions
         services.TryAddSingleton<Reconciler>();
         services.TryAddSingleton<IReconciler>(sp => sp.GetRequiredService<Reconciler>());
 
+        // Served only where an address is set (Metrics:Listen, Web:Listen); started by whoever hosts the loop.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpServer, MetricsServer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpServer, WebServer>());
+
         // Processes and cgroups are Linux-only; elsewhere the library still parses units and resolves graphs.
         if (OperatingSystem.IsLinux())
         {
             services.TryAddSingleton<IProcessManager, ProcessManager>();
             services.TryAddSingleton<IResourceController, ResourceController>();
+
+            // The daemon's control plane: its start-up guard, its socket and its in-place upgrade.
+            services.TryAddSingleton<StartupChecks>();
+            services.TryAddSingleton<IDaemonStartup, DaemonStartup>();
+            services.TryAddSingleton<IIpcServer, IpcServer>();
+            services.TryAddSingleton<IInPlaceUpgrade, InPlaceUpgrade>();
         }
 
         return services;

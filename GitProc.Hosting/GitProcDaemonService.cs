@@ -1,10 +1,9 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using GitProc.Daemon;
 using GitProc.Ipc;
 using GitProc.Locking;
-using GitProc.Processes;
 using GitProc.Reconciliation;
-using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.Hosting;
@@ -14,25 +13,22 @@ using Microsoft.Extensions.Options;
 namespace GitProc.Hosting;
 
 /// <summary>
-/// The daemon's life: on start, take the locks that make it the only daemon of its state and of its cgroup root, check
-/// that it can work at all (<see cref="StartupChecks"/>), raise
-/// the open-file soft limit, then claim the IPC socket (so a second daemon touches nothing), recover the previous
-/// run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every service in reverse
-/// dependency order within the host's shutdown timeout.
+/// The daemon's life: on start, make this process the only daemon of its state and cgroup root and check that it can
+/// work at all (<see cref="IDaemonStartup"/>), then claim the IPC socket (so a second daemon touches nothing), recover
+/// the previous run's state, apply the watched branch, then serve clients; on stop, stop serving, then stop every
+/// service in reverse dependency order within the host's shutdown timeout.
 /// </summary>
 /// <remarks>
-/// <paramref name="locks"/> comes first so the container creates it before the other components and disposes it after
+/// <paramref name="startup"/> comes first so the container creates it before the other components and disposes it after
 /// them: the state lock is held until the last state save.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed class GitProcDaemonService(
-    DaemonLocks locks,
-    StartupChecks checks,
+    IDaemonStartup startup,
     ISupervisor supervisor,
     IReconciler reconciler,
-    IpcServer ipc,
-    IResourceController resources,
-    InPlaceUpgrade upgrade,
+    IIpcServer ipc,
+    IInPlaceUpgrade upgrade,
     IOptions<PathOptions> options,
     ILogger<GitProcDaemonService> logger) : IHostedService, IDisposable
 {
@@ -46,14 +42,7 @@ internal sealed class GitProcDaemonService(
     /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        locks.AcquireState();
-        await checks.RunAsync(cancellationToken).ConfigureAwait(false);
-        if (resources is ResourceController controller)
-        {
-            controller.ClaimRoot();
-        }
-
-        RaiseOpenFileLimit();
+        await startup.PrepareAsync(cancellationToken).ConfigureAwait(false);
         Log.AssembliesPreloaded(logger, AssemblyPreloader.LoadReferences(typeof(GitProcDaemonService).Assembly));
 
         await ipc.BindAsync(cancellationToken).ConfigureAwait(false);
@@ -63,16 +52,12 @@ internal sealed class GitProcDaemonService(
             var previous = await supervisor.InitializeAsync(cancellationToken).ConfigureAwait(false);
             initialized = true;
             Log.Recovered(logger, previous ?? "none");
-            var ours = reconciler as Reconciler;
-
-            // If the tip is rejected at start-up, the previous run's last good commit is applied instead.
-            ours?.ResumeFrom(previous);
 
             try
             {
                 // The local tip, without fetching first: a daemon starting offline still runs what it has. The watch
-                // loop fetches right after.
-                var sync = await (ours?.SyncAsync(fetch: false, cancellationToken) ?? reconciler.SyncAsync(cancellationToken)).ConfigureAwait(false);
+                // loop fetches right after. If the tip is rejected, the previous run's last good commit is kept.
+                var sync = await reconciler.ResumeAsync(previous, cancellationToken).ConfigureAwait(false);
                 if (sync.Commit.Length == 0)
                 {
                     Log.NoCommitYet(logger, reconciler.Status.Branch, options.Value.RepositoryPath);
@@ -115,25 +100,6 @@ internal sealed class GitProcDaemonService(
         }
     }
 
-    /// <summary>
-    /// Many services cost the daemon descriptors (a pipe and a pidfd each, log files, cgroup files, clients), so it runs
-    /// with its soft limit at the hard limit; its services get their own (see <see cref="FileDescriptorLimit"/>).
-    /// </summary>
-    private void RaiseOpenFileLimit()
-    {
-        var (before, after) = FileDescriptorLimit.RaiseSoftToHard();
-        var services = FileDescriptorLimit.ServiceDefault.ToString();
-        if (FileDescriptorLimit.OriginalUnknown)
-        {
-            services += " (the .NET runtime raised the soft limit before the daemon could read it, so services get the usual default 1024)";
-        }
-
-        // A thirty-second of the limit, between 8 and 32: room for the runtime, clients and state saves when starts run dry.
-        var reserve = (int)Math.Clamp(after.Soft / 32, 8, 32);
-        DescriptorReserve.Hold(reserve);
-        Log.OpenFileLimit(logger, before.Soft, before.Hard, after.Soft, reserve, services);
-    }
-
     public void Dispose() => _hangUp?.Dispose();
 
     /// <exception cref="GitProcException">
@@ -146,11 +112,10 @@ internal sealed class GitProcDaemonService(
         Log.Stopping(logger);
         await ipc.StopAsync(cancellationToken).ConfigureAwait(false);
         await supervisor.StopAllAsync(cancellationToken).ConfigureAwait(false);
-        DescriptorReserve.Stop();
 
         // Every service was stopped (StopAllAsync waits for each); what can still go wrong is the last save, and then
         // the next daemon would start from a state that says they run.
-        if (supervisor is Supervisor ours && ours.LastStateError is { } stateError)
+        if (supervisor.LastStateError is { } stateError)
         {
             var problem = $"the state could not be saved ({stateError.Message}), so the next daemon may find it out of date";
             Log.StoppedUnclean(logger, problem);

@@ -1,9 +1,6 @@
 using System.Runtime.Versioning;
 using GitProc;
 using GitProc.Hosting;
-using GitProc.Ipc;
-using GitProc.Metrics;
-using GitProc.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -47,19 +44,12 @@ public static class GitProcDaemonServiceCollectionExtensions
             services.Configure<HostOptions>(o => o.ShutdownTimeout = DefaultShutdownTimeout);
         }
 
-        services.TryAddSingleton<IpcServer>();
-        services.TryAddSingleton<DaemonLocks>();
-        services.TryAddSingleton<InPlaceUpgrade>();
-        services.TryAddSingleton<StartupChecks>();
         services.TryAddSingleton<GitProcDaemonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GitProcDaemonService>(sp => sp.GetRequiredService<GitProcDaemonService>()));
 
         // The Prometheus endpoint listens to the meter of the application's meter factory (Core does without one).
         services.AddMetrics();
-        services.TryAddSingleton<MetricsServer>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HttpService<MetricsServer>>());
-        services.TryAddSingleton<WebServer>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HttpService<WebServer>>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HttpService>());
 
         // The reconciler's watch loop comes AFTER GitProcDaemonService: it starts after the initial sync and stops
         // before the services do.

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Runtime.Versioning;
-using GitProc.Hosting;
+using GitProc.Daemon;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -104,7 +104,7 @@ internal static class DaemonCommand
         builder.Services.AddSystemd();
 
         // Replacements first: AddGitProcDaemon registers with TryAdd.
-        context.ConfigureDaemonServices?.Invoke(builder.Services);
+        context.ConfigureServices?.Invoke(builder.Services);
         builder.Services.AddGitProcDaemon(builder.Configuration);
         builder.Services.AddHostedService<MemorySettler>();
         if (OwnCommandLine() is { } self)

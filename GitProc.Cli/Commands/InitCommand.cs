@@ -1,4 +1,7 @@
 using System.CommandLine;
+using GitProc.Git;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GitProc.Cli.Commands;
 
@@ -17,25 +20,27 @@ internal static class InitCommand
         };
         var json = context.JsonOption;
         var command = new Command("init", "Create a Git repository for unit files") { repo, json };
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var path = context.ResolvePath(parseResult, repo, CliContext.RepositoryVariable, nameof(GitProcOptions.RepositoryPath), DefaultPaths.Repository);
-            var initializer = context.RepositoryInitializer();
-            if (initializer.Exists(path))
-            {
-                return context.Fail(GitProcErrorCodes.RepositoryExists, $"A Git repository already exists at {path}");
-            }
 
-            var branch = new GitProcOptions().WatchBranch;
+            // Through GitProc's own Git integration, as an embedding application would: the same checks (a broken .git,
+            // or a .git file of a worktree, counts as a repository) and the same unborn branch as the daemon watches.
+            var services = new ServiceCollection().AddLogging();
+            context.ConfigureServices?.Invoke(services);
+            services.AddGitProc(o => o.RepositoryPath = path);
+            await using var provider = services.BuildServiceProvider();
+            var git = provider.GetRequiredService<IGitIntegration>();
             try
             {
-                initializer.Initialize(path, branch);
+                await git.InitAsync(path, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not GitProcException and not OutOfMemoryException)
+            catch (GitProcException ex)
             {
-                return context.Fail(GitProcErrorCodes.GitError, $"Cannot create a Git repository at {path}: {ex.Message}");
+                return context.Fail(ex);
             }
 
+            var branch = provider.GetRequiredService<IOptions<GitProcOptions>>().Value.WatchBranch;
             context.Out.WriteLine(context.Json
                 ? JsonOutput.Object(w =>
                 {

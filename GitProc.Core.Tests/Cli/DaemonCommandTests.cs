@@ -35,7 +35,7 @@ public class DaemonCommandTests
         _supervisor.Setup(s => s.ListServices()).Returns([IpcServerTests.Running("web", 99)]);
         _supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(IpcServerTests.Running("web", 99));
         _reconciler = new Mock<IReconciler>();
-        _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>())).Callback(() => Record("sync"))
+        _reconciler.Setup(r => r.ResumeAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>())).Callback(() => Record("sync"))
             .ReturnsAsync(new SyncResult("c0ffee", new ApplyResult(["web"], [], [], [])));
     }
 
@@ -66,7 +66,7 @@ public class DaemonCommandTests
 
     private GitProcCli Cli(IReadOnlyDictionary<string, string>? environment = null, Action<IServiceCollection>? more = null) => new(
         name => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
-        configureDaemonServices: services =>
+        configureServices: services =>
         {
             services.AddSingleton(_supervisor.Object);
             services.AddSingleton(_reconciler.Object);
@@ -113,7 +113,7 @@ public class DaemonCommandTests
     [Test]
     public async Task A_rejected_initial_sync_is_logged_and_the_daemon_keeps_serving()
     {
-        _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>()))
+        _reconciler.Setup(r => r.ResumeAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new GitProcException("Commit c0ffee rejected: web.service line 2: ExecStart is required"));
         using var stop = new CancellationTokenSource();
         var daemon = Cli().RunAsync(DaemonArgs("--socket", _socket), TextWriter.Null, TextWriter.Null, stop.Token);
@@ -192,7 +192,7 @@ public class DaemonCommandTests
         });
         var cli = new GitProcCli(
             _ => null,
-            configureDaemonServices: services =>
+            configureServices: services =>
             {
                 // Created by the container, so disposed by it, as the real supervisor is.
                 services.AddSingleton<ISupervisor>(_ => _supervisor.Object);
@@ -308,8 +308,8 @@ public class DaemonCommandTests
     {
         // The work fails while the initial apply is still running: the host cancels the start it is still in.
         var applying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>()))
-            .Returns(async (CancellationToken token) =>
+        _reconciler.Setup(r => r.ResumeAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .Returns(async (string? _, CancellationToken token) =>
             {
                 Record("sync");
                 applying.TrySetResult();

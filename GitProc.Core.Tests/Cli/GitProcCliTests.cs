@@ -466,7 +466,7 @@ public class GitProcCliTests
             }
 
             Assert.That(second.ExitCode, Is.EqualTo(1));
-            Assert.That(second.Error, Is.EqualTo($"Error: A Git repository already exists at {repo}\n"));
+            Assert.That(second.Error, Is.EqualTo($"Error: A Git repository already exists at {repo}.\n"));
         }
         finally
         {

@@ -64,7 +64,7 @@ public class GitProcDaemonServiceCollectionExtensionsTests
             supervisor.Setup(s => s.InitializeAsync(It.IsAny<CancellationToken>())).ReturnsAsync("abc");
             supervisor.Setup(s => s.StopAllAsync(It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
             var reconciler = new Mock<IReconciler>();
-            reconciler.Setup(r => r.SyncAsync(It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("bug"));
+            reconciler.Setup(r => r.ResumeAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("bug"));
             var services = new ServiceCollection();
             services.AddLogging();
             services.AddSingleton(supervisor.Object);

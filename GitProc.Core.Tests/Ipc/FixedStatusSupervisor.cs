@@ -17,6 +17,8 @@ internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervi
 
     public IReadOnlyList<UnitFile> AppliedUnits => [];
 
+    public StateSaveError? LastStateError => null;
+
     public ApplyPlan Plan(IReadOnlyCollection<UnitFile> units) => throw new NotSupportedException();
 
     public Task<string?> InitializeAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();

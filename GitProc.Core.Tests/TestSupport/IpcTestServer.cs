@@ -61,7 +61,6 @@ internal sealed class IpcTestServer : IAsyncDisposable
             new Mock<GitProc.Delivery.IDeliveryHistory>().Object,
             Microsoft.Extensions.Options.Options.Create(options.ToPaths()),
             Microsoft.Extensions.Options.Options.Create(options.Ipc),
-            NullLogger<IpcServer>.Instance,
             timeProvider ?? TimeProvider.System,
             events);
         var host = new IpcTestServer(directory, options.SocketPath, options, server)

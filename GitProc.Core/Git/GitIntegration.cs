@@ -74,7 +74,7 @@ internal sealed partial class GitIntegration : IGitIntegration
         // A broken .git still counts: initializing over it would silently "repair" someone's repository.
         if (Repository.IsValid(fullPath) || Directory.Exists(Path.Combine(fullPath, ".git")) || File.Exists(Path.Combine(fullPath, ".git")))
         {
-            throw new GitException($"A Git repository already exists at {fullPath}.");
+            throw new GitException($"A Git repository already exists at {fullPath}.") { Code = GitProcErrorCodes.RepositoryExists };
         }
 
         try

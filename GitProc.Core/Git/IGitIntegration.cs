@@ -28,7 +28,10 @@ public interface IGitIntegration
     /// </summary>
     /// <param name="path">Where to create it; <see langword="null"/> means <see cref="RepositoryPath"/>.</param>
     /// <param name="cancellationToken">Cancels before anything is written.</param>
-    /// <exception cref="GitException">A repository already exists there, or it cannot be created.</exception>
+    /// <exception cref="GitException">
+    /// A repository already exists there (code <see cref="GitProcErrorCodes.RepositoryExists"/>; a broken <c>.git</c>
+    /// directory or a worktree's <c>.git</c> file counts), or it cannot be created (code <see cref="GitProcErrorCodes.GitError"/>).
+    /// </exception>
     Task InitAsync(string? path = null, CancellationToken cancellationToken = default);
 
     /// <summary>The full SHA-1 the branch points at.</summary>

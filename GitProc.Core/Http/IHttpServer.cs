@@ -1,8 +1,13 @@
 namespace GitProc.Http;
 
-/// <summary>What the daemon serves over HTTP (metrics, the status page): started by the host, stopped by disposal.</summary>
-internal interface IHttpServer : IAsyncDisposable
+/// <summary>
+/// Something GitProc serves over HTTP: the Prometheus metrics at <c>Metrics:Listen</c> and the status page at
+/// <c>Web:Listen</c>. <c>services.AddGitProc()</c> registers both (as every
+/// <see cref="IHttpServer"/>); each does nothing while its address is unset. Started by the host once the services are
+/// recovered, stopped by disposal.
+/// </summary>
+public interface IHttpServer : IAsyncDisposable
 {
-    /// <summary>Starts listening (in the background while the address is not free); does nothing when off.</summary>
+    /// <summary>Starts listening (in the background while the address is not free); does nothing when its address is unset.</summary>
     void Start();
 }

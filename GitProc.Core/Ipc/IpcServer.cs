@@ -12,6 +12,7 @@ using GitProc.Processes;
 using GitProc.Reconciliation;
 using GitProc.Supervision;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Ipc;
@@ -28,7 +29,7 @@ namespace GitProc.Ipc;
 /// connections scanned; below the limit an accept costs one counter read.
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal sealed class IpcServer : IAsyncDisposable
+internal sealed class IpcServer : IIpcServer
 {
     /// <summary>The name the listening socket is handed over under across an in-place upgrade.</summary>
     internal const string InheritedListenerName = "listener";
@@ -41,7 +42,7 @@ internal sealed class IpcServer : IAsyncDisposable
 
     private readonly IpcCommandHandler _handler;
     private readonly IpcOptions _options;
-    private readonly ILogger<IpcServer> _logger;
+    private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<IpcConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -61,13 +62,13 @@ internal sealed class IpcServer : IAsyncDisposable
         IDeliveryHistory history,
         IOptions<PathOptions> paths,
         IOptions<IpcOptions> options,
-        ILogger<IpcServer> logger,
         TimeProvider timeProvider,
-        IEventStream? events = null)
+        IEventStream? events = null,
+        ILogger<IpcServer>? logger = null)
     {
         _options = options.Value;
         _handler = new IpcCommandHandler(supervisor, reconciler, logs, history, paths.Value.RepositoryPath, events);
-        _logger = logger;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeProvider = timeProvider;
         SocketPath = Path.GetFullPath(paths.Value.SocketPath);
     }

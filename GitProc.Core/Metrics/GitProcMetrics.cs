@@ -75,6 +75,8 @@ internal sealed class GitProcMetrics : IDisposable
             meter = meterFactory.Create(meterOptions);
         }
 
+        MeterScope = meter.Scope;
+
 
         meter.CreateObservableGauge("gitproc.build.info", () => new Measurement<int>(1, Tag("version", Version)),
             description: "The running GitProc's version; always 1.");
@@ -147,6 +149,9 @@ internal sealed class GitProcMetrics : IDisposable
         ?? "unknown";
 
     /// <summary>Disposes the meter when it is this object's own; a factory's meters are the factory's to dispose.</summary>
+    /// <summary>The scope of this object's meter (the application's meter factory, or none), for an exporter to listen to it alone.</summary>
+    internal object? MeterScope { get; }
+
     public void Dispose() => _ownMeter?.Dispose();
 
     /// <summary>The supervisor whose services the observed instruments report (the one the container made).</summary>

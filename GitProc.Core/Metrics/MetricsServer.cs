@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using GitProc.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Metrics;
@@ -17,7 +18,7 @@ internal sealed class MetricsServer : IHttpServer
     private readonly PrometheusExporter? _exporter;
     private readonly HttpService? _service;
 
-    public MetricsServer(IOptions<MetricsOptions> options, GitProcMetrics metrics, IMeterFactory meterFactory, ILogger<MetricsServer> logger)
+    public MetricsServer(IOptions<MetricsOptions> options, GitProcMetrics metrics, ILogger<MetricsServer>? logger = null)
     {
         _metrics = metrics;
 
@@ -30,8 +31,8 @@ internal sealed class MetricsServer : IHttpServer
 
         // Listening from construction (the host makes its hosted services before starting any), so the starts and the
         // apply of the daemon's start-up are counted too: a counter's measurement made before a listener is lost.
-        _exporter = new PrometheusExporter(meterFactory);
-        _service = new HttpService(endPoint, MetricsEndpoint.Handler(RenderAsync), MetricsEndpoint.MaxConnections, MetricsEndpoint.What, MetricsEndpoint.Path, logger);
+        _exporter = new PrometheusExporter(metrics.MeterScope, GitProcMetrics.MeterName);
+        _service = new HttpService(endPoint, MetricsEndpoint.Handler(RenderAsync), MetricsEndpoint.MaxConnections, MetricsEndpoint.What, MetricsEndpoint.Path, (ILogger?)logger ?? NullLogger.Instance);
     }
 
     /// <summary>Where it serves, once listening; <see langword="null"/> before, or when off.</summary>

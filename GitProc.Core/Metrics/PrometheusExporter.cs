@@ -28,8 +28,14 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly StringBuilder _output = new(64 * 1024);
 
     public PrometheusExporter(IMeterFactory meterFactory, string meterName = GitProcMetrics.MeterName)
+        : this((object)meterFactory ?? throw new ArgumentNullException(nameof(meterFactory)), meterName)
     {
-        ArgumentNullException.ThrowIfNull(meterFactory);
+    }
+
+    /// <summary>Listens to the meter named <paramref name="meterName"/> whose scope is <paramref name="scope"/> (none: a meter made without a factory).</summary>
+    internal PrometheusExporter(object? scope, string meterName)
+    {
+        var meterFactory = scope;
         _listener = new MeterListener
         {
             InstrumentPublished = (instrument, listener) =>

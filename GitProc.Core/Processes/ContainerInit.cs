@@ -7,8 +7,9 @@ using Microsoft.Win32.SafeHandles;
 namespace GitProc.Processes;
 
 /// <summary>
-/// <c>gitproc daemon</c> as PID 1 (a container's main process, or <c>unshare --pid --fork</c>): a minimal init, as tini
-/// or dumb-init are. It starts the daemon as its child, with the same program and arguments, then
+/// A supervisor as PID 1 (a container's main process, or <c>unshare --pid --fork</c>): a minimal init, as tini or
+/// dumb-init are. Called first thing by a program that finds itself PID 1 (as <c>gitproc daemon</c> does), it starts the
+/// same program with the same arguments as its child, the daemon, then
 /// <list type="bullet">
 /// <item>reaps every process that ends under it: the kernel re-parents each orphan (a service's double-forked helper, a
 /// process left behind by <c>docker exec</c>) to PID 1, and an orphan nobody reaps stays a zombie holding its pid;</item>
@@ -27,7 +28,7 @@ namespace GitProc.Processes;
 /// is the blocking <c>waitid</c> loop below, and the daemon's own exit status comes from that same loop.
 /// </remarks>
 [SupportedOSPlatform("linux")]
-internal static unsafe class ContainerInit
+public static unsafe class ContainerInit
 {
     private const int PAll = 0;
     private static readonly PosixSignal[] Forwarded = [PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT];
@@ -35,11 +36,11 @@ internal static unsafe class ContainerInit
     private static int _daemon;
     private static int _pending;
 
-    /// <summary>Whether this process is PID 1 and asked to run the daemon (<c>gitproc daemon ...</c>).</summary>
-    /// <param name="args">The command line, without the program.</param>
-    public static bool Applies(IReadOnlyList<string> args) => Environment.ProcessId == 1 && args.Count > 0 && args[0] == "daemon";
-
-    /// <summary>Runs the init until the daemon has exited; returns the exit code to exit with.</summary>
+    /// <summary>
+    /// Runs the init until the daemon (this program, started again as its child) has exited. Call it before anything
+    /// else, and only as PID 1: the init must not touch the console.
+    /// </summary>
+    /// <returns>The exit code to exit with: the daemon's, 128 + N when signal N ended it, 1 when it could not start.</returns>
     public static int Run()
     {
         var registrations = Forwarded.Select(signal => PosixSignalRegistration.Create(signal, Forward)).ToList();

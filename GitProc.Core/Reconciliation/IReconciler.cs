@@ -29,6 +29,33 @@ public interface IReconciler
     Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The first apply of a run, after <see cref="Supervision.ISupervisor.InitializeAsync"/> has taken the previous run's
+    /// services over: applies the tip of the watched branch as it is locally, without fetching (a host starting offline
+    /// still runs what it has; <see cref="WatchAsync"/> fetches right after), and returns once the apply has finished.
+    /// If the tip is rejected or cannot be read, <paramref name="appliedCommit"/> stays the last good commit: its units
+    /// keep running and a later good commit is applied over it.
+    /// </summary>
+    /// <param name="appliedCommit">
+    /// The commit the previous run had applied, as <see cref="Supervision.ISupervisor.InitializeAsync"/> returned it;
+    /// <see langword="null"/> on a first run.
+    /// </param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>What <see cref="SyncAsync"/> returns: the applied commit (empty when the branch has no commit yet) and what applying it did.</returns>
+    /// <exception cref="GitProcException">Reading the repository failed, or the tip was rejected; what ran keeps running.</exception>
+    Task<SyncResult> ResumeAsync(string? appliedCommit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies new commits on the watched branch as they arrive, until <paramref name="cancellationToken"/> is cancelled:
+    /// notices a new commit within a second (watching the branch's reference, with <see cref="GitOptions.PollInterval"/>
+    /// polling as a fallback) and fetches the remote every <see cref="GitOptions.FetchInterval"/> when one is set. A
+    /// rejected commit or a Git error is logged and recorded in <see cref="Status"/>, never ends the loop. Run it once,
+    /// after <see cref="ResumeAsync"/>; GitProc.Hosting runs it for whichever <see cref="IReconciler"/> is registered.
+    /// </summary>
+    /// <param name="cancellationToken">Ends watching.</param>
+    /// <returns>A task that completes once watching has ended (an apply in progress finishes first).</returns>
+    Task WatchAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Makes a new commit on the watched branch whose tree equals <paramref name="commit"/>'s (message
     /// <c>Rollback to &lt;short sha&gt;</c>), after checking that its units are valid, then applies it.
     /// </summary>

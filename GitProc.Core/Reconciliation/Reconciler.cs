@@ -125,7 +125,13 @@ internal sealed class Reconciler : IReconciler, IDisposable
     }
 
     /// <summary>The commit a previous run applied (from the state), used when the tip is rejected at start-up.</summary>
-    public void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
+    internal void ResumeFrom(string? appliedCommit) => _lastGood = appliedCommit;
+
+    public Task<SyncResult> ResumeAsync(string? appliedCommit, CancellationToken cancellationToken = default)
+    {
+        ResumeFrom(appliedCommit);
+        return SyncAsync(fetch: false, cancellationToken);
+    }
 
     public Task<SyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(fetch: true, cancellationToken);
 
@@ -133,7 +139,7 @@ internal sealed class Reconciler : IReconciler, IDisposable
     /// <see cref="SyncAsync(CancellationToken)"/>, fetching the remote first (when one is set) only if
     /// <paramref name="fetch"/>: the daemon's first sync applies the local tip, so a daemon starting offline runs.
     /// </summary>
-    public async Task<SyncResult> SyncAsync(bool fetch, CancellationToken cancellationToken)
+    internal async Task<SyncResult> SyncAsync(bool fetch, CancellationToken cancellationToken)
     {
         if (fetch && _gitOptions.RemoteUrl is not null)
         {

@@ -117,6 +117,13 @@ public interface ISupervisor : IAsyncDisposable
     /// <exception cref="GitProcException">The state could not be saved; nothing was changed and the supervisor runs on.</exception>
     Task HandOverAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Why saving the state fails, while it fails (a full or read-only disk); <see langword="null"/> once a save succeeds.
+    /// Services keep running meanwhile. After <see cref="StopAllAsync"/>, a value means the final state was not saved, so
+    /// the next run may find it out of date.
+    /// </summary>
+    StateSaveError? LastStateError { get; }
+
     /// <summary>Stops every service in reverse dependency order (the daemon's shutdown); their desired state is kept.</summary>
     /// <param name="cancellationToken">Cancels waiting (stops already begun complete).</param>
     /// <returns>A task that completes when no service process remains.</returns>

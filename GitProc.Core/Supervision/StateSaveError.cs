@@ -3,4 +3,4 @@ namespace GitProc.Supervision;
 /// <summary>Why the state could not be saved, and since when saves have been failing.</summary>
 /// <param name="Message">The last failure's message.</param>
 /// <param name="Since">When the first of the failures in a row happened.</param>
-internal sealed record StateSaveError(string Message, DateTimeOffset Since);
+public sealed record StateSaveError(string Message, DateTimeOffset Since);

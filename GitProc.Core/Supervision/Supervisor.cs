@@ -540,8 +540,7 @@ internal sealed class Supervisor : ISupervisor
         }
     }
 
-    /// <summary>Why the last state save failed, while saves fail; <see langword="null"/> once one succeeds.</summary>
-    internal StateSaveError? LastStateError => _saver.LastError;
+    public StateSaveError? LastStateError => _saver.LastError;
 
     public IReadOnlyList<ServiceStatusInfo> ListServices()
     {

@@ -11,6 +11,7 @@ using GitProc.Reconciliation;
 using GitProc.Supervision;
 using GitProc.UnitFiles;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace GitProc.Web;
@@ -41,14 +42,14 @@ internal sealed class WebServer : IHttpServer
     private readonly IServiceLogs _logs;
     private readonly IEventStream _events;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger<WebServer> _logger;
+    private readonly ILogger _logger;
     private readonly int _logLines;
     private readonly bool _loopback;
     private readonly HttpService? _service;
 
     public WebServer(
         IOptions<WebOptions> options, ISupervisor supervisor, IReconciler reconciler, IDeliveryHistory history, IServiceLogs logs,
-        IEventStream events, TimeProvider timeProvider, ILogger<WebServer> logger)
+        IEventStream events, TimeProvider timeProvider, ILogger<WebServer>? logger = null)
     {
         _supervisor = supervisor;
         _reconciler = reconciler;
@@ -56,7 +57,7 @@ internal sealed class WebServer : IHttpServer
         _logs = logs;
         _events = events;
         _timeProvider = timeProvider;
-        _logger = logger;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _logLines = options.Value.LogLines;
 
         // Validated at start-up (GitProcOptionsValidator), so a listen address that does not parse is not here.
@@ -69,10 +70,10 @@ internal sealed class WebServer : IHttpServer
         _loopback = IPAddress.IsLoopback(endPoint.Address);
         if (!_loopback)
         {
-            Log.NotLoopback(logger, endPoint.ToString());
+            Log.NotLoopback(_logger, endPoint.ToString());
         }
 
-        _service = new HttpService(endPoint, HandleAsync, MaxConnections, What, "/", logger);
+        _service = new HttpService(endPoint, HandleAsync, MaxConnections, What, "/", _logger);
     }
 
     /// <summary>How long a stream may be silent before it sends a heartbeat comment. Default 15 s.</summary>

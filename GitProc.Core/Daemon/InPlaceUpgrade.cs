@@ -7,38 +7,38 @@ using GitProc.ResourceControl;
 using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace GitProc.Hosting;
+namespace GitProc.Daemon;
 
 /// <summary>
-/// The daemon's in-place upgrade (like <c>systemctl daemon-reexec</c>): the supervisor hands its services over (stops
-/// acting, leaves their exits and output in the kernel, saves the state), the IPC server stops accepting but keeps its
-/// listening socket, and the process re-executes its program with that socket and its two locks kept open. The new
-/// image takes them over and adopts every service as its parent. If the exec itself fails, the process exits 1 and
-/// leaves the services running for the next daemon to take over.
+/// The default <see cref="IInPlaceUpgrade"/>: the supervisor hands its services over (stops acting, leaves their exits
+/// and output in the kernel, saves the state), the IPC server stops accepting but keeps its listening socket, and the
+/// process re-executes its program with that socket and its two locks kept open. The new image takes them over and
+/// adopts every service as its parent.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class InPlaceUpgrade(
     ISupervisor supervisor,
-    IpcServer ipc,
-    DaemonLocks locks,
+    IIpcServer ipc,
+    IDaemonStartup startup,
     IResourceController resources,
     IOptions<InPlaceUpgradeOptions> options,
     IEnumerable<ILoggerProvider> loggerProviders,
-    ILogger<InPlaceUpgrade> logger)
+    ILogger<InPlaceUpgrade>? logger = null) : IInPlaceUpgrade
 {
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
     private int _running;
 
-    /// <summary>Whether this daemon may re-execute itself (<see cref="InPlaceUpgradeOptions.Executable"/> is set).</summary>
     public bool IsAvailable => !string.IsNullOrEmpty(options.Value.Executable);
 
-    /// <summary>Starts the upgrade in the background (once: later requests while it runs are ignored).</summary>
     public void Request()
     {
         if (!IsAvailable)
         {
-            Log.UpgradeUnavailable(logger);
+            Log.UpgradeUnavailable(_logger);
             return;
         }
 
@@ -53,7 +53,7 @@ internal sealed class InPlaceUpgrade(
         var executable = options.Value.Executable!;
         if (!File.Exists(executable))
         {
-            Log.UpgradeRefused(logger, $"{executable} does not exist");
+            Log.UpgradeRefused(_logger, $"{executable} does not exist");
             Volatile.Write(ref _running, 0);
             return;
         }
@@ -65,7 +65,7 @@ internal sealed class InPlaceUpgrade(
         catch (GitProcException ex)
         {
             // Nothing changed: the supervisor refuses before it stops acting.
-            Log.UpgradeRefused(logger, ex.Message);
+            Log.UpgradeRefused(_logger, ex.Message);
             Volatile.Write(ref _running, 0);
             return;
         }
@@ -75,7 +75,7 @@ internal sealed class InPlaceUpgrade(
         {
             [IpcServer.InheritedListenerName] = await ipc.DetachListenerAsync().ConfigureAwait(false),
         };
-        if (locks.State is { } stateLock)
+        if (startup is DaemonStartup { State: { } stateLock })
         {
             handOver[StateLock.InheritedName] = stateLock.Handle;
         }
@@ -92,7 +92,7 @@ internal sealed class InPlaceUpgrade(
         }
 
         var arguments = options.Value.Arguments.Count > 0 ? [.. options.Value.Arguments] : SelfExec.CurrentArguments();
-        Log.Reexecuting(logger, executable);
+        Log.Reexecuting(_logger, executable);
 
         // Loggers write from a queue on their own thread (the console's does): disposing them writes out what is
         // queued, which execve would otherwise drop.

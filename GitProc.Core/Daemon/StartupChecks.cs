@@ -6,7 +6,7 @@ using GitProc.Reconciliation;
 using GitProc.State;
 using Microsoft.Extensions.Options;
 
-namespace GitProc.Hosting;
+namespace GitProc.Daemon;
 
 /// <summary>
 /// What a daemon checks once it holds its state lock and before it touches anything else (CONTRACT §10): that it can

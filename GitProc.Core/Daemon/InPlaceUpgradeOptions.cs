@@ -1,4 +1,4 @@
-namespace GitProc.Hosting;
+namespace GitProc.Daemon;
 
 /// <summary>
 /// How the daemon upgrades in place (SIGHUP, or the IPC command <c>reexec</c>): it re-executes this program, keeping

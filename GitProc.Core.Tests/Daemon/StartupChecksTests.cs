@@ -1,9 +1,9 @@
 using System.Runtime.Versioning;
 using GitProc.Core.Tests.TestSupport;
-using GitProc.Hosting;
+using GitProc.Daemon;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GitProc.Core.Tests.Hosting;
+namespace GitProc.Core.Tests.Daemon;
 
 /// <summary>What the daemon checks before it starts, over GitProc's real components and a real repository.</summary>
 [Platform(Include = "Linux")]
