@@ -183,8 +183,10 @@ public sealed class GitProcServiceCollectionExtensionsTests
         Assert.That(registered, Has.Count.GreaterThan(10));
         foreach (var descriptor in registered)
         {
-            Assert.That(provider.GetService(descriptor.ServiceType), Is.Not.Null, descriptor.ServiceType.Name);
+            Assert.That(provider.GetServices(descriptor.ServiceType), Is.Not.Empty.And.All.Not.Null, descriptor.ServiceType.Name);
         }
+
+        Assert.That(provider.GetServices<GitProc.Http.IHttpServer>().Count(), Is.EqualTo(2), "the metrics endpoint and the status page");
 
         // And does its work, logging included (a corrupt state file is logged as it is moved aside).
         await File.WriteAllTextAsync(Path.Combine(_directory, "state.json"), "{ not json", token);

@@ -3,7 +3,6 @@ using GitProc.Ipc;
 using GitProc.Logs;
 using GitProc.Reconciliation;
 using GitProc.Supervision;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 

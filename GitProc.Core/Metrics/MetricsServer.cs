@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using GitProc.Http;
 using Microsoft.Extensions.Logging;
