@@ -49,7 +49,7 @@ public sealed class EmbeddedGitOpsLoopTests
             var running = supervisor.GetStatus("web");
             Assert.That(running.Status, Is.EqualTo(ServiceStatus.Running));
             first = running.Pid!.Value;
-            Assert.That(CommandLine(first), Is.EqualTo("/bin/sleep 301"));
+            Assert.That(await RunsAsync(first, "/bin/sleep 301"), Is.True, CommandLine(first));
 
             // The control socket answers as it does for the daemon.
             await using (var client = new GitProcClient(socket))
@@ -65,7 +65,7 @@ public sealed class EmbeddedGitOpsLoopTests
                 Is.True,
                 "the changed unit was applied");
             second = supervisor.GetStatus("web").Pid!.Value;
-            Assert.That(CommandLine(second), Is.EqualTo("/bin/sleep 302"));
+            Assert.That(await RunsAsync(second, "/bin/sleep 302"), Is.True, CommandLine(second));
             Assert.That(ProcScan.IsAlive(first), Is.False, "the old process was stopped");
         }
         finally
@@ -77,6 +77,19 @@ public sealed class EmbeddedGitOpsLoopTests
         Assert.That(File.Exists(socket), Is.False, "the socket was removed");
     }
 
-    private static string CommandLine(int pid) =>
-        File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
+    // A process is reported once spawned; for a moment inside its exec, /proc shows an empty command line.
+    private static Task<bool> RunsAsync(int pid, string commandLine) =>
+        ProcScan.WaitUntilAsync(() => CommandLine(pid) == commandLine, Patience);
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return $"(process {pid} is gone)";
+        }
+    }
 }

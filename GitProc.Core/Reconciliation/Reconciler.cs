@@ -668,6 +668,15 @@ internal sealed class Reconciler : IReconciler, IDisposable
     private async Task<DeliveryRecord> NewRecordAsync(string commit, CancellationToken cancellationToken)
     {
         var record = new DeliveryRecord { Commit = commit, Received = _time.GetUtcNow() };
+
+        // A fetch that moves the branch wakes the watcher, which can get here before the fetch has said how the tip came:
+        // wait for the fetch under way (it never waits for an apply) rather than record a fetched commit as local.
+        if (_fetchGate.CurrentCount == 0 && Volatile.Read(ref _arrival)?.Tip != commit)
+        {
+            await _fetchGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _fetchGate.Release();
+        }
+
         if (Volatile.Read(ref _arrival) is { } arrival && arrival.Tip == commit)
         {
             record = record with { Fetched = arrival.Fetched, ReplacedCommit = arrival.Replaced };
