@@ -9,7 +9,7 @@ using GitProc.Events;
 namespace GitProc.Ipc;
 
 /// <summary>
-/// A client of the daemon's Unix socket (CONTRACT §7). Connects on first use and keeps one connection for any number
+/// A client of the daemon's Unix socket. Connects on first use and keeps one connection for any number
 /// of requests, sent one at a time; if the daemon closed it meanwhile (idle timeout, connection limit), the next
 /// request reconnects. Reflection-free and light on generic code, so a CLI process starts fast and can
 /// be NativeAOT-compiled.
