@@ -7,7 +7,7 @@ namespace GitProc.Cli;
 
 /// <summary>
 /// What every command shares: the output writers, the global options, where settings come from (command line, then
-/// environment, then the <c>--config</c> file, then defaults — CONTRACT §5), and the error-to-exit-code mapping.
+/// environment, then the <c>--config</c> file, then defaults), and the error-to-exit-code mapping.
 /// </summary>
 internal sealed class CliContext(
     TextWriter output,

@@ -1,6 +1,6 @@
 namespace GitProc.Cli;
 
-/// <summary>The exit codes scripts rely on (CONTRACT §6).</summary>
+/// <summary>The exit codes scripts rely on.</summary>
 internal static class ExitCodes
 {
     /// <summary>Success.</summary>

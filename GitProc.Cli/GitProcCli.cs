@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GitProc.Cli;
 
 /// <summary>
-/// The <c>gitproc</c> command line: parses, calls the daemon (or runs it), prints exactly what CONTRACT §6 says, and
+/// The <c>gitproc</c> command line: parses, calls the daemon (or runs it), prints exactly the documented output, and
 /// returns its exit codes (0 success, 1 runtime error, 2 usage error). Output goes to the given writers so tests
 /// capture it.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace GitProc;
 
 /// <summary>
-/// The default locations of CONTRACT §5: system paths for root, XDG base-directory paths for everyone else
+/// The default locations: system paths for root, XDG base-directory paths for everyone else
 /// (with the XDG specification's own fallbacks when a variable is unset).
 /// </summary>
 public static class DefaultPaths

@@ -42,7 +42,7 @@ public static class GitProcErrorCodes
     /// <summary><c>start</c> or <c>restart</c> of a service whose <c>ConditionHost=</c> is not met on this host: it does not run here.</summary>
     public const string ConditionFailed = "condition_failed";
 
-    /// <summary>The state could not be saved or read, so the operator's choice was not applied (CONTRACT §9).</summary>
+    /// <summary>The state could not be saved or read, so the operator's choice was not applied.</summary>
     public const string StateError = "state_error";
 
     /// <summary><c>logs</c>: the service has no stored lines.</summary>

@@ -13,7 +13,7 @@ namespace GitProc;
 
 /// <summary>
 /// Every GitProc setting in the shape of its configuration (the <c>GitProc</c> section, the daemon's config file):
-/// where GitProc keeps its repository, state, socket and logs (CONTRACT §5), and the options of each component.
+/// where GitProc keeps its repository, state, socket and logs, and the options of each component.
 /// Defaults depend on whether the process is privileged: root gets the system paths, everyone else the XDG ones.
 /// </summary>
 /// <remarks>

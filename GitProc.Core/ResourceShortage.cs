@@ -3,7 +3,7 @@ using GitProc.Processes;
 namespace GitProc;
 
 /// <summary>
-/// Recognises the daemon's own shortage of file descriptors or memory (CONTRACT §9, "Degrade, never die"): a failure
+/// Recognises the daemon's own shortage of file descriptors or memory ("degrade, never die"): a failure
 /// that says nothing about a service, so it must never count against the service (no exit code 203, no start-limit
 /// count, never <c>failed</c>) and must never end the daemon. .NET reports a Unix I/O error it has no type for as an
 /// <see cref="IOException"/> whose <see cref="Exception.HResult"/> is the errno.

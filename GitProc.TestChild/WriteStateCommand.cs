@@ -40,11 +40,11 @@ internal static class WriteStateCommand
 
     private static SupervisorState Build(int i)
     {
-        var services = new Dictionary<string, ServiceState>();
+        var services = new Dictionary<string, ServiceRecord>();
         for (var j = 0; j < 1 + (i % 40); j++)
         {
             var name = string.Create(CultureInfo.InvariantCulture, $"svc{j}");
-            services[name] = new ServiceState
+            services[name] = new ServiceRecord
             {
                 Name = name,
                 Status = (ServiceStatus)(j % 3),

@@ -66,7 +66,7 @@ internal static class EventsCommand
         var time = e.Time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", c);
         var what = e.Type switch
         {
-            EventTypes.ServiceState => $"{e.Service} {e.From} -> {e.To}{Why(e.Reason)}{SubState(e)}"
+            EventTypes.ServiceRecord => $"{e.Service} {e.From} -> {e.To}{Why(e.Reason)}{SubState(e)}"
                 + (e.To == "running" && e.Pid is { } pid ? $", pid {pid}" : "")
                 + (e.RestartCount is > 0 and var restarts ? $", restarts {restarts}" : ""),
             EventTypes.ServiceOomKill => $"{e.Service} OOM kill{(e.Pid is { } oomPid ? $" (pid {oomPid} runs)" : "")}: {e.Reason}",

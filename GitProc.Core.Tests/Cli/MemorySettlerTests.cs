@@ -71,7 +71,7 @@ public sealed class MemorySettlerTests
     {
         await AdvanceUntilSettledAsync(1);
 
-        _events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", From = "running", To = "failed" });
+        _events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "web", From = "running", To = "failed" });
         var rolledBack = _time.GetUtcNow() - Start;
         _events.Publish(new GitProcEvent { Type = EventTypes.CommitRolledBack, Commit = "abc" });
         await AdvanceUntilSettledAsync(2);

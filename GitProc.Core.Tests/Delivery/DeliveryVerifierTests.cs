@@ -16,7 +16,7 @@ namespace GitProc.Core.Tests.Delivery;
 [TestFixture]
 public sealed class DeliveryVerifierTests
 {
-    private readonly Dictionary<string, ServiceStatusInfo> _statuses = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServiceSnapshot> _statuses = new(StringComparer.Ordinal);
     private FakeTimeProvider _time = null!;
     private DeliveryOptions _options = null!;
     private DeliveryVerifier _verifier = null!;
@@ -143,9 +143,9 @@ public sealed class DeliveryVerifierTests
         await AdvanceAsync(TimeSpan.FromSeconds(0.9));
         Assert.That(Volatile.Read(ref reads), Is.LessThanOrEqualTo(4), "the baseline and one look, then nothing until a change: no polling of every service");
 
-        events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "db", From = "running", To = "running" });
+        events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "db", From = "running", To = "running" });
         _statuses["web"] = _statuses["web"] with { RestartCount = 6, LastExit = "exited with code 3" };
-        events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", From = "failed", To = "running" });
+        events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "web", From = "failed", To = "running" });
 
         // No time passes: the event, not a poll, brings the verdict.
         Assert.That(
@@ -170,7 +170,7 @@ public sealed class DeliveryVerifierTests
         Assert.That(await verdict.WaitAsync(TimeSpan.FromSeconds(10)), Is.Null);
     }
 
-    private static ServiceStatusInfo Running(string name) => new()
+    private static ServiceSnapshot Running(string name) => new()
     {
         Name = name,
         Status = ServiceStatus.Running,

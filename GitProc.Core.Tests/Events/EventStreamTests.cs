@@ -10,7 +10,7 @@ public sealed class EventStreamTests
         new(Options.Create(new EventOptions { SubscriberBuffer = buffer }), time ?? TimeProvider.System);
 
     private static GitProcEvent State(string service, string to = "running") =>
-        new() { Type = EventTypes.ServiceState, Service = service, To = to };
+        new() { Type = EventTypes.ServiceRecord, Service = service, To = to };
 
     [Test]
     [CancelAfter(10_000)]

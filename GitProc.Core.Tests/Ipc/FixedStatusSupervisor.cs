@@ -7,13 +7,13 @@ namespace GitProc.Core.Tests.Ipc;
 /// A supervisor that answers every status with one fixed value. Used instead of a Moq mock only where the mock's own
 /// interception cost (microseconds per call) would swamp what the test measures: the IPC server's throughput.
 /// </summary>
-internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervisor
+internal sealed class FixedStatusSupervisor(ServiceSnapshot status) : ISupervisor
 {
-    public ServiceStatusInfo GetStatus(string service) => status;
+    public ServiceSnapshot GetStatus(string service) => status;
 
-    public Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default) => Task.FromResult(status);
+    public Task<ServiceSnapshot> GetStatusAsync(string service, CancellationToken cancellationToken = default) => Task.FromResult(status);
 
-    public IReadOnlyList<ServiceStatusInfo> ListServices() => [status];
+    public IReadOnlyList<ServiceSnapshot> ListServices() => [status];
 
     public IReadOnlyList<UnitFile> AppliedUnits => [];
 
@@ -26,13 +26,13 @@ internal sealed class FixedStatusSupervisor(ServiceStatusInfo status) : ISupervi
     public Task<ApplyResult> ApplyAsync(IReadOnlyCollection<UnitFile> units, string? commit = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
-    public Task<ServiceStatusInfo> StartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ServiceSnapshot> StartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<ServiceStatusInfo> StopAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ServiceSnapshot> StopAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ServiceSnapshot> RestartAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ServiceSnapshot> ReloadAsync(string service, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task StopAllAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

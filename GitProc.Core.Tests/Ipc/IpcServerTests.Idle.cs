@@ -62,7 +62,7 @@ public partial class IpcServerTests
         host.Logs.Setup(l => l.FollowAsync("web", It.IsAny<CancellationToken>()))
             .Returns((string _, CancellationToken token) => Follow(feed.Reader, followEnded, token));
         var startCalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = new TaskCompletionSource<ServiceStatusInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource<ServiceSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Supervisor.Setup(s => s.StartAsync("slow", It.IsAny<CancellationToken>()))
             .Returns(() =>
             {

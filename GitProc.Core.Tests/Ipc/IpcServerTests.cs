@@ -22,7 +22,7 @@ public partial class IpcServerTests
 {
     private static readonly DateTimeOffset Started = new(2024, 10, 25, 14, 30, 15, TimeSpan.Zero);
 
-    internal static ServiceStatusInfo Running(string name, int pid = 4242) => new()
+    internal static ServiceSnapshot Running(string name, int pid = 4242) => new()
     {
         Name = name,
         Status = ServiceStatus.Running,
@@ -34,7 +34,7 @@ public partial class IpcServerTests
         LastExitCode = 0,
     };
 
-    internal static ServiceStatusInfo Stopped(string name) => new()
+    internal static ServiceSnapshot Stopped(string name) => new()
     {
         Name = name,
         Status = ServiceStatus.Stopped,
@@ -42,7 +42,7 @@ public partial class IpcServerTests
         ManuallyStopped = true,
     };
 
-    internal static ServiceStatusInfo Failed(string name, int? exitCode) => new()
+    internal static ServiceSnapshot Failed(string name, int? exitCode) => new()
     {
         Name = name,
         Status = ServiceStatus.Failed,
@@ -371,7 +371,7 @@ public partial class IpcServerTests
     public async Task A_slow_command_on_one_connection_does_not_delay_another()
     {
         await using var host = await IpcTestServer.StartAsync();
-        var release = new TaskCompletionSource<ServiceStatusInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource<ServiceSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
         host.Supervisor.Setup(s => s.StartAsync("slow", It.IsAny<CancellationToken>())).Returns(release.Task);
         host.Supervisor.Setup(s => s.GetStatusAsync("web", It.IsAny<CancellationToken>())).ReturnsAsync(Running("web"));
         await using var slow = await host.ConnectAsync();

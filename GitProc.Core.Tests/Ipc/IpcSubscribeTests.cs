@@ -18,7 +18,7 @@ namespace GitProc.Core.Tests.Ipc;
 [SupportedOSPlatform("linux")]
 public sealed class IpcSubscribeTests
 {
-    private static readonly ServiceStatusInfo Web = new() { Name = "web", Status = ServiceStatus.Running, SubState = "running", Pid = 42 };
+    private static readonly ServiceSnapshot Web = new() { Name = "web", Status = ServiceStatus.Running, SubState = "running", Pid = 42 };
 
     [Test]
     [CancelAfter(120_000)]
@@ -64,7 +64,7 @@ public sealed class IpcSubscribeTests
         {
             for (var i = 0; i < 50; i++)
             {
-                events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", From = "running", To = "failed", Reason = "exited with code 3" });
+                events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "web", From = "running", To = "failed", Reason = "exited with code 3" });
             }
 
             published += 50;
@@ -82,7 +82,7 @@ public sealed class IpcSubscribeTests
         Assert.That(slowestStatus, Is.LessThan(TimeSpan.FromSeconds(1)), "status stays quick meanwhile (a generous bound)");
 
         // The reader carries on after the drop, and saw every event in order.
-        events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", To = "running" });
+        events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "web", To = "running" });
         Assert.That(await ProcScan.WaitUntilAsync(() => Volatile.Read(ref lastSeen) == published + 1, TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(gaps, Is.Zero);
 
@@ -119,7 +119,7 @@ public sealed class IpcSubscribeTests
         {
             var client = await host.ConnectAsync();
             using (await client.RequestAsync("""{"command":"subscribe","service":"web","args":{"types":["service"]}}""")) { }
-            events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", To = "running" });
+            events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "web", To = "running" });
             await client.DisposeAsync();
         }
 

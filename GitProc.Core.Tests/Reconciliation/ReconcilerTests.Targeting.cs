@@ -33,9 +33,9 @@ public sealed partial class ReconcilerTests
 
         Assert.That(moved.Changes.Stopped, Is.EqualTo(new[] { "api" }));
         Assert.That(ProcScan.IsAlive(pid), Is.False);
-        Assert.That(supervisor.GetStatus("api"), Has.Property(nameof(ServiceStatusInfo.Status)).EqualTo(ServiceStatus.Stopped)
-            .And.Property(nameof(ServiceStatusInfo.SubState)).EqualTo("condition")
-            .And.Property(nameof(ServiceStatusInfo.UnmetCondition)).EqualTo("ConditionHost=db-* is not met on host web-1"));
+        Assert.That(supervisor.GetStatus("api"), Has.Property(nameof(ServiceSnapshot.Status)).EqualTo(ServiceStatus.Stopped)
+            .And.Property(nameof(ServiceSnapshot.SubState)).EqualTo("condition")
+            .And.Property(nameof(ServiceSnapshot.UnmetCondition)).EqualTo("ConditionHost=db-* is not met on host web-1"));
 
         _repo.Commit("api back on every host", ("api.service", TargetedUnit("api")));
         var back = await reconciler.SyncAsync();

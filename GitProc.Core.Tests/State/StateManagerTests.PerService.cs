@@ -5,7 +5,7 @@ namespace GitProc.Core.Tests.State;
 /// <summary>The state file one service at a time: register, get, update status, get all.</summary>
 public sealed partial class StateManagerTests
 {
-    private static readonly ServiceState WebServer = new()
+    private static readonly ServiceRecord WebServer = new()
     {
         Name = "web-server",
         Status = ServiceStatus.Running,
@@ -30,13 +30,13 @@ public sealed partial class StateManagerTests
     public async Task Registering_a_name_again_replaces_what_was_recorded()
     {
         var manager = CreateManager();
-        await manager.RegisterServiceAsync(new ServiceState { Name = "web", Status = ServiceStatus.Running, Pid = 10, RestartCount = 4 });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "web", Status = ServiceStatus.Running, Pid = 10, RestartCount = 4 });
 
-        await manager.RegisterServiceAsync(new ServiceState { Name = "web", Status = ServiceStatus.Failed, LastExitCode = 3 });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "web", Status = ServiceStatus.Failed, LastExitCode = 3 });
 
         Assert.That(
             await CreateManager().GetServiceAsync("web"),
-            Is.EqualTo(new ServiceState { Name = "web", Status = ServiceStatus.Failed, LastExitCode = 3 }));
+            Is.EqualTo(new ServiceRecord { Name = "web", Status = ServiceStatus.Failed, LastExitCode = 3 }));
     }
 
     [Test]
@@ -63,12 +63,12 @@ public sealed partial class StateManagerTests
     public async Task An_update_without_an_exit_code_keeps_the_recorded_one_and_running_keeps_the_process()
     {
         var manager = CreateManager();
-        await manager.RegisterServiceAsync(new ServiceState { Name = "api", Status = ServiceStatus.Failed, Pid = 99, ProcessStartTicks = 5, LastExitCode = 137 });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "api", Status = ServiceStatus.Failed, Pid = 99, ProcessStartTicks = 5, LastExitCode = 137 });
 
         await manager.UpdateStatusAsync("api", ServiceStatus.Running);
 
         var reloaded = await CreateManager().GetServiceAsync("api");
-        Assert.That(reloaded, Is.EqualTo(new ServiceState { Name = "api", Status = ServiceStatus.Running, Pid = 99, ProcessStartTicks = 5, LastExitCode = 137 }));
+        Assert.That(reloaded, Is.EqualTo(new ServiceRecord { Name = "api", Status = ServiceStatus.Running, Pid = 99, ProcessStartTicks = 5, LastExitCode = 137 }));
     }
 
     [Test]
@@ -78,21 +78,21 @@ public sealed partial class StateManagerTests
         Assert.That(await manager.GetAllServicesAsync(), Is.Empty);
         Assert.That(File.Exists(_path), Is.False, "reading creates no file");
 
-        await manager.RegisterServiceAsync(new ServiceState { Name = "database" });
-        await manager.RegisterServiceAsync(new ServiceState { Name = "app", Status = ServiceStatus.Running, Pid = 7 });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "database" });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "app", Status = ServiceStatus.Running, Pid = 7 });
         await manager.UpdateStatusAsync("database", ServiceStatus.Failed, 1);
 
         var all = await CreateManager().GetAllServicesAsync();
         Assert.That(all.Keys, Is.EquivalentTo(new[] { "database", "app" }));
-        Assert.That(all["database"], Is.EqualTo(new ServiceState { Name = "database", Status = ServiceStatus.Failed, LastExitCode = 1 }));
-        Assert.That(all["app"], Is.EqualTo(new ServiceState { Name = "app", Status = ServiceStatus.Running, Pid = 7 }));
+        Assert.That(all["database"], Is.EqualTo(new ServiceRecord { Name = "database", Status = ServiceStatus.Failed, LastExitCode = 1 }));
+        Assert.That(all["app"], Is.EqualTo(new ServiceRecord { Name = "app", Status = ServiceStatus.Running, Pid = 7 }));
     }
 
     [Test]
     public async Task An_unknown_service_reads_as_null_and_cannot_be_updated()
     {
         var manager = CreateManager();
-        await manager.RegisterServiceAsync(new ServiceState { Name = "web" });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "web" });
         var before = await File.ReadAllBytesAsync(_path);
 
         Assert.That(await manager.GetServiceAsync("worker"), Is.Null);
@@ -107,7 +107,7 @@ public sealed partial class StateManagerTests
     [TestCase(".hidden")]
     public void An_invalid_name_is_refused_before_anything_is_written(string name)
     {
-        var error = Assert.ThrowsAsync<ArgumentException>(() => CreateManager().RegisterServiceAsync(new ServiceState { Name = name }));
+        var error = Assert.ThrowsAsync<ArgumentException>(() => CreateManager().RegisterServiceAsync(new ServiceRecord { Name = name }));
 
         Assert.That(error!.Message, Does.Contain($"'{name}'"));
         Assert.That(File.Exists(_path), Is.False);
@@ -122,18 +122,18 @@ public sealed partial class StateManagerTests
         {
             AppliedCommit = "0123456789abcdef0123456789abcdef01234567",
             RejectedCommit = rejected,
-            Services = new Dictionary<string, ServiceState> { ["web"] = new() { Name = "web", Status = ServiceStatus.Running, Pid = 5, ManuallyStopped = false } },
+            Services = new Dictionary<string, ServiceRecord> { ["web"] = new() { Name = "web", Status = ServiceStatus.Running, Pid = 5, ManuallyStopped = false } },
             AppliedUnits = [new UnitSnapshot("web.service", "[Service]\nExecStart=/bin/true\n")],
         });
 
-        await manager.RegisterServiceAsync(new ServiceState { Name = "batch" });
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "batch" });
         await manager.UpdateStatusAsync("batch", ServiceStatus.Failed, 2);
 
         var state = await CreateManager().LoadAsync();
         Assert.That(state.AppliedCommit, Is.EqualTo("0123456789abcdef0123456789abcdef01234567"));
         Assert.That(state.RejectedCommit, Is.EqualTo(rejected));
         Assert.That(state.AppliedUnits, Is.EqualTo(new[] { new UnitSnapshot("web.service", "[Service]\nExecStart=/bin/true\n") }));
-        Assert.That(state.Services["web"], Is.EqualTo(new ServiceState { Name = "web", Status = ServiceStatus.Running, Pid = 5 }));
+        Assert.That(state.Services["web"], Is.EqualTo(new ServiceRecord { Name = "web", Status = ServiceStatus.Running, Pid = 5 }));
         Assert.That(state.Services["batch"].LastExitCode, Is.EqualTo(2));
     }
 
@@ -143,8 +143,8 @@ public sealed partial class StateManagerTests
     {
         const int PerTask = 60;
         var manager = CreateManager();
-        await manager.RegisterServiceAsync(new ServiceState { Name = "a" }, cancellationToken);
-        await manager.RegisterServiceAsync(new ServiceState { Name = "b" }, cancellationToken);
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "a" }, cancellationToken);
+        await manager.RegisterServiceAsync(new ServiceRecord { Name = "b" }, cancellationToken);
 
         // Each task registers services of its own and updates its own service's exit code: a read-modify-write that
         // let the other task's write come between its read and its write would drop that task's last change.
@@ -153,7 +153,7 @@ public sealed partial class StateManagerTests
             {
                 for (var i = 1; i <= PerTask; i++)
                 {
-                    await manager.RegisterServiceAsync(new ServiceState { Name = $"{prefix}{i}" }, cancellationToken);
+                    await manager.RegisterServiceAsync(new ServiceRecord { Name = $"{prefix}{i}" }, cancellationToken);
                     await manager.UpdateStatusAsync(prefix, ServiceStatus.Stopped, i, cancellationToken);
                 }
             },
@@ -172,7 +172,7 @@ public sealed partial class StateManagerTests
     {
         await File.WriteAllTextAsync(_path, "{ not json");
 
-        await CreateManager().RegisterServiceAsync(new ServiceState { Name = "web" });
+        await CreateManager().RegisterServiceAsync(new ServiceRecord { Name = "web" });
 
         Assert.That(File.ReadAllText(Directory.GetFiles(_directory, "state.json.corrupt-*").Single()), Is.EqualTo("{ not json"));
         Assert.That((await CreateManager().GetAllServicesAsync()).Keys, Is.EqualTo(new[] { "web" }));

@@ -47,7 +47,7 @@ public sealed partial class StateManagerTests
         {
             AppliedCommit = "0123456789abcdef0123456789abcdef01234567",
             RejectedCommit = new RejectedCommit("fedcba9876543210fedcba9876543210fedcba98", "web.service", 7, "web.service:7: RestartSec=soon: not a time span.", Now.AddMinutes(-3)),
-            Services = new Dictionary<string, ServiceState>
+            Services = new Dictionary<string, ServiceRecord>
             {
                 ["web"] = new()
                 {
@@ -86,7 +86,7 @@ public sealed partial class StateManagerTests
         await CreateManager().SaveAsync(new SupervisorState
         {
             AppliedCommit = "abc",
-            Services = new Dictionary<string, ServiceState>
+            Services = new Dictionary<string, ServiceRecord>
             {
                 ["web"] = new() { Name = "web", Status = ServiceStatus.Running, Pid = 10, StartTime = Now, RestartCount = 2, ManuallyStopped = true },
             },
@@ -278,7 +278,7 @@ public sealed partial class StateManagerTests
             .Select(i => manager.SaveAsync(new SupervisorState
             {
                 AppliedCommit = $"commit-{i}",
-                Services = Enumerable.Range(0, i % 30).ToDictionary(j => $"s{j}", j => new ServiceState { Name = $"s{j}", RestartCount = i }),
+                Services = Enumerable.Range(0, i % 30).ToDictionary(j => $"s{j}", j => new ServiceRecord { Name = $"s{j}", RestartCount = i }),
             }))
             .ToList();
         await Task.WhenAll(saves);
@@ -303,7 +303,7 @@ public sealed partial class StateManagerTests
                 await manager.SaveAsync(new SupervisorState
                 {
                     AppliedCommit = $"w{w}-{i}",
-                    Services = Enumerable.Range(0, (i * 7) % 25).ToDictionary(j => $"s{j}", j => new ServiceState { Name = $"s{j}" }),
+                    Services = Enumerable.Range(0, (i * 7) % 25).ToDictionary(j => $"s{j}", j => new ServiceRecord { Name = $"s{j}" }),
                 });
             }
         })).ToList();

@@ -84,7 +84,7 @@ public sealed class OomPolicyTests
         // (OOMPolicy=stop, SIGTERM: 143). Either way the result is oom-kill.
         Assert.That(status.LastExitCode, Is.EqualTo(137).Or.EqualTo(143));
         Assert.That(status.LastExit, Does.EndWith("after the OOM killer killed a process of the service: out of memory"));
-        var failed = await NextAsync(events, e => e is { Type: EventTypes.ServiceState, To: "failed" });
+        var failed = await NextAsync(events, e => e is { Type: EventTypes.ServiceRecord, To: "failed" });
         Assert.That(failed.Reason, Is.EqualTo("out of memory (OOM killer, MemoryMax=64M)"));
         var scrape = await ScrapeAsync();
         Assert.That(scrape, Does.Contain("gitproc_service_exits_total{reason=\"oom-kill\",service=\"hog\"} 1"));

@@ -216,7 +216,7 @@ public sealed class ServiceStateMachineTests
     {
         var state = new ServiceStateMachine();
 
-        state.Restore(new ServiceState { Name = "x", Status = ServiceStatus.Stopped, RestartCount = 4, ManuallyStopped = true, LastExitCode = 3 });
+        state.Restore(new ServiceRecord { Name = "x", Status = ServiceStatus.Stopped, RestartCount = 4, ManuallyStopped = true, LastExitCode = 3 });
 
         Assert.That((state.RestartCount, state.ManuallyStopped, state.LastExitCode), Is.EqualTo((4, true, (int?)3)));
     }

@@ -97,9 +97,9 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     /// <summary>Live processes started from this test's directory.</summary>
     public IReadOnlyList<int> Survivors() => ProcScan.FindByCommandLine(Root);
 
-    public static async Task<ServiceStatusInfo> WaitForAsync(ISupervisor supervisor, string service, Func<ServiceStatusInfo, bool> condition, double seconds = 10)
+    public static async Task<ServiceSnapshot> WaitForAsync(ISupervisor supervisor, string service, Func<ServiceSnapshot, bool> condition, double seconds = 10)
     {
-        ServiceStatusInfo status = supervisor.GetStatus(service);
+        ServiceSnapshot status = supervisor.GetStatus(service);
         var ok = await ProcScan.WaitUntilAsync(
             () =>
             {

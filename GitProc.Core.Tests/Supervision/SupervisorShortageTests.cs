@@ -161,7 +161,7 @@ public sealed class SupervisorShortageTests
     /// Moves the fake clock through the service's waits for resources until its status matches. A wait is visible only
     /// once its timer is armed, and nothing but that timer ends it, so one move of the longest retry delay (30 s) does.
     /// </summary>
-    private async Task<ServiceStatusInfo> AdvanceUntilAsync(Func<ServiceStatusInfo, bool> condition, bool failedIsExpected = false)
+    private async Task<ServiceSnapshot> AdvanceUntilAsync(Func<ServiceSnapshot, bool> condition, bool failedIsExpected = false)
     {
         while (true)
         {

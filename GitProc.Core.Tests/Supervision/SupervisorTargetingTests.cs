@@ -106,8 +106,8 @@ public sealed class SupervisorTargetingTests
 
         Assert.That(startPlan.Changes.Single(), Is.EqualTo(new PlannedChange("api", PlannedAction.Start, [], "its ConditionHost= is now met on host web-1 (changed: ConditionHost)")).Using<PlannedChange>(SameChange));
         Assert.That(started.Started, Is.EqualTo(new[] { "api" }));
-        Assert.That(supervisor.GetStatus("api"), Has.Property(nameof(ServiceStatusInfo.Status)).EqualTo(ServiceStatus.Running)
-            .And.Property(nameof(ServiceStatusInfo.UnmetCondition)).Null);
+        Assert.That(supervisor.GetStatus("api"), Has.Property(nameof(ServiceSnapshot.Status)).EqualTo(ServiceStatus.Running)
+            .And.Property(nameof(ServiceSnapshot.UnmetCondition)).Null);
     }
 
     [Test]
@@ -180,7 +180,7 @@ public sealed class SupervisorTargetingTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await foreach (var e in subscription.ReadAllAsync(timeout.Token))
         {
-            if (e.Type == EventTypes.ServiceState && match(e))
+            if (e.Type == EventTypes.ServiceRecord && match(e))
             {
                 return e;
             }

@@ -147,8 +147,8 @@ public sealed class SupervisorTests
 
         var second = _harness.CreateSupervisor();
         await second.InitializeAsync();
-        Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceStatusInfo.Pid)).EqualTo(oldPid)
-            .And.Property(nameof(ServiceStatusInfo.Status)).EqualTo(ServiceStatus.Running), "taken over as it is");
+        Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceSnapshot.Pid)).EqualTo(oldPid)
+            .And.Property(nameof(ServiceSnapshot.Status)).EqualTo(ServiceStatus.Running), "taken over as it is");
         var result = await second.ApplyAsync(units, "c1");
 
         Assert.That(result.Started, Is.Empty);
@@ -173,8 +173,8 @@ public sealed class SupervisorTests
         var second = _harness.CreateSupervisor();
         await second.InitializeAsync();
 
-        Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceStatusInfo.Pid)).EqualTo(oldPid)
-            .And.Property(nameof(ServiceStatusInfo.Status)).EqualTo(ServiceStatus.Running), "its process keeps running under the new daemon");
+        Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceSnapshot.Pid)).EqualTo(oldPid)
+            .And.Property(nameof(ServiceSnapshot.Status)).EqualTo(ServiceStatus.Running), "its process keeps running under the new daemon");
         Assert.That(second.AppliedUnits.Select(u => u.Name), Is.EqualTo(new[] { "web" }), "what runs is still known, to resume from a rejected tip");
         await second.DisposeAsync();
         await first.DisposeAsync();

@@ -15,7 +15,7 @@ public sealed partial class WebPagesTests
     private const string Nonce = "bm9uY2U=";
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static ServiceStatusInfo Service(string name) => new()
+    private static ServiceSnapshot Service(string name) => new()
     {
         Name = name,
         Status = ServiceStatus.Running,

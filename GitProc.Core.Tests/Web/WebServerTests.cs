@@ -31,7 +31,7 @@ public sealed class WebServerTests
     private WebServer _server = null!;
     private Mock<ISupervisor> _supervisor = null!;
 
-    private static ServiceStatusInfo Status(string name, int? pid = 4242) => new()
+    private static ServiceSnapshot Status(string name, int? pid = 4242) => new()
     {
         Name = name,
         Status = pid is null ? ServiceStatus.Stopped : ServiceStatus.Running,
@@ -185,8 +185,8 @@ public sealed class WebServerTests
         await stream.ReadUntilAsync("retry: 2000\n\n");
         await Eventually.TrueAsync(() => _events.SubscriberCount == 1, "the stream subscribed");
 
-        _events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "db", From = "running", To = "stopped" });
-        _events.Publish(new GitProcEvent { Type = EventTypes.ServiceState, Service = "web", From = "running", To = "failed", Pid = null, RestartCount = 3 });
+        _events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "db", From = "running", To = "stopped" });
+        _events.Publish(new GitProcEvent { Type = EventTypes.ServiceRecord, Service = "web", From = "running", To = "failed", Pid = null, RestartCount = 3 });
 
         var text = await stream.ReadUntilAsync("\n\n");
         Assert.That(text, Does.Match("^id: 2\ndata: {\"seq\":2,.*\"type\":\"service.state\",\"service\":\"web\",\"from\":\"running\",\"to\":\"failed\",.*\"restart_count\":3}\n\n$"));

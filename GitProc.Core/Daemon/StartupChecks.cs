@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace GitProc.Daemon;
 
 /// <summary>
-/// What a daemon checks once it holds its state lock and before it touches anything else (CONTRACT §10): that it can
+/// What a daemon checks once it holds its state lock and before it touches anything else: that it can
 /// write its state and log directories, and that the units repository opens — unless the state holds units a previous
 /// run applied, which then run until the repository is back. A daemon that cannot work exits 1 with one line saying
 /// why, rather than running with nothing to do, or failing its first save or log line later.

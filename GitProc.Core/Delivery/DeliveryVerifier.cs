@@ -24,7 +24,7 @@ internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions o
     public async Task<string?> VerifyAsync(IReadOnlyCollection<string> services, CancellationToken cancellationToken)
     {
         // Subscribed before the baseline is read, so no change after it goes unseen.
-        using var changes = events?.Subscribe(new EventFilter(Types: [EventTypes.ServiceState, EventTypes.HealthChanged]));
+        using var changes = events?.Subscribe(new EventFilter(Types: [EventTypes.ServiceRecord, EventTypes.HealthChanged]));
         var start = time.GetTimestamp();
         var baseline = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var service in services)
@@ -103,7 +103,7 @@ internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions o
         return null;
     }
 
-    private string? Judge(string service, ServiceStatusInfo status, int restartsBefore, bool atEnd)
+    private string? Judge(string service, ServiceSnapshot status, int restartsBefore, bool atEnd)
     {
         var window = SystemdWindow();
         // A service waiting to be restarted after a crash is judged by how often that happens, not by the one crash.
@@ -140,7 +140,7 @@ internal sealed class DeliveryVerifier(ISupervisor supervisor, DeliveryOptions o
 
     private string SystemdWindow() => UnitFiles.SystemdTimeSpan.Format(options.VerifyWindow);
 
-    private ServiceStatusInfo? TryStatus(string service)
+    private ServiceSnapshot? TryStatus(string service)
     {
         try
         {

@@ -2,7 +2,7 @@ namespace GitProc.Dependencies;
 
 /// <summary>
 /// Builds the dependency graph of a set of services from their <c>After=</c>, <c>Requires=</c> and <c>Wants=</c>
-/// (CONTRACT §2). Stateless and thread-safe (registered as a singleton): each <see cref="Build"/> returns a new,
+/// keys. Stateless and thread-safe (registered as a singleton): each <see cref="Build"/> returns a new,
 /// immutable <see cref="IDependencyGraph"/> that answers every question about that set.
 /// </summary>
 /// <remarks>

@@ -4,11 +4,11 @@ namespace GitProc.Events;
 public static class EventTypes
 {
     /// <summary>A service's status or sub-state changed.</summary>
-    public const string ServiceState = "service.state";
+    public const string ServiceRecord = "service.state";
 
     /// <summary>
     /// The kernel's OOM killer killed processes of a service (any in its cgroup); the reason says how many, the memory
-    /// limit, and what <c>OOMPolicy=</c> does about it. A stop it causes follows as a <see cref="ServiceState"/> event.
+    /// limit, and what <c>OOMPolicy=</c> does about it. A stop it causes follows as a <see cref="ServiceRecord"/> event.
     /// </summary>
     public const string ServiceOomKill = "service.oom_kill";
 
@@ -35,5 +35,5 @@ public static class EventTypes
 
     /// <summary>Every type, for validating a subscriber's filter.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [ServiceState, ServiceOomKill, CommitApplied, CommitRejected, CommitVerified, CommitRolledBack, CommitSuperseded, HealthChanged, GitFetch];
+        [ServiceRecord, ServiceOomKill, CommitApplied, CommitRejected, CommitVerified, CommitRolledBack, CommitSuperseded, HealthChanged, GitFetch];
 }

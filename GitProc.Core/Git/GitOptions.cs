@@ -78,7 +78,7 @@ public sealed class GitOptions
     public string? SslCaFile { get; set; }
 
     /// <summary>
-    /// Whether a commit must carry a trusted signature to be applied (CONTRACT §12): a new tip of the watched branch whose
+    /// Whether a commit must carry a trusted signature to be applied: a new tip of the watched branch whose
     /// commit is unsigned, badly signed, or signed by a key that neither <see cref="AllowedSignersFile"/> nor
     /// <see cref="GpgKeyringFile"/> holds is rejected whole, and the last good commit keeps running. Only the tip is
     /// verified, as Flux does: its signer vouches for the tree that runs. At least one of the two files must be set.

@@ -1,7 +1,7 @@
 namespace GitProc.Git;
 
 /// <summary>
-/// The Git repository of unit files (CONTRACT §4): reads unit files from commits (never from the working tree),
+/// The Git repository of unit files: reads unit files from commits (never from the working tree),
 /// diffs commits, finds the watched branch's tip, rolls back by adding a commit, and follows an optional remote.
 /// </summary>
 /// <remarks>
@@ -78,7 +78,7 @@ public interface IGitIntegration
 
     /// <summary>
     /// Adds a commit to the watched branch whose tree equals the target's tree, with the message
-    /// <c>Rollback to &lt;short sha&gt;</c> and the current tip as its only parent (CONTRACT §4). History is never rewritten.
+    /// <c>Rollback to &lt;short sha&gt;</c> and the current tip as its only parent. History is never rewritten.
     /// </summary>
     /// <remarks>
     /// The target may be any commit in the repository, not only an ancestor of the tip. The author and committer

@@ -1,6 +1,6 @@
 namespace GitProc.Health;
 
-/// <summary>HTTP health checks (CONTRACT §2, <c>HealthCheckURL</c> and the keys that follow it).</summary>
+/// <summary>HTTP health checks (the unit keys <c>HealthCheckURL</c> and those that follow it).</summary>
 public sealed class HealthOptions
 {
     /// <summary>

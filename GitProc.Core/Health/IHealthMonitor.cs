@@ -1,7 +1,7 @@
 namespace GitProc.Health;
 
 /// <summary>
-/// Checks the health of services over HTTP (CONTRACT §2: <c>HealthCheckURL</c>, <c>HealthCheckInterval</c>,
+/// Checks the health of services over HTTP (the unit keys <c>HealthCheckURL</c>, <c>HealthCheckInterval</c>,
 /// <c>HealthCheckTimeout</c>, <c>HealthCheckRetries</c>). Each watched service is checked by its own loop, so a
 /// slow or hanging endpoint delays only its own checks; no method blocks on a check.
 /// </summary>

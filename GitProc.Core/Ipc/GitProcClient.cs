@@ -9,7 +9,7 @@ using GitProc.Events;
 namespace GitProc.Ipc;
 
 /// <summary>
-/// A client of the daemon's Unix socket (CONTRACT §7). Connects on first use and keeps one connection for any number
+/// A client of the daemon's Unix socket. Connects on first use and keeps one connection for any number
 /// of requests, sent one at a time; if the daemon closed it meanwhile (idle timeout, connection limit), the next
 /// request reconnects. Reflection-free and light on generic code, so a CLI process starts fast and can
 /// be NativeAOT-compiled.
@@ -288,40 +288,23 @@ public sealed class GitProcClient : IAsyncDisposable
 
     /// <summary>
     /// Fetches the remote (when the daemon has one) and applies the tip of the watched branch now; answers once the apply
-    /// has finished.
-    /// </summary>
-    /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>The applied commit, what applying it changed (reported once), and its warnings.</returns>
-    /// <exception cref="GitProcClientException">The fetch or Git failed, or the commit was rejected.</exception>
-    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
-    public Task<IpcSyncResult> SyncAsync(CancellationToken cancellationToken = default) => SyncAsync(wait: false, cancellationToken);
-
-    /// <summary>
-    /// <see cref="SyncAsync(CancellationToken)"/>; with <paramref name="wait"/>, answers once the commit's verification ended.
+    /// has finished, or with <paramref name="wait"/> once the commit's verification ended.
     /// </summary>
     /// <param name="wait">Wait for the verdict: the commit kept (<c>applied</c>) or <c>rolled back</c>.</param>
     /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>The applied commit, what changed, and with <paramref name="wait"/> the verdict.</returns>
-    /// <exception cref="GitProcClientException">Git failed or the commit was rejected.</exception>
+    /// <returns>The applied commit, what applying it changed (reported once), its warnings, and with <paramref name="wait"/> the verdict.</returns>
+    /// <exception cref="GitProcClientException">The fetch or Git failed, or the commit was rejected.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
-    public Task<IpcSyncResult> SyncAsync(bool wait, CancellationToken cancellationToken = default) =>
+    public Task<IpcSyncResult> SyncAsync(bool wait = false, CancellationToken cancellationToken = default) =>
         CallAsync(
             new IpcRequest { Command = IpcCommands.Sync, Args = wait ? new IpcRequestArgs { Wait = true } : null },
             IpcClientJson.ReadSync,
             cancellationToken);
 
-    /// <summary>What applying a revision (default: the branch tip) would do, service by service, or why it would be rejected.</summary>
-    /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the tip.</param>
-    /// <param name="cancellationToken">Cancels waiting.</param>
-    /// <returns>The plan.</returns>
-    /// <exception cref="GitProcClientException">The revision cannot be resolved or read.</exception>
-    /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
-    public Task<IpcPlanResult> PlanAsync(string? revision = null, CancellationToken cancellationToken = default) =>
-        PlanAsync(revision, host: null, machineId: null, cancellationToken);
-
     /// <summary>
-    /// What applying a revision would do on another host of the fleet (<paramref name="host"/>), by the units'
-    /// <c>ConditionHost=</c>, assuming that host applied the same commit as this daemon; or why it would be rejected.
+    /// What applying a revision (default: the branch tip) would do, service by service, or why it would be rejected; with
+    /// <paramref name="host"/>, what it would do on that other host of the fleet, by the units' <c>ConditionHost=</c>,
+    /// assuming that host applied the same commit as this daemon.
     /// </summary>
     /// <param name="revision">A commit id or anything Git resolves; <see langword="null"/> for the tip.</param>
     /// <param name="host">The host's name; <see langword="null"/> for the daemon's own host.</param>
@@ -330,7 +313,7 @@ public sealed class GitProcClient : IAsyncDisposable
     /// <returns>The plan.</returns>
     /// <exception cref="GitProcClientException">The revision cannot be resolved or read, or the host name or machine id is invalid.</exception>
     /// <exception cref="DaemonUnreachableException">The daemon cannot be reached.</exception>
-    public Task<IpcPlanResult> PlanAsync(string? revision, string? host, string? machineId, CancellationToken cancellationToken = default) =>
+    public Task<IpcPlanResult> PlanAsync(string? revision = null, string? host = null, string? machineId = null, CancellationToken cancellationToken = default) =>
         CallAsync(
             new IpcRequest
             {

@@ -219,7 +219,7 @@ internal sealed class IpcCommandHandler(
         return $"{shortSha}: {rejected.Reason}";
     }
 
-    internal static IpcStatusResult ToResult(ServiceStatusInfo status) => new()
+    internal static IpcStatusResult ToResult(ServiceSnapshot status) => new()
     {
         Service = status.Name,
         State = ToText(status.Status),
@@ -247,7 +247,7 @@ internal sealed class IpcCommandHandler(
         StateErrorSince = status.StateErrorSince,
     };
 
-    private static IpcListResult ToResult(IReadOnlyList<ServiceStatusInfo> services)
+    private static IpcListResult ToResult(IReadOnlyList<ServiceSnapshot> services)
     {
         var entries = new IpcListEntry[services.Count];
         for (var i = 0; i < entries.Length; i++)

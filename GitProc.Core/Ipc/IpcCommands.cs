@@ -1,6 +1,6 @@
 namespace GitProc.Ipc;
 
-/// <summary>The commands of the IPC protocol (CONTRACT §7), as they appear in a request's <c>command</c> field.</summary>
+/// <summary>The commands of the IPC protocol, as they appear in a request's <c>command</c> field.</summary>
 public static class IpcCommands
 {
     /// <summary><c>start</c>: starts a service; data <c>{"pid", "service"}</c>.</summary>

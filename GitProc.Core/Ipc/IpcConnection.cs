@@ -22,7 +22,7 @@ namespace GitProc.Ipc;
 /// </remarks>
 internal sealed class IpcConnection : IAsyncDisposable
 {
-    /// <summary>The longest request line accepted: 1 MiB (CONTRACT §7). A longer one gets an error and a closed connection.</summary>
+    /// <summary>The longest request line accepted: 1 MiB. A longer one gets an error and a closed connection.</summary>
     internal const int MaxRequestBytes = 1024 * 1024;
 
     /// <summary>The value of an idle field while the connection is not idle that way.</summary>

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace GitProc.Ipc;
 
 /// <summary>
-/// Finds a key that occurs twice in one object anywhere in a request line (CONTRACT §7: duplicate keys are an error).
+/// Finds a key that occurs twice in one object anywhere in a request line (the protocol makes duplicate keys an error).
 /// </summary>
 /// <remarks>
 /// System.Text.Json's <c>AllowDuplicateProperties = false</c> checks only the properties it maps (a duplicate among

@@ -18,12 +18,12 @@ using Microsoft.Extensions.Options;
 namespace GitProc.Ipc;
 
 /// <summary>
-/// The daemon's Unix-socket server (CONTRACT §7). Claims the socket (replacing a stale file, refusing a live daemon's),
+/// The daemon's Unix-socket server. Claims the socket (replacing a stale file, refusing a live daemon's),
 /// sets its mode and group before any client can reach it, and serves every connection independently: one slow,
 /// broken or hostile client never delays or crashes another.
 /// </summary>
 /// <remarks>
-/// Idle clients cannot lock others out (CONTRACT §9): a sweeper closes connections idle for
+/// Idle clients cannot lock others out: a sweeper closes connections idle for
 /// <see cref="IpcOptions.IdleTimeout"/>, waking only when the next one can expire, and a client arriving at
 /// <see cref="IpcOptions.MaxConnections"/> takes the place of the longest-idle connection. Only then are the
 /// connections scanned; below the limit an accept costs one counter read.

@@ -95,7 +95,7 @@ internal sealed class ServiceLogs : IServiceLogs, IAsyncDisposable, IDisposable
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>
-    /// Rejects a name that is not a valid unit name (CONTRACT §2), so that no name can make a path outside the
+    /// Rejects a name that is not a valid unit name, so that no name can make a path outside the
     /// log directory.
     /// </summary>
     internal static void ValidateServiceName(string service)

@@ -10,7 +10,7 @@ using GitProc.Supervision;
 namespace GitProc.Metrics;
 
 /// <summary>
-/// GitProc's instruments (CONTRACT §13), on the meter <see cref="MeterName"/> made by the application's
+/// GitProc's instruments, on the meter <see cref="MeterName"/> made by the application's
 /// <see cref="IMeterFactory"/> where it has one, so an embedding application's OpenTelemetry pipeline (<c>AddMeter("GitProc")</c>)
 /// exports them as the daemon's <c>/metrics</c> does. Events (starts, exits, checks, applies, fetches) are recorded by
 /// the components where they happen; states (up, restarts, commits, cgroup usage) are observed when a reader collects,
@@ -48,8 +48,8 @@ internal sealed class GitProcMetrics : IDisposable
     private ISupervisor? _supervisor;
     private IReconciler? _reconciler;
     private string? _tip;
-    private (long Taken, IReadOnlyList<ServiceStatusInfo> Services)? _snapshot;
-    private (long Taken, List<ServiceStatusInfo> Services)? _usage;
+    private (long Taken, IReadOnlyList<ServiceSnapshot> Services)? _snapshot;
+    private (long Taken, List<ServiceSnapshot> Services)? _usage;
     private DateTimeOffset? _lastFetchSuccess;
     private DateTimeOffset? _lastFetchFailure;
 
@@ -247,7 +247,7 @@ internal sealed class GitProcMetrics : IDisposable
             return;
         }
 
-        var usage = new List<ServiceStatusInfo>();
+        var usage = new List<ServiceSnapshot>();
         foreach (var service in supervisor.ListServices().Where(s => s.LimitsEnforced))
         {
             try
@@ -267,7 +267,7 @@ internal sealed class GitProcMetrics : IDisposable
     }
 
     /// <summary>The services with a cgroup and their usage: one reading shared by the memory, CPU and task callbacks.</summary>
-    private List<ServiceStatusInfo> Usage()
+    private List<ServiceSnapshot> Usage()
     {
         var now = _time.GetTimestamp();
         lock (_lock)
@@ -278,7 +278,7 @@ internal sealed class GitProcMetrics : IDisposable
             }
         }
 
-        var usage = new List<ServiceStatusInfo>();
+        var usage = new List<ServiceSnapshot>();
         if (Volatile.Read(ref _supervisor) is { } supervisor)
         {
             foreach (var service in Services().Where(s => s.LimitsEnforced))
@@ -303,7 +303,7 @@ internal sealed class GitProcMetrics : IDisposable
         return usage;
     }
 
-    private IReadOnlyList<ServiceStatusInfo> Services()
+    private IReadOnlyList<ServiceSnapshot> Services()
     {
         if (Volatile.Read(ref _supervisor) is not { } supervisor)
         {
@@ -328,7 +328,7 @@ internal sealed class GitProcMetrics : IDisposable
         return services;
     }
 
-    private IEnumerable<Measurement<int>> PerService(Func<ServiceStatusInfo, int> value) =>
+    private IEnumerable<Measurement<int>> PerService(Func<ServiceSnapshot, int> value) =>
         Services().Select(s => new Measurement<int>(value(s), Tag("service", s.Name)));
 
     private IEnumerable<Measurement<int>> ObserveStates()
@@ -354,7 +354,7 @@ internal sealed class GitProcMetrics : IDisposable
         Services().Where(s => s.Health is not null)
             .Select(s => new Measurement<int>(s.Health!.State == HealthState.Healthy ? 1 : 0, Tag("service", s.Name)));
 
-    private IEnumerable<Measurement<double>> ObserveUsage(Func<ServiceStatusInfo, double?> value)
+    private IEnumerable<Measurement<double>> ObserveUsage(Func<ServiceSnapshot, double?> value)
     {
         foreach (var status in Usage())
         {

@@ -1,6 +1,6 @@
 namespace GitProc.Metrics;
 
-/// <summary>The daemon's Prometheus endpoint (CONTRACT §13). The instruments themselves always exist.</summary>
+/// <summary>The daemon's Prometheus endpoint. The instruments themselves always exist.</summary>
 public sealed class MetricsOptions
 {
     /// <summary>

@@ -7,7 +7,7 @@ using GitProc.UnitFiles;
 namespace GitProc.Processes;
 
 /// <summary>
-/// The open-file limit (<c>RLIMIT_NOFILE</c>) of the daemon and of its services (CONTRACT §9). The daemon raises its
+/// The open-file limit (<c>RLIMIT_NOFILE</c>) of the daemon and of its services. The daemon raises its
 /// soft limit to the hard one at start (<see cref="RaiseSoftToHard"/>), so a thousand services' pipes and pidfds do not
 /// run it out of descriptors; its services must not inherit that: each gets its unit's <c>LimitNOFILE=</c> or
 /// <see cref="ServiceDefault"/>, the daemon's soft limit before the raise.

@@ -3,7 +3,7 @@ using GitProc.Git;
 namespace GitProc.Reconciliation;
 
 /// <summary>
-/// Applies the watched branch of the units repository to the supervisor (CONTRACT §4): notices new commits,
+/// Applies the watched branch of the units repository to the supervisor: notices new commits,
 /// rejects a commit with an invalid unit or a dependency cycle as a whole (or, with
 /// <see cref="GitOptions.RequireSignedCommits"/>, one whose signature is not trusted: §12), and rolls back by a new commit.
 /// </summary>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace GitProc.ResourceControl;
 
 /// <summary>
-/// One daemon per cgroup root (CONTRACT §9): an exclusive <c>flock</c> on the root directory itself (for cgroup v1 the
+/// One daemon per cgroup root: an exclusive <c>flock</c> on the root directory itself (for cgroup v1 the
 /// memory hierarchy's, one hierarchy being enough), so a second daemon with another state but the same
 /// <see cref="ResourceControlOptions.CgroupRoot"/> cannot sweep the first one's services as leftovers. cgroupfs
 /// supports <c>flock</c> on its directories; where a file system does not, a lock file named after the root stands in.

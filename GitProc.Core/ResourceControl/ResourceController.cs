@@ -212,7 +212,7 @@ internal sealed class ResourceController : IResourceController, IAsyncDisposable
             ? [layout.Unified!]
             : new[] { layout.Memory, layout.Cpu, layout.CpuAcct, layout.Pids }.OfType<string>();
 
-    /// <summary>The rule of CONTRACT §2 for service names; the name becomes a directory, so it must stay one component.</summary>
+    /// <summary>The rule for service names; the name becomes a directory, so it must stay one component.</summary>
     internal static bool IsValidName(string? name) => UnitFileParser.IsValidServiceName(name);
 
     private static async Task RemoveQuietlyAsync(ServiceCgroup cgroup)

@@ -32,7 +32,7 @@ public interface IStateManager
     Task SaveAsync(SupervisorState state, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records <paramref name="service"/> under its <see cref="ServiceState.Name"/>, replacing what was recorded for
+    /// Records <paramref name="service"/> under its <see cref="ServiceRecord.Name"/>, replacing what was recorded for
     /// that name, and writes the state file atomically before returning.
     /// </summary>
     /// <param name="service">The service's state.</param>
@@ -40,14 +40,14 @@ public interface IStateManager
     /// <returns>A task that completes once the state is on disk.</returns>
     /// <exception cref="ArgumentException">The name is not a valid service name (letters, digits, <c>:_.@-</c>, not starting with <c>.</c>).</exception>
     /// <exception cref="StateFileException">The file could not be read or written; the old one is unchanged.</exception>
-    Task RegisterServiceAsync(ServiceState service, CancellationToken cancellationToken = default);
+    Task RegisterServiceAsync(ServiceRecord service, CancellationToken cancellationToken = default);
 
     /// <summary>Reads one service's recorded state from the state file.</summary>
     /// <param name="name">The service name.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The service's state, or <see langword="null"/> when the file records no service of that name.</returns>
     /// <exception cref="StateFileException">The file exists but cannot be read.</exception>
-    Task<ServiceState?> GetServiceAsync(string name, CancellationToken cancellationToken = default);
+    Task<ServiceRecord?> GetServiceAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Sets a recorded service's status and, when <paramref name="exitCode"/> is given, its last exit code, and writes
@@ -62,11 +62,11 @@ public interface IStateManager
     /// <returns>The service's state as written.</returns>
     /// <exception cref="KeyNotFoundException">The file records no service of that name (register it first); nothing is written.</exception>
     /// <exception cref="StateFileException">The file could not be read or written; the old one is unchanged.</exception>
-    Task<ServiceState> UpdateStatusAsync(string name, ServiceStatus status, int? exitCode = null, CancellationToken cancellationToken = default);
+    Task<ServiceRecord> UpdateStatusAsync(string name, ServiceStatus status, int? exitCode = null, CancellationToken cancellationToken = default);
 
     /// <summary>Reads every recorded service from the state file.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The services' states by name; empty when none is recorded or there is no file.</returns>
     /// <exception cref="StateFileException">The file exists but cannot be read.</exception>
-    Task<IReadOnlyDictionary<string, ServiceState>> GetAllServicesAsync(CancellationToken cancellationToken = default);
+    Task<IReadOnlyDictionary<string, ServiceRecord>> GetAllServicesAsync(CancellationToken cancellationToken = default);
 }

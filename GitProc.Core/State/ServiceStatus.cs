@@ -1,6 +1,6 @@
 namespace GitProc.State;
 
-/// <summary>The states shown to users (CONTRACT §3).</summary>
+/// <summary>The states shown to users.</summary>
 public enum ServiceStatus
 {
     /// <summary>Not running, by choice or after a clean end.</summary>

@@ -15,7 +15,7 @@ internal sealed record StateDocument
 
     public RejectedCommit? RejectedCommit { get; init; }
 
-    public Dictionary<string, ServiceState>? Services { get; init; }
+    public Dictionary<string, ServiceRecord>? Services { get; init; }
 
     public List<UnitSnapshot>? AppliedUnits { get; init; }
 }

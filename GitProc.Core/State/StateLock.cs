@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace GitProc.State;
 
 /// <summary>
-/// One daemon per state (CONTRACT §9): the exclusive lock on <c>STATE.lock</c> beside the state file, which a daemon
+/// One daemon per state: the exclusive lock on <c>STATE.lock</c> beside the state file, which a daemon
 /// takes before it touches anything (socket, state, services, cgroups) and holds for its whole life.
 /// </summary>
 [SupportedOSPlatform("linux")]

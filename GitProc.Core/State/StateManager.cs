@@ -79,7 +79,7 @@ internal sealed class StateManager : IStateManager
         }
     }
 
-    public async Task RegisterServiceAsync(ServiceState service, CancellationToken cancellationToken = default)
+    public async Task RegisterServiceAsync(ServiceRecord service, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(service);
         if (!UnitFileParser.IsValidServiceName(service.Name))
@@ -92,14 +92,14 @@ internal sealed class StateManager : IStateManager
         await ChangeServiceAsync(service.Name, _ => service, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<ServiceState?> GetServiceAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<ServiceRecord?> GetServiceAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         var state = await LoadAsync(cancellationToken).ConfigureAwait(false);
         return state.Services.GetValueOrDefault(name);
     }
 
-    public Task<ServiceState> UpdateStatusAsync(string name, ServiceStatus status, int? exitCode = null, CancellationToken cancellationToken = default)
+    public Task<ServiceRecord> UpdateStatusAsync(string name, ServiceStatus status, int? exitCode = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!Enum.IsDefined(status))
@@ -127,7 +127,7 @@ internal sealed class StateManager : IStateManager
             cancellationToken);
     }
 
-    public async Task<IReadOnlyDictionary<string, ServiceState>> GetAllServicesAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, ServiceRecord>> GetAllServicesAsync(CancellationToken cancellationToken = default)
     {
         var state = await LoadAsync(cancellationToken).ConfigureAwait(false);
         return state.Services;
@@ -141,14 +141,14 @@ internal sealed class StateManager : IStateManager
     /// It takes no save ticket, so a whole-document save waiting for the gate still writes: that save is its
     /// caller's latest word, and the whole document replaces this change as it replaces any earlier file.
     /// </remarks>
-    private async Task<ServiceState> ChangeServiceAsync(string name, Func<ServiceState?, ServiceState> change, CancellationToken cancellationToken)
+    private async Task<ServiceRecord> ChangeServiceAsync(string name, Func<ServiceRecord?, ServiceRecord> change, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var state = await ReadAsync(cancellationToken).ConfigureAwait(false);
             var updated = change(state.Services.GetValueOrDefault(name));
-            var services = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal) { [name] = updated };
+            var services = new Dictionary<string, ServiceRecord>(state.Services, StringComparer.Ordinal) { [name] = updated };
             var document = ToDocument(state with { Services = services });
             await WriteAtomicallyAsync(document, cancellationToken).ConfigureAwait(false);
             Log.ServiceSaved(_logger, _path, name, updated.Status);
@@ -193,7 +193,7 @@ internal sealed class StateManager : IStateManager
 
     private static StateDocument ToDocument(SupervisorState state)
     {
-        var services = new Dictionary<string, ServiceState>(StringComparer.Ordinal);
+        var services = new Dictionary<string, ServiceRecord>(StringComparer.Ordinal);
         foreach (var (name, service) in state.Services)
         {
             ArgumentNullException.ThrowIfNull(service, nameof(state));
@@ -236,7 +236,7 @@ internal sealed class StateManager : IStateManager
             return false;
         }
 
-        var services = new Dictionary<string, ServiceState>(StringComparer.Ordinal);
+        var services = new Dictionary<string, ServiceRecord>(StringComparer.Ordinal);
         foreach (var (name, service) in document.Services ?? [])
         {
             if (service is null)

@@ -10,7 +10,7 @@ public sealed record SupervisorState
     public RejectedCommit? RejectedCommit { get; init; }
 
     /// <summary>Per-service state, by service name.</summary>
-    public IReadOnlyDictionary<string, ServiceState> Services { get; init; } = new Dictionary<string, ServiceState>();
+    public IReadOnlyDictionary<string, ServiceRecord> Services { get; init; } = new Dictionary<string, ServiceRecord>();
 
     /// <summary>
     /// The unit files of <see cref="AppliedCommit"/> as they were applied, so a daemon can run what it ran before even

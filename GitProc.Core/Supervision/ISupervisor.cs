@@ -56,7 +56,7 @@ public interface ISupervisor : IAsyncDisposable
     /// <returns>The service's status once running.</returns>
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
     /// <exception cref="ServiceOperationException">It is already running, or it could not be started (the message says why).</exception>
-    Task<ServiceStatusInfo> StartAsync(string service, CancellationToken cancellationToken = default);
+    Task<ServiceSnapshot> StartAsync(string service, CancellationToken cancellationToken = default);
 
     /// <summary>Stops a running service with its whole process tree; the stop persists until started or its unit changes.</summary>
     /// <param name="service">The service name.</param>
@@ -64,7 +64,7 @@ public interface ISupervisor : IAsyncDisposable
     /// <returns>The service's status once stopped.</returns>
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
     /// <exception cref="ServiceOperationException">It is not running.</exception>
-    Task<ServiceStatusInfo> StopAsync(string service, CancellationToken cancellationToken = default);
+    Task<ServiceSnapshot> StopAsync(string service, CancellationToken cancellationToken = default);
 
     /// <summary>Stops (if running) and starts a service; clears an operator's stop and the crash-loop limit.</summary>
     /// <param name="service">The service name.</param>
@@ -72,7 +72,7 @@ public interface ISupervisor : IAsyncDisposable
     /// <returns>The service's status once running again.</returns>
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
     /// <exception cref="ServiceOperationException">It could not be started.</exception>
-    Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default);
+    Task<ServiceSnapshot> RestartAsync(string service, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reloads a running service's configuration without restarting it: runs its <c>ExecReload=</c> commands (with
@@ -85,24 +85,24 @@ public interface ISupervisor : IAsyncDisposable
     /// <exception cref="ServiceOperationException">
     /// It is not running, its unit has neither <c>ExecReload=</c> nor <c>ReloadSignal=</c>, or a reload command failed.
     /// </exception>
-    Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default);
+    Task<ServiceSnapshot> ReloadAsync(string service, CancellationToken cancellationToken = default);
 
     /// <summary>One service's status.</summary>
     /// <param name="service">The service name.</param>
     /// <returns>Its status.</returns>
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
-    ServiceStatusInfo GetStatus(string service);
+    ServiceSnapshot GetStatus(string service);
 
     /// <summary>One service's status with its resource usage read from its cgroup (memory, CPU, tasks).</summary>
     /// <param name="service">The service name.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>Its status.</returns>
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
-    Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default);
+    Task<ServiceSnapshot> GetStatusAsync(string service, CancellationToken cancellationToken = default);
 
     /// <summary>Every known service's status, ordered by name.</summary>
     /// <returns>The statuses.</returns>
-    IReadOnlyList<ServiceStatusInfo> ListServices();
+    IReadOnlyList<ServiceSnapshot> ListServices();
 
     /// <summary>
     /// Prepares an in-place upgrade: the process is about to re-execute itself (<c>execve</c>) and the new image will

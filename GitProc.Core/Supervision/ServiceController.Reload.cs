@@ -18,7 +18,7 @@ internal sealed partial class ServiceController
     /// <exception cref="ServiceOperationException">
     /// The unit has neither, the service is not running, or a command failed; the message says which.
     /// </exception>
-    public async Task<ServiceStatusInfo> ReloadAsync(CancellationToken cancellationToken)
+    public async Task<ServiceSnapshot> ReloadAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -110,7 +110,7 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
     }
 
     /// <summary>Takes over what a previous daemon recorded: its restart count and an operator's stop.</summary>
-    public void Restore(ServiceState recorded)
+    public void Restore(ServiceRecord recorded)
     {
         lock (_sync)
         {
@@ -119,14 +119,14 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
         }
     }
 
-    public ServiceStatusInfo Snapshot()
+    public ServiceSnapshot Snapshot()
     {
         lock (_sync)
         {
             var (subState, namedPid, statusText) = OperatingSystem.IsLinux() && _launch.Notifications is { } notify
                 ? (_state.Shown(_unmet is not null, notify.Announced), notify.NamedMainPid, notify.StatusText)
                 : (ShownSubState(), null, null);
-            return new ServiceStatusInfo
+            return new ServiceSnapshot
             {
                 Name = _unit.Name,
                 Status = _state.Status,
@@ -151,11 +151,11 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
     /// <summary>The sub-state users see (under <see cref="_sync"/>).</summary>
     private ServiceSubState ShownSubState() => _state.Shown(conditionUnmet: _unmet is not null);
 
-    public ServiceState ToState()
+    public ServiceRecord ToState()
     {
         lock (_sync)
         {
-            return new ServiceState
+            return new ServiceRecord
             {
                 Name = _unit.Name,
                 Status = _state.Status,
@@ -175,7 +175,7 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
 
     /// <summary>Starts the service unless it is active (or, when applying, unless an operator stopped it).</summary>
     /// <exception cref="ServiceOperationException">An operator's start of an active service, or the start failed.</exception>
-    public async Task<ServiceStatusInfo> StartAsync(StartMode mode, CancellationToken cancellationToken)
+    public async Task<ServiceSnapshot> StartAsync(StartMode mode, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -230,7 +230,7 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
     /// failed: stopping a failed service is how an operator says "leave it down"), or the daemon's own.
     /// </param>
     /// <param name="cancellationToken">Cancels waiting for the gate; once begun, the stop completes.</param>
-    public async Task<ServiceStatusInfo> StopAsync(StopMode mode, CancellationToken cancellationToken)
+    public async Task<ServiceSnapshot> StopAsync(StopMode mode, CancellationToken cancellationToken)
     {
         var manual = mode == StopMode.Operator;
 
@@ -345,7 +345,7 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
     /// oneshot, or a process that is gone means no: the caller then starts the service as usual.
     /// </summary>
     /// <returns>Whether the process was taken over.</returns>
-    public async Task<bool> AdoptAsync(ServiceState recorded, CancellationToken cancellationToken)
+    public async Task<bool> AdoptAsync(ServiceRecord recorded, CancellationToken cancellationToken)
     {
         if (_unit.RemainAfterExit && recorded is { Status: ServiceStatus.Running, Pid: null, ManuallyStopped: false } && recorded.UnitDigest == _digest)
         {
@@ -1036,7 +1036,7 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
                     var pid = _process?.Info.Pid ?? _publishedPid;
                     events.Publish(new GitProcEvent
                     {
-                        Type = EventTypes.ServiceState,
+                        Type = EventTypes.ServiceRecord,
                         Service = Name,
                         From = ToText(_publishedStatus),
                         FromSubState = _publishedSubState.ToText(),

@@ -66,7 +66,7 @@ internal sealed class ServiceStateMachine
     };
 
     /// <summary>Takes over what a previous daemon recorded: its restart count, an operator's stop, the last exit code.</summary>
-    public void Restore(ServiceState recorded)
+    public void Restore(ServiceRecord recorded)
     {
         RestartCount = recorded.RestartCount;
         ManuallyStopped = recorded.ManuallyStopped;

@@ -40,7 +40,7 @@ internal sealed class Supervisor : ISupervisor
     private readonly GitProcMetrics? _metrics;
     private readonly IUnitFileParser _parser;
     private IDependencyGraph _graph;
-    private Dictionary<string, ServiceState> _recovered = new(StringComparer.Ordinal);
+    private Dictionary<string, ServiceRecord> _recovered = new(StringComparer.Ordinal);
     private string? _appliedCommit;
     private IReadOnlyList<UnitFile> _appliedUnits = [];
     private IReadOnlyList<UnitSnapshot> _appliedSnapshot = [];
@@ -116,7 +116,7 @@ internal sealed class Supervisor : ISupervisor
             // A previous run's sockets: the services taken over below bind theirs again.
             _context.Notify?.Sweep();
         }
-        var recovered = new Dictionary<string, ServiceState>(state.Services, StringComparer.Ordinal);
+        var recovered = new Dictionary<string, ServiceRecord>(state.Services, StringComparer.Ordinal);
 
         // What ran before becomes the current set again, from the state's copy of the applied units: each service
         // whose process still runs, unchanged, is taken over as it is, so a daemon's crash or upgrade restarts
@@ -382,7 +382,7 @@ internal sealed class Supervisor : ISupervisor
         Dictionary<string, UnitFile> desired,
         IDependencyGraph graph,
         Dictionary<string, ServiceController> current,
-        Dictionary<string, ServiceState> recovered,
+        Dictionary<string, ServiceRecord> recovered,
         bool startInactive,
         HostIdentity host)
     {
@@ -437,7 +437,7 @@ internal sealed class Supervisor : ISupervisor
 
     private const string StoppedByOperator = "stopped by an operator";
 
-    public async Task<ServiceStatusInfo> StartAsync(string service, CancellationToken cancellationToken = default)
+    public async Task<ServiceSnapshot> StartAsync(string service, CancellationToken cancellationToken = default)
     {
         var controller = Get(service);
         if (controller.IsActive)
@@ -457,12 +457,12 @@ internal sealed class Supervisor : ISupervisor
         return controller.Snapshot();
     }
 
-    public async Task<ServiceStatusInfo> StopAsync(string service, CancellationToken cancellationToken = default)
+    public async Task<ServiceSnapshot> StopAsync(string service, CancellationToken cancellationToken = default)
     {
         return await Get(service).StopAsync(StopMode.Operator, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<ServiceStatusInfo> RestartAsync(string service, CancellationToken cancellationToken = default)
+    public async Task<ServiceSnapshot> RestartAsync(string service, CancellationToken cancellationToken = default)
     {
         var controller = Get(service);
         if (controller.UnmetCondition is not null)
@@ -477,7 +477,7 @@ internal sealed class Supervisor : ISupervisor
         return controller.Snapshot();
     }
 
-    public Task<ServiceStatusInfo> ReloadAsync(string service, CancellationToken cancellationToken = default) =>
+    public Task<ServiceSnapshot> ReloadAsync(string service, CancellationToken cancellationToken = default) =>
         Get(service).ReloadAsync(cancellationToken);
 
     /// <summary>
@@ -497,9 +497,9 @@ internal sealed class Supervisor : ISupervisor
         }
     }
 
-    public ServiceStatusInfo GetStatus(string service) => WithStateError(Get(service).Snapshot());
+    public ServiceSnapshot GetStatus(string service) => WithStateError(Get(service).Snapshot());
 
-    public async Task<ServiceStatusInfo> GetStatusAsync(string service, CancellationToken cancellationToken = default)
+    public async Task<ServiceSnapshot> GetStatusAsync(string service, CancellationToken cancellationToken = default)
     {
         var controller = Get(service);
         var usage = await controller.GetUsageAsync(cancellationToken).ConfigureAwait(false);
@@ -542,7 +542,7 @@ internal sealed class Supervisor : ISupervisor
 
     public StateSaveError? LastStateError => _saver.LastError;
 
-    public IReadOnlyList<ServiceStatusInfo> ListServices()
+    public IReadOnlyList<ServiceSnapshot> ListServices()
     {
         lock (_lock)
         {
@@ -623,7 +623,7 @@ internal sealed class Supervisor : ISupervisor
         await _saver.DisposeAsync().ConfigureAwait(false);
     }
 
-    private ServiceStatusInfo WithStateError(ServiceStatusInfo status) =>
+    private ServiceSnapshot WithStateError(ServiceSnapshot status) =>
         _saver.LastError is { } error ? status with { StateError = error.Message, StateErrorSince = error.Since } : status;
 
     private static List<string> Sorted(List<string> names) => [.. names.Order(StringComparer.Ordinal)];
@@ -757,7 +757,7 @@ internal sealed class Supervisor : ISupervisor
         }
     }
 
-    private static bool IsUp(ServiceStatusInfo status) =>
+    private static bool IsUp(ServiceSnapshot status) =>
         status.Status == ServiceStatus.Running || status.SubState == ServiceSubStateText.Exited;
 
     /// <summary>Stops services so that each stops only after everything that depends on it has stopped.</summary>
@@ -832,7 +832,7 @@ internal sealed class Supervisor : ISupervisor
     {
         lock (_lock)
         {
-            var services = new Dictionary<string, ServiceState>(_recovered, StringComparer.Ordinal);
+            var services = new Dictionary<string, ServiceRecord>(_recovered, StringComparer.Ordinal);
             foreach (var (name, controller) in _services)
             {
                 services[name] = controller.ToState();

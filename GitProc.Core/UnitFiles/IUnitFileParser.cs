@@ -1,6 +1,6 @@
 namespace GitProc.UnitFiles;
 
-/// <summary>Parses systemd-style <c>NAME.service</c> unit files (CONTRACT §2).</summary>
+/// <summary>Parses systemd-style <c>NAME.service</c> unit files.</summary>
 public interface IUnitFileParser
 {
     /// <summary>Parses one unit file.</summary>

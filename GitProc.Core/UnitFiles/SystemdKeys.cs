@@ -4,7 +4,7 @@ namespace GitProc.UnitFiles;
 
 /// <summary>
 /// Every key systemd knows in the sections of a service unit, so that a key GitProc does not act on can be told apart
-/// from a misspelt one (CONTRACT §2): the first is kept with a warning, the second is an error with a suggestion.
+/// from a misspelt one: the first is kept with a warning, the second is an error with a suggestion.
 /// </summary>
 /// <remarks>
 /// The lists are systemd's own (its <c>load-fragment-gperf.gperf</c> table, which systemd.unit(5), systemd.service(5),

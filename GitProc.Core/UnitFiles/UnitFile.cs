@@ -1,7 +1,7 @@
 namespace GitProc.UnitFiles;
 
 /// <summary>
-/// One parsed <c>NAME.service</c> unit file (CONTRACT §2). Immutable: a changed file is a new instance.
+/// One parsed <c>NAME.service</c> unit file. Immutable: a changed file is a new instance.
 /// Fields of the original reference keep their names (<see cref="Name"/>, <see cref="ExecStart"/>,
 /// <see cref="Restart"/>, <see cref="User"/>, <see cref="Environment"/>, <see cref="MemoryLimit"/>,
 /// <see cref="CpuQuota"/>, <see cref="HealthCheckUrl"/>, <see cref="HealthCheckInterval"/>, <see cref="After"/>);

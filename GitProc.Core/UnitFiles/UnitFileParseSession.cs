@@ -677,7 +677,7 @@ internal sealed partial class UnitFileParseSession
     }
 
     /// <summary>
-    /// A key GitProc does not act on in this section (CONTRACT §2): a systemd key is kept with a warning; a key GitProc
+    /// A key GitProc does not act on in this section: a systemd key is kept with a warning; a key GitProc
     /// acts on in another section, or a key neither systemd nor GitProc knows, is an error (it would silently change
     /// what runs) that suggests the key meant, or a warning when <see cref="UnknownKeyHandling.Warn"/>.
     /// </summary>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace GitProc.UnitFiles;
 
 /// <summary>
-/// The default <see cref="IUnitFileParser"/>: systemd.syntax(7) and the keys of CONTRACT §2. Stateless and
+/// The default <see cref="IUnitFileParser"/>: systemd.syntax(7) and the keys GitProc knows. Stateless and
 /// thread-safe; the static <see cref="Parse(string, string)"/> serves tooling that does not use dependency injection.
 /// Every error of a file is reported, not only the first: <see cref="UnitFileParseException.Errors"/> lists them.
 /// </summary>
@@ -104,7 +104,7 @@ public sealed class UnitFileParser : IUnitFileParser
     }
 
     /// <summary>
-    /// Whether <paramref name="name"/> is a valid service name (CONTRACT §2): non-empty, at most 247 characters,
+    /// Whether <paramref name="name"/> is a valid service name: non-empty, at most 247 characters,
     /// only <c>[A-Za-z0-9:_.@-]</c>, not starting with <c>.</c>. Useful wherever a name arrives from outside
     /// (the CLI, the IPC socket).
     /// </summary>

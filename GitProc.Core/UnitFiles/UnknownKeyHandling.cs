@@ -1,6 +1,6 @@
 namespace GitProc.UnitFiles;
 
-/// <summary>What the unit file parser does with a key that is neither a systemd key nor a GitProc key (CONTRACT §2).</summary>
+/// <summary>What the unit file parser does with a key that is neither a systemd key nor a GitProc key.</summary>
 public enum UnknownKeyHandling
 {
     /// <summary>

@@ -1,8 +1,8 @@
 namespace GitProc.Validation;
 
 /// <summary>
-/// Checks a set of unit files exactly as the daemon does before it applies a commit (CONTRACT §2, §4, §6
-/// <c>gitproc check</c>): every file parsed with the configured <see cref="UnitFiles.UnitFileOptions"/> (an error in
+/// Checks a set of unit files exactly as the daemon does before it applies a commit, and as
+/// <c>gitproc check</c> does: every file parsed with the configured <see cref="UnitFiles.UnitFileOptions"/> (an error in
 /// one file does not hide another's), service names checked, then the set's dependencies (a <c>Requires=</c> on a
 /// missing service, cycles; <c>After=</c>/<c>Wants=</c> on what is not a service are warnings). Needs no daemon.
 /// </summary>

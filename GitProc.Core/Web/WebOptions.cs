@@ -1,6 +1,6 @@
 namespace GitProc.Web;
 
-/// <summary>The daemon's read-only status page (CONTRACT §13; <c>docs/web.md</c>). Off by default.</summary>
+/// <summary>The daemon's read-only status page (<c>docs/web.md</c>). Off by default.</summary>
 public sealed class WebOptions
 {
     /// <summary>

@@ -93,7 +93,7 @@ internal static class WebPages
 
     /// <summary>The front page: the daemon's commits, every service, the last delivery records.</summary>
     public static string Index(
-        IReadOnlyList<ServiceStatusInfo> services, ReconcilerStatus? reconciler, DeliveryRecord? applied, IReadOnlyList<DeliveryRecord> history,
+        IReadOnlyList<ServiceSnapshot> services, ReconcilerStatus? reconciler, DeliveryRecord? applied, IReadOnlyList<DeliveryRecord> history,
         DateTimeOffset now, string nonce)
     {
         var html = Begin("GitProc", nonce, "index", "/events/stream");
@@ -127,7 +127,7 @@ internal static class WebPages
     }
 
     /// <summary>One service: its status, as <c>gitproc status NAME</c> shows it, and the last lines of its log.</summary>
-    public static string Service(ServiceStatusInfo s, IReadOnlyList<string> lines, int logLines, DateTimeOffset now, string nonce)
+    public static string Service(ServiceSnapshot s, IReadOnlyList<string> lines, int logLines, DateTimeOffset now, string nonce)
     {
         var streamPath = ServicePath(s.Name) + "/logs/stream?tail=" + logLines.ToString(C);
         var html = Begin(s.Name + " · GitProc", nonce, "service", "/events/stream?service=" + Uri.EscapeDataString(s.Name));
@@ -226,7 +226,7 @@ internal static class WebPages
         return html.ToString();
     }
 
-    private static void AppendDaemon(StringBuilder html, IReadOnlyList<ServiceStatusInfo> services, ReconcilerStatus? reconciler, DeliveryRecord? applied)
+    private static void AppendDaemon(StringBuilder html, IReadOnlyList<ServiceSnapshot> services, ReconcilerStatus? reconciler, DeliveryRecord? applied)
     {
         html.Append("<dl id=\"daemon\">\n");
         if (reconciler is null)
@@ -313,12 +313,12 @@ internal static class WebPages
         }
     }
 
-    private static string Pid(ServiceStatusInfo s) => s.Pid is { } pid ? pid.ToString(C) : "-";
+    private static string Pid(ServiceSnapshot s) => s.Pid is { } pid ? pid.ToString(C) : "-";
 
     private static string LocalTime(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", C);
 
     /// <summary>How long the current process has run (<c>3d 4h</c>, <c>2h 05m</c>, <c>4m 10s</c>, <c>12s</c>); <c>-</c> when not running.</summary>
-    internal static string Uptime(ServiceStatusInfo s, DateTimeOffset now)
+    internal static string Uptime(ServiceSnapshot s, DateTimeOffset now)
     {
         if (s.Status != State.ServiceStatus.Running || s.StartTime is not { } started)
         {

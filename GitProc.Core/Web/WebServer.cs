@@ -126,7 +126,7 @@ internal sealed class WebServer : IHttpServer
     private async Task<HttpResponse> IndexAsync(CancellationToken cancellationToken)
     {
         var listed = _supervisor.ListServices();
-        var services = new List<ServiceStatusInfo>(listed.Count);
+        var services = new List<ServiceSnapshot>(listed.Count);
         foreach (var listedService in listed)
         {
             try
@@ -149,7 +149,7 @@ internal sealed class WebServer : IHttpServer
 
     private async Task<HttpResponse> ServiceAsync(string name, CancellationToken cancellationToken)
     {
-        ServiceStatusInfo status;
+        ServiceSnapshot status;
         try
         {
             status = await _supervisor.GetStatusAsync(name, cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,7 @@ public sealed class ServiceReportTests
     [Test]
     public async Task Ready_when_every_running_service_still_has_its_process_and_none_is_unhealthy()
     {
-        GivenRecorded(Running("web", 100, 5000), Running("worker", 200, 6000), new ServiceState { Name = "stopped-by-operator", ManuallyStopped = true });
+        GivenRecorded(Running("web", 100, 5000), Running("worker", 200, 6000), new ServiceRecord { Name = "stopped-by-operator", ManuallyStopped = true });
         _processes.Setup(p => p.IsSameProcessAlive(100, 5000)).Returns(true);
         _processes.Setup(p => p.IsSameProcessAlive(200, 6000)).Returns(true);
         _health.Setup(h => h.GetReport("web")).Returns(new HealthReport { Service = "web", State = HealthState.Healthy });
@@ -44,7 +44,7 @@ public sealed class ServiceReportTests
         GivenRecorded(
             Running("web", 100, 5000),
             Running("api", 300, 7000),
-            new ServiceState { Name = "job", Status = ServiceStatus.Failed, LastExitCode = 3 });
+            new ServiceRecord { Name = "job", Status = ServiceStatus.Failed, LastExitCode = 3 });
         _processes.Setup(p => p.IsSameProcessAlive(100, 5000)).Returns(false);
         _processes.Setup(p => p.IsSameProcessAlive(300, 7000)).Returns(true);
         _health.Setup(h => h.GetReport("api")).Returns(new HealthReport
@@ -80,10 +80,10 @@ public sealed class ServiceReportTests
         _processes.VerifyNoOtherCalls();
     }
 
-    private void GivenRecorded(params ServiceState[] services) =>
+    private void GivenRecorded(params ServiceRecord[] services) =>
         _state.Setup(s => s.GetAllServicesAsync(It.IsAny<CancellationToken>()))
             .ReturnsAsync(services.ToDictionary(s => s.Name, StringComparer.Ordinal));
 
-    private static ServiceState Running(string name, int pid, long startTicks) =>
+    private static ServiceRecord Running(string name, int pid, long startTicks) =>
         new() { Name = name, Status = ServiceStatus.Running, Pid = pid, ProcessStartTicks = startTicks };
 }

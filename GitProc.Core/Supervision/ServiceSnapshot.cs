@@ -3,8 +3,12 @@ using GitProc.State;
 
 namespace GitProc.Supervision;
 
-/// <summary>A service's status as users see it (CONTRACT §3, §6, §7).</summary>
-public sealed record ServiceStatusInfo
+/// <summary>
+/// One service as users see it at one moment: its <see cref="ServiceStatus"/> (the one word for whether it runs), sub-state,
+/// process, restarts and health. What <c>gitproc status NAME</c> shows; the state file keeps a
+/// <see cref="ServiceRecord"/> of it.
+/// </summary>
+public sealed record ServiceSnapshot
 {
     /// <summary>The service name.</summary>
     public required string Name { get; init; }

@@ -1,7 +1,7 @@
 namespace GitProc.State;
 
-/// <summary>One service's persisted state.</summary>
-public sealed record ServiceState
+/// <summary>What the state file keeps of one service, so a restarted daemon knows what ran and why it stopped.</summary>
+public sealed record ServiceRecord
 {
     /// <summary>The service name.</summary>
     public required string Name { get; init; }
