@@ -133,7 +133,10 @@ public sealed class NotifyTests : SandboxFixture
         var pids = await Sandbox.WaitRunningAsync(token, "mover");
 
         // MAINPID=: status shows the child, and the service keeps running once the process that started it has exited.
-        var child = ProcScan.FindByCommandLine(Sandbox.SleepSeconds).Single(p => File.ReadAllText($"/proc/{p}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal));
+        // The sender says MAINPID= right after its fork, so the child may still be on its way into exec.
+        var sleeping = () => ProcScan.FindByCommandLine(Sandbox.SleepSeconds).Where(p => CommandLine(p).StartsWith("sleep\0", StringComparison.Ordinal)).ToList();
+        Assert.That(await ProcScan.WaitUntilAsync(() => sleeping().Count == 1, TimeSpan.FromSeconds(10)), Is.True, "the sender's child runs sleep");
+        var child = sleeping().Single();
         Assert.That(pids["mover"], Is.EqualTo(child));
         Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine("notify_sender.py mainpid").Count == 0, TimeSpan.FromSeconds(10)), Is.True);
         await Task.Delay(500, token);
@@ -333,4 +336,16 @@ public sealed class NotifyTests : SandboxFixture
 
     private static void RequireRoot() =>
         Assume.That(Environment.IsPrivilegedProcess, Is.True, "needs root: NotifyAccess= is checked against the service's cgroup");
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
 }
