@@ -27,13 +27,16 @@ public partial class IpcServerTests
     {
         var time = new FakeTimeProvider();
         await using var host = await IpcTestServer.StartAsync(timeProvider: time);
+        await FirstSweepAsync(host.Server);
+
+        // Connected 2 s after the sweeper set its timer, so its next sweep comes 2 s before this connection's timeout.
+        time.Advance(TimeSpan.FromSeconds(2));
         await using var client = await host.ConnectAsync();
         Assert.That(await ProcScan.WaitUntilAsync(() => host.Server.ConnectionCount == 1, TimeSpan.FromSeconds(10)), Is.True);
 
         var goodbye = client.ReadLineAsync();
-        time.Advance(IdleTimeout - TimeSpan.FromSeconds(1));
-        await Task.Delay(100);
-        Assert.That(goodbye.IsCompleted, Is.False, "still open a second before the timeout");
+        Assert.That(await SweepAfterAsync(host, time, IdleTimeout - TimeSpan.FromSeconds(2)), Is.Zero, "still open 2 s before the timeout");
+        Assert.That(goodbye.IsCompleted, Is.False, "still open 2 s before the timeout");
 
         await IpcTestServer.AdvanceUntilAsync(time, TimeSpan.FromSeconds(1), () => goodbye.IsCompleted, 5, "the idle connection is closed");
 
@@ -55,6 +58,7 @@ public partial class IpcServerTests
     {
         var time = new FakeTimeProvider();
         await using var host = await IpcTestServer.StartAsync(timeProvider: time);
+        await FirstSweepAsync(host.Server);
         host.Supervisor.Setup(s => s.GetStatus("web")).Returns(Running("web"));
         host.Logs.Setup(l => l.ReadLastLinesAsync("web", 1, It.IsAny<CancellationToken>())).ReturnsAsync(["old"]);
         var feed = Channel.CreateUnbounded<string>();
@@ -78,16 +82,17 @@ public partial class IpcServerTests
         await busy.SendLineAsync("""{"command":"start","service":"slow"}""");
         await startCalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        // The plain idle connection goes after the timeout; then hours pass.
+        // The plain idle connection goes at the timeout's sweep (all three connected before the clock moved); then
+        // hours pass, a sweep each, and none closes another connection.
         var idleGoodbye = idle.ReadLineAsync();
-        await IpcTestServer.AdvanceUntilAsync(time, TimeSpan.FromMinutes(1), () => idleGoodbye.IsCompleted, 10, "the idle connection is closed");
+        Assert.That(await SweepAfterAsync(host, time, IdleTimeout), Is.EqualTo(1), "the idle connection is closed");
         Assert.That(await idleGoodbye, Does.Contain("idle timeout"));
+        Assert.That(await ProcScan.WaitUntilAsync(() => host.Server.ConnectionCount == 2, TimeSpan.FromSeconds(10)), Is.True);
         var busyReply = busy.ReadLineAsync();
         var followed = follower.ReadLineAsync();
         for (var hour = 0; hour < 3; hour++)
         {
-            time.Advance(TimeSpan.FromHours(1));
-            await Task.Delay(50);
+            Assert.That(await SweepAfterAsync(host, time, TimeSpan.FromHours(1)), Is.Zero, $"hour {hour + 1}: nothing closed");
         }
 
         Assert.Multiple(() =>
@@ -252,7 +257,34 @@ public partial class IpcServerTests
         }
     }
 
-    /// <summary>Connects, waiting while the listen backlog is full (a burst faster than the server accepts).</summary>
+    /// <summary>Waits for the idle sweeper's first sweep, run when accepting starts: from then on its timer is set.</summary>
+    private static async Task FirstSweepAsync(IpcServer server)
+    {
+        while (true)
+        {
+            // Taken before the count is read: if the first sweep ends in between, this task is the one it completes.
+            var next = server.NextSweep;
+            if (server.Sweeps > 0)
+            {
+                return;
+            }
+
+            await next.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
+    /// Moves the clock by <paramref name="step"/> (which must reach the sweeper's timer) and returns how many connections
+    /// the sweep it wakes closed.
+    /// </summary>
+    private static async Task<int> SweepAfterAsync(IpcTestServer host, FakeTimeProvider time, TimeSpan step)
+    {
+        var sweep = host.Server.NextSweep;
+        time.Advance(step);
+        return await sweep.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+        /// <summary>Connects, waiting while the listen backlog is full (a burst faster than the server accepts).</summary>
     private static async Task<RawIpcClient> ConnectWhenTheBacklogHasRoomAsync(IpcTestServer host)
     {
         for (var attempt = 0; ; attempt++)

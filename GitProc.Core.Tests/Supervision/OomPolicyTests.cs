@@ -7,6 +7,7 @@ using GitProc.Metrics;
 using GitProc.State;
 using GitProc.Supervision;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GitProc.Core.Tests.Supervision;
 
@@ -22,6 +23,8 @@ public sealed class OomPolicyTests
 {
     // The example: the kernel kills tail (it buffers 400 MB looking for a newline); the shell exits 137.
     private const string ChildHog = "head -c 400000000 /dev/zero | tail";
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     private SupervisorHarness _harness = null!;
     private ServiceProvider _meters = null!;
@@ -58,12 +61,12 @@ public sealed class OomPolicyTests
     }
 
     /// <summary>A supervisor with real cgroups and a fast OOM watch, and a subscription to its events (both disposed by the harness).</summary>
-    private (ISupervisor Supervisor, IEventSubscription Events) Create()
+    private (ISupervisor Supervisor, IEventSubscription Events) Create(TimeProvider? time = null)
     {
-        var supervisor = _harness.CreateSupervisor(cgroups: true, configure: s =>
+        var supervisor = _harness.CreateSupervisor(cgroups: true, time: time, configure: s =>
         {
             s.AddSingleton(_meters.GetRequiredService<IMeterFactory>());
-            s.Configure<GitProcOptions>(o => o.ResourceControl.OomPollInterval = TimeSpan.FromMilliseconds(100));
+            s.Configure<GitProcOptions>(o => o.ResourceControl.OomPollInterval = PollInterval);
         });
         _events = _harness.LastProvider.GetRequiredService<IEventStream>().Subscribe();
         return (supervisor, _events);
@@ -125,7 +128,9 @@ public sealed class OomPolicyTests
     [Test]
     public async Task OOMPolicy_continue_logs_and_counts_a_child_s_OOM_kill_and_the_service_keeps_running()
     {
-        var (supervisor, events) = Create();
+        // The OOM watch polls on the fake clock: each poll is one step of the test, so "a few polls later" needs no sleep.
+        var time = new FakeTimeProvider();
+        var (supervisor, events) = Create(time);
         var survived = _harness.PathOf("survived");
         await supervisor.ApplyAsync(
         [
@@ -135,18 +140,33 @@ public sealed class OomPolicyTests
         ]);
         var pid = supervisor.GetStatus("hog").Pid;
 
+        // The shell goes on once tail was killed: the cgroup's counter has the kill, and the next poll finds it.
+        Assert.That(await ProcScan.WaitUntilAsync(() => File.Exists(survived), TimeSpan.FromSeconds(10)), Is.True);
+        await PollAsync(supervisor, time);
         var oom = await NextAsync(events, e => e.Type == EventTypes.ServiceOomKill);
         Assert.That(oom.Service, Is.EqualTo("hog"));
         Assert.That(oom.Reason, Does.Contain("out of memory (OOM killer, MemoryMax=64M)").And.Contain("OOMPolicy=continue"));
-        Assert.That(await ProcScan.WaitUntilAsync(() => File.Exists(survived), TimeSpan.FromSeconds(10)), Is.True);
 
         // A few polls later it still runs, the same process.
-        await Task.Delay(500);
+        for (var i = 0; i < 3; i++)
+        {
+            await PollAsync(supervisor, time);
+        }
+
         var status = supervisor.GetStatus("hog");
         Assert.That((status.Status, status.Pid, status.RestartCount), Is.EqualTo((ServiceStatus.Running, pid, 0)));
         var scrape = await ScrapeAsync();
         Assert.That(scrape, Does.Contain("gitproc_service_oom_kills_total{service=\"hog\"} 1"));
         Assert.That(scrape, Does.Not.Contain("gitproc_service_exits_total{reason=\"oom-kill\""));
+    }
+
+    /// <summary>Moves the fake clock one poll interval and waits until the hog's OOM watch has handled that tick.</summary>
+    private static async Task PollAsync(ISupervisor supervisor, FakeTimeProvider time)
+    {
+        var poll = ((Supervisor)supervisor).NextOomPoll("hog");
+        Assert.That(poll, Is.Not.Null, "the hog's OOM kills are polled (it has MemoryMax=)");
+        time.Advance(PollInterval);
+        await poll!.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Test]

@@ -55,6 +55,11 @@ internal sealed class IpcServer : IIpcServer
     private long _lastEvictionLog;
     private long _lastAcceptFailureLog;
 
+    // Sweeps done so far and the next one's outcome: a sweep that closes nothing leaves no trace, and a test must know
+    // one ran to see that it closed nothing.
+    private long _sweeps;
+    private TaskCompletionSource<int> _swept = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public IpcServer(
         ISupervisor supervisor,
         IReconciler reconciler,
@@ -445,6 +450,15 @@ internal sealed class IpcServer : IIpcServer
         return false;
     }
 
+    /// <summary>How many times the idle sweeper has swept (the first sweep runs when accepting starts).</summary>
+    internal long Sweeps => Volatile.Read(ref _sweeps);
+
+    /// <summary>
+    /// Completes with the number of connections the next sweep closed, once that sweep has set its timer for the one
+    /// after: taken before the clock moves, it stands for the sweep the move wakes.
+    /// </summary>
+    internal Task<int> NextSweep => Volatile.Read(ref _swept).Task;
+
     /// <summary>
     /// Closes connections idle for <see cref="IpcOptions.IdleTimeout"/>. Sleeps until the earliest one can expire (a
     /// connection that turns idle later expires later still), so an idle daemon wakes once per timeout at most.
@@ -455,6 +469,7 @@ internal sealed class IpcServer : IIpcServer
         while (true)
         {
             var next = timeout;
+            var closed = 0;
             foreach (var pair in _connections)
             {
                 var since = pair.Key.IdleSince;
@@ -468,15 +483,19 @@ internal sealed class IpcServer : IIpcServer
                 {
                     next = left < next ? left : next;
                 }
-                else
+                else if (pair.Key.TryCloseIdle(IpcCloseReason.IdleTimeout, since))
                 {
-                    pair.Key.TryCloseIdle(IpcCloseReason.IdleTimeout, since);
+                    closed++;
                 }
             }
 
             // Bounded both ways: no spinning on a clock that does not move, no delay beyond what a timer takes.
             next = TimeSpan.FromTicks(Math.Clamp(next.Ticks, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerDay));
-            if (!await PauseAsync(next, cancellationToken).ConfigureAwait(false))
+            // The timer is set before the sweep is announced, so a test that moves the clock next wakes the following one.
+            var pause = PauseAsync(next, cancellationToken);
+            Interlocked.Increment(ref _sweeps);
+            Interlocked.Exchange(ref _swept, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)).SetResult(closed);
+            if (!await pause.ConfigureAwait(false))
             {
                 return;
             }

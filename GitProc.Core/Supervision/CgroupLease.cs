@@ -178,6 +178,9 @@ internal sealed class CgroupLease
         _context.Events?.Publish(new GitProcEvent { Type = EventTypes.ServiceOomKill, Service = _service, Pid = pid, Reason = reason });
     }
 
+    /// <summary>The OOM watch's next poll (<see cref="OomWatch.NextPoll"/>); null while the cgroup's kills are not polled.</summary>
+    internal Task? NextOomPoll => _oom?.NextPoll;
+
     /// <summary>The kills not yet handed out by the watch (each is handed out once); null without a watch.</summary>
     private async Task<long?> TakeNewKillsAsync() =>
         _oom is { } oom ? await oom.TakeNewKillsAsync().ConfigureAwait(false) : null;

@@ -33,6 +33,10 @@ internal sealed class OomWatch : IDisposable
     private int _failures;
     private int _skip;
 
+    // Completed (and replaced) each time the poll loop has handled a tick: a poll that finds nothing leaves no other
+    // trace, and a test must know that one ran to see that it changed nothing.
+    private TaskCompletionSource _polled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private OomWatch(IServiceCgroup cgroup, long seen)
     {
         _cgroup = cgroup;
@@ -85,6 +89,12 @@ internal sealed class OomWatch : IDisposable
     }
 
     /// <summary>
+    /// Completes when the poll loop has handled the next tick of its timer (read the counter and called back with what
+    /// it found, or skipped the tick after failed readings). Taken before the clock moves, it stands for that tick.
+    /// </summary>
+    internal Task NextPoll => Volatile.Read(ref _polled).Task;
+
+    /// <summary>
     /// What a service's status says of an OOM kill: <c>out of memory (OOM killer, MemoryMax=64M)</c>, the limit as
     /// systemd prints sizes (the largest base-1024 unit that divides it).
     /// </summary>
@@ -126,14 +136,17 @@ internal sealed class OomWatch : IDisposable
                 if (_skip > 0)
                 {
                     _skip--;
-                    continue;
+                }
+                else
+                {
+                    var fresh = await TakeNewKillsAsync(CancellationToken.None).ConfigureAwait(false);
+                    if (fresh > 0 && !token.IsCancellationRequested)
+                    {
+                        await onKills(fresh, token).ConfigureAwait(false);
+                    }
                 }
 
-                var fresh = await TakeNewKillsAsync(CancellationToken.None).ConfigureAwait(false);
-                if (fresh > 0 && !token.IsCancellationRequested)
-                {
-                    await onKills(fresh, token).ConfigureAwait(false);
-                }
+                Interlocked.Exchange(ref _polled, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).SetResult();
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && token.IsCancellationRequested)

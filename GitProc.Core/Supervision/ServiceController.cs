@@ -726,6 +726,9 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
         }
     }
 
+    /// <summary>The next poll of the service's OOM watch (<see cref="OomWatch.NextPoll"/>); null while none polls.</summary>
+    internal Task? NextOomPoll => _cgroup.NextOomPoll;
+
     private void Track(Task loop)
     {
         lock (_sync)

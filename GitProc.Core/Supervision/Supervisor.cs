@@ -632,6 +632,10 @@ internal sealed class Supervisor : ISupervisor
     /// <exception cref="ServiceNotFoundException">No such service.</exception>
     internal Task SupervisionEnded(string service) => Get(service).SupervisionEnded;
 
+    /// <summary>The next poll of the service's OOM watch, for a test to see that a poll changed nothing; null while none polls.</summary>
+    /// <exception cref="ServiceNotFoundException">No such service.</exception>
+    internal Task? NextOomPoll(string service) => Get(service).NextOomPoll;
+
     private ServiceController Get(string service)
     {
         ArgumentNullException.ThrowIfNull(service);
