@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GitProc.Delivery;
 using GitProc.Events;
 using GitProc.Git;
@@ -24,7 +25,7 @@ namespace GitProc;
 /// Reading the root validates it first, so an invalid setting surfaces with every failure at once, whichever component
 /// asks first.
 /// </remarks>
-internal sealed class GitProcOptionsFactory<TOptions>(
+internal sealed class GitProcOptionsFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
     IOptions<GitProcOptions> root,
     IEnumerable<IConfigureOptions<TOptions>> setups,
     IEnumerable<IPostConfigureOptions<TOptions>> postConfigures,

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GitProc;
 using GitProc.Daemon;
 using GitProc.Delivery;
@@ -114,7 +115,7 @@ public static class GitProcServiceCollectionExtensions
     /// Makes <c>IOptions&lt;TOptions&gt;</c> the part of <see cref="GitProcOptions"/> it stands for, checked by the same
     /// rules as the whole.
     /// </summary>
-    private static void AddPart<TOptions>(IServiceCollection services)
+    private static void AddPart<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IServiceCollection services)
         where TOptions : class
     {
         services.TryAddTransient<IOptionsFactory<TOptions>, GitProcOptionsFactory<TOptions>>();
