@@ -875,6 +875,14 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
 
             _process = null;
             ending = _state.Ended(unit, exit, _context.Time.GetUtcNow());
+
+            // Counted in the step that shows the ending, so whoever sees the service failed (or restarting) and then
+            // scrapes finds its exit counted.
+            if (!ending.WaitingForResources)
+            {
+                _context.Metrics?.ServiceExited(Name, exit, ending.Unhealthy);
+            }
+
             if (ending.Restart)
             {
                 delay = ending.Delay > TimeSpan.Zero ? Task.Delay(ending.Delay, _context.Time, cancellationToken) : Task.CompletedTask;
@@ -893,7 +901,6 @@ internal sealed partial class ServiceController : IAsyncDisposable, ILaunchObser
             return delay;
         }
 
-        _context.Metrics?.ServiceExited(Name, exit, ending.Unhealthy);
         if (ending.Clean)
         {
             _context.Logger.ServiceEnded(Name, exit.ToString(), ending.Restart);
