@@ -14,27 +14,15 @@ namespace GitProc.Core.Tests.Health;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(60_000)]
-public sealed class UnhealthyRestartTests
+public sealed class UnhealthyRestartTests : SupervisorFixture
 {
-    private SupervisorHarness _harness = null!;
-
-    [SetUp]
-    public void SetUp() => _harness = new SupervisorHarness();
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-    }
-
     [Test]
     public async Task An_unhealthy_service_is_restarted_and_its_dependent_starts_once_the_restarted_service_is_healthy()
     {
         await using var server = new TestHttpServer();
         server.Respond("/api", 503);
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
 
         var apply = supervisor.ApplyAsync(
         [

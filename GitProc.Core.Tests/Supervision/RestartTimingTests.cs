@@ -12,27 +12,20 @@ namespace GitProc.Core.Tests.Supervision;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Platform(Include = "Linux")]
 [CancelAfter(60_000)]
-public sealed class RestartTimingTests
+public sealed class RestartTimingTests : SupervisorFixture
 {
-    private SupervisorHarness _harness = null!;
     private FakeTimeProvider _time = null!;
     private ISupervisor _supervisor = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _harness = new SupervisorHarness();
         _time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        _supervisor = _harness.CreateSupervisor(time: _time);
+        _supervisor = Harness.CreateSupervisor(time: _time);
     }
 
     [TearDown]
-    public async Task TearDown()
-    {
-        await _supervisor.DisposeAsync();
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-    }
+    public async Task TearDown() => await _supervisor.DisposeAsync();
 
     [Test]
     public async Task A_crash_is_restarted_after_RestartSec_and_not_a_moment_before()

@@ -13,43 +13,31 @@ namespace GitProc.Core.Tests.Supervision;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(60_000)]
-public sealed class ServiceLifecycleTests
+public sealed class ServiceLifecycleTests : SupervisorFixture
 {
-    private SupervisorHarness _harness = null!;
-
-    [SetUp]
-    public void SetUp() => _harness = new SupervisorHarness();
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-    }
-
     /// <summary>A oneshot that appends a line to <c>runs</c> each time it runs (and <c>undone</c> on ExecStop=), and a crashing dependent.</summary>
     private GitProc.UnitFiles.UnitFile[] PrepareAndWorker(bool remainAfterExit)
     {
-        var runs = _harness.PathOf("runs");
-        var prepare = _harness.Script("prepare.sh", $"echo run >> {runs}");
-        var worker = _harness.Script("worker.sh", "sleep 0.2; exit 3");
+        var runs = Harness.PathOf("runs");
+        var prepare = Harness.Script("prepare.sh", $"echo run >> {runs}");
+        var worker = Harness.Script("worker.sh", "sleep 0.2; exit 3");
         return
         [
             SupervisorHarness.Unit(
                 "prepare",
-                $"[Service]\nType=oneshot\nExecStart={prepare}\nExecStop=/bin/sh -c 'echo undone >> {_harness.PathOf("undone")}'\nRemainAfterExit={(remainAfterExit ? "yes" : "no")}\n"),
+                $"[Service]\nType=oneshot\nExecStart={prepare}\nExecStop=/bin/sh -c 'echo undone >> {Harness.PathOf("undone")}'\nRemainAfterExit={(remainAfterExit ? "yes" : "no")}\n"),
             SupervisorHarness.Unit(
                 "worker",
                 $"[Unit]\nAfter=prepare\nRequires=prepare\nStartLimitIntervalSec=0\n[Service]\nExecStart={worker}\nRestart=on-failure\nRestartSec=100ms\n"),
         ];
     }
 
-    private int Runs() => File.Exists(_harness.PathOf("runs")) ? File.ReadAllLines(_harness.PathOf("runs")).Length : 0;
+    private int Runs() => File.Exists(Harness.PathOf("runs")) ? File.ReadAllLines(Harness.PathOf("runs")).Length : 0;
 
     [Test]
     public async Task A_RemainAfterExit_oneshot_runs_once_while_its_dependent_crashes_and_is_restarted()
     {
-        await using var supervisor = _harness.CreateSupervisor();
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(PrepareAndWorker(remainAfterExit: true));
         await SupervisorHarness.WaitForAsync(supervisor, "worker", s => s.RestartCount >= 3);
         for (var i = 0; i < 3; i++)
@@ -68,7 +56,7 @@ public sealed class ServiceLifecycleTests
         await supervisor.StopAsync("prepare");
         status = supervisor.GetStatus("prepare");
         Assert.That((status.Status, status.SubState), Is.EqualTo((ServiceStatus.Stopped, "dead")));
-        Assert.That(File.ReadAllLines(_harness.PathOf("undone")), Is.EqualTo(new[] { "undone" }));
+        Assert.That(File.ReadAllLines(Harness.PathOf("undone")), Is.EqualTo(new[] { "undone" }));
         await supervisor.StartAsync("prepare");
         Assert.That(Runs(), Is.EqualTo(2));
         Assert.That(supervisor.GetStatus("prepare").Status, Is.EqualTo(ServiceStatus.Running));
@@ -77,7 +65,7 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task Without_RemainAfterExit_a_oneshot_runs_again_each_time_its_dependent_is_restarted()
     {
-        await using var supervisor = _harness.CreateSupervisor();
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(PrepareAndWorker(remainAfterExit: false));
         for (var i = 0; i < 3; i++)
         {
@@ -93,13 +81,13 @@ public sealed class ServiceLifecycleTests
     public async Task A_RemainAfterExit_oneshot_stays_active_for_the_next_daemon_and_is_not_run_again()
     {
         var units = PrepareAndWorker(remainAfterExit: true);
-        var first = _harness.CreateSupervisor();
+        var first = Harness.CreateSupervisor();
         await first.InitializeAsync();
         await first.ApplyAsync(units, "c1");
         Assert.That(Runs(), Is.EqualTo(1));
 
         // The first daemon "crashed": a second one over the same state takes over.
-        var second = _harness.CreateSupervisor();
+        var second = Harness.CreateSupervisor();
         await second.InitializeAsync();
         await second.ApplyAsync(units, "c1");
 
@@ -113,7 +101,7 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task A_failed_RemainAfterExit_oneshot_is_failed_not_active()
     {
-        await using var supervisor = _harness.CreateSupervisor();
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("job", "[Service]\nType=oneshot\nExecStart=/bin/false\nRemainAfterExit=yes\n")]);
 
         var status = supervisor.GetStatus("job");
@@ -121,15 +109,15 @@ public sealed class ServiceLifecycleTests
     }
 
     private string StopPostRecorder(string name = "post") =>
-        _harness.Script(name + ".sh", $"echo \"$SERVICE_RESULT $EXIT_CODE $EXIT_STATUS\" >> {_harness.PathOf(name)}");
+        Harness.Script(name + ".sh", $"echo \"$SERVICE_RESULT $EXIT_CODE $EXIT_STATUS\" >> {Harness.PathOf(name)}");
 
-    private string[] Recorded(string name = "post") => File.Exists(_harness.PathOf(name)) ? File.ReadAllLines(_harness.PathOf(name)) : [];
+    private string[] Recorded(string name = "post") => File.Exists(Harness.PathOf(name)) ? File.ReadAllLines(Harness.PathOf(name)) : [];
 
     [Test]
     public async Task ExecStopPost_runs_after_an_operators_stop_with_systemd_s_variables()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nExecStopPost={StopPostRecorder()}\n")]);
         Assert.That(Recorded(), Is.Empty, "not while it runs");
 
@@ -141,8 +129,8 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task ExecStopPost_runs_after_a_crash_before_the_restart()
     {
-        var crasher = _harness.Script("crasher.sh", "sleep 0.1; exit 3");
-        await using var supervisor = _harness.CreateSupervisor();
+        var crasher = Harness.Script("crasher.sh", "sleep 0.1; exit 3");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("web", $"[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart={crasher}\nExecStopPost={StopPostRecorder()}\nRestart=on-failure\nRestartSec=100ms\n"),
@@ -156,7 +144,7 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task ExecStopPost_runs_after_a_failed_start_and_its_own_failure_is_not_fatal()
     {
-        await using var supervisor = _harness.CreateSupervisor();
+        await using var supervisor = Harness.CreateSupervisor();
         var unit = SupervisorHarness.Unit(
             "web",
             $"[Service]\nExecStartPre=/bin/sh -c 'exit 7'\nExecStart=/bin/sleep 300\nExecStopPost=/bin/false\nExecStopPost={StopPostRecorder()}\n");
@@ -174,9 +162,9 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task ExecStopPost_is_bounded_by_TimeoutStopSec()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        var hang = _harness.Script("hang.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        var hang = Harness.Script("hang.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nExecStopPost={hang}\nExecStopPost={StopPostRecorder()}\nTimeoutStopSec=1\n")]);
 
         var stop = supervisor.StopAsync("web");
@@ -190,10 +178,10 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task Reload_sends_ReloadSignal_to_the_main_process_which_keeps_running()
     {
-        var hups = _harness.PathOf("hups");
-        var trapped = _harness.PathOf("trapped");
-        var counter = _harness.Script("counter.sh", $"trap 'echo hup >> {hups}' HUP\ntouch {trapped}\nwhile :; do sleep 0.05; done");
-        await using var supervisor = _harness.CreateSupervisor();
+        var hups = Harness.PathOf("hups");
+        var trapped = Harness.PathOf("trapped");
+        var counter = Harness.Script("counter.sh", $"trap 'echo hup >> {hups}' HUP\ntouch {trapped}\nwhile :; do sleep 0.05; done");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={counter}\nReloadSignal=SIGHUP\n")]);
         var pid = supervisor.GetStatus("web").Pid;
 
@@ -218,23 +206,23 @@ public sealed class ServiceLifecycleTests
     [Test]
     public async Task Reload_runs_ExecReload_with_MAINPID_and_waits_for_it()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        var reload = _harness.Script("reload.sh", $"sleep 0.3; echo \"$1\" > {_harness.PathOf("reloaded")}");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        var reload = Harness.Script("reload.sh", $"sleep 0.3; echo \"$1\" > {Harness.PathOf("reloaded")}");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nExecReload={reload} $MAINPID\n")]);
         var pid = supervisor.GetStatus("web").Pid;
 
         var reloaded = await supervisor.ReloadAsync("web");
 
         Assert.That(reloaded.Pid, Is.EqualTo(pid));
-        Assert.That(File.ReadAllText(_harness.PathOf("reloaded")).Trim(), Is.EqualTo(pid.ToString()), "waited for, with $MAINPID expanded");
+        Assert.That(File.ReadAllText(Harness.PathOf("reloaded")).Trim(), Is.EqualTo(pid.ToString()), "waited for, with $MAINPID expanded");
     }
 
     [Test]
     public async Task Reload_refuses_a_unit_without_ExecReload_or_ReloadSignal_a_stopped_service_and_reports_a_failing_command()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("plain", $"[Service]\nExecStart={sleeper}\n"),

@@ -10,26 +10,13 @@ namespace GitProc.Core.Tests.Supervision;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(60_000)]
-public sealed class SupervisorResourceAndHealthTests
+public sealed class SupervisorResourceAndHealthTests : SupervisorFixture
 {
-    private SupervisorHarness _harness = null!;
-
-    [SetUp]
-    public void SetUp() => _harness = new SupervisorHarness();
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-        Assert.That(_harness.CgroupDirectories(), Is.Empty, "cgroups of the test were left behind");
-    }
-
     [Test]
     public async Task A_service_past_MemoryMax_is_OOM_killed_recorded_as_such_and_restarted_by_its_policy()
     {
         RequireRoot();
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true);
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("hog", "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/usr/bin/tail /dev/zero\nMemoryMax=32M\nRestart=on-failure\nRestartSec=500ms\n"),
@@ -46,8 +33,8 @@ public sealed class SupervisorResourceAndHealthTests
     public async Task An_ExecStartPost_command_run_to_completion_does_not_stop_the_main_process_in_the_same_cgroup()
     {
         RequireRoot();
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true);
         await supervisor.ApplyAsync([SupervisorHarness.Unit("post", $"[Service]\nExecStart={sleeper}\nExecStartPost=/bin/true\n")]);
 
         // The apply returns once ExecStartPost has run and its tree was stopped; had that tree been the cgroup, the
@@ -62,19 +49,19 @@ public sealed class SupervisorResourceAndHealthTests
     public async Task Stop_reaches_a_process_that_double_forked_and_called_setsid()
     {
         RequireRoot();
-        var escape = _harness.Script("escape.sh", "setsid sh -c 'sleep 301 & exit 0' &\nexec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        var escape = Harness.Script("escape.sh", "setsid sh -c 'sleep 301 & exit 0' &\nexec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true);
         await supervisor.ApplyAsync([SupervisorHarness.Unit("escapee", $"[Service]\nExecStart={escape}\nKillSignal=SIGTERM\n")]);
         Assert.That(
-            await ProcScan.WaitUntilAsync(() => _harness.Survivors().Count >= 2, TimeSpan.FromSeconds(5)),
+            await ProcScan.WaitUntilAsync(() => Harness.Survivors().Count >= 2, TimeSpan.FromSeconds(5)),
             Is.True,
             "the escapee should be running in its own session");
 
         await supervisor.StopAsync("escapee");
 
-        Assert.That(_harness.Survivors(), Is.Empty, "a process that left the process group survived the stop");
+        Assert.That(Harness.Survivors(), Is.Empty, "a process that left the process group survived the stop");
         Assert.That(
-            _harness.CgroupDirectories().Select(d => Path.Combine(d, "escapee")).Where(Directory.Exists),
+            Harness.CgroupDirectories().Select(d => Path.Combine(d, "escapee")).Where(Directory.Exists),
             Is.Empty,
             "the service's cgroup is removed after stop");
     }
@@ -83,8 +70,8 @@ public sealed class SupervisorResourceAndHealthTests
     public async Task Status_reports_usage_and_that_limits_are_enforced()
     {
         RequireRoot();
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true);
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nMemoryMax=64M\nTasksMax=16\n")]);
 
         // The process joins its cgroup in the exec shim, just after the start returns.
@@ -106,8 +93,8 @@ public sealed class SupervisorResourceAndHealthTests
     public async Task Status_usage_is_a_reading_at_most_a_second_old_so_CPU_percent_spans_at_least_a_second()
     {
         RequireRoot();
-        var spinner = _harness.Script("spinner.sh", "while :; do :; done");
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        var spinner = Harness.Script("spinner.sh", "while :; do :; done");
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true);
         await supervisor.ApplyAsync([SupervisorHarness.Unit("spin", $"[Service]\nExecStart={spinner}\n")]);
         await Task.Delay(TimeSpan.FromMilliseconds(1100));
 
@@ -127,8 +114,8 @@ public sealed class SupervisorResourceAndHealthTests
     public async Task With_CgroupForEveryService_off_only_a_unit_with_limits_gets_a_cgroup()
     {
         RequireRoot();
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true, cgroupForEveryService: false);
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true, cgroupForEveryService: false);
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("plain", $"[Service]\nExecStart={sleeper}\n"),
@@ -142,8 +129,8 @@ public sealed class SupervisorResourceAndHealthTests
         Assert.That(plain.LimitsEnforced, Is.False);
         Assert.That(plain.LimitsNote, Is.Null, "a unit without limits has nothing to enforce, so nothing to warn about");
         Assert.That(limited.LimitsEnforced, Is.True);
-        Assert.That(_harness.CgroupDirectories().Select(d => Path.Combine(d, "plain")).Where(Directory.Exists), Is.Empty);
-        Assert.That(_harness.CgroupDirectories().Select(d => Path.Combine(d, "limited")).Where(Directory.Exists), Is.Not.Empty);
+        Assert.That(Harness.CgroupDirectories().Select(d => Path.Combine(d, "plain")).Where(Directory.Exists), Is.Empty);
+        Assert.That(Harness.CgroupDirectories().Select(d => Path.Combine(d, "limited")).Where(Directory.Exists), Is.Not.Empty);
 
         await supervisor.StopAsync("plain");
         Assert.That((await supervisor.GetStatusAsync("plain")).Status, Is.EqualTo(ServiceStatus.Stopped));
@@ -152,8 +139,8 @@ public sealed class SupervisorResourceAndHealthTests
     [Test]
     public async Task Without_cgroups_a_unit_with_limits_still_runs_and_says_limits_are_not_enforced()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor(cgroups: false);
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor(cgroups: false);
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nMemoryMax=64M\n")]);
 
         var status = await supervisor.GetStatusAsync("web");
@@ -167,8 +154,8 @@ public sealed class SupervisorResourceAndHealthTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 500);
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("web", $"[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart={sleeper}\nHealthCheckURL={server.Url("/health")}\nHealthCheckInterval=100ms\nHealthCheckRetries=2\n"),
@@ -191,8 +178,8 @@ public sealed class SupervisorResourceAndHealthTests
     {
         await using var server = new TestHttpServer();
         server.Respond("/health", 503);
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor(healthStartPeriod: TimeSpan.FromSeconds(30));
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor(healthStartPeriod: TimeSpan.FromSeconds(30));
 
         var apply = supervisor.ApplyAsync(
         [

@@ -16,24 +16,11 @@ namespace GitProc.Core.Tests.Supervision;
 [Platform(Include = "Linux")]
 [SupportedOSPlatform("linux")]
 [CancelAfter(180_000)]
-public sealed class SupervisorStopScaleTests
+public sealed class SupervisorStopScaleTests : SupervisorFixture
 {
     private const int Services = 300;
     private const int ChainLength = 10;
     private static readonly TimeSpan LooseBound = TimeSpan.FromSeconds(60);
-
-    private SupervisorHarness _harness = null!;
-
-    [SetUp]
-    public void SetUp() => _harness = new SupervisorHarness();
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-        Assert.That(_harness.CgroupDirectories(), Is.Empty, "cgroups of the test were left behind");
-    }
 
     [Test]
     public async Task Stop_all_with_a_cgroup_per_service_stops_300_services_in_order_without_walking_proc()
@@ -43,13 +30,13 @@ public sealed class SupervisorStopScaleTests
             Assert.Ignore("needs root: creates real cgroups");
         }
 
-        await using var supervisor = _harness.CreateSupervisor(cgroups: true);
+        await using var supervisor = Harness.CreateSupervisor(cgroups: true);
         var walks = await StartAndStopAsync(supervisor, () => supervisor.StopAllAsync());
 
         Assert.That(walks, Is.Zero, "a service with a cgroup is found through its cgroup; no walk of /proc is needed");
         Assert.That(supervisor.ListServices().Select(s => s.Status), Is.All.EqualTo(ServiceStatus.Stopped));
         Assert.That(
-            _harness.CgroupDirectories().SelectMany(Directory.EnumerateDirectories),
+            Harness.CgroupDirectories().SelectMany(Directory.EnumerateDirectories),
             Is.Empty,
             "every service's cgroup is removed when it stops");
     }
@@ -57,7 +44,7 @@ public sealed class SupervisorStopScaleTests
     [Test]
     public async Task A_commit_removing_300_services_without_cgroups_stops_them_in_order_sharing_walks_of_proc()
     {
-        await using var supervisor = _harness.CreateSupervisor(cgroups: false);
+        await using var supervisor = Harness.CreateSupervisor(cgroups: false);
         var walks = await StartAndStopAsync(supervisor, () => supervisor.ApplyAsync([]));
 
         // Each stop looks at least twice (to signal, to see the tree gone); a walk of its own per look made this
@@ -70,8 +57,8 @@ public sealed class SupervisorStopScaleTests
     /// <summary>Starts the services, stops them with <paramref name="stop"/>, checks what a user would; returns the walks of /proc the stop made.</summary>
     private async Task<long> StartAndStopAsync(ISupervisor supervisor, Func<Task> stop)
     {
-        var order = _harness.PathOf("stop-order");
-        var service = _harness.Script("service.sh", $"trap 'echo $1 >> {order}; exit 0' TERM\nsleep 300 &\nwait");
+        var order = Harness.PathOf("stop-order");
+        var service = Harness.Script("service.sh", $"trap 'echo $1 >> {order}; exit 0' TERM\nsleep 300 &\nwait");
 
         // Chains of ten: s001 after s000, s002 after s001, …; each chain's head (s000, s010, …) stops last.
         var units = Enumerable.Range(0, Services).Select(i => SupervisorHarness.Unit(
@@ -81,9 +68,9 @@ public sealed class SupervisorStopScaleTests
 
         // Each shell has set its trap once it has forked its sleep.
         Assert.That(
-            await ProcScan.WaitUntilAsync(() => _harness.Survivors().Count == 2 * Services, TimeSpan.FromSeconds(60)),
+            await ProcScan.WaitUntilAsync(() => Harness.Survivors().Count == 2 * Services, TimeSpan.FromSeconds(60)),
             Is.True,
-            $"expected {2 * Services} processes, found {_harness.Survivors().Count}");
+            $"expected {2 * Services} processes, found {Harness.Survivors().Count}");
 
         var walksBefore = SharedProcScan.Shared.Walks;
         var stopwatch = Stopwatch.StartNew();
@@ -92,7 +79,7 @@ public sealed class SupervisorStopScaleTests
         var walks = SharedProcScan.Shared.Walks - walksBefore;
         TestContext.Out.WriteLine($"{Services} services stopped in {stopwatch.Elapsed.TotalMilliseconds:0} ms with {walks} walk(s) of /proc");
 
-        Assert.That(_harness.Survivors(), Is.Empty, "a process of a stopped service survived");
+        Assert.That(Harness.Survivors(), Is.Empty, "a process of a stopped service survived");
         Assert.That(stopwatch.Elapsed, Is.LessThan(LooseBound));
         var stopped = File.ReadAllLines(order);
         Assert.That(stopped, Is.EquivalentTo(Enumerable.Range(0, Services).Select(Name)), "every service got its stop signal once");

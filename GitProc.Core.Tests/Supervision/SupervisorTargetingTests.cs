@@ -15,27 +15,15 @@ namespace GitProc.Core.Tests.Supervision;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Platform(Include = "Linux")]
 [CancelAfter(60_000)]
-public sealed class SupervisorTargetingTests
+public sealed class SupervisorTargetingTests : SupervisorFixture
 {
-    private SupervisorHarness _harness = null!;
     private string _sleeper = null!;
 
     [SetUp]
-    public void SetUp()
-    {
-        _harness = new SupervisorHarness();
-        _sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-    }
+    public void SetUp() => _sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
 
     private ISupervisor SupervisorOn(string hostName) =>
-        _harness.CreateSupervisor(configure: s => s.Configure<GitProcOptions>(o => o.HostName = hostName));
+        Harness.CreateSupervisor(configure: s => s.Configure<GitProcOptions>(o => o.HostName = hostName));
 
     private GitProc.UnitFiles.UnitFile Unit(string name, string unitLines = "", string serviceLines = "") =>
         SupervisorHarness.Unit(name, $"[Unit]\n{unitLines}\n[Service]\nExecStart={_sleeper}\n{serviceLines}\n");
@@ -61,7 +49,7 @@ public sealed class SupervisorTargetingTests
         Assert.That((db.Status, db.SubState, db.Pid), Is.EqualTo((ServiceStatus.Stopped, "condition", (int?)null)));
         Assert.That(db.UnmetCondition, Is.EqualTo("ConditionHost=db-* is not met on host web-1"));
         Assert.That(supervisor.GetStatus("web").UnmetCondition, Is.Null);
-        Assert.That(_harness.Survivors(), Has.Count.EqualTo(2), "one process each for web and common, none for db");
+        Assert.That(Harness.Survivors(), Has.Count.EqualTo(2), "one process each for web and common, none for db");
     }
 
     [Test]
@@ -76,14 +64,14 @@ public sealed class SupervisorTargetingTests
         Assert.That(start.Message, Is.EqualTo("Service db was not started: ConditionHost=db-* is not met on host web-1"));
         Assert.That((start.Code, restart.Code), Is.EqualTo((GitProcErrorCodes.ConditionFailed, GitProcErrorCodes.ConditionFailed)));
         Assert.That(supervisor.GetStatus("db").SubState, Is.EqualTo("condition"));
-        Assert.That(_harness.Survivors(), Is.Empty);
+        Assert.That(Harness.Survivors(), Is.Empty);
     }
 
     [Test]
     public async Task A_commit_moving_a_unit_off_this_host_stops_it_and_one_moving_it_back_starts_it()
     {
         await using var supervisor = SupervisorOn("web-1");
-        var events = _harness.LastProvider.GetRequiredService<IEventStream>();
+        var events = Harness.LastProvider.GetRequiredService<IEventStream>();
         await supervisor.ApplyAsync([Unit("api", "ConditionHost=web-*")], "c1");
         var pid = supervisor.GetStatus("api").Pid!.Value;
         using var subscription = events.Subscribe(EventFilter.All);

@@ -8,25 +8,13 @@ namespace GitProc.Core.Tests.Supervision;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Platform(Include = "Linux")]
 [CancelAfter(60_000)]
-public sealed class SupervisorTests
+public sealed class SupervisorTests : SupervisorFixture
 {
-    private SupervisorHarness _harness = null!;
-
-    [SetUp]
-    public void SetUp() => _harness = new SupervisorHarness();
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _harness.DisposeAsync();
-        Assert.That(_harness.LeftAfterDispose, Is.Empty, "processes of the test survived the supervisor's disposal");
-    }
-
     [Test]
     public async Task Apply_starts_every_unit_and_stop_all_leaves_no_process()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
 
         var result = await supervisor.ApplyAsync(
         [
@@ -44,17 +32,17 @@ public sealed class SupervisorTests
 
         await supervisor.StopAllAsync();
 
-        Assert.That(_harness.Survivors(), Is.Empty);
+        Assert.That(Harness.Survivors(), Is.Empty);
         Assert.That(supervisor.ListServices().Select(s => s.Status), Is.All.EqualTo(ServiceStatus.Stopped));
     }
 
     [Test]
     public async Task A_dependency_is_up_before_its_dependent_starts()
     {
-        var marker = _harness.PathOf("db-ready");
-        var db = _harness.Script("db.sh", $"sleep 0.3; touch {marker}");
-        var app = _harness.Script("app.sh", $"test -f {marker} || exit 7\nexec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var marker = Harness.PathOf("db-ready");
+        var db = Harness.Script("db.sh", $"sleep 0.3; touch {marker}");
+        var app = Harness.Script("app.sh", $"test -f {marker} || exit 7\nexec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
 
         await supervisor.ApplyAsync(
         [
@@ -70,9 +58,9 @@ public sealed class SupervisorTests
     [Test]
     public async Task A_failed_required_dependency_fails_its_dependent_without_starting_it()
     {
-        var started = _harness.PathOf("app-started");
-        var app = _harness.Script("app.sh", $"touch {started}; exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var started = Harness.PathOf("app-started");
+        var app = Harness.Script("app.sh", $"touch {started}; exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
 
         await supervisor.ApplyAsync(
         [
@@ -93,24 +81,24 @@ public sealed class SupervisorTests
     [Test]
     public async Task Operator_stop_persists_across_a_supervisor_restart_until_started()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
         var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n") };
 
-        var first = _harness.CreateSupervisor();
+        var first = Harness.CreateSupervisor();
         await first.InitializeAsync();
         await first.ApplyAsync(units, "c1");
         var stopped = await first.StopAsync("web");
         Assert.That(stopped.ManuallyStopped, Is.True);
         await first.DisposeAsync();
 
-        var second = _harness.CreateSupervisor();
+        var second = Harness.CreateSupervisor();
         Assert.That(await second.InitializeAsync(), Is.EqualTo("c1"));
         await second.ApplyAsync(units, "c1");
 
         var status = second.GetStatus("web");
         Assert.That(status.Status, Is.EqualTo(ServiceStatus.Stopped));
         Assert.That(status.ManuallyStopped, Is.True);
-        Assert.That(_harness.Survivors(), Is.Empty);
+        Assert.That(Harness.Survivors(), Is.Empty);
 
         var started = await second.StartAsync("web");
         Assert.That(started.Status, Is.EqualTo(ServiceStatus.Running));
@@ -120,32 +108,32 @@ public sealed class SupervisorTests
     [Test]
     public async Task A_supervisor_disposed_without_initializing_or_applying_leaves_the_state_file_alone()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        var first = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        var first = Harness.CreateSupervisor();
         await first.InitializeAsync();
         await first.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n")], "c1");
         await first.StopAllAsync();
-        var saved = await File.ReadAllTextAsync(_harness.StatePath);
+        var saved = await File.ReadAllTextAsync(Harness.StatePath);
 
         // A second daemon refused at start-up (its socket is taken) is disposed like this, while the first one runs.
-        var refused = _harness.CreateSupervisor();
+        var refused = Harness.CreateSupervisor();
         await refused.StopAllAsync();
         await refused.DisposeAsync();
 
-        Assert.That(await File.ReadAllTextAsync(_harness.StatePath), Is.EqualTo(saved));
+        Assert.That(await File.ReadAllTextAsync(Harness.StatePath), Is.EqualTo(saved));
         await first.DisposeAsync();
     }
 
     [Test]
     public async Task A_restarted_supervisor_takes_over_the_previous_runs_process_instead_of_starting_a_second_copy()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
         var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n") };
 
         var first = await CrashedSupervisorAsync(units);
         var oldPid = first.GetStatus("web").Pid!.Value;
 
-        var second = _harness.CreateSupervisor();
+        var second = Harness.CreateSupervisor();
         await second.InitializeAsync();
         Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceSnapshot.Pid)).EqualTo(oldPid)
             .And.Property(nameof(ServiceSnapshot.Status)).EqualTo(ServiceStatus.Running), "taken over as it is");
@@ -154,7 +142,7 @@ public sealed class SupervisorTests
         Assert.That(result.Started, Is.Empty);
         Assert.That(result.Unchanged, Is.EqualTo(new[] { "web" }));
         Assert.That(second.GetStatus("web").Pid, Is.EqualTo(oldPid));
-        Assert.That(_harness.Survivors(), Is.EquivalentTo(new[] { oldPid }), "exactly one copy runs");
+        Assert.That(Harness.Survivors(), Is.EquivalentTo(new[] { oldPid }), "exactly one copy runs");
         await second.DisposeAsync();
         Assert.That(ProcScan.IsAlive(oldPid), Is.False, "the adopted process is stopped like any other");
         await first.DisposeAsync();
@@ -164,13 +152,13 @@ public sealed class SupervisorTests
     public async Task A_unit_an_older_more_lenient_daemon_applied_is_taken_over_not_dropped_by_the_strict_parser()
     {
         // An upgrade made unknown keys errors: the state still holds a unit applied when Restrat= was only a warning.
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
         var lenient = new GitProc.UnitFiles.UnitFileOptions { UnknownKeys = GitProc.UnitFiles.UnknownKeyHandling.Warn };
         var units = new[] { GitProc.UnitFiles.UnitFileParser.Parse("web.service", $"[Service]\nExecStart={sleeper}\nRestrat=always\n", lenient) };
         var first = await CrashedSupervisorAsync(units);
         var oldPid = first.GetStatus("web").Pid!.Value;
 
-        var second = _harness.CreateSupervisor();
+        var second = Harness.CreateSupervisor();
         await second.InitializeAsync();
 
         Assert.That(second.GetStatus("web"), Has.Property(nameof(ServiceSnapshot.Pid)).EqualTo(oldPid)
@@ -183,7 +171,7 @@ public sealed class SupervisorTests
     [Test]
     public async Task After_a_restart_a_changed_unit_restarts_once_a_removed_one_stops_and_a_dead_one_starts_again()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
         var first = await CrashedSupervisorAsync(
         [
             SupervisorHarness.Unit("kept", $"[Service]\nExecStart={sleeper}\n"),
@@ -196,7 +184,7 @@ public sealed class SupervisorTests
         // While "no daemon runs": one service dies, and the next commit changes one unit and removes another.
         _ = Interop.Processes.Kill(pids["died"], 9);
         Assert.That(await ProcScan.WaitUntilAsync(() => !ProcScan.IsAlive(pids["died"]), TimeSpan.FromSeconds(5)), Is.True);
-        var second = _harness.CreateSupervisor();
+        var second = Harness.CreateSupervisor();
         await second.InitializeAsync();
         var result = await second.ApplyAsync(
         [
@@ -215,7 +203,7 @@ public sealed class SupervisorTests
             Assert.That(ProcScan.IsAlive(pids["removed"]), Is.False);
             Assert.That(second.GetStatus("died").Status, Is.EqualTo(ServiceStatus.Running), "what died meanwhile runs again");
         });
-        Assert.That(_harness.Survivors(), Has.Count.EqualTo(3), "one process per service");
+        Assert.That(Harness.Survivors(), Has.Count.EqualTo(3), "one process per service");
         await second.DisposeAsync();
         await first.DisposeAsync();
     }
@@ -223,11 +211,11 @@ public sealed class SupervisorTests
     [Test]
     public async Task An_adopted_process_that_exits_is_restarted_by_its_policy()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
         var units = new[] { SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\nRestart=always\nRestartSec=0\n") };
         var first = await CrashedSupervisorAsync(units);
         var oldPid = first.GetStatus("web").Pid!.Value;
-        var second = _harness.CreateSupervisor();
+        var second = Harness.CreateSupervisor();
         await second.InitializeAsync();
         await second.ApplyAsync(units, "c1");
 
@@ -246,7 +234,7 @@ public sealed class SupervisorTests
     /// </summary>
     private async Task<ISupervisor> CrashedSupervisorAsync(IReadOnlyCollection<GitProc.UnitFiles.UnitFile> units)
     {
-        var first = _harness.CreateSupervisor();
+        var first = Harness.CreateSupervisor();
         await first.InitializeAsync();
         await first.ApplyAsync(units, "c1");
         return first;
@@ -257,14 +245,14 @@ public sealed class SupervisorTests
     [TestCase("process", false, false)]
     public async Task KillMode_decides_who_gets_the_stop_signal_and_what_survives_the_stop(string mode, bool childGetsTerm, bool childStops)
     {
-        var termed = _harness.PathOf("child-got-term");
-        var child = _harness.Script("child.sh", $"trap 'echo TERM > {termed}' TERM\nwhile :; do sleep 0.05; done");
-        var main = _harness.Script("main.sh", $"{child} &\nexec sleep 300");
+        var termed = Harness.PathOf("child-got-term");
+        var child = Harness.Script("child.sh", $"trap 'echo TERM > {termed}' TERM\nwhile :; do sleep 0.05; done");
+        var main = Harness.Script("main.sh", $"{child} &\nexec sleep 300");
 
         // The child ignores SIGTERM (it only notes it): with control-group only the timeout's SIGKILL ends it, while
         // mixed and process signal the main process alone and must not wait for that timeout.
         var timeout = mode == "control-group" ? 1 : 60;
-        await using var supervisor = _harness.CreateSupervisor();
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("svc", $"[Service]\nExecStart={main}\nKillMode={mode}\nTimeoutStopSec={timeout}\n")]);
         Assert.That(await ProcScan.WaitUntilAsync(() => ProcScan.FindByCommandLine(child).Count == 1, TimeSpan.FromSeconds(5)), Is.True);
         var childPid = ProcScan.FindByCommandLine(child)[0];
@@ -285,10 +273,10 @@ public sealed class SupervisorTests
     [Test]
     public async Task Apply_restarts_changed_units_stops_removed_ones_and_leaves_the_rest_alone()
     {
-        var envOut = _harness.PathOf("env.out");
-        var printer = _harness.Script("printer.sh", $"echo \"$GREETING\" > {envOut}; exec sleep 300");
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var envOut = Harness.PathOf("env.out");
+        var printer = Harness.Script("printer.sh", $"echo \"$GREETING\" > {envOut}; exec sleep 300");
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
 
         await supervisor.ApplyAsync(
         [
@@ -322,8 +310,8 @@ public sealed class SupervisorTests
     [Test]
     public async Task A_cycle_is_rejected_and_nothing_changes()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("a", $"[Service]\nExecStart={sleeper}\n")]);
         var pid = supervisor.GetStatus("a").Pid;
 
@@ -341,8 +329,8 @@ public sealed class SupervisorTests
     [Test]
     public async Task Operator_commands_report_wrong_states_and_unknown_names()
     {
-        var sleeper = _harness.Script("sleeper.sh", "exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var sleeper = Harness.Script("sleeper.sh", "exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("web", $"[Service]\nExecStart={sleeper}\n")]);
 
         var running = Assert.ThrowsAsync<ServiceOperationException>(() => supervisor.StartAsync("web"));
@@ -362,8 +350,8 @@ public sealed class SupervisorTests
     public async Task A_crash_restart_never_races_an_operator_stop()
     {
         // A service that dies at once and is restarted at once, hammered with stops and starts.
-        var flaky = _harness.Script("flaky.sh", "sleep 0.01; exit 1");
-        await using var supervisor = _harness.CreateSupervisor();
+        var flaky = Harness.Script("flaky.sh", "sleep 0.01; exit 1");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("flaky", $"[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart={flaky}\nRestart=always\nRestartSec=0\n"),
@@ -391,16 +379,16 @@ public sealed class SupervisorTests
         var status = supervisor.GetStatus("flaky");
         Assert.That(status.Status, Is.EqualTo(ServiceStatus.Stopped));
         Assert.That(status.Pid, Is.Null);
-        Assert.That(_harness.Survivors(), Is.Empty, "a restart slipped past the stop");
+        Assert.That(Harness.Survivors(), Is.Empty, "a restart slipped past the stop");
     }
 
     [Test]
     public async Task Exec_commands_run_in_systemds_order()
     {
-        var log = _harness.PathOf("order.log");
-        var step = _harness.Script("step.sh", $"echo \"$1\" >> {log}");
-        var main = _harness.Script("main.sh", $"echo main >> {log}; exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var log = Harness.PathOf("order.log");
+        var step = Harness.Script("step.sh", $"echo \"$1\" >> {log}");
+        var main = Harness.Script("main.sh", $"echo main >> {log}; exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
 
         await supervisor.ApplyAsync(
         [
@@ -418,9 +406,9 @@ public sealed class SupervisorTests
     [Test]
     public async Task A_failing_ExecStartPre_fails_the_start_and_the_main_command_never_runs()
     {
-        var ran = _harness.PathOf("main-ran");
-        var main = _harness.Script("main.sh", $"touch {ran}; exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var ran = Harness.PathOf("main-ran");
+        var main = Harness.Script("main.sh", $"touch {ran}; exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("svc", $"[Service]\nExecStartPre=/bin/false\nExecStart={main}\n")]);
 
         var status = supervisor.GetStatus("svc");
@@ -435,7 +423,7 @@ public sealed class SupervisorTests
     [Test]
     public async Task Oneshot_success_is_stopped_and_failure_is_failed()
     {
-        await using var supervisor = _harness.CreateSupervisor();
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(
         [
             SupervisorHarness.Unit("ok", "[Service]\nType=oneshot\nExecStart=/bin/true\nExecStart=/bin/true\n"),
@@ -451,11 +439,11 @@ public sealed class SupervisorTests
     [Test]
     public async Task Service_output_reaches_its_log()
     {
-        var talker = _harness.Script("talker.sh", "echo out-line; echo err-line >&2; exec sleep 300");
-        await using var supervisor = _harness.CreateSupervisor();
+        var talker = Harness.Script("talker.sh", "echo out-line; echo err-line >&2; exec sleep 300");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync([SupervisorHarness.Unit("talker", $"[Service]\nExecStart={talker}\n")]);
 
-        var logFile = Path.Combine(_harness.LogDirectory, "talker.log");
+        var logFile = Path.Combine(Harness.LogDirectory, "talker.log");
         Assert.That(
             await ProcScan.WaitUntilAsync(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("err-line"), TimeSpan.FromSeconds(5)),
             Is.True);
@@ -465,13 +453,13 @@ public sealed class SupervisorTests
     [Test]
     public async Task The_units_log_rate_limit_applies_to_its_output()
     {
-        var chatty = _harness.Script("chatty.sh", "for i in 1 2 3 4 5 6 7 8 9 10; do echo line $i; done");
-        await using var supervisor = _harness.CreateSupervisor();
+        var chatty = Harness.Script("chatty.sh", "for i in 1 2 3 4 5 6 7 8 9 10; do echo line $i; done");
+        await using var supervisor = Harness.CreateSupervisor();
         await supervisor.ApplyAsync(
             [SupervisorHarness.Unit("chatty", $"[Service]\nType=oneshot\nExecStart={chatty}\nLogRateLimitIntervalSec=1h\nLogRateLimitBurst=3\n")]);
 
         // The marker comes when the service's last writer closes (its process ended), as the hour is not over.
-        var logFile = Path.Combine(_harness.LogDirectory, "chatty.log");
+        var logFile = Path.Combine(Harness.LogDirectory, "chatty.log");
         Assert.That(
             await ProcScan.WaitUntilAsync(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("dropped"), TimeSpan.FromSeconds(10)),
             Is.True);

@@ -35,12 +35,11 @@ internal sealed class PrometheusExporter : IDisposable
     /// <summary>Listens to the meter named <paramref name="meterName"/> whose scope is <paramref name="scope"/> (none: a meter made without a factory).</summary>
     internal PrometheusExporter(object? scope, string meterName)
     {
-        var meterFactory = scope;
         _listener = new MeterListener
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == meterName && ReferenceEquals(instrument.Meter.Scope, meterFactory))
+                if (instrument.Meter.Name == meterName && ReferenceEquals(instrument.Meter.Scope, scope))
                 {
                     var family = new Family(instrument);
                     lock (_familiesLock)
