@@ -10,8 +10,11 @@ namespace GitProc.Ipc;
 /// </summary>
 internal sealed class IpcDescriptorReserve : IDisposable
 {
-    /// <summary>How many descriptors are kept back. Default 8.</summary>
-    internal const int Size = 8;
+    /// <summary>
+    /// How many descriptors are kept back: 16, the headroom a service start also proves free (a thread the runtime
+    /// starts needs descriptors, and when clients pile up it starts several; 8 once ran out under load and it aborted).
+    /// </summary>
+    internal const int Size = 16;
 
     private readonly List<SafeFileHandle> _handles = new(Size + 1);
 
